@@ -1,0 +1,132 @@
+/**
+ * Activities that touch Git: the project's bare remote and build workspaces checked out of it.
+ * Every command goes through simple-git with arguments, never a shell string.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { simpleGit, type SimpleGit } from 'simple-git';
+import { ApplicationFailure } from '@temporalio/common';
+import { MAIN_BRANCHES } from '../domain/names';
+import type { DeploymentKey } from '../domain/deployment';
+import { PACKAGE_ROOT, type Layout } from '../home';
+import { StepLog, stepFailure, errorMessage } from './lib/step-log';
+
+const ENGINE_IDENTITY = ['user.name=Slipway', 'user.email=engine@slipway.invalid'];
+
+export const git = (baseDir?: string): SimpleGit =>
+  simpleGit({ baseDir, config: ENGINE_IDENTITY, timeout: { block: 120_000 } });
+
+export interface CreateRemoteInput {
+  project: string;
+  /** Absolute path of the directory whose files become the initial commit. */
+  from: string;
+}
+
+export interface CreateRemoteResult {
+  remote: string;
+  commit: string;
+}
+
+/** Quotes a value for a POSIX shell script: the only shell text we write, from our own paths. */
+function shQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+function hookScript(layout: Layout, hook: string): string {
+  const entry = path.join(PACKAGE_ROOT, 'dist', 'src', 'git-hooks', 'main.js');
+  return [
+    '#!/bin/sh',
+    '# Installed by Slipway: hands the pushed refs to the engine.',
+    `SLIPWAY_HOME=${shQuote(layout.home)}`,
+    'export SLIPWAY_HOME',
+    `exec ${shQuote(process.execPath)} ${shQuote(entry)} ${hook}`,
+    '',
+  ].join('\n');
+}
+
+export function installRemoteHooks(layout: Layout, remote: string): void {
+  for (const hook of ['post-receive']) {
+    const file = path.join(remote, 'hooks', hook);
+    fs.writeFileSync(`${file}.tmp`, hookScript(layout, hook), { mode: 0o755 });
+    fs.renameSync(`${file}.tmp`, file);
+  }
+}
+
+export function createGitActivities(layout: Layout) {
+  return {
+    /**
+     * Creates the project's bare remote with master, integration, staging and production all
+     * at one initial commit made from `from`. Idempotent: a complete remote is left as it is.
+     */
+    async createProjectRemote(input: CreateRemoteInput): Promise<CreateRemoteResult> {
+      const remote = layout.remote(input.project);
+      if (fs.existsSync(path.join(remote, 'slipway-ready'))) {
+        const commit = (await git(remote).revparse(['refs/heads/integration'])).trim();
+        return { remote, commit };
+      }
+      if (!fs.statSync(input.from, { throwIfNoEntry: false })?.isDirectory()) {
+        throw ApplicationFailure.nonRetryable(
+          `cannot create project ${input.project}: ${input.from} is not a directory`,
+          'SlipwayInvalidInput',
+        );
+      }
+      // A half-made remote from an earlier attempt is discarded: nobody can have pushed to it.
+      fs.rmSync(remote, { recursive: true, force: true });
+      fs.mkdirSync(path.dirname(remote), { recursive: true });
+      await git().init(['--bare', '--initial-branch=master', remote]);
+
+      const work = fs.mkdtempSync(path.join(os.tmpdir(), `slipway-init-${input.project}-`));
+      try {
+        fs.cpSync(input.from, work, {
+          recursive: true,
+          filter: (src) => path.basename(src) !== '.git' && path.basename(src) !== 'node_modules',
+        });
+        const w = git(work);
+        await w.init(['--initial-branch=master']);
+        await w.add(['--all']);
+        await w.commit('Initial commit', undefined, { '--allow-empty': null });
+        const commit = (await w.revparse(['HEAD'])).trim();
+        await w.raw(['push', '--quiet', remote, ...MAIN_BRANCHES.map((b) => `HEAD:refs/heads/${b}`)]);
+        const r = git(remote);
+        await r.addConfig('slipway.project', input.project);
+        installRemoteHooks(layout, remote);
+        fs.writeFileSync(path.join(remote, 'slipway-ready'), `${commit}\n`);
+        return { remote, commit };
+      } finally {
+        fs.rmSync(work, { recursive: true, force: true });
+      }
+    },
+
+    /** The commit a branch points at now. */
+    async resolveBranchHead(input: { project: string; branch: string }): Promise<string> {
+      const out = await git(layout.remote(input.project)).revparse([`refs/heads/${input.branch}`]);
+      return out.trim();
+    },
+
+    /**
+     * Checks a commit out into a clean build workspace (recreated on every attempt, so a retry
+     * starts from scratch) and returns the Git tree id, the first part of the slug key.
+     */
+    async checkoutCommit(input: DeploymentKey & { commit: string }): Promise<{ workspace: string; treeId: string }> {
+      const log = new StepLog(layout, input);
+      return log.step('checkout', `commit ${input.commit.slice(0, 12)} into a clean workspace`, async () => {
+        const remote = layout.remote(input.project);
+        const workspace = layout.buildWorkspace(input);
+        fs.rmSync(workspace, { recursive: true, force: true });
+        fs.mkdirSync(path.dirname(workspace), { recursive: true });
+        let treeId: string;
+        try {
+          treeId = (await git(remote).revparse([`${input.commit}^{tree}`])).trim();
+          await git().clone(remote, workspace, ['--shared', '--no-checkout', '--quiet']);
+          await git(workspace).checkout(['--detach', '--quiet', input.commit]);
+        } catch (err) {
+          throw stepFailure({ step: 'checkout', logTail: '', message: `cannot check out ${input.commit}: ${errorMessage(err)}` });
+        }
+        fs.rmSync(path.join(workspace, '.git'), { recursive: true, force: true });
+        log.line('checkout', `tree ${treeId}`);
+        return { workspace, treeId };
+      });
+    },
+  };
+}

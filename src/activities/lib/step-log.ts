@@ -1,0 +1,53 @@
+/**
+ * The deployment's log: one timestamped line per event, each step with its start, duration
+ * and outcome, so `slipway env log` reads like a build console.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ApplicationFailure } from '@temporalio/common';
+import type { DeploymentKey, DeploymentStep, StepFailureDetails } from '../../domain/deployment';
+import { STEP_FAILED } from '../../domain/deployment';
+import type { Layout } from '../../home';
+
+export class StepLog {
+  readonly file: string;
+
+  constructor(layout: Layout, key: DeploymentKey) {
+    this.file = layout.deployLog(key);
+    fs.mkdirSync(path.dirname(this.file), { recursive: true });
+  }
+
+  line(step: DeploymentStep | 'deployment', text: string): void {
+    const stamp = new Date().toISOString();
+    const lines = text.replace(/\n$/, '').split('\n');
+    fs.appendFileSync(this.file, lines.map((l) => `${stamp} [${step}] ${l}\n`).join(''));
+  }
+
+  /** Runs one named step: logs its start, then its duration and outcome. */
+  async step<T>(step: DeploymentStep, summary: string, fn: () => Promise<T>): Promise<T> {
+    const started = Date.now();
+    this.line(step, `started: ${summary}`);
+    try {
+      const result = await fn();
+      this.line(step, `succeeded in ${Date.now() - started} ms`);
+      return result;
+    } catch (err) {
+      this.line(step, `failed after ${Date.now() - started} ms: ${errorMessage(err)}`);
+      throw err;
+    }
+  }
+}
+
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** A failure that retrying cannot fix: the user's hook, file or commit is at fault. */
+export function stepFailure(details: StepFailureDetails): ApplicationFailure {
+  return ApplicationFailure.create({
+    message: details.message,
+    type: STEP_FAILED,
+    nonRetryable: true,
+    details: [details],
+  });
+}

@@ -1,0 +1,91 @@
+/**
+ * `slipway demo`: the sample store end to end in a temporary data directory — create the
+ * project, push a change with the git command line, wait for its deployment, fetch the page.
+ */
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { simpleGit } from 'simple-git';
+import { SlipwayClient } from '../client';
+import { SlipwayError } from '../errors';
+import { Layout, PACKAGE_ROOT } from '../home';
+import { freePort } from '../temporal/dev-server';
+import { startStack } from '../stack';
+import { progressPrinter } from './output';
+
+export const SAMPLE_STORE = path.join(PACKAGE_ROOT, 'examples', 'sample-store');
+
+/** GET through the router with the environment's Host header (no DNS for *.localhost needed). */
+export function fetchFromRouter(port: number, host: string, urlPath = '/'): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: urlPath, headers: { host: `${host}:${port}` } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
+    });
+    req.on('error', reject);
+    req.setTimeout(10_000, () => req.destroy(new Error('timed out')));
+  });
+}
+
+export const pageTitle = (html: string): string | undefined => /<title>([^<]*)<\/title>/i.exec(html)?.[1]?.trim();
+
+export async function runDemo(options: { keep: boolean; out?: (line: string) => void }): Promise<void> {
+  const out = options.out ?? ((l: string) => console.log(l));
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'slipway-demo-'));
+  const layout = new Layout(home);
+  const t0 = Date.now();
+  out(`Data directory: ${home}`);
+  const stack = await startStack({ layout, routerPort: await freePort(), log: (l) => out(l) });
+  let client: SlipwayClient | undefined;
+  try {
+    client = await SlipwayClient.connect({ layout, address: stack.temporalAddress });
+    const project = 'sample';
+    out(`Creating project ${project} from ${SAMPLE_STORE}…`);
+    const info = await client.createProject({ project, from: SAMPLE_STORE });
+    out(`Remote: ${info.remote}`);
+    const first = await client.waitForDeployment(project, 'integration', { timeoutMs: 180_000 });
+    if (first.status !== 'succeeded') throw new SlipwayError(`the initial deployment failed: ${first.error ?? ''}`);
+    out(`Initial deployment #${first.deployment} of ${first.commit.slice(0, 12)} is live.`);
+
+    const work = path.join(home, 'checkout');
+    await simpleGit().clone(info.remote, work, ['--branch', 'integration', '--quiet']);
+    const g = simpleGit(work).addConfig('user.name', 'Demo Developer').addConfig('user.email', 'dev@example.invalid');
+    const contentFile = path.join(work, 'content', 'headline.txt');
+    fs.writeFileSync(contentFile, `Autumn sale: pushed at ${new Date().toISOString()}\n`);
+    await g.add(['content/headline.txt']);
+    await g.commit('Change the headline');
+    const commit = (await g.revparse(['HEAD'])).trim();
+    out(`git push origin integration (commit ${commit.slice(0, 12)})…`);
+    await g.push('origin', 'integration');
+    const progress = progressPrinter();
+    const done = await client.waitForDeployment(project, 'integration', {
+      commit,
+      after: first.deployment,
+      timeoutMs: 180_000,
+      onProgress: (p) => progress.update(p),
+    });
+    progress.done();
+    if (done.status !== 'succeeded') throw new SlipwayError(`the deployment failed: ${done.error ?? ''}`);
+    const page = await fetchFromRouter(stack.router.port, `integration.${project}.localhost`);
+    out(`Deployment #${done.deployment} is live (${((Date.now() - t0) / 1000).toFixed(1)} s since start).`);
+    out(`URL:         ${stack.router.url(project, 'integration')}`);
+    out(`Page title:  ${pageTitle(page.body) ?? '(none)'} (HTTP ${page.status})`);
+    if (stack.uiUrl) {
+      out(`Temporal UI: ${stack.uiUrl}/namespaces/default/workflows?query=${encodeURIComponent(`SlipwayProject="${project}"`)}`);
+    }
+    if (options.keep) {
+      out('Kept running (--keep). Press Ctrl-C to stop.');
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+    }
+  } finally {
+    await client?.close();
+    await stack.stop();
+    if (!options.keep) fs.rmSync(home, { recursive: true, force: true });
+  }
+}

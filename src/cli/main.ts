@@ -1,0 +1,161 @@
+/**
+ * The `slipway` command line. Exit codes: 0 done, 1 refused or failed, 2 bad usage.
+ */
+import * as path from 'node:path';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { SlipwayClient } from '../client';
+import { SlipwayError } from '../errors';
+import { Layout, resolveHome } from '../home';
+import { startStack } from '../stack';
+import { runDemo, SAMPLE_STORE } from './demo';
+import { progressPrinter } from './output';
+
+const program = new Command();
+program
+  .name('slipway')
+  .description('Develop-and-deploy engine for Magento-style cloud projects, on Temporal.')
+  .option('--home <dir>', 'data directory (default $SLIPWAY_HOME or ./.slipway)')
+  .exitOverride()
+  .showHelpAfterError();
+
+const layout = (): Layout => new Layout(resolveHome(program.opts<{ home?: string }>().home));
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be a port number (0-65535)');
+  return n;
+}
+
+async function withClient<T>(fn: (c: SlipwayClient) => Promise<T>): Promise<T> {
+  const client = await SlipwayClient.connect({ layout: layout() });
+  try {
+    return await fn(client);
+  } finally {
+    await client.close();
+  }
+}
+
+program
+  .command('up')
+  .description('start the embedded stack: Temporal dev server (with Web UI), worker and router; Ctrl-C stops it all')
+  .option('--port <port>', 'Temporal gRPC port', port, 7233)
+  .option('--ui-port <port>', 'Temporal Web UI port', port, 8233)
+  .option('--router-port <port>', 'HTTP port of the router', port, 8080)
+  .addHelpText('after', '\nExample:\n  SLIPWAY_HOME=~/slipway slipway up --router-port 8080')
+  .action(async (opts: { port: number; uiPort: number; routerPort: number }) => {
+    const l = layout();
+    const stack = await startStack({
+      layout: l,
+      temporalAddress: process.env.TEMPORAL_ADDRESS,
+      temporalPort: opts.port,
+      uiPort: opts.uiPort,
+      routerPort: opts.routerPort,
+      log: (line) => console.log(line),
+    });
+    console.log(`Slipway is up (data in ${l.home}). Press Ctrl-C to stop.`);
+    const signal = await new Promise<NodeJS.Signals>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+      stack.worker.done.then(
+        () => resolve('SIGTERM'),
+        (err: unknown) => {
+          console.error(`worker stopped: ${String(err)}`);
+          resolve('SIGTERM');
+        },
+      );
+    });
+    console.log(`${signal}: stopping…`);
+    await stack.stop();
+    console.log('Stopped.');
+  });
+
+program
+  .command('demo')
+  .description('create the sample store in a temporary data directory, push a change, wait for it to go live, print the URL')
+  .option('--keep', 'keep the stack running after the demo (Ctrl-C stops it)', false)
+  .addHelpText('after', '\nExample:\n  slipway demo --keep')
+  .action(async (opts: { keep: boolean }) => {
+    await runDemo({ keep: opts.keep });
+  });
+
+const projectCmd = program.command('project').description('projects');
+projectCmd
+  .command('create <id>')
+  .description('create a project: a Git remote with master, integration, staging and production, and deploy integration')
+  .option('--from <dir>', 'directory whose files make the initial commit', SAMPLE_STORE)
+  .option('--plan <plan>', 'pro (5 active integration environments) or enterprise (8)', 'pro')
+  .option('--no-wait', 'do not wait for the first deployment of integration')
+  .addHelpText('after', '\nExample:\n  slipway project create shop --from ./my-store\n  git clone "$(slipway project create shop)" shop')
+  .action(async (id: string, opts: { from: string; plan: string; wait: boolean }) => {
+    await withClient(async (client) => {
+      const info = await client.createProject({ project: id, plan: opts.plan, from: path.resolve(opts.from) });
+      console.error(`Project ${id} created (plan ${info.plan}). Remote:`);
+      console.log(info.remote);
+      if (opts.wait) {
+        const p = progressPrinter();
+        const d = await client.waitForDeployment(id, 'integration', { onProgress: (x) => p.update(x) });
+        p.done();
+        if (d.status !== 'succeeded') throw new SlipwayError(`integration failed to deploy: ${d.error ?? ''}`);
+        console.error(`integration deployed (#${d.deployment}, ${d.commit.slice(0, 12)})`);
+      }
+    });
+  });
+
+const envCmd = program.command('env').description('environments');
+envCmd
+  .command('status <project> <environment>')
+  .description('current release, running and recent deployments')
+  .option('--json', 'machine-readable output', false)
+  .addHelpText('after', '\nExample:\n  slipway env status shop integration --json')
+  .action(async (project: string, environment: string, opts: { json: boolean }) => {
+    await withClient(async (client) => {
+      const s = await client.environmentStatus(project, environment);
+      if (opts.json) {
+        console.log(JSON.stringify(s, null, 2));
+        return;
+      }
+      console.log(`${project}/${environment}`);
+      console.log(`  current:  ${s.current ? `#${s.current.deployment} ${s.current.commit.slice(0, 12)} (${s.current.release})` : 'none'}`);
+      console.log(`  running:  ${s.running ? `#${s.running.deployment} ${s.running.commit.slice(0, 12)}` : 'none'}`);
+      for (const d of s.deployments.slice(-10)) {
+        console.log(`  #${d.deployment} ${d.commit.slice(0, 12)} ${d.status}${d.error ? `: ${d.error}` : ''}`);
+      }
+    });
+  });
+envCmd
+  .command('log <project> <environment> [deployment]')
+  .description('the timestamped log of a deployment (default: the newest)')
+  .addHelpText('after', '\nExample:\n  slipway env log shop integration 3')
+  .action(async (project: string, environment: string, deployment: string | undefined) => {
+    await withClient(async (client) => {
+      let n = deployment === undefined ? undefined : Number(deployment);
+      if (n !== undefined && (!Number.isInteger(n) || n < 1)) throw new SlipwayError('deployment must be a positive integer', 2);
+      if (n === undefined) {
+        const s = await client.environmentStatus(project, environment);
+        n = s.running?.deployment ?? s.deployments[s.deployments.length - 1]?.deployment;
+        if (n === undefined) throw new SlipwayError(`${project}/${environment} has no deployment yet`);
+      }
+      process.stdout.write(client.deploymentLog(project, environment, n));
+    });
+  });
+
+async function main(): Promise<void> {
+  try {
+    await program.parseAsync(process.argv);
+    process.exitCode = 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      process.exitCode = err.exitCode === 0 ? 0 : 2;
+      return;
+    }
+    if (err instanceof SlipwayError) {
+      console.error(`slipway: ${err.message}`);
+      process.exitCode = err.exitCode;
+      return;
+    }
+    console.error(`slipway: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    process.exitCode = 1;
+  }
+}
+
+void main().then(() => process.exit(process.exitCode ?? 0));

@@ -1,0 +1,25 @@
+/** Progress lines: redrawn in place on a terminal, one plain line per change otherwise. */
+import type { DeploymentProgress } from '../workflows/deployment';
+
+export function progressPrinter(stream: NodeJS.WriteStream = process.stderr): {
+  update(p: DeploymentProgress & { deployment: number }): void;
+  done(): void;
+} {
+  const started = Date.now();
+  let last = '';
+  const tty = stream.isTTY;
+  return {
+    update(p) {
+      const running = p.steps.find((s) => s.status === 'running');
+      const line = `deployment #${p.deployment} ${p.phase}${running ? `: ${running.step}` : ''}`;
+      if (line === last && !tty) return;
+      const elapsed = ((Date.now() - started) / 1000).toFixed(1);
+      if (tty) stream.write(`\r\x1b[2K${line} (${elapsed} s)`);
+      else stream.write(`${line} (${elapsed} s)\n`);
+      last = line;
+    },
+    done() {
+      if (tty && last) stream.write('\r\x1b[2K');
+    },
+  };
+}

@@ -1,0 +1,188 @@
+/**
+ * The typed client of Slipway: the one way the CLI, the git hooks and the HTTP API talk to
+ * the engine. It validates its input before anything is started.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import {
+  Client,
+  Connection,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+} from '@temporalio/client';
+import { z } from 'zod';
+import type { DeploymentRecord, EnvironmentStatus } from './domain/environment';
+import { ENGINE_TASK_QUEUE, projectIdSchema, workflowIds } from './domain/names';
+import { createProjectInputSchema, type BranchPush, type ProjectInfo, type ProjectState } from './domain/project';
+import { SlipwayKind, SlipwayProject } from './domain/search-attributes';
+import { InvalidInputError, NotFoundError, SlipwayError } from './errors';
+import { readRuntimeInfo, type Layout } from './home';
+import { deploymentProgressQuery, type DeploymentProgress } from './workflows/deployment';
+import { environmentStatusQuery } from './workflows/environment';
+import { branchPushedSignal, projectInfoQuery, projectReadyUpdate, projectWorkflow } from './workflows/project';
+
+export interface ConnectOptions {
+  layout: Layout;
+  address?: string;
+  namespace?: string;
+}
+
+/** TEMPORAL_ADDRESS, else the address a running `slipway up` wrote, else the default. */
+export function resolveTemporalAddress(layout: Layout, explicit?: string): string {
+  return explicit ?? process.env.TEMPORAL_ADDRESS ?? readRuntimeInfo(layout)?.temporalAddress ?? '127.0.0.1:7233';
+}
+
+function zodMessage(err: z.ZodError): string {
+  return err.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
+}
+
+export interface WaitOptions {
+  /** Wait for a deployment numbered above this one. */
+  after?: number;
+  /** …of this commit (or any, when absent). */
+  commit?: string;
+  timeoutMs?: number;
+  onProgress?: (p: DeploymentProgress & { deployment: number }) => void;
+}
+
+export class SlipwayClient {
+  private constructor(
+    readonly temporal: Client,
+    private readonly connection: Connection,
+    readonly layout: Layout,
+  ) {}
+
+  static async connect(options: ConnectOptions): Promise<SlipwayClient> {
+    const address = resolveTemporalAddress(options.layout, options.address);
+    let connection: Connection;
+    try {
+      connection = await Connection.connect({ address, connectTimeout: 5000 });
+    } catch (err) {
+      throw new SlipwayError(
+        `cannot reach the Temporal server at ${address}: ${err instanceof Error ? err.message : String(err)}. ` +
+          'Start one with `slipway up`, or set TEMPORAL_ADDRESS.',
+      );
+    }
+    const temporal = new Client({ connection, namespace: options.namespace ?? 'default' });
+    return new SlipwayClient(temporal, connection, options.layout);
+  }
+
+  async close(): Promise<void> {
+    await this.connection.close();
+  }
+
+  /** Creates a project: its remote with the four main branches, and deploys integration. */
+  async createProject(raw: { project: string; plan?: string; from: string; host?: string }): Promise<ProjectInfo> {
+    const parsed = createProjectInputSchema.safeParse(raw);
+    if (!parsed.success) throw new InvalidInputError(zodMessage(parsed.error));
+    const input = { ...parsed.data, from: path.resolve(parsed.data.from) };
+    if (!fs.statSync(input.from, { throwIfNoEntry: false })?.isDirectory()) {
+      throw new InvalidInputError(`--from ${raw.from}: not a directory`);
+    }
+    if (!fs.existsSync(path.join(input.from, '.magento.app.yaml'))) {
+      throw new InvalidInputError(`--from ${raw.from}: no .magento.app.yaml there; it is not a Magento Cloud project`);
+    }
+    const state: ProjectState = {
+      project: input.project,
+      plan: input.plan,
+      from: input.from,
+      host: input.host,
+      environments: {},
+    };
+    try {
+      const handle = await this.temporal.workflow.start(projectWorkflow, {
+        taskQueue: ENGINE_TASK_QUEUE,
+        workflowId: workflowIds.project(input.project),
+        args: [state],
+        workflowIdConflictPolicy: 'FAIL',
+        staticSummary: `Project ${input.project} (plan ${input.plan})`,
+        typedSearchAttributes: [
+          { key: SlipwayProject, value: input.project },
+          { key: SlipwayKind, value: 'project' },
+        ],
+      });
+      return await handle.executeUpdate(projectReadyUpdate);
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) {
+        throw new SlipwayError(`project ${input.project} already exists`);
+      }
+      throw err;
+    }
+  }
+
+  async project(project: string): Promise<ProjectInfo> {
+    const id = projectIdSchema.safeParse(project);
+    if (!id.success) throw new InvalidInputError(zodMessage(id.error));
+    try {
+      const info = await this.temporal.workflow.getHandle(workflowIds.project(project)).query(projectInfoQuery);
+      if (!info) throw new SlipwayError(`project ${project} is still being created`);
+      return info;
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw new NotFoundError(`no project ${project}`);
+      throw err;
+    }
+  }
+
+  /** Called by the remote's post-receive hook. */
+  async branchPushed(project: string, push: BranchPush): Promise<void> {
+    try {
+      await this.temporal.workflow.getHandle(workflowIds.project(project)).signal(branchPushedSignal, push);
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw new NotFoundError(`no project ${project} is running`);
+      throw err;
+    }
+  }
+
+  async environmentStatus(project: string, environment: string): Promise<EnvironmentStatus> {
+    try {
+      return await this.temporal.workflow
+        .getHandle(workflowIds.environment(project, environment))
+        .query(environmentStatusQuery);
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) {
+        throw new NotFoundError(`no environment ${environment} in project ${project}`);
+      }
+      throw err;
+    }
+  }
+
+  async deploymentProgress(project: string, environment: string, n: number): Promise<DeploymentProgress> {
+    return this.temporal.workflow
+      .getHandle(workflowIds.deployment(project, environment, n))
+      .query(deploymentProgressQuery);
+  }
+
+  /** Waits until a deployment (newer than `after`, of `commit` if given) has finished. */
+  async waitForDeployment(project: string, environment: string, options: WaitOptions = {}): Promise<DeploymentRecord> {
+    const deadline = Date.now() + (options.timeoutMs ?? 300_000);
+    const after = options.after ?? 0;
+    for (;;) {
+      const status = await this.environmentStatus(project, environment);
+      const done = status.deployments.find(
+        (d) => d.deployment > after && (options.commit === undefined || d.commit === options.commit),
+      );
+      if (done) return done;
+      if (status.running && options.onProgress) {
+        try {
+          const p = await this.deploymentProgress(project, environment, status.running.deployment);
+          options.onProgress({ ...p, deployment: status.running.deployment });
+        } catch {
+          /* the deployment just finished */
+        }
+      }
+      if (Date.now() > deadline) {
+        throw new SlipwayError(
+          `timed out waiting for a deployment of ${project}/${environment}${options.commit ? ` at ${options.commit}` : ''}`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /** The deployment's log, as written by its steps. */
+  deploymentLog(project: string, environment: string, n: number): string {
+    const file = this.layout.deployLog({ project, environment, number: n });
+    if (!fs.existsSync(file)) throw new NotFoundError(`no log for deployment ${n} of ${project}/${environment}`);
+    return fs.readFileSync(file, 'utf8');
+  }
+}

