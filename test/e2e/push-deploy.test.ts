@@ -1,0 +1,100 @@
+/**
+ * The first slice of the lifecycle, end to end: real Temporal server, real Git remote with its
+ * post-receive hook, real git pushes, real hook processes, real HTTP requests to the router.
+ */
+import { strict as assert } from 'node:assert';
+import { DEPLOYMENT_STEPS } from '../../src/domain/deployment';
+import { clone, commitAndPush, createProject, getPage, getWorld } from '../harness/world';
+
+describe('a push to integration builds and deploys it', function () {
+  it('two pushes in a row end with the second commit served', async function () {
+    const { client } = await getWorld();
+    const project = await createProject('push');
+    const first = await client.waitForDeployment(project.project, 'integration');
+    assert.equal(first.status, 'succeeded', first.error);
+
+    const initial = await getPage(project.project, 'integration');
+    assert.equal(initial.status, 200);
+    assert.equal(initial.title, 'Luma Sample Store');
+    assert.match(initial.body, /Welcome to the Luma sample store/);
+
+    const repo = await clone(project.remote, 'integration');
+    const c1 = await commitAndPush(repo, 'integration', { 'content/headline.txt': 'First push\n' }, 'first');
+    const d1 = await client.waitForDeployment(project.project, 'integration', { commit: c1, after: first.deployment });
+    assert.equal(d1.status, 'succeeded', d1.error);
+    assert.match((await getPage(project.project, 'integration')).body, /First push/);
+
+    const c2 = await commitAndPush(repo, 'integration', { 'content/headline.txt': 'Second push\n' }, 'second');
+    const d2 = await client.waitForDeployment(project.project, 'integration', { commit: c2, after: d1.deployment });
+    assert.equal(d2.status, 'succeeded', d2.error);
+
+    const page = await getPage(project.project, 'integration');
+    assert.equal(page.status, 200);
+    assert.match(page.body, /Second push/);
+    assert.doesNotMatch(page.body, /First push/);
+    assert.equal(page.headers['x-slipway-commit'], c2);
+
+    const status = await client.environmentStatus(project.project, 'integration');
+    assert.equal(status.current?.commit, c2);
+    assert.equal(status.previous?.commit, c1);
+
+    // Every step of the deployment is in its log, with its duration.
+    const log = client.deploymentLog(project.project, 'integration', d2.deployment);
+    for (const step of DEPLOYMENT_STEPS) {
+      assert.match(log, new RegExp(`\\[${step}\\] (succeeded in \\d+ ms|slug \\w+ exists)`), `step ${step} in:\n${log}`);
+    }
+    assert.match(log, /\[build-hook\] \| built pub\/index.html for tree [0-9a-f]{40}/);
+  });
+
+  it('a build hook that exits 1 leaves the first commit served and names step, exit code and output', async function () {
+    const { client } = await getWorld();
+    const project = await createProject('buildfail', {
+      '.magento.app.yaml': `
+name: mymagento
+type: php:8.3
+web:
+  locations:
+    "/":
+      root: pub
+hooks:
+  build: |
+    mkdir -p pub
+    if [ -f BREAK ]; then
+      echo "compiling assets"
+      echo "fatal: cannot resolve module luma/theme" >&2
+      exit 1
+    fi
+    echo "<title>Healthy $(cat content/headline.txt)</title>" > pub/index.html
+`,
+    });
+    const first = await client.waitForDeployment(project.project, 'integration');
+    assert.equal(first.status, 'succeeded', first.error);
+    const before = await getPage(project.project, 'integration');
+    assert.match(before.body, /Healthy Welcome/);
+
+    const repo = await clone(project.remote, 'integration');
+    const broken = await commitAndPush(repo, 'integration', { BREAK: 'yes\n', 'content/headline.txt': 'Broken\n' });
+    const failed = await client.waitForDeployment(project.project, 'integration', { commit: broken, after: first.deployment });
+    assert.equal(failed.status, 'failed');
+    assert.equal(failed.failedStep, 'build-hook');
+    assert.match(failed.error ?? '', /step "build-hook" failed \(exit code 1\)/);
+
+    // The deployment workflow's own failure carries the details an operator needs.
+    const handle = client.temporal.workflow.getHandle(`deploy/${project.project}/integration/${failed.deployment}`);
+    const err = await handle.result().then(
+      () => assert.fail('the deployment should have failed'),
+      (e: unknown) => e as { cause?: { details?: unknown[] } },
+    );
+    const details = err.cause?.details?.[0] as { step: string; exitCode: number; logTail: string };
+    assert.equal(details.step, 'build-hook');
+    assert.equal(details.exitCode, 1);
+    assert.match(details.logTail, /compiling assets/);
+    assert.match(details.logTail, /fatal: cannot resolve module luma\/theme/);
+
+    const after = await getPage(project.project, 'integration');
+    assert.equal(after.status, 200);
+    assert.equal(after.body, before.body);
+    const status = await client.environmentStatus(project.project, 'integration');
+    assert.equal(status.current?.commit, first.commit);
+  });
+});

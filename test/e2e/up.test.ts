@@ -1,0 +1,72 @@
+/**
+ * `slipway up`: starts its own Temporal dev server, worker and router; Ctrl-C stops all of it,
+ * with no process left behind; the SQLite state survives a restart.
+ */
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { freePort } from '../../src/temporal/dev-server';
+import { Layout } from '../../src/home';
+import { fetchFromRouter } from '../../src/cli/demo';
+import { processGroupMembers, runSlipway, spawnSlipway, waitUntil } from '../harness/processes';
+import { tempDir } from '../harness/world';
+
+async function upArgs(): Promise<string[]> {
+  return ['up', '--port', String(await freePort()), '--ui-port', String(await freePort()), '--router-port', String(await freePort())];
+}
+
+describe('slipway up', function () {
+  const home = tempDir('up');
+  const env: NodeJS.ProcessEnv = { ...process.env, SLIPWAY_HOME: home };
+  delete env.TEMPORAL_ADDRESS;
+  after(() => fs.rmSync(home, { recursive: true, force: true }));
+
+  it('Ctrl-C (SIGINT to its process group) stops server, worker and router with no process left', async function () {
+    const args = await upArgs();
+    const up = spawnSlipway(args, env);
+    await up.waitFor(/Slipway is up/);
+    const pgid = up.child.pid!;
+    const members = processGroupMembers(pgid);
+    assert.ok(members.length >= 2, `expected slipway and the Temporal dev server in group ${pgid}, got ${members.join(',')}`);
+    assert.ok(fs.existsSync(new Layout(home).runtimeFile), 'runtime.json written for git hooks and the CLI');
+
+    // The project made now must still be there after a restart (SQLite file in SLIPWAY_HOME).
+    const created = await runSlipway(['project', 'create', 'persisted'], env);
+    assert.equal(created.code, 0, created.stderr);
+    assert.equal(created.stdout.trim(), path.join(home, 'git', 'persisted.git'));
+
+    process.kill(-pgid, 'SIGINT');
+    const exit = await up.exited;
+    assert.equal(exit.code, 0, up.output());
+    await waitUntil(() => processGroupMembers(pgid).length === 0, 15_000, `group ${pgid} is empty`);
+    assert.ok(!fs.existsSync(new Layout(home).runtimeFile), 'runtime.json removed on stop');
+    assert.ok(fs.existsSync(path.join(home, 'temporal.db')), 'Temporal state kept in the data directory');
+  });
+
+  it('keeps its state across a restart, and SIGINT to slipway alone also leaves nothing behind', async function () {
+    const args = await upArgs();
+    const routerPort = Number(args[args.length - 1]);
+    const up = spawnSlipway(args, env);
+    await up.waitFor(/Slipway is up/);
+    const pgid = up.child.pid!;
+
+    const status = await runSlipway(['env', 'status', 'persisted', 'integration', '--json'], env);
+    assert.equal(status.code, 0, status.stderr);
+    const parsed = JSON.parse(status.stdout) as { current?: { deployment: number } };
+    assert.equal(parsed.current?.deployment, 1);
+    const page = await fetchFromRouter(routerPort, 'integration.persisted.localhost');
+    assert.equal(page.status, 200);
+    assert.match(page.body, /Luma Sample Store/);
+
+    process.kill(pgid, 'SIGINT');
+    const exit = await up.exited;
+    assert.equal(exit.code, 0, up.output());
+    await waitUntil(() => processGroupMembers(pgid).length === 0, 15_000, `group ${pgid} is empty`);
+  });
+
+  it('exits 2 with a clear message on bad usage', async function () {
+    const r = await runSlipway(['up', '--port', 'seventy'], env);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--port.*must be a port number/);
+  });
+});

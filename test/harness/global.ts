@@ -1,0 +1,43 @@
+/**
+ * Mocha global fixtures: one Temporal dev server per test run, the workflow code bundled once,
+ * one worker and one router, all on a temporary data directory. Test files reach them through
+ * the environment variables set here (so they work in mocha's parallel mode too).
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Layout, writeRuntimeInfo } from '../../src/home';
+import { startDevServer, type RunningDevServer } from '../../src/temporal/dev-server';
+import { startRouter, type RunningRouter } from '../../src/router/router';
+import { startWorker, type RunningWorker } from '../../src/worker';
+
+let server: RunningDevServer | undefined;
+let worker: RunningWorker | undefined;
+let router: RunningRouter | undefined;
+let home: string | undefined;
+
+export async function mochaGlobalSetup(): Promise<void> {
+  const t0 = Date.now();
+  home = fs.mkdtempSync(path.join(os.tmpdir(), 'slipway-test-'));
+  const layout = new Layout(home);
+  server = await startDevServer({
+    ui: false,
+    logFile: path.join(home, 'temporal.log'),
+    locate: { progress: (m) => console.log(m) },
+  });
+  router = await startRouter({ layout, port: 0 });
+  worker = await startWorker({ address: server.address, layout });
+  // The remotes' git hooks find the server the way they do under `slipway up`.
+  writeRuntimeInfo(layout, { temporalAddress: server.address, namespace: 'default', routerPort: router.port, pid: process.pid });
+  process.env.SLIPWAY_TEST_HOME = home;
+  process.env.SLIPWAY_TEST_TEMPORAL_ADDRESS = server.address;
+  process.env.SLIPWAY_TEST_ROUTER_PORT = String(router.port);
+  console.log(`Test harness: Temporal ${server.address} (${server.source}), router :${router.port}, home ${home}, ready in ${Date.now() - t0} ms`);
+}
+
+export async function mochaGlobalTeardown(): Promise<void> {
+  await router?.close();
+  await worker?.shutdown();
+  await server?.stop();
+  if (home && !process.env.SLIPWAY_TEST_KEEP) fs.rmSync(home, { recursive: true, force: true });
+}

@@ -1,0 +1,96 @@
+/**
+ * What a test needs to act like a developer: a client of the engine started by the harness,
+ * projects made from (variants of) the sample store, clones, commits and pushes made with the
+ * real git command line, and pages fetched through the real router.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as crypto from 'node:crypto';
+import { simpleGit, type SimpleGit } from 'simple-git';
+import { SlipwayClient } from '../../src/client';
+import { fetchFromRouter, pageTitle, SAMPLE_STORE } from '../../src/cli/demo';
+import { Layout } from '../../src/home';
+import type { ProjectInfo } from '../../src/domain/project';
+
+export interface World {
+  client: SlipwayClient;
+  layout: Layout;
+  address: string;
+  routerPort: number;
+}
+
+let world: Promise<World> | undefined;
+
+export function getWorld(): Promise<World> {
+  world ??= (async () => {
+    const home = process.env.SLIPWAY_TEST_HOME;
+    const address = process.env.SLIPWAY_TEST_TEMPORAL_ADDRESS;
+    const routerPort = Number(process.env.SLIPWAY_TEST_ROUTER_PORT);
+    if (!home || !address || !routerPort) throw new Error('the test harness (test/harness/global) did not run');
+    const layout = new Layout(home);
+    const client = await SlipwayClient.connect({ layout, address });
+    return { client, layout, address, routerPort };
+  })();
+  return world;
+}
+
+export const uniqueName = (prefix: string): string => `${prefix}-${crypto.randomBytes(4).toString('hex')}`;
+
+export function tempDir(prefix: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `slipway-${prefix}-`));
+}
+
+/** A copy of the sample store with some files replaced (path → content; null removes). */
+export function sampleVariant(changes: Record<string, string | null> = {}): string {
+  const dir = tempDir('src');
+  fs.cpSync(SAMPLE_STORE, dir, { recursive: true });
+  for (const [file, content] of Object.entries(changes)) {
+    const full = path.join(dir, file);
+    if (content === null) fs.rmSync(full, { force: true });
+    else {
+      fs.mkdirSync(path.dirname(full), { recursive: true });
+      fs.writeFileSync(full, content);
+    }
+  }
+  return dir;
+}
+
+export async function createProject(prefix: string, changes: Record<string, string | null> = {}): Promise<ProjectInfo> {
+  const w = await getWorld();
+  return w.client.createProject({ project: uniqueName(prefix), from: sampleVariant(changes) });
+}
+
+/** An ordinary clone of one branch of the remote, as a developer makes it. */
+export async function clone(remote: string, branch: string): Promise<{ dir: string; git: SimpleGit }> {
+  const dir = tempDir('clone');
+  await simpleGit().clone(remote, dir, ['--branch', branch, '--quiet']);
+  const git = simpleGit(dir);
+  await git.addConfig('user.name', 'Test Developer').addConfig('user.email', 'dev@example.invalid');
+  return { dir, git };
+}
+
+/** Writes files, commits, and pushes with the git command line; returns the commit id. */
+export async function commitAndPush(
+  repo: { dir: string; git: SimpleGit },
+  branch: string,
+  files: Record<string, string>,
+  message = 'change',
+): Promise<string> {
+  for (const [file, content] of Object.entries(files)) {
+    const full = path.join(repo.dir, file);
+    fs.mkdirSync(path.dirname(full), { recursive: true });
+    fs.writeFileSync(full, content);
+  }
+  await repo.git.add(['--all']);
+  await repo.git.commit(message);
+  const commit = (await repo.git.revparse(['HEAD'])).trim();
+  await repo.git.push('origin', branch);
+  return commit;
+}
+
+export async function getPage(project: string, environment: string, urlPath = '/') {
+  const w = await getWorld();
+  const res = await fetchFromRouter(w.routerPort, `${environment}.${project}.localhost`, urlPath);
+  return { ...res, title: pageTitle(res.body) };
+}
