@@ -36,7 +36,7 @@ export interface RunningWorker {
 let runtimeInstalled = false;
 
 /** SDK logs at WARN and above (SLIPWAY_LOG_LEVEL to change), without the expected noise. */
-function installRuntime(): void {
+export function installRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   const level = (process.env.SLIPWAY_LOG_LEVEL ?? 'WARN').toUpperCase() as LogLevel;

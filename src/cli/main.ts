@@ -1,6 +1,7 @@
 /**
  * The `slipway` command line. Exit codes: 0 done, 1 refused or failed, 2 bad usage.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { SlipwayClient } from '../client';
@@ -137,6 +138,35 @@ envCmd
       }
       process.stdout.write(client.deploymentLog(project, environment, n));
     });
+  });
+
+program
+  .command('replay [workflow-ids...]')
+  .description('replay live workflows (by id) or saved histories (--file) against the current workflow code')
+  .option('--file <files...>', 'history JSON files (as written by `temporal workflow show --output json` or `--save`)')
+  .option('--save <dir>', 'also save the live histories as JSON files in this directory')
+  .option('--json', 'machine-readable output', false)
+  .addHelpText('after', '\nExamples:\n  slipway replay deploy/shop/integration/3 env/shop/integration\n  slipway replay --file test/histories/*.json')
+  .action(async (ids: string[], opts: { file?: string[]; save?: string; json: boolean }) => {
+    const { replayFile, replayHistoryJson, fetchHistoryJson } = await import('../replay');
+    const outcomes = [];
+    for (const f of opts.file ?? []) outcomes.push(await replayFile(f));
+    if (ids.length > 0) {
+      await withClient(async (client) => {
+        for (const id of ids) {
+          const json = await fetchHistoryJson(client.temporal, id);
+          if (opts.save) {
+            fs.mkdirSync(opts.save, { recursive: true });
+            fs.writeFileSync(path.join(opts.save, `${id.replace(/\//g, '_')}.json`), json);
+          }
+          outcomes.push(await replayHistoryJson(json, `live ${id}`, id));
+        }
+      });
+    }
+    if (outcomes.length === 0) throw new SlipwayError('nothing to replay: name workflow ids or --file', 2);
+    if (opts.json) console.log(JSON.stringify(outcomes, null, 2));
+    else for (const o of outcomes) console.log(`${o.ok ? 'ok  ' : 'FAIL'} ${o.source}${o.error ? `: ${o.error}` : ''}`);
+    if (outcomes.some((o) => !o.ok)) throw new SlipwayError('replay found non-determinism');
   });
 
 async function main(): Promise<void> {

@@ -1,0 +1,68 @@
+/**
+ * Every history kept under test/histories replays against the current workflow code; so do
+ * the live histories of a fresh run of representative workflows (a project, its integration
+ * environment, a successful and a failed deployment). With SLIPWAY_RECORD_HISTORIES=1 the
+ * fresh ones are saved there (do that only for new scenarios: a change that breaks an old
+ * history needs `patched()`, not a new recording).
+ */
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { PACKAGE_ROOT } from '../../src/home';
+import { workflowIds } from '../../src/domain/names';
+import { fetchHistoryJson, replayFile, replayHistoryJson } from '../../src/replay';
+import { clone, commitAndPush, createProject, getWorld } from '../harness/world';
+
+const HISTORIES = path.join(PACKAGE_ROOT, 'test', 'histories');
+
+describe('replay', function () {
+  it('replays every saved history in test/histories', async function () {
+    const files = fs.existsSync(HISTORIES) ? fs.readdirSync(HISTORIES).filter((f) => f.endsWith('.json')) : [];
+    assert.ok(files.length >= 4, `expected saved histories in ${HISTORIES}`);
+    for (const f of files) {
+      const outcome = await replayFile(path.join(HISTORIES, f));
+      assert.ok(outcome.ok, `${f}: ${outcome.error}`);
+    }
+  });
+
+  it('replays the live histories of a project, its environment and its deployments', async function () {
+    const { client } = await getWorld();
+    const project = await createProject('replay', {
+      '.magento.app.yaml': `
+name: app
+type: php:8.3
+hooks:
+  build: |
+    mkdir -p pub
+    if [ -f BREAK ]; then echo broken >&2; exit 3; fi
+    echo "<title>ok</title>" > pub/index.html
+`,
+    });
+    const p = project.project;
+    const first = await client.waitForDeployment(p, 'integration');
+    const repo = await clone(project.remote, 'integration');
+    const ok = await commitAndPush(repo, 'integration', { 'a.txt': 'a\n' });
+    const d2 = await client.waitForDeployment(p, 'integration', { commit: ok, after: first.deployment });
+    const bad = await commitAndPush(repo, 'integration', { BREAK: '1\n' });
+    const d3 = await client.waitForDeployment(p, 'integration', { commit: bad, after: d2.deployment });
+    assert.equal(d2.status, 'succeeded');
+    assert.equal(d3.status, 'failed');
+
+    const scenarios: Record<string, string> = {
+      'project.json': workflowIds.project(p),
+      'environment-integration.json': workflowIds.environment(p, 'integration'),
+      'deployment-initial.json': workflowIds.deployment(p, 'integration', first.deployment),
+      'deployment-succeeded.json': workflowIds.deployment(p, 'integration', d2.deployment),
+      'deployment-build-hook-failed.json': workflowIds.deployment(p, 'integration', d3.deployment),
+    };
+    for (const [file, id] of Object.entries(scenarios)) {
+      const json = await fetchHistoryJson(client.temporal, id);
+      const outcome = await replayHistoryJson(json, id, id);
+      assert.ok(outcome.ok, `${id}: ${outcome.error}`);
+      if (process.env.SLIPWAY_RECORD_HISTORIES === '1') {
+        fs.mkdirSync(HISTORIES, { recursive: true });
+        fs.writeFileSync(path.join(HISTORIES, file), `${JSON.stringify(JSON.parse(json), null, 1)}\n`);
+      }
+    }
+  });
+});
