@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import { Layout, removeRuntimeInfo, writeRuntimeInfo } from './home';
 import { startDevServer, type RunningDevServer } from './temporal/dev-server';
+import { ensureSearchAttributes } from './temporal/search-attributes';
 import { startRouter, type RunningRouter } from './router/router';
 import { startWorker, type RunningWorker } from './worker';
 
@@ -47,7 +48,9 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   try {
     let address = options.temporalAddress;
     if (address) {
-      log(`Temporal: using the server at ${address} (TEMPORAL_ADDRESS)`);
+      log(`Temporal: using the server at ${address} (TEMPORAL_ADDRESS); no server started`);
+      const added = await ensureSearchAttributes(address);
+      if (added.length > 0) log(`Temporal: registered search attributes ${added.join(', ')}`);
     } else {
       server = await startDevServer({
         dbFile: options.ephemeral ? undefined : layout.temporalDb,

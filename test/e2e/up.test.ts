@@ -6,7 +6,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { freePort } from '../../src/temporal/dev-server';
-import { Layout } from '../../src/home';
+import { Layout, readRuntimeInfo } from '../../src/home';
 import { fetchFromRouter } from '../../src/cli/demo';
 import { processGroupMembers, runSlipway, spawnSlipway, waitUntil } from '../harness/processes';
 import { tempDir } from '../harness/world';
@@ -68,5 +68,24 @@ describe('slipway up', function () {
     const r = await runSlipway(['up', '--port', 'seventy'], env);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /--port.*must be a port number/);
+  });
+});
+
+describe('slipway up with TEMPORAL_ADDRESS', function () {
+  it('connects to that server and starts none', async function () {
+    const home = tempDir('up-ext');
+    const address = process.env.SLIPWAY_TEST_TEMPORAL_ADDRESS!;
+    const routerPort = await freePort();
+    const up = spawnSlipway(['up', '--router-port', String(routerPort)], { ...process.env, SLIPWAY_HOME: home, TEMPORAL_ADDRESS: address });
+    try {
+      await up.waitFor(/Slipway is up/);
+      assert.match(up.output(), /using the server at 127\.0\.0\.1:\d+ \(TEMPORAL_ADDRESS\); no server started/);
+      assert.deepEqual(processGroupMembers(up.child.pid!), [up.child.pid], 'no Temporal child process');
+      assert.equal(readRuntimeInfo(new Layout(home))?.temporalAddress, address);
+    } finally {
+      process.kill(up.child.pid!, 'SIGINT');
+      assert.equal((await up.exited).code, 0, up.output());
+      fs.rmSync(home, { recursive: true, force: true });
+    }
   });
 });
