@@ -3,6 +3,7 @@
  * Node side only.
  */
 import * as path from 'node:path';
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import { z } from 'zod';
 import { releaseName, type DeploymentKey } from './domain/deployment';
@@ -19,6 +20,10 @@ export class Layout {
 
   get temporalDb(): string {
     return path.join(this.home, 'temporal.db');
+  }
+  /** Shared secret of the remotes' git hooks and the engine's ingest endpoint (mode 0600). */
+  get hookTokenFile(): string {
+    return path.join(this.home, 'hook-token');
   }
   get runtimeFile(): string {
     return path.join(this.home, 'runtime.json');
@@ -61,6 +66,8 @@ export const runtimeInfoSchema = z.object({
   temporalAddress: z.string(),
   namespace: z.string(),
   uiUrl: z.string().optional(),
+  /** Base URL of the engine's HTTP API (git hooks post pushes there). */
+  apiUrl: z.string().optional(),
   routerPort: z.number().optional(),
   pid: z.number(),
 });
@@ -84,4 +91,20 @@ export function readRuntimeInfo(layout: Layout): RuntimeInfo | undefined {
 export function removeRuntimeInfo(layout: Layout, pid: number): void {
   const info = readRuntimeInfo(layout);
   if (info && info.pid === pid) fs.rmSync(layout.runtimeFile, { force: true });
+}
+
+/** The hook token, made on first use. Never logged, never in a workflow's input. */
+export function hookToken(layout: Layout): string {
+  try {
+    return fs.readFileSync(layout.hookTokenFile, 'utf8').trim();
+  } catch {
+    fs.mkdirSync(layout.home, { recursive: true });
+    const token = crypto.randomBytes(32).toString('hex');
+    try {
+      fs.writeFileSync(layout.hookTokenFile, `${token}\n`, { mode: 0o600, flag: 'wx' });
+      return token;
+    } catch {
+      return fs.readFileSync(layout.hookTokenFile, 'utf8').trim(); // made by another process meanwhile
+    }
+  }
 }

@@ -3,7 +3,9 @@
  * process (unless TEMPORAL_ADDRESS names one), the worker and the router, in one process.
  */
 import * as fs from 'node:fs';
-import { Layout, removeRuntimeInfo, writeRuntimeInfo } from './home';
+import { startApi, type RunningApi } from './api/server';
+import { SlipwayClient } from './client';
+import { hookToken, Layout, removeRuntimeInfo, writeRuntimeInfo } from './home';
 import { startDevServer, type RunningDevServer } from './temporal/dev-server';
 import { ensureSearchAttributes } from './temporal/search-attributes';
 import { startRouter, type RunningRouter } from './router/router';
@@ -16,6 +18,7 @@ export interface StackOptions {
   temporalPort?: number;
   uiPort?: number;
   routerPort: number;
+  apiPort: number;
   /** Keep Temporal's state in memory instead of the data directory's SQLite file. */
   ephemeral?: boolean;
   log?: (line: string) => void;
@@ -25,6 +28,7 @@ export interface RunningStack {
   temporalAddress: string;
   uiUrl?: string;
   router: RunningRouter;
+  api: RunningApi;
   server?: RunningDevServer;
   worker: RunningWorker;
   stop(): Promise<void>;
@@ -37,9 +41,13 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   let server: RunningDevServer | undefined;
   let worker: RunningWorker | undefined;
   let router: RunningRouter | undefined;
+  let api: RunningApi | undefined;
+  let client: SlipwayClient | undefined;
 
   const stop = async (): Promise<void> => {
     removeRuntimeInfo(layout, process.pid);
+    await api?.close();
+    await client?.close();
     await router?.close();
     await worker?.shutdown().catch(() => {});
     await server?.stop();
@@ -66,14 +74,18 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     log(`Router: http://<environment>.<project>.localhost:${router.port}/`);
     worker = await startWorker({ address, layout });
     log('Worker: running the engine and host "local"');
+    client = await SlipwayClient.connect({ layout, address });
+    api = await startApi({ client, hookToken: hookToken(layout), port: options.apiPort });
+    log(`API: ${api.url} (OpenAPI at ${api.url}/openapi.json)`);
     writeRuntimeInfo(layout, {
       temporalAddress: address,
       namespace: 'default',
       uiUrl: server?.uiUrl,
+      apiUrl: api.url,
       routerPort: router.port,
       pid: process.pid,
     });
-    return { temporalAddress: address, uiUrl: server?.uiUrl, router, server, worker, stop };
+    return { temporalAddress: address, uiUrl: server?.uiUrl, router, api, server, worker, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -34,13 +34,13 @@ function shQuote(s: string): string {
 }
 
 function hookScript(layout: Layout, hook: string): string {
-  const entry = path.join(PACKAGE_ROOT, 'dist', 'src', 'git-hooks', 'main.js');
+  const entry = path.join(PACKAGE_ROOT, 'dist', 'src', 'git-hooks', `${hook}.js`);
   return [
     '#!/bin/sh',
     '# Installed by Slipway: hands the pushed refs to the engine.',
     `SLIPWAY_HOME=${shQuote(layout.home)}`,
     'export SLIPWAY_HOME',
-    `exec ${shQuote(process.execPath)} ${shQuote(entry)} ${hook}`,
+    `exec ${shQuote(process.execPath)} ${shQuote(entry)}`,
     '',
   ].join('\n');
 }

@@ -38,7 +38,7 @@ export async function runDemo(options: { keep: boolean; out?: (line: string) => 
   const layout = new Layout(home);
   const t0 = Date.now();
   out(`Data directory: ${home}`);
-  const stack = await startStack({ layout, routerPort: await freePort(), log: (l) => out(l) });
+  const stack = await startStack({ layout, routerPort: await freePort(), apiPort: await freePort(), log: (l) => out(l) });
   let client: SlipwayClient | undefined;
   try {
     client = await SlipwayClient.connect({ layout, address: stack.temporalAddress });

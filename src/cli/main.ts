@@ -42,8 +42,9 @@ program
   .option('--port <port>', 'Temporal gRPC port', port, 7233)
   .option('--ui-port <port>', 'Temporal Web UI port', port, 8233)
   .option('--router-port <port>', 'HTTP port of the router', port, 8080)
+  .option('--api-port <port>', 'HTTP port of the API', port, 8081)
   .addHelpText('after', '\nExample:\n  SLIPWAY_HOME=~/slipway slipway up --router-port 8080')
-  .action(async (opts: { port: number; uiPort: number; routerPort: number }) => {
+  .action(async (opts: { port: number; uiPort: number; routerPort: number; apiPort: number }) => {
     const l = layout();
     const stack = await startStack({
       layout: l,
@@ -51,6 +52,7 @@ program
       temporalPort: opts.port,
       uiPort: opts.uiPort,
       routerPort: opts.routerPort,
+      apiPort: opts.apiPort,
       log: (line) => console.log(line),
     });
     console.log(`Slipway is up (data in ${l.home}). Press Ctrl-C to stop.`);

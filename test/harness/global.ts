@@ -6,7 +6,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Layout, writeRuntimeInfo } from '../../src/home';
+import { hookToken, Layout, writeRuntimeInfo } from '../../src/home';
+import { startApi, type RunningApi } from '../../src/api/server';
+import { SlipwayClient } from '../../src/client';
 import { startDevServer, type RunningDevServer } from '../../src/temporal/dev-server';
 import { startRouter, type RunningRouter } from '../../src/router/router';
 import { startWorker, type RunningWorker } from '../../src/worker';
@@ -15,6 +17,8 @@ let server: RunningDevServer | undefined;
 let worker: RunningWorker | undefined;
 let router: RunningRouter | undefined;
 let home: string | undefined;
+let api: RunningApi | undefined;
+let apiClient: SlipwayClient | undefined;
 
 export async function mochaGlobalSetup(): Promise<void> {
   const t0 = Date.now();
@@ -27,8 +31,17 @@ export async function mochaGlobalSetup(): Promise<void> {
   });
   router = await startRouter({ layout, port: 0 });
   worker = await startWorker({ address: server.address, layout });
+  apiClient = await SlipwayClient.connect({ layout, address: server.address });
+  api = await startApi({ client: apiClient, hookToken: hookToken(layout), port: 0 });
   // The remotes' git hooks find the server the way they do under `slipway up`.
-  writeRuntimeInfo(layout, { temporalAddress: server.address, namespace: 'default', routerPort: router.port, pid: process.pid });
+  writeRuntimeInfo(layout, {
+    temporalAddress: server.address,
+    namespace: 'default',
+    routerPort: router.port,
+    apiUrl: api.url,
+    pid: process.pid,
+  });
+  process.env.SLIPWAY_TEST_API_URL = api.url;
   process.env.SLIPWAY_TEST_HOME = home;
   process.env.SLIPWAY_TEST_TEMPORAL_ADDRESS = server.address;
   process.env.SLIPWAY_TEST_ROUTER_PORT = String(router.port);
@@ -36,6 +49,8 @@ export async function mochaGlobalSetup(): Promise<void> {
 }
 
 export async function mochaGlobalTeardown(): Promise<void> {
+  await api?.close();
+  await apiClient?.close();
   await router?.close();
   await worker?.shutdown();
   await server?.stop();

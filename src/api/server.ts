@@ -1,0 +1,87 @@
+/**
+ * The engine's HTTP API (fastify, zod-validated, OpenAPI at /openapi.json). For now it carries
+ * the ingest endpoint of the remotes' git hooks; the platform API grows here.
+ */
+import * as crypto from 'node:crypto';
+import Fastify, { type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { SlipwayClient } from '../client';
+import { projectIdSchema } from '../domain/names';
+import { SlipwayError } from '../errors';
+
+export interface ApiOptions {
+  client: SlipwayClient;
+  hookToken: string;
+}
+
+const sha = z.string().regex(/^[0-9a-f]{40}$/, 'must be a 40-character commit id');
+export const postReceiveBodySchema = z.object({
+  project: projectIdSchema,
+  updates: z
+    .array(z.object({ branch: z.string().min(1).max(255), before: sha, after: sha }))
+    .min(1, 'at least one updated branch')
+    .max(1000),
+});
+
+function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && crypto.timingSafeEqual(a, b);
+}
+
+export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
+  const app = Fastify({ logger: false });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  await app.register(swagger, {
+    openapi: { info: { title: 'Slipway API', version: '0.1.0' } },
+    transform: jsonSchemaTransform,
+  });
+  const api = app.withTypeProvider<ZodTypeProvider>();
+
+  api.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
+
+  api.post(
+    '/v1/hooks/post-receive',
+    {
+      schema: {
+        description: "Called by a project remote's post-receive hook with the branches a push updated.",
+        headers: z.object({ authorization: z.string().optional() }),
+        body: postReceiveBodySchema,
+        response: { 202: z.object({ accepted: z.number() }), 401: z.object({ error: z.string() }), 404: z.object({ error: z.string() }) },
+      },
+    },
+    async (req, reply) => {
+      const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+      if (!token || !sameSecret(token, options.hookToken)) {
+        return reply.code(401).send({ error: 'a valid hook token is required' });
+      }
+      try {
+        for (const u of req.body.updates) {
+          await options.client.branchPushed(req.body.project, { ...u, pushedAt: Date.now() });
+        }
+      } catch (err) {
+        if (err instanceof SlipwayError) return reply.code(404).send({ error: err.message });
+        throw err;
+      }
+      return reply.code(202).send({ accepted: req.body.updates.length });
+    },
+  );
+  return app;
+}
+
+export interface RunningApi {
+  port: number;
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startApi(options: ApiOptions & { port: number; host?: string }): Promise<RunningApi> {
+  const app = await buildApi(options);
+  await app.listen({ port: options.port, host: options.host ?? '127.0.0.1' });
+  const addr = app.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : options.port;
+  return { port, url: `http://127.0.0.1:${port}`, close: () => app.close() };
+}
