@@ -9,6 +9,7 @@ import {
   Connection,
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
 } from '@temporalio/client';
 import { z } from 'zod';
 import type { DeploymentRecord, EnvironmentStatus } from './domain/environment';
@@ -18,7 +19,7 @@ import { SlipwayKind, SlipwayProject } from './domain/search-attributes';
 import { InvalidInputError, NotFoundError, SlipwayError } from './errors';
 import { readRuntimeInfo, type Layout } from './home';
 import { deploymentProgressQuery, type DeploymentProgress } from './workflows/deployment';
-import { environmentStatusQuery } from './workflows/environment';
+import { environmentStatusQuery, redeployUpdate, rollbackUpdate } from './workflows/environment';
 import { branchPushedSignal, projectInfoQuery, projectReadyUpdate, projectWorkflow } from './workflows/project';
 
 export interface ConnectOptions {
@@ -141,6 +142,32 @@ export class SlipwayClient {
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) {
         throw new NotFoundError(`no environment ${environment} in project ${project}`);
+      }
+      throw err;
+    }
+  }
+
+  /** Deploys the current slug again (no build); resolves with the new deployment's number. */
+  async redeploy(project: string, environment: string): Promise<{ deployment: number }> {
+    const handle = this.temporal.workflow.getHandle(workflowIds.environment(project, environment));
+    return this.refusable(() => handle.executeUpdate(redeployUpdate), project, environment);
+  }
+
+  /** Deploys an earlier deployment's slug again (default: the previous release), no build. */
+  async rollback(project: string, environment: string, to?: number): Promise<{ deployment: number }> {
+    const handle = this.temporal.workflow.getHandle(workflowIds.environment(project, environment));
+    return this.refusable(() => handle.executeUpdate(rollbackUpdate, { args: [{ to }] }), project, environment);
+  }
+
+  /** Turns an Update's validator refusal into a SlipwayError with its reason. */
+  private async refusable<T>(call: () => Promise<T>, project: string, environment: string): Promise<T> {
+    try {
+      return await call();
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw new NotFoundError(`no environment ${environment} in project ${project}`);
+      if (err instanceof WorkflowUpdateFailedError) {
+        const cause = err.cause instanceof Error ? err.cause.message : err.message;
+        throw new SlipwayError(`refused: ${cause}`);
       }
       throw err;
     }

@@ -72,7 +72,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     }
     router = await startRouter({ layout, port: options.routerPort });
     log(`Router: http://<environment>.<project>.localhost:${router.port}/`);
-    worker = await startWorker({ address, layout });
+    worker = await startWorker({ address, layout, routerPort: () => router?.port });
     log('Worker: running the engine and host "local"');
     client = await SlipwayClient.connect({ layout, address });
     api = await startApi({ client, hookToken: hookToken(layout), port: options.apiPort });

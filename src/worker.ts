@@ -23,6 +23,8 @@ export interface WorkerOptions {
   host?: string;
   /** Also run workflows and build activities (the engine). Default true. */
   engine?: boolean;
+  /** The port of the router on this host (warm-up and health checks go through it). */
+  routerPort?: () => number | undefined;
   /** A bundle made once and shared (tests); made here when absent. */
   workflowBundle?: WorkflowBundleWithSourceMap;
 }
@@ -84,7 +86,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       connection,
       namespace,
       taskQueue: hostTaskQueue(options.host ?? DEFAULT_HOST),
-      activities: createHostActivities(options.layout),
+      activities: createHostActivities({ layout: options.layout, routerPort: options.routerPort ?? (() => undefined) }),
     }),
   );
   const done = Promise.all(workers.map((w) => w.run())).then(

@@ -1,26 +1,20 @@
 /**
- * Build activities: validation of the project files, the build hook, and the slug store.
- * They run on the engine's task queue; the live site keeps serving the previous release.
+ * Build activities, on the engine's task queue: validation of the project files, hotfix
+ * patches, the build hook, static content (when decided for the build) and the slug store.
+ * The live site keeps serving the previous release throughout.
  */
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { formatIssue, webRootOf } from '../domain/app-config';
+import { formatIssue } from '../domain/app-config';
 import type { DeploymentKey } from '../domain/deployment';
 import { ENGINE_BUILD_VERSION, hookEnvironment } from '../domain/hook-env';
+import { PROJECT_FILES, planFromProjectFiles, type ProjectFileTexts, type SlugManifest } from '../domain/project-files';
 import type { Layout } from '../home';
+import { git } from './git';
 import { runHook } from './lib/hook-process';
-import { readAppConfig } from './lib/project-files';
-import { StepLog, stepFailure } from './lib/step-log';
-
-/** What the rest of the deployment needs to know from the project files. */
-export interface BuildPlan {
-  appName: string;
-  webRoot: string;
-  buildHook: string;
-  deployHook: string;
-  env: Record<string, unknown>;
-}
+import { deployStaticContent } from './lib/static-content';
+import { StepLog, errorMessage, stepFailure } from './lib/step-log';
 
 export interface BuildContext extends DeploymentKey {
   branch: string;
@@ -28,50 +22,52 @@ export interface BuildContext extends DeploymentKey {
   workspace: string;
 }
 
+export const PATCH_DIR = 'm2-hotfixes';
+
+export const slugManifestFile = (layout: Layout, slug: string): string => `${layout.slug(slug)}.json`;
+
+export function readSlugManifest(layout: Layout, slug: string): SlugManifest {
+  return JSON.parse(fs.readFileSync(slugManifestFile(layout, slug), 'utf8')) as SlugManifest;
+}
+
 export function createBuildActivities(layout: Layout) {
   return {
-    async validateProject(input: BuildContext): Promise<BuildPlan> {
+    /** Reads and validates the five project files; every problem names file, key and reason. */
+    async validateProject(input: BuildContext): Promise<SlugManifest> {
       const log = new StepLog(layout, input);
-      return log.step('validate', 'project files', () => {
-        const app = readAppConfig(input.workspace);
-        if (!app.ok) {
-          const lines = app.issues.map(formatIssue);
-          for (const l of lines) log.line('validate', l);
+      return log.step('validate', PROJECT_FILES.join(', '), () => {
+        const texts: ProjectFileTexts = {};
+        for (const file of PROJECT_FILES) {
+          const full = path.join(input.workspace, file);
+          if (fs.existsSync(full)) texts[file] = fs.readFileSync(full, 'utf8');
+        }
+        const plan = planFromProjectFiles(texts);
+        for (const w of plan.warnings) log.line('validate', `warning: ${formatIssue(w)}`);
+        if (!plan.ok) {
+          const lines = plan.issues.map(formatIssue);
+          for (const l of lines) log.line('validate', `error: ${l}`);
           throw stepFailure({
             step: 'validate',
             logTail: lines.join('\n'),
             message: `invalid project configuration: ${lines.join('; ')}`,
           });
         }
-        const c = app.value;
-        return Promise.resolve({
-          appName: c.name,
-          webRoot: webRootOf(c),
-          buildHook: c.hooks?.build ?? '',
-          deployHook: c.hooks?.deploy ?? '',
-          env: c.variables?.env ?? {},
-        });
+        log.line('validate', `static content: ${plan.manifest.staticContent.reason}`);
+        return Promise.resolve(plan.manifest);
       });
     },
 
     /**
-     * The slug key: everything that changes the build output. Same key, same slug: the build is
-     * skipped and the stored slug reused.
+     * The slug key: the Git tree (which holds the patches, the hooks and the config) plus the
+     * build inputs from outside it and the engine's build version. Same key, same slug.
      */
-    lookupSlug(input: BuildContext & { plan: BuildPlan }): Promise<{ slug: string; exists: boolean }> {
+    lookupSlug(input: BuildContext & { manifest: SlugManifest }): Promise<{ slug: string; exists: boolean }> {
       const slug = crypto
         .createHash('sha256')
-        .update(
-          JSON.stringify({
-            tree: input.treeId,
-            buildHook: input.plan.buildHook,
-            env: input.plan.env,
-            engine: ENGINE_BUILD_VERSION,
-          }),
-        )
+        .update(JSON.stringify({ tree: input.treeId, manifest: input.manifest, engine: ENGINE_BUILD_VERSION }))
         .digest('hex')
         .slice(0, 32);
-      const exists = fs.existsSync(layout.slug(slug));
+      const exists = fs.existsSync(layout.slug(slug)) && fs.existsSync(slugManifestFile(layout, slug));
       new StepLog(layout, input).line(
         'store-slug',
         exists ? `slug ${slug} exists: reusing it, build steps skipped` : `slug ${slug} not built yet`,
@@ -79,16 +75,44 @@ export function createBuildActivities(layout: Layout) {
       return Promise.resolve({ slug, exists });
     },
 
-    async runBuildHook(input: BuildContext & { plan: BuildPlan }): Promise<void> {
+    /** m2-hotfixes/*.patch in name order, each checked before it is applied. */
+    async applyPatches(input: BuildContext): Promise<{ applied: string[] }> {
+      const log = new StepLog(layout, input);
+      return log.step('patches', `${PATCH_DIR}/*.patch`, async () => {
+        const dir = path.join(input.workspace, PATCH_DIR);
+        const patches = fs.existsSync(dir)
+          ? fs.readdirSync(dir).filter((f) => f.endsWith('.patch')).sort()
+          : [];
+        if (patches.length === 0) log.line('patches', 'no patches');
+        const g = git(input.workspace);
+        for (const p of patches) {
+          const rel = `${PATCH_DIR}/${p}`;
+          try {
+            await g.raw(['apply', '--check', '--verbose', rel]);
+          } catch (err) {
+            const why = errorMessage(err).trim();
+            log.line('patches', why);
+            throw stepFailure({ step: 'patches', logTail: why, message: `patch ${rel} does not apply: ${why.split('\n')[0]}` });
+          }
+          await g.raw(['apply', rel]);
+          log.line('patches', `applied ${rel}`);
+        }
+        // The workspace's own Git metadata is not part of the build output.
+        fs.rmSync(path.join(input.workspace, '.git'), { recursive: true, force: true });
+        return { applied: patches };
+      });
+    },
+
+    async runBuildHook(input: BuildContext & { manifest: SlugManifest }): Promise<void> {
       const log = new StepLog(layout, input);
       await log.step('build-hook', 'hooks.build', async () => {
-        if (!input.plan.buildHook.trim()) {
+        if (!input.manifest.hooks.build.trim()) {
           log.line('build-hook', 'no build hook');
           return;
         }
         await runHook({
           step: 'build-hook',
-          script: input.plan.buildHook,
+          script: input.manifest.hooks.build,
           cwd: input.workspace,
           log,
           env: hookEnvironment({
@@ -97,24 +121,50 @@ export function createBuildActivities(layout: Layout) {
             branch: input.branch,
             treeId: input.treeId,
             appDir: input.workspace,
-            env: input.plan.env,
+            env: input.manifest.variables,
           }),
         });
       });
     },
 
-    /** Stores the built workspace as an immutable slug (written aside, then renamed in). */
-    async storeSlug(input: BuildContext & { slug: string }): Promise<void> {
+    /** Static content deployed in the build: it becomes part of the slug. */
+    async buildStaticContent(input: BuildContext & { manifest: SlugManifest; slug: string }): Promise<void> {
+      const log = new StepLog(layout, input);
+      const scd = input.manifest.staticContent;
+      await log.step('static-content-build', `${scd.locales.join(', ')} with ${scd.buildThreads} thread(s)`, async () => {
+        if (!fs.existsSync(path.join(input.workspace, 'app', 'design'))) {
+          log.line('static-content-build', 'no app/design directory: no themes to deploy');
+          return;
+        }
+        const r = await deployStaticContent({
+          appDir: input.workspace,
+          themes: scd.themes,
+          locales: scd.locales,
+          threads: scd.buildThreads,
+          version: input.slug.slice(0, 12),
+          log: (l) => log.line('static-content-build', l),
+        }).catch((err: unknown) => {
+          throw stepFailure({ step: 'static-content-build', logTail: errorMessage(err), message: errorMessage(err) });
+        });
+        log.line('static-content-build', `${r.files} files for ${r.jobs} theme/locale pairs`);
+      });
+    },
+
+    /** Stores the built workspace as an immutable slug: written aside, then renamed in. */
+    async storeSlug(input: BuildContext & { slug: string; manifest: SlugManifest }): Promise<void> {
       const log = new StepLog(layout, input);
       await log.step('store-slug', `slug ${input.slug}`, () => {
         const target = layout.slug(input.slug);
+        fs.mkdirSync(layout.slugs(), { recursive: true });
+        const manifestFile = slugManifestFile(layout, input.slug);
+        fs.writeFileSync(`${manifestFile}.tmp-${process.pid}`, JSON.stringify(input.manifest, null, 2));
+        fs.renameSync(`${manifestFile}.tmp-${process.pid}`, manifestFile);
         if (fs.existsSync(target)) {
           log.line('store-slug', 'already stored');
         } else {
-          fs.mkdirSync(layout.slugs(), { recursive: true });
           const tmp = `${target}.tmp-${input.number}-${process.pid}`;
           fs.rmSync(tmp, { recursive: true, force: true });
-          fs.cpSync(input.workspace, tmp, { recursive: true, verbatimSymlinks: true });
+          fs.renameSync(input.workspace, tmp);
           fs.renameSync(tmp, target);
         }
         fs.rmSync(input.workspace, { recursive: true, force: true });
@@ -122,8 +172,13 @@ export function createBuildActivities(layout: Layout) {
       });
     },
 
+    /** The manifest of a stored slug: what a redeploy or a rollback needs, with no build. */
+    loadSlugManifest(input: { slug: string }): Promise<SlugManifest> {
+      return Promise.resolve(readSlugManifest(layout, input.slug));
+    },
+
     /** Removes a build workspace that will not be stored (slug reused or build failed). */
-    async discardWorkspace(input: BuildContext): Promise<void> {
+    discardWorkspace(input: BuildContext): Promise<void> {
       fs.rmSync(path.resolve(input.workspace), { recursive: true, force: true });
       return Promise.resolve();
     },

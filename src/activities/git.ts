@@ -123,7 +123,6 @@ export function createGitActivities(layout: Layout) {
         } catch (err) {
           throw stepFailure({ step: 'checkout', logTail: '', message: `cannot check out ${input.commit}: ${errorMessage(err)}` });
         }
-        fs.rmSync(path.join(workspace, '.git'), { recursive: true, force: true });
         log.line('checkout', `tree ${treeId}`);
         return { workspace, treeId };
       });

@@ -5,14 +5,14 @@
 import type { Layout } from '../home';
 import { createBuildActivities } from './build';
 import { createGitActivities } from './git';
-import { createReleaseActivities } from './release';
+import { createReleaseActivities, type ReleaseDeps } from './release';
 
 export function createEngineActivities(layout: Layout) {
   return { ...createGitActivities(layout), ...createBuildActivities(layout) };
 }
 
-export function createHostActivities(layout: Layout) {
-  return createReleaseActivities(layout);
+export function createHostActivities(deps: ReleaseDeps) {
+  return createReleaseActivities(deps);
 }
 
 export type EngineActivities = ReturnType<typeof createEngineActivities>;

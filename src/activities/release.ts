@@ -1,15 +1,24 @@
 /**
- * Release activities: run on the task queue of the host that serves the environment.
- * A release is a directory staged from a slug; the environment's `current` symlink points at
- * the one being served and is switched atomically with rename(2).
+ * Deploy activities, on the task queue of the host that serves the environment. A release is
+ * a directory staged from a slug with the environment's persistent mounts linked in; the
+ * environment's `current` symlink points at the one being served and is switched with
+ * rename(2). While the `maintenance` flag exists the router answers 503.
  */
 import * as fs from 'node:fs';
+import * as http from 'node:http';
 import * as path from 'node:path';
 import { z } from 'zod';
 import type { DeploymentKey } from '../domain/deployment';
 import { releaseName } from '../domain/deployment';
+import { hookEnvironment } from '../domain/hook-env';
+import { environmentHostname } from '../domain/names';
+import type { SlugManifest } from '../domain/project-files';
+import { resolveRoutes, type ResolvedRoute } from '../domain/project-files/routes';
+import { computeRelationships } from '../domain/project-files/services';
 import type { Layout } from '../home';
-import { StepLog } from './lib/step-log';
+import { runHook } from './lib/hook-process';
+import { deployStaticContent } from './lib/static-content';
+import { StepLog, errorMessage, stepFailure } from './lib/step-log';
 
 /** Written beside each release directory: what the router needs to serve it. */
 export const releaseInfoSchema = z.object({
@@ -19,75 +28,315 @@ export const releaseInfoSchema = z.object({
   slug: z.string(),
   webRoot: z.string(),
   stagedAt: z.string(),
+  routes: z
+    .array(
+      z.object({
+        host: z.string(),
+        path: z.string(),
+        type: z.enum(['upstream', 'redirect']),
+        url: z.string(),
+        to: z.string().optional(),
+      }),
+    )
+    .default([]),
 });
 export type ReleaseInfo = z.infer<typeof releaseInfoSchema>;
 
 export const releaseInfoFile = (releasesDir: string, release: string): string =>
   path.join(releasesDir, `${release}.json`);
 
-export interface StageInput extends DeploymentKey {
-  commit: string;
-  slug: string;
-  webRoot: string;
+export interface ReleaseDeps {
+  layout: Layout;
+  /** The router's port, for warm-up and health checks (requests go through the real router). */
+  routerPort: () => number | undefined;
 }
 
-export function createReleaseActivities(layout: Layout) {
+export interface DeployContext extends DeploymentKey {
+  branch: string;
+  commit: string;
+  treeId: string;
+  release: string;
+  manifest: SlugManifest;
+}
+
+/** Releases kept per environment, beside the current and previous ones. */
+const RELEASES_KEPT = 5;
+
+function routesFor(key: DeploymentKey, manifest: SlugManifest): ResolvedRoute[] {
+  return resolveRoutes(manifest.routes, { defaultHost: environmentHostname(key.project, key.environment) });
+}
+
+function hookEnv(layout: Layout, c: DeployContext, extra: Record<string, string>): Record<string, string> {
+  const rel = computeRelationships(c.manifest.appRelationships, c.manifest.services, {
+    project: c.project,
+    environment: c.environment,
+  });
+  const routes = Object.fromEntries(
+    routesFor(c, c.manifest).map((r) => [r.url, { type: r.type, upstream: r.upstream, to: r.to, original_url: r.template, primary: r.primary }]),
+  );
+  return hookEnvironment({
+    project: c.project,
+    environment: c.environment,
+    branch: c.branch,
+    treeId: c.treeId,
+    appDir: layout.release(c.project, c.environment, c.release),
+    relationships: rel.ok ? rel.value : {},
+    routes,
+    env: c.manifest.variables,
+    extra,
+  });
+}
+
+/** GET through the router with the environment's Host header. */
+function getThroughRouter(port: number, host: string, urlPath: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: urlPath, headers: { host }, agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.setTimeout(10_000, () => req.destroy(new Error('timed out after 10 s')));
+    req.on('error', reject);
+  });
+}
+
+function writeAtomically(file: string, content: string): void {
+  fs.writeFileSync(`${file}.tmp-${process.pid}`, content);
+  fs.renameSync(`${file}.tmp-${process.pid}`, file);
+}
+
+/** Points `current` at a release (or removes it): a new symlink renamed over the old one. */
+function pointCurrent(layout: Layout, key: DeploymentKey, release: string | undefined): string | undefined {
+  const current = layout.current(key.project, key.environment);
+  let previous: string | undefined;
+  try {
+    previous = path.basename(fs.readlinkSync(current));
+  } catch {
+    previous = undefined;
+  }
+  if (release === undefined) {
+    fs.rmSync(current, { force: true });
+    return previous;
+  }
+  const tmp = `${current}.tmp-${key.number}`;
+  fs.rmSync(tmp, { force: true });
+  fs.symlinkSync(path.join('releases', release), tmp);
+  fs.renameSync(tmp, current);
+  return previous;
+}
+
+export function createReleaseActivities(deps: ReleaseDeps) {
+  const { layout } = deps;
   return {
-    /** Copies the slug into a new release directory. Idempotent per deployment. */
-    async stageRelease(input: StageInput): Promise<{ release: string }> {
+    /** Copies the slug into a new release directory and links the persistent mounts. Idempotent. */
+    async stageRelease(input: DeploymentKey & { commit: string; slug: string; manifest: SlugManifest }): Promise<{ release: string }> {
       const log = new StepLog(layout, input);
       const release = releaseName(input.number);
       return log.step('stage-release', `release ${release} from slug ${input.slug}`, () => {
         const releases = layout.releases(input.project, input.environment);
         const dir = layout.release(input.project, input.environment, release);
         const infoFile = releaseInfoFile(releases, release);
-        if (!fs.existsSync(infoFile)) {
-          fs.mkdirSync(releases, { recursive: true });
-          const tmp = `${dir}.tmp`;
-          fs.rmSync(tmp, { recursive: true, force: true });
-          fs.rmSync(dir, { recursive: true, force: true });
-          fs.cpSync(layout.slug(input.slug), tmp, {
-            recursive: true,
-            verbatimSymlinks: true,
-            mode: fs.constants.COPYFILE_FICLONE,
-          });
+        if (fs.existsSync(infoFile)) return Promise.resolve({ release });
+        fs.mkdirSync(releases, { recursive: true });
+        const tmp = `${dir}.tmp`;
+        fs.rmSync(tmp, { recursive: true, force: true });
+        fs.rmSync(dir, { recursive: true, force: true });
+        try {
+          fs.cpSync(layout.slug(input.slug), tmp, { recursive: true, verbatimSymlinks: true, mode: fs.constants.COPYFILE_FICLONE });
+          for (const [mountPath, source] of Object.entries(input.manifest.mounts)) {
+            const shared = path.join(layout.environment(input.project, input.environment), 'mounts', source);
+            fs.mkdirSync(shared, { recursive: true });
+            const at = path.join(tmp, mountPath);
+            fs.rmSync(at, { recursive: true, force: true });
+            fs.mkdirSync(path.dirname(at), { recursive: true });
+            fs.symlinkSync(shared, at);
+            log.line('stage-release', `mount ${mountPath} -> shared:files/${source}`);
+          }
           fs.renameSync(tmp, dir);
-          const info: ReleaseInfo = {
-            release,
-            deployment: input.number,
-            commit: input.commit,
-            slug: input.slug,
-            webRoot: input.webRoot,
-            stagedAt: new Date().toISOString(),
-          };
-          fs.writeFileSync(`${infoFile}.tmp`, JSON.stringify(info, null, 2));
-          fs.renameSync(`${infoFile}.tmp`, infoFile);
+        } catch (err) {
+          fs.rmSync(tmp, { recursive: true, force: true });
+          throw stepFailure({ step: 'stage-release', logTail: errorMessage(err), message: `cannot stage release ${release}: ${errorMessage(err)}` });
         }
+        const info: ReleaseInfo = {
+          release,
+          deployment: input.number,
+          commit: input.commit,
+          slug: input.slug,
+          webRoot: input.manifest.webRoot,
+          stagedAt: new Date().toISOString(),
+          routes: routesFor(input, input.manifest).map((r) => ({ host: r.host, path: r.path, type: r.type, url: r.url, to: r.to })),
+        };
+        writeAtomically(infoFile, JSON.stringify(info, null, 2));
         return Promise.resolve({ release });
       });
     },
 
-    /**
-     * Points the environment's `current` at a release: a new symlink is made aside and renamed
-     * over the old one, so a reader sees the old release or the new one, never nothing.
-     */
+    async maintenanceOn(input: DeploymentKey): Promise<{ since: number }> {
+      const log = new StepLog(layout, input);
+      return log.step('maintenance-on', 'the router answers 503 with the maintenance page', () => {
+        fs.mkdirSync(layout.environment(input.project, input.environment), { recursive: true });
+        const since = Date.now();
+        writeAtomically(layout.maintenanceFlag(input.project, input.environment), JSON.stringify({ deployment: input.number, since }));
+        return Promise.resolve({ since });
+      });
+    },
+
+    async maintenanceOff(input: DeploymentKey): Promise<{ until: number }> {
+      const log = new StepLog(layout, input);
+      return log.step('maintenance-off', 'the router serves the site again', () => {
+        fs.rmSync(layout.maintenanceFlag(input.project, input.environment), { force: true });
+        return Promise.resolve({ until: Date.now() });
+      });
+    },
+
+    /** Static content deployed in the deploy (the build did not do it), into the new release. */
+    async deployStaticContentInRelease(input: DeployContext): Promise<void> {
+      const log = new StepLog(layout, input);
+      const scd = input.manifest.staticContent;
+      await log.step('static-content-deploy', `${scd.locales.join(', ')} with ${scd.deployThreads} thread(s)`, async () => {
+        const dir = layout.release(input.project, input.environment, input.release);
+        if (!fs.existsSync(path.join(dir, 'app', 'design'))) {
+          log.line('static-content-deploy', 'no app/design directory: no themes to deploy');
+          return;
+        }
+        const r = await deployStaticContent({
+          appDir: dir,
+          themes: scd.themes,
+          locales: scd.locales,
+          threads: scd.deployThreads,
+          version: `${input.release}-${Date.now()}`,
+          log: (l) => log.line('static-content-deploy', l),
+        }).catch((err: unknown) => {
+          throw stepFailure({ step: 'static-content-deploy', logTail: errorMessage(err), message: errorMessage(err) });
+        });
+        log.line('static-content-deploy', `${r.files} files for ${r.jobs} theme/locale pairs`);
+      });
+    },
+
+    /** hooks.deploy in the new release; SLIPWAY_DEPLOY_MODE says install (first deploy) or update. */
+    async runDeployHook(input: DeployContext & { mode: 'install' | 'update' }): Promise<void> {
+      const log = new StepLog(layout, input);
+      await log.step('deploy-hook', `hooks.deploy (${input.mode})`, async () => {
+        if (!input.manifest.hooks.deploy.trim()) {
+          log.line('deploy-hook', 'no deploy hook');
+          return;
+        }
+        await runHook({
+          step: 'deploy-hook',
+          script: input.manifest.hooks.deploy,
+          cwd: layout.release(input.project, input.environment, input.release),
+          log,
+          env: hookEnv(layout, input, { SLIPWAY_DEPLOY_MODE: input.mode }),
+        });
+      });
+    },
+
+    /** Routing and the atomic switch of the environment's current release. */
     async switchRelease(input: DeploymentKey & { release: string }): Promise<{ previous?: string }> {
       const log = new StepLog(layout, input);
       return log.step('switch-release', `current -> ${input.release}`, () => {
-        const current = layout.current(input.project, input.environment);
-        let previous: string | undefined;
-        try {
-          previous = path.basename(fs.readlinkSync(current));
-        } catch {
-          previous = undefined;
-        }
-        const tmp = `${current}.tmp-${input.number}`;
-        fs.rmSync(tmp, { force: true });
-        fs.symlinkSync(path.join('releases', input.release), tmp);
-        fs.renameSync(tmp, current);
+        const info = releaseInfoSchema.parse(
+          JSON.parse(fs.readFileSync(releaseInfoFile(layout.releases(input.project, input.environment), input.release), 'utf8')),
+        );
+        for (const r of info.routes) log.line('switch-release', `route ${r.url} ${r.type}${r.to ? ` -> ${r.to}` : ''}`);
+        const previous = pointCurrent(layout, input, input.release);
         log.line('switch-release', previous ? `was ${previous}` : 'first release of this environment');
         return Promise.resolve(previous === input.release ? {} : { previous });
       });
+    },
+
+    /** Compensation: serve the release that was live before this deployment (none: no current). */
+    async restorePreviousRelease(input: DeploymentKey & { previous?: string }): Promise<void> {
+      const log = new StepLog(layout, input);
+      await log.step('restore-previous', input.previous ? `current -> ${input.previous}` : 'no previous release: unpublish', () => {
+        pointCurrent(layout, input, input.previous);
+        return Promise.resolve();
+      });
+    },
+
+    async runPostDeployHook(input: DeployContext): Promise<void> {
+      const log = new StepLog(layout, input);
+      await log.step('post-deploy-hook', 'hooks.post_deploy', async () => {
+        if (!input.manifest.hooks.postDeploy.trim()) {
+          log.line('post-deploy-hook', 'no post_deploy hook');
+          return;
+        }
+        await runHook({
+          step: 'post-deploy-hook',
+          script: input.manifest.hooks.postDeploy,
+          cwd: layout.release(input.project, input.environment, input.release),
+          log,
+          env: hookEnv(layout, input, {}),
+        });
+      });
+    },
+
+    /** Requests WARM_UP_PAGES through the router so the first visitor gets a warm cache. */
+    async warmUp(input: DeployContext): Promise<{ pages: number; failed: number }> {
+      const log = new StepLog(layout, input);
+      return log.step('warm-up', `${input.manifest.warmUpPages.length} page(s)`, async () => {
+        const port = deps.routerPort();
+        let failed = 0;
+        if (port === undefined) {
+          log.line('warm-up', 'no router on this host: skipped');
+          return { pages: 0, failed: 0 };
+        }
+        const host = environmentHostname(input.project, input.environment);
+        for (const page of input.manifest.warmUpPages) {
+          const urlPath = page.startsWith('/') ? page : new URL(page).pathname;
+          const started = Date.now();
+          try {
+            const status = await getThroughRouter(port, host, urlPath);
+            log.line('warm-up', `${urlPath}: ${status} in ${Date.now() - started} ms`);
+            if (status >= 400) failed++;
+          } catch (err) {
+            failed++;
+            log.line('warm-up', `${urlPath}: ${errorMessage(err)}`);
+          }
+        }
+        // A page that does not warm up is worth a warning, not a rollback (as in ece-tools).
+        if (failed > 0) log.line('warm-up', `warning: ${failed} page(s) did not warm up`);
+        return { pages: input.manifest.warmUpPages.length, failed };
+      });
+    },
+
+    /** Every upstream route of the environment must answer 2xx or 3xx through the router. */
+    async healthCheck(input: DeployContext): Promise<void> {
+      const log = new StepLog(layout, input);
+      await log.step('health-check', 'the routes answer', async () => {
+        const port = deps.routerPort();
+        if (port === undefined) {
+          log.line('health-check', 'no router on this host: skipped');
+          return;
+        }
+        const problems: string[] = [];
+        for (const r of routesFor(input, input.manifest).filter((x) => x.type === 'upstream')) {
+          let status: number | string;
+          try {
+            status = await getThroughRouter(port, r.host, r.path);
+          } catch (err) {
+            status = errorMessage(err);
+          }
+          log.line('health-check', `${r.url}: ${status}`);
+          if (typeof status !== 'number' || status >= 400) problems.push(`${r.url} answered ${status}`);
+        }
+        if (problems.length > 0) {
+          throw stepFailure({ step: 'health-check', logTail: problems.join('\n'), message: `health check failed: ${problems.join('; ')}` });
+        }
+      });
+    },
+
+    /** Removes releases beyond the newest few, never the current or previous one. */
+    pruneReleases(input: DeploymentKey & { keep: string[] }): Promise<{ removed: string[] }> {
+      const releases = layout.releases(input.project, input.environment);
+      const names = fs.existsSync(releases)
+        ? fs.readdirSync(releases).filter((n) => /^d\d{6}$/.test(n)).sort()
+        : [];
+      const removed = names.slice(0, Math.max(0, names.length - RELEASES_KEPT)).filter((n) => !input.keep.includes(n));
+      for (const n of removed) {
+        fs.rmSync(path.join(releases, n), { recursive: true, force: true });
+        fs.rmSync(releaseInfoFile(releases, n), { force: true });
+      }
+      return Promise.resolve({ removed });
     },
   };
 }

@@ -125,6 +125,40 @@ envCmd
       }
     });
   });
+async function followDeployment(client: SlipwayClient, project: string, environment: string, n: number): Promise<void> {
+  const p = progressPrinter();
+  const d = await client.waitForDeployment(project, environment, { after: n - 1, onProgress: (x) => p.update(x) });
+  p.done();
+  if (d.status !== 'succeeded') throw new SlipwayError(`deployment #${d.deployment} failed: ${d.error ?? ''}`);
+  console.error(`deployment #${d.deployment} of ${d.commit.slice(0, 12)} is live (slug ${d.slug ?? '?'}, no build)`);
+}
+
+envCmd
+  .command('redeploy <project> <environment>')
+  .description('deploy the current release again from its slug, with no build')
+  .addHelpText('after', '\nExample:\n  slipway env redeploy shop integration')
+  .action(async (project: string, environment: string) => {
+    await withClient(async (client) => {
+      const { deployment } = await client.redeploy(project, environment);
+      await followDeployment(client, project, environment, deployment);
+    });
+  });
+envCmd
+  .command('rollback <project> <environment>')
+  .description('deploy an earlier release again (default: the previous one), with no build')
+  .option('--to <deployment>', 'the deployment number whose release to deploy again', (v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a deployment number (1, 2, …)');
+    return n;
+  })
+  .addHelpText('after', '\nExamples:\n  slipway env rollback shop integration\n  slipway env rollback shop integration --to 3')
+  .action(async (project: string, environment: string, opts: { to?: number }) => {
+    await withClient(async (client) => {
+      const { deployment } = await client.rollback(project, environment, opts.to);
+      await followDeployment(client, project, environment, deployment);
+    });
+  });
+
 envCmd
   .command('log <project> <environment> [deployment]')
   .description('the timestamped log of a deployment (default: the newest)')

@@ -4,14 +4,21 @@
  */
 
 /** Build then deploy, in this order; each is logged with its start, duration and outcome. */
-export const DEPLOYMENT_STEPS = [
-  'checkout',
-  'validate',
-  'build-hook',
-  'store-slug',
+export const BUILD_STEPS = ['checkout', 'validate', 'patches', 'build-hook', 'static-content-build', 'store-slug'] as const;
+export const DEPLOY_STEPS = [
   'stage-release',
+  'maintenance-on',
+  'static-content-deploy',
+  'deploy-hook',
   'switch-release',
+  'maintenance-off',
+  'post-deploy-hook',
+  'warm-up',
+  'health-check',
 ] as const;
+/** Compensation: runs only when a deployment fails after maintenance went on. */
+export const COMPENSATION_STEPS = ['restore-previous'] as const;
+export const DEPLOYMENT_STEPS = [...BUILD_STEPS, ...DEPLOY_STEPS, ...COMPENSATION_STEPS] as const;
 export type DeploymentStep = (typeof DEPLOYMENT_STEPS)[number];
 
 /** Identifies one deployment everywhere: ids of files, directories and log lines derive from it. */
@@ -22,23 +29,36 @@ export interface DeploymentKey {
   number: number;
 }
 
+/** Where the code comes from: a commit to build, or a stored slug (redeploy, rollback, promotion). */
+export type DeploymentSource =
+  | { kind: 'commit' }
+  | { kind: 'slug'; slug: string; treeId: string; reason: 'redeploy' | 'rollback' | 'promotion'; from?: number };
+
 export interface DeploymentInput extends DeploymentKey {
   branch: string;
   commit: string;
   /** The host whose task queue runs the deploy activities. */
   host: string;
+  source: DeploymentSource;
+  /** The environment's first deployment installs; later ones update. */
+  mode: 'install' | 'update';
+  /** The release being served when this deployment started: what a failure restores. */
+  liveRelease?: string;
 }
 
 export interface ReleaseRef {
   deployment: number;
   commit: string;
   slug: string;
+  treeId: string;
   /** Directory name of the release under the environment's releases/. */
   release: string;
 }
 
 export interface DeploymentSucceeded {
   status: 'succeeded';
+  /** Milliseconds the router answered with the maintenance page (maintenance on → off). */
+  maintenanceMs: number;
   deployment: number;
   commit: string;
   treeId: string;
@@ -55,6 +75,8 @@ export interface StepFailureDetails {
   /** The last lines of the step's log. */
   logTail: string;
   message: string;
+  /** What was done to leave the environment as it was: "restored d000003; maintenance off". */
+  compensation?: string;
 }
 
 export interface DeploymentFailed {
@@ -77,7 +99,8 @@ export function isStepFailureDetails(x: unknown): x is StepFailureDetails {
 
 export function describeFailure(f: StepFailureDetails): string {
   const code = f.exitCode === undefined ? '' : ` (exit code ${f.exitCode})`;
-  return `step "${f.step}" failed${code}: ${f.message}`;
+  const comp = f.compensation ? ` [${f.compensation}]` : '';
+  return `step "${f.step}" failed${code}: ${f.message}${comp}`;
 }
 
 /** Directory name of a deployment's release: sortable. */

@@ -18,6 +18,20 @@ export interface DeploymentRecord {
   failedStep?: string;
   slug?: string;
   slugReused?: boolean;
+  treeId?: string;
+  release?: string;
+  /** Why it ran: a push, a redeploy or a rollback (to deployment n). */
+  reason?: 'push' | 'redeploy' | 'rollback';
+  rollbackOf?: number;
+  maintenanceMs?: number;
+}
+
+/** A redeploy or rollback asked for explicitly (pushes are coalesced separately). */
+export interface DeploymentRequest {
+  id: string;
+  kind: 'redeploy' | 'rollback';
+  /** Rollback: the deployment whose slug is deployed again. */
+  to?: number;
 }
 
 export interface EnvironmentState {
@@ -29,6 +43,7 @@ export interface EnvironmentState {
   current?: ReleaseRef;
   previous?: ReleaseRef;
   pending?: PushEvent;
+  requests: DeploymentRequest[];
   /** The newest deployments, newest last (bounded). */
   deployments: DeploymentRecord[];
 }

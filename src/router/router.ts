@@ -73,8 +73,26 @@ export function createRouter(layout: Layout): http.Server {
     return { dir: path.join(releases, release), info };
   };
 
+  /**
+   * The environment a host belongs to: `integration.shop.localhost`, or a route's own host
+   * such as `www.integration.shop.localhost` (the longest suffix naming an environment).
+   */
+  const resolveHost = (hostHeader: string | undefined): (RouteTarget & { exact: boolean; host: string }) | undefined => {
+    const direct = parseHost(hostHeader);
+    if (!direct) return undefined;
+    const host = (hostHeader ?? '').replace(/:\d+$/, '').toLowerCase();
+    const labels = direct.environment.split('.');
+    for (let i = 0; i < labels.length; i++) {
+      const environment = labels.slice(i).join('.');
+      if (fs.existsSync(layout.environment(direct.project, environment))) {
+        return { project: direct.project, environment, exact: i === 0, host };
+      }
+    }
+    return { ...direct, exact: true, host };
+  };
+
   return http.createServer((req, res) => {
-    const target = parseHost(req.headers.host);
+    const target = resolveHost(req.headers.host);
     if (!target) {
       page(res, 404, 'Unknown host', `Slipway serves environments at &lt;environment&gt;.&lt;project&gt;.localhost; "${escapeHtml(req.headers.host ?? '')}" is not one.`);
       return;
@@ -90,10 +108,24 @@ export function createRouter(layout: Layout): http.Server {
       page(res, 404, 'Not deployed', `Environment ${escapeHtml(target.environment)} of project ${escapeHtml(target.project)} has no deployed release.`);
       return;
     }
+    const pathname = new URL(req.url ?? '/', 'http://x').pathname;
+    // The release's routes (.magento/routes.yaml): the longest matching path wins.
+    const route = current.info.routes
+      .filter((r) => r.host === target.host && pathname.startsWith(r.path))
+      .sort((a, b) => b.path.length - a.path.length)[0];
+    if (route?.type === 'redirect' && route.to) {
+      const location = route.to.replace(/\/$/, '') + pathname.slice(route.path.length - (route.path.endsWith('/') ? 1 : 0));
+      res.writeHead(301, { location, 'cache-control': 'no-store' });
+      res.end();
+      return;
+    }
+    if (!route && !target.exact) {
+      page(res, 404, 'No route', `No route of ${escapeHtml(target.environment)} matches this host.`);
+      return;
+    }
     const root = path.join(current.dir, current.info.webRoot);
     res.setHeader('x-slipway-release', current.info.release);
     res.setHeader('x-slipway-commit', current.info.commit);
-    const pathname = new URL(req.url ?? '/', 'http://x').pathname;
     send(req, pathname, { root, index: ['index.html'], dotfiles: 'deny', cacheControl: false })
       .on('error', (err: { status?: number }) => {
         const status = err.status ?? 500;

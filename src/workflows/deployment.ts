@@ -1,11 +1,15 @@
 /**
- * One deployment of one environment: build (the live site untouched), then deploy.
- * Workflow id `deploy/<project>/<environment>/<n>`.
+ * One deployment of one environment, id `deploy/<project>/<environment>/<n>`: build (the live
+ * site untouched), then deploy. A failure after maintenance went on is compensated: the
+ * previous release is restored and maintenance switched off, then the failure is reported
+ * with its step, exit code and log tail.
  */
 import {
   ActivityFailure,
   ApplicationFailure,
+  CancellationScope,
   defineQuery,
+  isCancellation,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -17,12 +21,14 @@ import {
   STEP_FAILED,
   describeFailure,
   isStepFailureDetails,
+  releaseName,
   type DeploymentInput,
   type DeploymentStep,
   type DeploymentSucceeded,
   type StepFailureDetails,
 } from '../domain/deployment';
 import { hostTaskQueue } from '../domain/names';
+import type { SlugManifest } from '../domain/project-files';
 import { SlipwayPhase } from '../domain/search-attributes';
 
 export type StepStatus = 'running' | 'succeeded' | 'failed' | 'skipped';
@@ -33,7 +39,7 @@ export interface StepProgress {
   endedAt?: number;
 }
 export interface DeploymentProgress {
-  phase: 'build' | 'deploy' | 'succeeded' | 'failed';
+  phase: 'build' | 'deploy' | 'compensating' | 'succeeded' | 'failed';
   commit: string;
   steps: StepProgress[];
 }
@@ -42,18 +48,17 @@ export interface DeploymentProgress {
 export const deploymentProgressQuery = defineQuery<DeploymentProgress>('progress');
 
 const retry: RetryPolicy = { initialInterval: '1s', maximumAttempts: 5, nonRetryableErrorTypes: [STEP_FAILED] };
-
 const engine = proxyActivities<EngineActivities>({ startToCloseTimeout: '5 minutes', retry });
-const engineHooks = proxyActivities<EngineActivities>({
-  startToCloseTimeout: '60 minutes',
-  heartbeatTimeout: '30 seconds',
-  retry,
-});
+/** Hooks and static content: long, so they heartbeat; a worker that dies is noticed in 30 s. */
+const engineLong = proxyActivities<EngineActivities>({ startToCloseTimeout: '60 minutes', heartbeatTimeout: '30 seconds', retry });
 
 export async function deploymentWorkflow(input: DeploymentInput): Promise<DeploymentSucceeded> {
-  const host = proxyActivities<HostActivities>({
-    taskQueue: hostTaskQueue(input.host),
-    startToCloseTimeout: '5 minutes',
+  const hostQueue = hostTaskQueue(input.host);
+  const host = proxyActivities<HostActivities>({ taskQueue: hostQueue, startToCloseTimeout: '5 minutes', retry });
+  const hostLong = proxyActivities<HostActivities>({
+    taskQueue: hostQueue,
+    startToCloseTimeout: '60 minutes',
+    heartbeatTimeout: '30 seconds',
     retry,
   });
   const key = { project: input.project, environment: input.environment, number: input.number };
@@ -64,7 +69,9 @@ export async function deploymentWorkflow(input: DeploymentInput): Promise<Deploy
     progress.phase = phase;
     upsertSearchAttributes([{ key: SlipwayPhase, value: phase }]);
   };
+  let currentStep: DeploymentStep = 'checkout';
   async function step<T>(name: DeploymentStep, run: () => Promise<T>): Promise<T> {
+    currentStep = name;
     const s: StepProgress = { step: name, status: 'running', startedAt: Date.now() };
     progress.steps.push(s);
     try {
@@ -83,48 +90,93 @@ export async function deploymentWorkflow(input: DeploymentInput): Promise<Deploy
     progress.steps.push({ step: name, status: 'skipped', startedAt: now, endedAt: now });
   };
 
-  let currentStep: DeploymentStep = 'checkout';
+  // What compensation must undo.
+  let maintenanceOn = false;
+  let switched = false;
+
   try {
+    // ---- Build ----
     setPhase('build');
-    const { workspace, treeId } = await step('checkout', () =>
-      engine.checkoutCommit.executeWithOptions({ summary: `check out ${input.commit.slice(0, 12)}` }, [
-        { ...key, commit: input.commit },
-      ]),
-    );
-    const ctx = { ...key, branch: input.branch, treeId, workspace };
-    currentStep = 'validate';
-    const plan = await step('validate', () =>
-      engine.validateProject.executeWithOptions({ summary: 'validate project files' }, [ctx]),
-    );
-    const { slug, exists } = await engine.lookupSlug.executeWithOptions({ summary: 'look up slug' }, [
-      { ...ctx, plan },
-    ]);
-    if (exists) {
-      skip('build-hook');
-      skip('store-slug');
-      await engine.discardWorkspace(ctx);
+    let slug: string;
+    let treeId: string;
+    let manifest: SlugManifest;
+    let slugReused: boolean;
+    if (input.source.kind === 'slug') {
+      ({ slug, treeId } = input.source);
+      manifest = await engine.loadSlugManifest.executeWithOptions({ summary: `load slug ${slug}` }, [{ slug }]);
+      slugReused = true;
+      for (const s of ['checkout', 'validate', 'patches', 'build-hook', 'static-content-build', 'store-slug'] as const) skip(s);
     } else {
-      currentStep = 'build-hook';
-      await step('build-hook', () =>
-        engineHooks.runBuildHook.executeWithOptions({ summary: 'run hooks.build' }, [{ ...ctx, plan }]),
+      const checkout = await step('checkout', () =>
+        engine.checkoutCommit.executeWithOptions({ summary: `check out ${input.commit.slice(0, 12)}` }, [
+          { ...key, commit: input.commit },
+        ]),
       );
-      currentStep = 'store-slug';
-      await step('store-slug', () =>
-        engine.storeSlug.executeWithOptions({ summary: `store slug ${slug}` }, [{ ...ctx, slug }]),
+      treeId = checkout.treeId;
+      const ctx = { ...key, branch: input.branch, treeId, workspace: checkout.workspace };
+      manifest = await step('validate', () =>
+        engine.validateProject.executeWithOptions({ summary: 'validate the project files' }, [ctx]),
       );
+      const found = await engine.lookupSlug.executeWithOptions({ summary: 'look up the slug' }, [{ ...ctx, manifest }]);
+      slug = found.slug;
+      slugReused = found.exists;
+      if (found.exists) {
+        for (const s of ['patches', 'build-hook', 'static-content-build', 'store-slug'] as const) skip(s);
+        await engine.discardWorkspace.executeWithOptions({ summary: 'discard the workspace' }, [ctx]);
+      } else {
+        await step('patches', () => engine.applyPatches.executeWithOptions({ summary: 'apply m2-hotfixes' }, [ctx]));
+        await step('build-hook', () =>
+          engineLong.runBuildHook.executeWithOptions({ summary: 'run hooks.build' }, [{ ...ctx, manifest }]),
+        );
+        if (manifest.staticContent.where === 'build') {
+          await step('static-content-build', () =>
+            engineLong.buildStaticContent.executeWithOptions({ summary: 'deploy static content (build)' }, [
+              { ...ctx, manifest, slug },
+            ]),
+          );
+        } else skip('static-content-build');
+        await step('store-slug', () =>
+          engine.storeSlug.executeWithOptions({ summary: `store slug ${slug}` }, [{ ...ctx, slug, manifest }]),
+        );
+      }
     }
 
+    // ---- Deploy ----
     setPhase('deploy');
-    currentStep = 'stage-release';
     const { release } = await step('stage-release', () =>
-      host.stageRelease.executeWithOptions({ summary: `stage release from slug ${slug}` }, [
-        { ...key, commit: input.commit, slug, webRoot: plan.webRoot },
+      host.stageRelease.executeWithOptions({ summary: `stage ${releaseName(input.number)} from slug ${slug}` }, [
+        { ...key, commit: input.commit, slug, manifest },
       ]),
     );
-    currentStep = 'switch-release';
+    const dctx = { ...key, branch: input.branch, commit: input.commit, treeId, release, manifest };
+    maintenanceOn = true; // set before the call: a retried or timed-out call may have written the flag
+    const { since } = await step('maintenance-on', () =>
+      host.maintenanceOn.executeWithOptions({ summary: 'maintenance on' }, [key]),
+    );
+    if (manifest.staticContent.where === 'deploy') {
+      await step('static-content-deploy', () =>
+        hostLong.deployStaticContentInRelease.executeWithOptions({ summary: 'deploy static content (deploy)' }, [dctx]),
+      );
+    } else skip('static-content-deploy');
+    await step('deploy-hook', () =>
+      hostLong.runDeployHook.executeWithOptions({ summary: `run hooks.deploy (${input.mode})` }, [{ ...dctx, mode: input.mode }]),
+    );
+    switched = true; // before the call: a call that timed out may still have switched
     await step('switch-release', () =>
       host.switchRelease.executeWithOptions({ summary: `switch current to ${release}` }, [{ ...key, release }]),
     );
+    const { until } = await step('maintenance-off', () =>
+      host.maintenanceOff.executeWithOptions({ summary: 'maintenance off' }, [key]),
+    );
+    maintenanceOn = false;
+    await step('post-deploy-hook', () =>
+      hostLong.runPostDeployHook.executeWithOptions({ summary: 'run hooks.post_deploy' }, [dctx]),
+    );
+    await step('warm-up', () => hostLong.warmUp.executeWithOptions({ summary: 'warm up pages' }, [dctx]));
+    await step('health-check', () => host.healthCheck.executeWithOptions({ summary: 'health check of the routes' }, [dctx]));
+
+    const keep = [release, ...(input.liveRelease ? [input.liveRelease] : [])];
+    await host.pruneReleases.executeWithOptions({ summary: 'prune old releases' }, [{ ...key, keep }]);
     setPhase('succeeded');
     return {
       status: 'succeeded',
@@ -132,12 +184,33 @@ export async function deploymentWorkflow(input: DeploymentInput): Promise<Deploy
       commit: input.commit,
       treeId,
       slug,
-      slugReused: exists,
+      slugReused,
       release,
+      maintenanceMs: until - since,
     };
   } catch (err) {
-    setPhase('failed');
     const failure = failureDetails(err, currentStep);
+    const undone: string[] = [];
+    if (maintenanceOn || switched) {
+      setPhase('compensating');
+      // Compensation runs to the end even when the deployment was cancelled.
+      await CancellationScope.nonCancellable(async () => {
+        if (switched) {
+          const previous = input.liveRelease;
+          await step('restore-previous', () =>
+            host.restorePreviousRelease.executeWithOptions({ summary: `restore ${previous ?? 'nothing'}` }, [{ ...key, previous }]),
+          );
+          undone.push(previous ? `restored ${previous}` : 'no previous release: unpublished');
+        }
+        if (maintenanceOn) {
+          await host.maintenanceOff.executeWithOptions({ summary: 'maintenance off (compensation)' }, [key]);
+          undone.push('maintenance off');
+        }
+      });
+    }
+    if (undone.length > 0) failure.compensation = undone.join('; ');
+    setPhase('failed');
+    if (isCancellation(err)) throw err;
     throw ApplicationFailure.create({
       message: describeFailure(failure),
       type: DEPLOYMENT_FAILED,
@@ -150,7 +223,7 @@ export async function deploymentWorkflow(input: DeploymentInput): Promise<Deploy
 function failureDetails(err: unknown, step: DeploymentStep): StepFailureDetails {
   if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) {
     const d: unknown = err.cause.details?.[0];
-    if (isStepFailureDetails(d)) return d;
+    if (isStepFailureDetails(d)) return { ...d };
     return { step, logTail: '', message: err.cause.message };
   }
   return { step, logTail: '', message: err instanceof Error ? err.message : String(err) };

@@ -1,15 +1,18 @@
 /**
  * An environment's entity workflow, id `env/<project>/<environment>`: it owns the push queue
  * and the current and previous releases, and runs one deployment at a time. Pushes that
- * arrive during a deployment are coalesced: the branch's newest commit deploys next.
+ * arrive during a deployment are coalesced: the branch's newest commit deploys next. Redeploys
+ * and rollbacks are Updates with validators: refused at once, with a reason, or queued.
  */
 import {
   ChildWorkflowFailure,
   ApplicationFailure,
+  allHandlersFinished,
   condition,
   continueAsNew,
   defineQuery,
   defineSignal,
+  defineUpdate,
   executeChild,
   proxyActivities,
   setHandler,
@@ -17,27 +20,26 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { EngineActivities } from '../activities';
-import { describeFailure, isStepFailureDetails, type DeploymentInput } from '../domain/deployment';
+import { describeFailure, isStepFailureDetails, type DeploymentInput, type DeploymentSource } from '../domain/deployment';
 import {
   DEPLOYMENT_RECORDS_KEPT,
   type DeploymentRecord,
+  type DeploymentRequest,
   type EnvironmentState,
   type EnvironmentStatus,
   type PushEvent,
 } from '../domain/environment';
 import { workflowIds } from '../domain/names';
-import {
-  SlipwayCommit,
-  SlipwayEnvironment,
-  SlipwayKind,
-  SlipwayPhase,
-  SlipwayProject,
-} from '../domain/search-attributes';
+import { SlipwayCommit, SlipwayEnvironment, SlipwayKind, SlipwayPhase, SlipwayProject } from '../domain/search-attributes';
 import { deploymentWorkflow } from './deployment';
 
 /** A push to the environment's branch (sent by the project workflow). */
 export const environmentPushSignal = defineSignal<[PushEvent]>('push');
 export const environmentStatusQuery = defineQuery<EnvironmentStatus>('status');
+/** Deploy the current slug again, with no build. Returns the deployment's number. */
+export const redeployUpdate = defineUpdate<{ deployment: number }, []>('redeploy');
+/** Deploy an earlier deployment's slug again (default: the previous release), with no build. */
+export const rollbackUpdate = defineUpdate<{ deployment: number }, [{ to?: number }]>('rollback');
 
 const git = proxyActivities<EngineActivities>({
   startToCloseTimeout: '1 minute',
@@ -45,13 +47,44 @@ const git = proxyActivities<EngineActivities>({
 });
 
 export async function environmentWorkflow(initial: EnvironmentState): Promise<void> {
-  const state: EnvironmentState = initial;
+  const state: EnvironmentState = { ...initial, requests: initial.requests ?? [] };
   let running: DeploymentRecord | undefined;
+  const assigned = new Map<string, number>();
+  let nextRequestId = 0;
 
   setHandler(environmentPushSignal, (push) => {
     if (!state.pending || push.pushedAt >= state.pending.pushedAt) state.pending = push;
   });
   setHandler(environmentStatusQuery, () => ({ ...state, running }));
+
+  const enqueue = async (request: Omit<DeploymentRequest, 'id'>): Promise<{ deployment: number }> => {
+    const id = `r${workflowInfo().runId.slice(0, 8)}-${nextRequestId++}`;
+    state.requests.push({ ...request, id });
+    await condition(() => assigned.has(id));
+    return { deployment: assigned.get(id)! };
+  };
+  setHandler(redeployUpdate, () => enqueue({ kind: 'redeploy' }), {
+    validator: () => {
+      if (!state.current) throw new Error(`${state.environment} has no deployed release to redeploy`);
+    },
+  });
+  setHandler(rollbackUpdate, (args) => enqueue({ kind: 'rollback', to: args.to ?? state.previous?.deployment }), {
+    validator: (args: { to?: number }) => {
+      if (args.to === undefined) {
+        if (!state.previous) throw new Error(`${state.environment} has no previous release to roll back to`);
+        return;
+      }
+      if (!Number.isInteger(args.to) || args.to < 1) throw new Error('--to must be a deployment number');
+      if (args.to === state.current?.deployment) throw new Error(`deployment ${args.to} is the current release already`);
+      const target = state.deployments.find((d) => d.deployment === args.to);
+      if (!target) {
+        throw new Error(`deployment ${args.to} is not among the last ${DEPLOYMENT_RECORDS_KEPT} of ${state.environment}`);
+      }
+      if (target.status !== 'succeeded' || !target.slug) {
+        throw new Error(`deployment ${args.to} did not succeed: there is no release of it to roll back to`);
+      }
+    },
+  });
 
   const record = (r: DeploymentRecord): void => {
     state.deployments.push(r);
@@ -59,21 +92,45 @@ export async function environmentWorkflow(initial: EnvironmentState): Promise<vo
   };
 
   for (;;) {
-    await condition(() => state.pending !== undefined || workflowInfo().continueAsNewSuggested);
-    if (workflowInfo().continueAsNewSuggested) {
+    await condition(
+      () => state.requests.length > 0 || state.pending !== undefined || workflowInfo().continueAsNewSuggested,
+    );
+    if (state.requests.length === 0 && state.pending === undefined) {
+      await condition(allHandlersFinished);
       await continueAsNew<typeof environmentWorkflow>(state);
     }
-    state.pending = undefined;
 
-    // The branch's newest commit, not the signal's: signals from concurrent pushes may arrive
-    // out of order, the branch head cannot.
-    const commit = await git.resolveBranchHead.executeWithOptions({ summary: `resolve ${state.branch}` }, [
-      { project: state.project, branch: state.branch },
-    ]);
-    const last = state.deployments[state.deployments.length - 1];
-    if (state.current?.commit === commit && last?.status === 'succeeded') continue;
+    let commit: string;
+    let source: DeploymentSource = { kind: 'commit' };
+    let reason: DeploymentRecord['reason'] = 'push';
+    let rollbackOf: number | undefined;
+    const request = state.requests.shift();
+    if (request) {
+      const target =
+        request.kind === 'redeploy'
+          ? state.current
+          : state.deployments.find((d) => d.deployment === request.to && d.status === 'succeeded');
+      if (!target?.slug || !target.treeId) {
+        assigned.set(request.id, 0); // validated at the door; gone since (records are bounded)
+        continue;
+      }
+      commit = target.commit;
+      reason = request.kind;
+      rollbackOf = request.kind === 'rollback' ? request.to : undefined;
+      source = { kind: 'slug', slug: target.slug, treeId: target.treeId, reason: request.kind, from: target.deployment };
+    } else {
+      state.pending = undefined;
+      // The branch's newest commit, not the signal's: signals from concurrent pushes may
+      // arrive out of order, the branch head cannot.
+      commit = await git.resolveBranchHead.executeWithOptions({ summary: `resolve ${state.branch}` }, [
+        { project: state.project, branch: state.branch },
+      ]);
+      const last = state.deployments[state.deployments.length - 1];
+      if (state.current?.commit === commit && last?.status === 'succeeded') continue;
+    }
 
     const n = state.nextDeployment++;
+    if (request) assigned.set(request.id, n);
     const input: DeploymentInput = {
       project: state.project,
       environment: state.environment,
@@ -81,8 +138,11 @@ export async function environmentWorkflow(initial: EnvironmentState): Promise<vo
       commit,
       number: n,
       host: state.host,
+      source,
+      mode: state.current ? 'update' : 'install',
+      liveRelease: state.current?.release,
     };
-    running = { deployment: n, commit, status: 'running', startedAt: Date.now() };
+    running = { deployment: n, commit, status: 'running', startedAt: Date.now(), reason, rollbackOf };
     upsertSearchAttributes([
       { key: SlipwayPhase, value: 'deploying' },
       { key: SlipwayCommit, value: commit },
@@ -91,7 +151,9 @@ export async function environmentWorkflow(initial: EnvironmentState): Promise<vo
       const result = await executeChild(deploymentWorkflow, {
         workflowId: workflowIds.deployment(state.project, state.environment, n),
         args: [input],
-        staticSummary: `Deploy ${state.project}/${state.environment} #${n} at ${commit.slice(0, 12)}`,
+        staticSummary:
+          `${reason === 'push' ? 'Deploy' : reason === 'redeploy' ? 'Redeploy' : `Roll back to #${rollbackOf} in`} ` +
+          `${state.project}/${state.environment} #${n} at ${commit.slice(0, 12)}`,
         typedSearchAttributes: [
           { key: SlipwayProject, value: state.project },
           { key: SlipwayEnvironment, value: state.environment },
@@ -101,28 +163,25 @@ export async function environmentWorkflow(initial: EnvironmentState): Promise<vo
         ],
       });
       if (state.current) state.previous = state.current;
-      state.current = { deployment: n, commit, slug: result.slug, release: result.release };
+      state.current = { deployment: n, commit, slug: result.slug, treeId: result.treeId, release: result.release };
       record({
         ...running,
         status: 'succeeded',
         endedAt: Date.now(),
         slug: result.slug,
         slugReused: result.slugReused,
+        treeId: result.treeId,
+        release: result.release,
+        maintenanceMs: result.maintenanceMs,
       });
     } catch (err) {
       const details =
-        err instanceof ChildWorkflowFailure && err.cause instanceof ApplicationFailure
-          ? err.cause.details?.[0]
-          : undefined;
+        err instanceof ChildWorkflowFailure && err.cause instanceof ApplicationFailure ? err.cause.details?.[0] : undefined;
       record({
         ...running,
         status: 'failed',
         endedAt: Date.now(),
-        error: isStepFailureDetails(details)
-          ? describeFailure(details)
-          : err instanceof Error
-            ? err.message
-            : String(err),
+        error: isStepFailureDetails(details) ? describeFailure(details) : err instanceof Error ? err.message : String(err),
         failedStep: isStepFailureDetails(details) ? details.step : undefined,
       });
     } finally {

@@ -100,6 +100,7 @@ export async function projectWorkflow(initial: ProjectState): Promise<void> {
           host: entry.host,
           nextDeployment: 1,
           deployments: [],
+          requests: [],
           pending,
         },
       ],

@@ -40,7 +40,8 @@ describe('a push to integration builds and deploys it', function () {
 
     // Every step of the deployment is in its log, with its duration.
     const log = client.deploymentLog(project.project, 'integration', d2.deployment);
-    for (const step of DEPLOYMENT_STEPS) {
+    // This deployment builds its static content (config.php declares scopes) and needs no compensation.
+    for (const step of DEPLOYMENT_STEPS.filter((x) => x !== 'static-content-deploy' && x !== 'restore-previous')) {
       assert.match(log, new RegExp(`\\[${step}\\] (succeeded in \\d+ ms|slug \\w+ exists)`), `step ${step} in:\n${log}`);
     }
     assert.match(log, /\[build-hook\] \| built pub\/index.html for tree [0-9a-f]{40}/);

@@ -30,7 +30,7 @@ export async function mochaGlobalSetup(): Promise<void> {
     locate: { progress: (m) => console.log(m) },
   });
   router = await startRouter({ layout, port: 0 });
-  worker = await startWorker({ address: server.address, layout });
+  worker = await startWorker({ address: server.address, layout, routerPort: () => router?.port });
   apiClient = await SlipwayClient.connect({ layout, address: server.address });
   api = await startApi({ client: apiClient, hookToken: hookToken(layout), port: 0 });
   // The remotes' git hooks find the server the way they do under `slipway up`.

@@ -94,3 +94,37 @@ export async function getPage(project: string, environment: string, urlPath = '/
   const res = await fetchFromRouter(w.routerPort, `${environment}.${project}.localhost`, urlPath);
   return { ...res, title: pageTitle(res.body) };
 }
+
+/** Commits file changes (path → content; null deletes) without pushing; returns the commit id. */
+export async function commitOnly(
+  repo: { dir: string; git: SimpleGit },
+  files: Record<string, string | null>,
+  message = 'change',
+): Promise<string> {
+  for (const [file, content] of Object.entries(files)) {
+    const full = path.join(repo.dir, file);
+    if (content === null) fs.rmSync(full, { force: true, recursive: true });
+    else {
+      fs.mkdirSync(path.dirname(full), { recursive: true });
+      fs.writeFileSync(full, content);
+    }
+  }
+  await repo.git.add(['--all']);
+  await repo.git.commit(message, undefined, { '--allow-empty': null });
+  return (await repo.git.revparse(['HEAD'])).trim();
+}
+
+/** Pushes with the git command line; `ref` defaults to HEAD. */
+export async function push(repo: { dir: string; git: SimpleGit }, branch: string, ref = 'HEAD'): Promise<void> {
+  await repo.git.push('origin', `${ref}:refs/heads/${branch}`);
+}
+
+/** A project from the sample store, its first deployment done, and a clone of integration. */
+export async function deployedProject(prefix: string, changes: Record<string, string | null> = {}) {
+  const w = await getWorld();
+  const project = await createProject(prefix, changes);
+  const first = await w.client.waitForDeployment(project.project, 'integration');
+  if (first.status !== 'succeeded') throw new Error(`initial deployment failed: ${first.error}`);
+  const repo = await clone(project.remote, 'integration');
+  return { ...project, first, repo, client: w.client, layout: w.layout };
+}

@@ -1,0 +1,1 @@
+CREATE TABLE products (sku VARCHAR(64) PRIMARY KEY, name VARCHAR(255));

@@ -1,0 +1,123 @@
+/**
+ * The full build and deploy pipeline of seed 000 against the real server: every step logged,
+ * install then update with a migrated schema on a persistent mount, slug reuse, static content
+ * in the build or in the deploy, routes, redeploy and rollback with no build.
+ */
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { commitOnly, deployedProject, getPage, push } from '../harness/world';
+
+const NO_SCOPES_CONFIG = `<?php
+// No website or store under scopes: static content waits for the deploy.
+return [
+    'modules' => ['Magento_Store' => 1, 'Magento_Theme' => 1],
+    'themes' => [
+        'frontend/Luma/storefront' => ['parent_id' => null, 'theme_path' => 'Luma/storefront', 'area' => 'frontend', 'code' => 'Luma/storefront'],
+    ],
+    'system' => ['default' => ['general' => ['locale' => ['code' => 'en_US']]]],
+];
+`;
+
+describe('the build and deploy pipeline', function () {
+  it('logs every step with its duration; installs, then updates a schema kept on a persistent mount', async function () {
+    const p = await deployedProject('pipe');
+    const log1 = p.client.deploymentLog(p.project, 'integration', p.first.deployment);
+    for (const step of ['checkout', 'validate', 'patches', 'build-hook', 'static-content-build', 'store-slug', 'stage-release', 'maintenance-on', 'deploy-hook', 'switch-release', 'maintenance-off', 'post-deploy-hook', 'warm-up', 'health-check']) {
+      assert.match(log1, new RegExp(`^\\S+ \\[${step}\\] started: .*\\n(.*\\n)*?\\S+ \\[${step}\\] succeeded in \\d+ ms$`, 'm'), `${step} in\n${log1}`);
+    }
+    assert.match(log1, /\[patches\] applied m2-hotfixes\/001-generator-meta\.patch/);
+    assert.match(log1, /\[deploy-hook\] \| deploy mode: install; schema at version 0/);
+    assert.match(log1, /\[deploy-hook\] \| applied db\/migrations\/002-add-prices\.sql/);
+    assert.match(log1, /\[post-deploy-hook\] \| caches flushed for integration/);
+    assert.match(log1, /\[warm-up\] \/about\.html: 200 in \d+ ms/);
+    assert.match(log1, /\[stage-release\] mount var -> shared:files\/var/);
+
+    // The page: hotfix applied, static content of both locales published.
+    const page = await getPage(p.project, 'integration');
+    assert.match(page.body, /<meta name="generator" content="Slipway sample store \(hotfix 001\)">/);
+    const css = await getPage(p.project, 'integration', '/static/frontend/Luma/storefront/en_US/css/styles.css');
+    assert.equal(css.status, 200);
+    const fr = await getPage(p.project, 'integration', '/static/frontend/Luma/storefront/fr_FR/js/storefront.js');
+    const en = await getPage(p.project, 'integration', '/static/frontend/Luma/storefront/en_US/js/storefront.js');
+    assert.equal(fr.status, 200);
+    assert.notEqual(fr.body, en.body);
+    // The redirect route of .magento/routes.yaml.
+    const www = await getPage(p.project, `www.integration`, '/about.html');
+    assert.equal(www.status, 301);
+    assert.equal(www.headers.location, `http://integration.${p.project}.localhost/about.html`);
+
+    const commit = await commitOnly(p.repo, { 'db/migrations/003-add-stock.sql': 'ALTER TABLE products ADD COLUMN qty INT;\n' });
+    await push(p.repo, 'integration');
+    const d2 = await p.client.waitForDeployment(p.project, 'integration', { commit, after: p.first.deployment });
+    assert.equal(d2.status, 'succeeded', d2.error);
+    const log2 = p.client.deploymentLog(p.project, 'integration', d2.deployment);
+    assert.match(log2, /\[deploy-hook\] \| deploy mode: update; schema at version 2/);
+    assert.match(log2, /\[deploy-hook\] \| applied db\/migrations\/003-add-stock\.sql/);
+    assert.doesNotMatch(log2, /applied db\/migrations\/001/);
+    const shared = path.join(p.layout.environment(p.project, 'integration'), 'mounts', 'var', 'db');
+    assert.equal(fs.readFileSync(path.join(shared, 'version'), 'utf8').trim(), '3');
+    assert.ok(d2.maintenanceMs !== undefined && d2.maintenanceMs >= 0);
+  });
+
+  it('reuses the slug of an unchanged tree and runs no build step', async function () {
+    const p = await deployedProject('slug');
+    const same = await commitOnly(p.repo, {}, 'nothing changed');
+    await push(p.repo, 'integration');
+    const d = await p.client.waitForDeployment(p.project, 'integration', { commit: same, after: p.first.deployment });
+    assert.equal(d.status, 'succeeded', d.error);
+    assert.equal(d.slugReused, true);
+    assert.equal(d.slug, p.first.slug);
+    const log = p.client.deploymentLog(p.project, 'integration', d.deployment);
+    assert.match(log, /slug \w+ exists: reusing it, build steps skipped/);
+    for (const step of ['patches', 'build-hook', 'static-content-build']) assert.doesNotMatch(log, new RegExp(`\\[${step}\\] started`));
+    assert.match(log, /\[deploy-hook\] \| deploy mode: update/);
+  });
+
+  it('deploys static content in the build when config.php declares scopes, in the deploy when not', async function () {
+    const withScopes = await deployedProject('scdb');
+    const logB = withScopes.client.deploymentLog(withScopes.project, 'integration', withScopes.first.deployment);
+    assert.match(logB, /\[validate\] static content: app\/etc\/config\.php declares website admin, website base, .*deployed in the build/);
+    assert.match(logB, /\[static-content-build\] \d+ files for 4 theme\/locale pairs/);
+    assert.doesNotMatch(logB, /\[static-content-deploy\] started/);
+
+    const noScopes = await deployedProject('scdd', { 'app/etc/config.php': NO_SCOPES_CONFIG });
+    const logD = noScopes.client.deploymentLog(noScopes.project, 'integration', noScopes.first.deployment);
+    assert.match(logD, /\[validate\] static content: app\/etc\/config\.php declares no website or store: static content is deployed during the deploy/);
+    assert.match(logD, /\[static-content-deploy\] \d+ files for 1 theme\/locale pairs/);
+    assert.doesNotMatch(logD, /\[static-content-build\] started/);
+    const css = await getPage(noScopes.project, 'integration', '/static/frontend/Luma/storefront/en_US/css/styles.css');
+    assert.equal(css.status, 200);
+  });
+
+  it('redeploys the current slug and rolls back to an earlier release, with no build', async function () {
+    const p = await deployedProject('rb');
+    const c2 = await commitOnly(p.repo, { 'content/headline.txt': 'Version two\n' });
+    await push(p.repo, 'integration');
+    const d2 = await p.client.waitForDeployment(p.project, 'integration', { commit: c2, after: p.first.deployment });
+    assert.match((await getPage(p.project, 'integration')).body, /Version two/);
+
+    const { deployment: r } = await p.client.redeploy(p.project, 'integration');
+    const redeployed = await p.client.waitForDeployment(p.project, 'integration', { after: r - 1 });
+    assert.equal(redeployed.status, 'succeeded', redeployed.error);
+    assert.equal(redeployed.slug, d2.slug);
+    assert.equal(redeployed.reason, 'redeploy');
+    assert.doesNotMatch(p.client.deploymentLog(p.project, 'integration', r), /\[(checkout|build-hook)\] started/);
+
+    const { deployment: back } = await p.client.rollback(p.project, 'integration', p.first.deployment);
+    const rolled = await p.client.waitForDeployment(p.project, 'integration', { after: back - 1 });
+    assert.equal(rolled.status, 'succeeded', rolled.error);
+    assert.equal(rolled.slug, p.first.slug);
+    assert.equal(rolled.commit, p.first.commit);
+    assert.match((await getPage(p.project, 'integration')).body, /Welcome to the Luma sample store/);
+    assert.doesNotMatch(p.client.deploymentLog(p.project, 'integration', back), /\[(checkout|build-hook)\] started/);
+
+    // Default target: the previous release.
+    const { deployment: again } = await p.client.rollback(p.project, 'integration');
+    const d = await p.client.waitForDeployment(p.project, 'integration', { after: again - 1 });
+    assert.equal(d.slug, d2.slug);
+
+    await assert.rejects(p.client.rollback(p.project, 'integration', 99), /refused: deployment 99 is not among the last/);
+    await assert.rejects(p.client.rollback(p.project, 'integration', again), /refused: deployment \d+ is the current release already/);
+  });
+});
