@@ -29,7 +29,7 @@ describe('replay', function () {
     const { client } = await getWorld();
     const project = await createProject('replay', {
       '.magento.app.yaml': `
-name: app
+name: mymagento
 type: php:8.3
 hooks:
   build: |
