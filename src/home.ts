@@ -25,6 +25,14 @@ export class Layout {
   get hookTokenFile(): string {
     return path.join(this.home, 'hook-token');
   }
+  /** `authorization: Bearer <hook token>`, for curl's -H @file (mode 0600). */
+  get hookAuthFile(): string {
+    return path.join(this.home, 'hook-auth');
+  }
+  /** The API's base URL as a plain file, for the shell hook. */
+  get apiUrlFile(): string {
+    return path.join(this.home, 'api-url');
+  }
   get runtimeFile(): string {
     return path.join(this.home, 'runtime.json');
   }
@@ -78,6 +86,12 @@ export function writeRuntimeInfo(layout: Layout, info: RuntimeInfo): void {
   const tmp = `${layout.runtimeFile}.${process.pid}.tmp`;
   fs.writeFileSync(tmp, JSON.stringify(info, null, 2));
   fs.renameSync(tmp, layout.runtimeFile);
+  if (info.apiUrl) {
+    fs.writeFileSync(`${layout.apiUrlFile}.tmp`, `${info.apiUrl}\n`);
+    fs.renameSync(`${layout.apiUrlFile}.tmp`, layout.apiUrlFile);
+  } else {
+    fs.rmSync(layout.apiUrlFile, { force: true });
+  }
 }
 
 export function readRuntimeInfo(layout: Layout): RuntimeInfo | undefined {
@@ -90,21 +104,24 @@ export function readRuntimeInfo(layout: Layout): RuntimeInfo | undefined {
 
 export function removeRuntimeInfo(layout: Layout, pid: number): void {
   const info = readRuntimeInfo(layout);
-  if (info && info.pid === pid) fs.rmSync(layout.runtimeFile, { force: true });
+  if (info && info.pid === pid) {
+    fs.rmSync(layout.runtimeFile, { force: true });
+    fs.rmSync(layout.apiUrlFile, { force: true });
+  }
 }
 
-/** The hook token, made on first use. Never logged, never in a workflow's input. */
+/** The hook token, made on first use, and the header file curl sends it from. Never logged. */
 export function hookToken(layout: Layout): string {
+  fs.mkdirSync(layout.home, { recursive: true });
   try {
-    return fs.readFileSync(layout.hookTokenFile, 'utf8').trim();
+    fs.writeFileSync(layout.hookTokenFile, `${crypto.randomBytes(32).toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
   } catch {
-    fs.mkdirSync(layout.home, { recursive: true });
-    const token = crypto.randomBytes(32).toString('hex');
-    try {
-      fs.writeFileSync(layout.hookTokenFile, `${token}\n`, { mode: 0o600, flag: 'wx' });
-      return token;
-    } catch {
-      return fs.readFileSync(layout.hookTokenFile, 'utf8').trim(); // made by another process meanwhile
-    }
+    /* it exists already (made earlier, or by another process just now) */
   }
+  const token = fs.readFileSync(layout.hookTokenFile, 'utf8').trim();
+  if (!fs.existsSync(layout.hookAuthFile)) {
+    fs.writeFileSync(`${layout.hookAuthFile}.tmp`, `authorization: Bearer ${token}\n`, { mode: 0o600 });
+    fs.renameSync(`${layout.hookAuthFile}.tmp`, layout.hookAuthFile);
+  }
+  return token;
 }

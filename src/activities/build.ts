@@ -58,13 +58,16 @@ export function createBuildActivities(layout: Layout) {
     },
 
     /**
-     * The slug key: the Git tree (which holds the patches, the hooks and the config) plus the
-     * build inputs from outside it and the engine's build version. Same key, same slug.
+     * The slug key: the project, the Git tree (which holds the patches, the hooks and the
+     * config), the build inputs from outside it and the engine's build version. Same key, same
+     * slug. A build must not depend on the environment: its slug is promoted unchanged.
      */
     lookupSlug(input: BuildContext & { manifest: SlugManifest }): Promise<{ slug: string; exists: boolean }> {
       const slug = crypto
         .createHash('sha256')
-        .update(JSON.stringify({ tree: input.treeId, manifest: input.manifest, engine: ENGINE_BUILD_VERSION }))
+        // Per project (no build output crosses tenants); not per environment: promotion deploys
+        // the same slug to staging and production.
+        .update(JSON.stringify({ project: input.project, tree: input.treeId, manifest: input.manifest, engine: ENGINE_BUILD_VERSION }))
         .digest('hex')
         .slice(0, 32);
       const exists = fs.existsSync(layout.slug(slug)) && fs.existsSync(slugManifestFile(layout, slug));

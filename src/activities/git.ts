@@ -33,24 +33,36 @@ function shQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
-function hookScript(layout: Layout, hook: string): string {
-  const entry = path.join(PACKAGE_ROOT, 'dist', 'src', 'git-hooks', `${hook}.js`);
+/**
+ * The post-receive hook: POSIX sh. With curl it posts the ref updates to the engine's API
+ * without starting Node (a push returns in tens of milliseconds); otherwise, or when the API
+ * does not answer, it hands them to the Node hook, which can also reach Temporal directly.
+ */
+function postReceiveScript(layout: Layout): string {
+  const entry = path.join(PACKAGE_ROOT, 'dist', 'src', 'git-hooks', 'post-receive.js');
   return [
     '#!/bin/sh',
     '# Installed by Slipway: hands the pushed refs to the engine.',
     `SLIPWAY_HOME=${shQuote(layout.home)}`,
     'export SLIPWAY_HOME',
-    `exec ${shQuote(process.execPath)} ${shQuote(entry)}`,
+    'input=$(cat)',
+    'api=$(cat "$SLIPWAY_HOME/api-url" 2>/dev/null)',
+    'if [ -n "$api" ] && [ -r "$SLIPWAY_HOME/hook-auth" ] && command -v curl >/dev/null 2>&1; then',
+    '  project=$(git config --get slipway.project)',
+    `  if printf '%s\\n' "$input" | curl -sSf --max-time 15 -H "@$SLIPWAY_HOME/hook-auth" \\`,
+    '      -H "content-type: text/plain" --data-binary @- "$api/v1/hooks/post-receive/$project" >&2; then',
+    '    exit 0',
+    '  fi',
+    'fi',
+    `printf '%s\\n' "$input" | exec ${shQuote(process.execPath)} ${shQuote(entry)}`,
     '',
   ].join('\n');
 }
 
 export function installRemoteHooks(layout: Layout, remote: string): void {
-  for (const hook of ['post-receive']) {
-    const file = path.join(remote, 'hooks', hook);
-    fs.writeFileSync(`${file}.tmp`, hookScript(layout, hook), { mode: 0o755 });
-    fs.renameSync(`${file}.tmp`, file);
-  }
+  const file = path.join(remote, 'hooks', 'post-receive');
+  fs.writeFileSync(`${file}.tmp`, postReceiveScript(layout), { mode: 0o755 });
+  fs.renameSync(`${file}.tmp`, file);
 }
 
 export function createGitActivities(layout: Layout) {

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import type { SlipwayClient } from '../client';
 import { projectIdSchema } from '../domain/names';
 import { SlipwayError } from '../errors';
+import { parseRefUpdates, pushMessage } from '../domain/git-refs';
 
 export interface ApiOptions {
   client: SlipwayClient;
@@ -67,6 +68,32 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
         throw err;
       }
       return reply.code(202).send({ accepted: req.body.updates.length });
+    },
+  );
+  api.post(
+    '/v1/hooks/post-receive/:project',
+    {
+      schema: {
+        description:
+          "The shell hook's form of the same call: the hook's standard input (`<old> <new> <ref>` lines) as text/plain; answers with the lines the pusher sees.",
+        params: z.object({ project: projectIdSchema }),
+        headers: z.object({ authorization: z.string().optional() }),
+        body: z.string().max(1_000_000),
+        response: { 202: z.string(), 400: z.string(), 401: z.string(), 404: z.string() },
+      },
+    },
+    async (req, reply) => {
+      const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+      if (!token || !sameSecret(token, options.hookToken)) return reply.code(401).send('a valid hook token is required\n');
+      const updates = parseRefUpdates(req.body);
+      if (updates.length === 0) return reply.code(400).send('no branch updates in the body\n');
+      try {
+        for (const u of updates) await options.client.branchPushed(req.params.project, { ...u, pushedAt: Date.now() });
+      } catch (err) {
+        if (err instanceof SlipwayError) return reply.code(404).send(`${err.message}\n`);
+        throw err;
+      }
+      return reply.code(202).send(updates.map((u) => `${pushMessage(req.params.project, u)}\n`).join(''));
     },
   );
   return app;

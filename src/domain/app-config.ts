@@ -17,7 +17,11 @@ export const appConfigSchema = z.looseObject({
   name: z.string({ error: 'must be the application name (a string)' }).min(1, 'must not be empty'),
   type: z.string({ error: 'must be a runtime such as "php:8.3" (a string)' }).min(1, 'must not be empty'),
   relationships: z.record(z.string(), z.string({ error: 'must be "<service>:<endpoint>"' })).optional(),
-  disk: z.number({ error: 'must be a size in MB (a number)' }).int().positive().optional(),
+  disk: z
+    .number({ error: 'must be a size in MB (a number)' })
+    .int('must be a whole number of MB')
+    .positive('must be a positive size in MB')
+    .optional(),
   web: z
     .looseObject({
       locations: z.record(z.string(), webLocationSchema).optional(),

@@ -1,6 +1,7 @@
 /**
- * The post-receive hook of a project's remote. It must be quick — the pusher waits for it —
- * so it loads nothing but Node builtins and posts the updated branches to the engine's API
+ * The post-receive hook's Node part (the shell hook runs it when curl is missing or the API
+ * did not answer). It must be quick — the pusher waits for it — so it loads nothing but Node
+ * builtins and posts the updated branches to the engine's API
  * (address in SLIPWAY_HOME/runtime.json, token in SLIPWAY_HOME/hook-token). When no API
  * answers, it signals the project's workflow through Temporal directly (slower, same effect).
  * What it prints reaches the pusher as `remote: …`.
@@ -9,22 +10,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
-
-export interface RefUpdate {
-  branch: string;
-  before: string;
-  after: string;
-}
-
-const ZERO = '0'.repeat(40);
-
-export function parseUpdates(stdin: string): RefUpdate[] {
-  return stdin
-    .split('\n')
-    .map((l) => l.trim().split(/\s+/))
-    .filter((p) => p.length === 3 && p[2]?.startsWith('refs/heads/'))
-    .map(([before, after, ref]) => ({ before: before ?? ZERO, after: after ?? ZERO, branch: (ref ?? '').slice('refs/heads/'.length) }));
-}
+import { parseRefUpdates, pushMessage } from '../domain/git-refs';
 
 function post(url: string, token: string, body: unknown): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
@@ -59,7 +45,7 @@ function post(url: string, token: string, body: unknown): Promise<{ status: numb
 async function main(): Promise<void> {
   const home = process.env.SLIPWAY_HOME ?? '';
   const project = execFileSync('git', ['config', '--get', 'slipway.project'], { encoding: 'utf8' }).trim();
-  const updates = parseUpdates(fs.readFileSync(0, 'utf8'));
+  const updates = parseRefUpdates(fs.readFileSync(0, 'utf8'));
   if (updates.length === 0) return;
 
   let delivered = false;
@@ -79,10 +65,7 @@ async function main(): Promise<void> {
     const { deliverThroughTemporal } = await import('./deliver-temporal');
     await deliverThroughTemporal(home, project, updates);
   }
-  for (const u of updates) {
-    const what = u.after === ZERO ? 'deleted' : `updated to ${u.after.slice(0, 12)}`;
-    console.error(`Slipway: ${u.branch} ${what}; an active environment deploys it now (slipway env status ${project} ${u.branch})`);
-  }
+  for (const u of updates) console.error(pushMessage(project, u));
 }
 
 main()

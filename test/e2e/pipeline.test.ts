@@ -121,3 +121,42 @@ describe('the build and deploy pipeline', function () {
     await assert.rejects(p.client.rollback(p.project, 'integration', again), /refused: deployment \d+ is the current release already/);
   });
 });
+
+describe('the environment of a hook', function () {
+  it('is built by the engine: relationships, routes and mode in, nothing of the worker out', async function () {
+    process.env.SLIPWAY_WORKER_ONLY_SECRET = 'must-not-leak';
+    const p = await deployedProject('hookenv', {
+      '.magento.app.yaml': `
+name: mymagento
+type: php:8.3
+relationships:
+  database: "mysql:mysql"
+mounts:
+  "var": "shared:files/var"
+hooks:
+  build: |
+    mkdir -p pub && echo '<title>env</title>' > pub/index.html
+  deploy: |
+    env | sort > var/deploy-env.txt
+    echo "$MAGENTO_CLOUD_RELATIONSHIPS" | base64 -d > var/relationships.json
+    echo "$MAGENTO_CLOUD_ROUTES" | base64 -d > var/routes.json
+variables:
+  env:
+    STORE_NAME: Luma
+`,
+    });
+    delete process.env.SLIPWAY_WORKER_ONLY_SECRET;
+    const varDir = path.join(p.layout.environment(p.project, 'integration'), 'mounts', 'var');
+    const env = fs.readFileSync(path.join(varDir, 'deploy-env.txt'), 'utf8');
+    assert.doesNotMatch(env, /must-not-leak|SLIPWAY_TEST_/);
+    for (const line of ['MAGENTO_CLOUD_ENVIRONMENT=integration', 'MAGENTO_CLOUD_BRANCH=integration', 'SLIPWAY_DEPLOY_MODE=install', 'STORE_NAME=Luma']) {
+      assert.ok(env.split('\n').includes(line), `${line} in\n${env}`);
+    }
+    assert.match(env, /^MAGENTO_CLOUD_TREE_ID=[0-9a-f]{40}$/m);
+    const rel = JSON.parse(fs.readFileSync(path.join(varDir, 'relationships.json'), 'utf8')) as Record<string, Array<{ host: string; port: number; scheme: string }>>;
+    assert.equal(rel.database?.[0]?.host, 'mysql.internal');
+    assert.equal(rel.database?.[0]?.port, 3306);
+    const routes = JSON.parse(fs.readFileSync(path.join(varDir, 'routes.json'), 'utf8')) as Record<string, { type: string }>;
+    assert.equal(routes[`http://integration.${p.project}.localhost/`]?.type, 'upstream');
+  });
+});
