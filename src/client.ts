@@ -20,7 +20,20 @@ import { InvalidInputError, NotFoundError, SlipwayError } from './errors';
 import { readRuntimeInfo, type Layout } from './home';
 import { deploymentProgressQuery, type DeploymentProgress } from './workflows/deployment';
 import { environmentStatusQuery, redeployUpdate, rollbackUpdate } from './workflows/environment';
-import { branchPushedSignal, projectInfoQuery, projectReadyUpdate, projectWorkflow } from './workflows/project';
+import {
+  activateUpdate,
+  branchPushedSignal,
+  branchUpdate,
+  deactivateUpdate,
+  deleteUpdate,
+  mergeUpdate,
+  projectInfoQuery,
+  projectReadyUpdate,
+  projectWorkflow,
+  syncUpdate,
+  type MergeResult,
+} from './workflows/project';
+import type { EnvironmentEntry } from './domain/project';
 
 export interface ConnectOptions {
   layout: Layout;
@@ -122,6 +135,47 @@ export class SlipwayClient {
       if (err instanceof WorkflowNotFoundError) throw new NotFoundError(`no project ${project}`);
       throw err;
     }
+  }
+
+  /** Runs one of the project's refusable operations (an Update with a validator). */
+  private async projectUpdate<Ret>(
+    project: string,
+    run: (handle: ReturnType<Client['workflow']['getHandle']>) => Promise<Ret>,
+  ): Promise<Ret> {
+    const id = projectIdSchema.safeParse(project);
+    if (!id.success) throw new InvalidInputError(zodMessage(id.error));
+    const handle = this.temporal.workflow.getHandle(workflowIds.project(project));
+    try {
+      return await run(handle);
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw new NotFoundError(`no project ${project}`);
+      if (err instanceof WorkflowUpdateFailedError) {
+        throw new SlipwayError(`refused: ${err.cause instanceof Error ? err.cause.message : err.message}`);
+      }
+      throw err;
+    }
+  }
+
+  /** Creates an environment: a branch from its parent's head; active (and deployed) unless `inactive`. */
+  branch(project: string, request: { name: string; parent?: string; inactive?: boolean }): Promise<EnvironmentEntry> {
+    return this.projectUpdate(project, (h) => h.executeUpdate(branchUpdate, { args: [request] }));
+  }
+  activate(project: string, name: string): Promise<EnvironmentEntry> {
+    return this.projectUpdate(project, (h) => h.executeUpdate(activateUpdate, { args: [{ name }] }));
+  }
+  deactivate(project: string, name: string): Promise<EnvironmentEntry> {
+    return this.projectUpdate(project, (h) => h.executeUpdate(deactivateUpdate, { args: [{ name }] }));
+  }
+  deleteEnvironment(project: string, name: string): Promise<{ deleted: string }> {
+    return this.projectUpdate(project, (h) => h.executeUpdate(deleteUpdate, { args: [{ name }] }));
+  }
+  /** Merges the parent's code into the environment, which then deploys (if active). */
+  sync(project: string, name: string): Promise<MergeResult> {
+    return this.projectUpdate(project, (h) => h.executeUpdate(syncUpdate, { args: [{ name }] }));
+  }
+  /** Merges the environment's code into its parent, which then deploys (if active). */
+  merge(project: string, name: string): Promise<MergeResult> {
+    return this.projectUpdate(project, (h) => h.executeUpdate(mergeUpdate, { args: [{ name }] }));
   }
 
   /** Called by the remote's post-receive hook. */

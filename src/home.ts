@@ -64,6 +64,9 @@ export class Layout {
   maintenanceFlag(project: string, environment: string): string {
     return path.join(this.environment(project, environment), 'maintenance');
   }
+  deployLogs(project: string, environment: string): string {
+    return path.join(this.home, 'logs', project, environment);
+  }
   deployLog(k: DeploymentKey): string {
     return path.join(this.home, 'logs', k.project, k.environment, `${releaseName(k.number)}.log`);
   }

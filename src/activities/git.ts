@@ -9,7 +9,7 @@ import { simpleGit, type SimpleGit } from 'simple-git';
 import { ApplicationFailure } from '@temporalio/common';
 import { MAIN_BRANCHES } from '../domain/names';
 import type { DeploymentKey } from '../domain/deployment';
-import { PACKAGE_ROOT, type Layout } from '../home';
+import { PACKAGE_ROOT, hookToken, type Layout } from '../home';
 import { StepLog, stepFailure, errorMessage } from './lib/step-log';
 
 const ENGINE_IDENTITY = ['user.name=Slipway', 'user.email=engine@slipway.invalid'];
@@ -59,10 +59,58 @@ function postReceiveScript(layout: Layout): string {
   ].join('\n');
 }
 
+/**
+ * The pre-receive hook: staging, production and master take code only from the engine
+ * (promotion), integration cannot be deleted, and a new branch must be able to name an
+ * environment. It refuses the whole push, saying how code gets there.
+ */
+function preReceiveScript(layout: Layout): string {
+  return `#!/bin/sh
+# Installed by Slipway: read-only branches and environment names.
+SLIPWAY_HOME=${shQuote(layout.home)}
+token=$(cat "$SLIPWAY_HOME/hook-token" 2>/dev/null)
+project=$(git config --get slipway.project)
+zero=0000000000000000000000000000000000000000
+engine=no
+if [ -n "$token" ] && [ "\${SLIPWAY_ENGINE_PUSH:-}" = "$token" ]; then engine=yes; fi
+status=0
+while read -r old new ref; do
+  case "$ref" in refs/heads/*) ;; *) continue ;; esac
+  branch=\${ref#refs/heads/}
+  case "$branch" in
+    staging|production|master)
+      [ "$engine" = yes ] && continue
+      case "$branch" in
+        staging) echo "Slipway: staging is read-only: code arrives only by promotion from integration (slipway promote $project staging)." >&2 ;;
+        production) echo "Slipway: production is read-only: code arrives only by promotion from staging (slipway promote $project production)." >&2 ;;
+        master) echo "Slipway: master (Global Master) is read-only: it receives production's code after every successful production deployment; nobody branches from it." >&2 ;;
+      esac
+      status=1 ;;
+    integration)
+      if [ "$new" = "$zero" ]; then
+        echo "Slipway: integration cannot be deleted: it is the base of every integration environment." >&2
+        status=1
+      fi ;;
+    *)
+      if [ "$new" != "$zero" ] && ! printf '%s' "$branch" | grep -Eq '^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$'; then
+        echo "Slipway: branch '$branch' cannot be an environment: use 1 to 40 lowercase letters, digits and '-' (it becomes part of a host name)." >&2
+        status=1
+      fi ;;
+  esac
+done
+exit $status
+`;
+}
+
 export function installRemoteHooks(layout: Layout, remote: string): void {
-  const file = path.join(remote, 'hooks', 'post-receive');
-  fs.writeFileSync(`${file}.tmp`, postReceiveScript(layout), { mode: 0o755 });
-  fs.renameSync(`${file}.tmp`, file);
+  for (const [hook, script] of [
+    ['pre-receive', preReceiveScript(layout)],
+    ['post-receive', postReceiveScript(layout)],
+  ] as const) {
+    const file = path.join(remote, 'hooks', hook);
+    fs.writeFileSync(`${file}.tmp`, script, { mode: 0o755 });
+    fs.renameSync(`${file}.tmp`, file);
+  }
 }
 
 export function createGitActivities(layout: Layout) {
@@ -105,6 +153,63 @@ export function createGitActivities(layout: Layout) {
         installRemoteHooks(layout, remote);
         fs.writeFileSync(path.join(remote, 'slipway-ready'), `${commit}\n`);
         return { remote, commit };
+      } finally {
+        fs.rmSync(work, { recursive: true, force: true });
+      }
+    },
+
+    /** Creates a branch at another branch's head, in the remote (no hook runs). Idempotent. */
+    async createBranch(input: { project: string; name: string; from: string }): Promise<{ commit: string }> {
+      const r = git(layout.remote(input.project));
+      const commit = (await r.revparse([`refs/heads/${input.from}`])).trim();
+      const existing = await r.raw(['for-each-ref', '--format=%(objectname)', `refs/heads/${input.name}`]);
+      if (existing.trim() && existing.trim() !== commit) {
+        throw ApplicationFailure.nonRetryable(`branch ${input.name} exists already`, 'SlipwayRefused');
+      }
+      await r.raw(['update-ref', `refs/heads/${input.name}`, commit, existing.trim() || '']);
+      return { commit };
+    },
+
+    /** Deletes a branch in the remote (no hook runs). Idempotent. */
+    async deleteBranch(input: { project: string; name: string }): Promise<void> {
+      const r = git(layout.remote(input.project));
+      const existing = (await r.raw(['for-each-ref', '--format=%(objectname)', `refs/heads/${input.name}`])).trim();
+      if (existing) await r.raw(['update-ref', '-d', `refs/heads/${input.name}`, existing]);
+    },
+
+    /**
+     * Merges one branch into another in a scratch clone and pushes the result as the engine
+     * (the remote's hooks then deploy the target like any push). A conflict changes nothing:
+     * the merge is aborted and the conflicting paths are reported.
+     */
+    async mergeBranch(input: { project: string; source: string; target: string; message: string }): Promise<{ commit: string; changed: boolean }> {
+      const remote = layout.remote(input.project);
+      const work = fs.mkdtempSync(path.join(os.tmpdir(), `slipway-merge-${input.project}-`));
+      try {
+        await git().clone(remote, work, ['--shared', '--quiet', '--branch', input.target]);
+        const w = git(work);
+        const before = (await w.revparse(['HEAD'])).trim();
+        try {
+          await w.raw(['merge', '--no-ff', '--no-edit', '-m', input.message, `origin/${input.source}`]);
+        } catch (err) {
+          const conflicted = (await w.raw(['diff', '--name-only', '--diff-filter=U'])).trim().split('\n').filter(Boolean);
+          await w.raw(['merge', '--abort']).catch(() => undefined);
+          if (conflicted.length > 0) {
+            throw ApplicationFailure.create({
+              message: `merging ${input.source} into ${input.target} conflicts in: ${conflicted.join(', ')}; nothing was changed. Resolve it in a clone (git merge ${input.source}) and push.`,
+              type: 'SlipwayMergeConflict',
+              nonRetryable: true,
+              details: [{ paths: conflicted }],
+            });
+          }
+          throw err;
+        }
+        const after = (await w.revparse(['HEAD'])).trim();
+        if (after === before) return { commit: after, changed: false };
+        await w
+          .env({ ...process.env, SLIPWAY_ENGINE_PUSH: hookToken(layout) })
+          .raw(['push', '--quiet', 'origin', `HEAD:refs/heads/${input.target}`]);
+        return { commit: after, changed: true };
       } finally {
         fs.rmSync(work, { recursive: true, force: true });
       }

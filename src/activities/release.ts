@@ -325,6 +325,20 @@ export function createReleaseActivities(deps: ReleaseDeps) {
       });
     },
 
+    /**
+     * Stops serving an environment (deactivation): no current release, no maintenance flag.
+     * With `remove` (deletion) its releases, mounts and logs go too.
+     */
+    unpublishEnvironment(input: { project: string; environment: string; remove: boolean }): Promise<void> {
+      fs.rmSync(layout.current(input.project, input.environment), { force: true });
+      fs.rmSync(layout.maintenanceFlag(input.project, input.environment), { force: true });
+      if (input.remove) {
+        fs.rmSync(layout.environment(input.project, input.environment), { recursive: true, force: true });
+        fs.rmSync(layout.deployLogs(input.project, input.environment), { recursive: true, force: true });
+      }
+      return Promise.resolve();
+    },
+
     /** Removes releases beyond the newest few, never the current or previous one. */
     pruneReleases(input: DeploymentKey & { keep: string[] }): Promise<{ removed: string[] }> {
       const releases = layout.releases(input.project, input.environment);

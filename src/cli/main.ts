@@ -125,6 +125,128 @@ envCmd
       }
     });
   });
+/** Waits for the next deployment of an environment (after `after`), showing progress. */
+async function waitAndReport(client: SlipwayClient, project: string, environment: string, opts: { after?: number; commit?: string }): Promise<void> {
+  const p = progressPrinter();
+  const d = await client.waitForDeployment(project, environment, { ...opts, onProgress: (x) => p.update(x) });
+  p.done();
+  if (d.status !== 'succeeded') throw new SlipwayError(`${environment}: deployment #${d.deployment} failed: ${d.error ?? ''}`);
+  console.error(`${environment}: deployment #${d.deployment} of ${d.commit.slice(0, 12)} is live`);
+}
+
+async function lastDeployment(client: SlipwayClient, project: string, environment: string): Promise<number> {
+  try {
+    const s = await client.environmentStatus(project, environment);
+    return s.running?.deployment ?? s.deployments[s.deployments.length - 1]?.deployment ?? 0;
+  } catch {
+    return 0; // never started
+  }
+}
+
+interface TreeNode {
+  name: string;
+  type: string;
+  status: string;
+  parent?: string;
+  children: TreeNode[];
+}
+
+function environmentTree(envs: Array<{ name: string; type: string; status: string; parent?: string }>): TreeNode[] {
+  const nodes = new Map(envs.map((e) => [e.name, { ...e, children: [] as TreeNode[] }]));
+  const roots: TreeNode[] = [];
+  for (const n of nodes.values()) {
+    const parent = n.parent ? nodes.get(n.parent) : undefined;
+    if (parent) parent.children.push(n);
+    else roots.push(n);
+  }
+  const order = ['master', 'integration', 'staging', 'production'];
+  roots.sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
+  return roots;
+}
+
+envCmd
+  .command('list <project>')
+  .description('the environments of a project as a tree: type, parent, active or inactive')
+  .option('--json', 'machine-readable output', false)
+  .addHelpText('after', '\nExample:\n  slipway env list shop --json')
+  .action(async (project: string, opts: { json: boolean }) => {
+    await withClient(async (client) => {
+      const info = await client.project(project);
+      const tree = environmentTree(info.environments);
+      if (opts.json) {
+        console.log(JSON.stringify({ project: info.project, plan: info.plan, activeIntegration: info.activeIntegration, activeIntegrationLimit: info.activeIntegrationLimit, environments: info.environments, tree }, null, 2));
+        return;
+      }
+      console.log(`${info.project} (plan ${info.plan}; ${info.activeIntegration} of ${info.activeIntegrationLimit} active integration environments)`);
+      const print = (n: TreeNode, depth: number): void => {
+        console.log(`${'  '.repeat(depth + 1)}${n.name.padEnd(24 - depth * 2)} ${n.type.padEnd(18)} ${n.status}`);
+        for (const c of n.children) print(c, depth + 1);
+      };
+      for (const r of tree) print(r, 0);
+    });
+  });
+
+envCmd
+  .command('branch <project> <name>')
+  .description("create an environment: a branch from its parent's head, activated and deployed unless --inactive")
+  .option('--parent <environment>', 'the parent environment', 'integration')
+  .option('--inactive', 'create it inactive: it keeps code, is not deployed and takes no slot', false)
+  .option('--no-wait', 'do not wait for its deployment')
+  .addHelpText('after', '\nExamples:\n  slipway env branch shop sprint-3\n  slipway env branch shop feature1 --parent sprint-3 --inactive')
+  .action(async (project: string, name: string, opts: { parent: string; inactive: boolean; wait: boolean }) => {
+    await withClient(async (client) => {
+      const e = await client.branch(project, { name, parent: opts.parent, inactive: opts.inactive });
+      console.error(`${e.name} created from ${e.parent ?? ''} (${e.status})`);
+      if (e.status === 'active' && opts.wait) await waitAndReport(client, project, name, {});
+    });
+  });
+
+for (const [verb, description] of [
+  ['activate', 'activate an environment (takes a slot of the plan) and deploy it'],
+  ['deactivate', 'stop serving an environment and free its slot; its code is kept'],
+  ['delete', 'delete an environment and its branch'],
+  ['sync', "merge the parent's code into the environment, then deploy it"],
+  ['merge', "merge the environment's code into its parent, then deploy the parent"],
+] as const) {
+  envCmd
+    .command(`${verb} <project> <environment>`)
+    .description(description)
+    .option('--no-wait', 'do not wait for the resulting deployment')
+    .addHelpText('after', `\nExample:\n  slipway env ${verb} shop sprint-3`)
+    .action(async (project: string, name: string, opts: { wait: boolean }) => {
+      await withClient(async (client) => {
+        switch (verb) {
+          case 'activate': {
+            const before = await lastDeployment(client, project, name);
+            await client.activate(project, name);
+            console.error(`${name} is active`);
+            if (opts.wait) await waitAndReport(client, project, name, { after: before });
+            return;
+          }
+          case 'deactivate':
+            await client.deactivate(project, name);
+            console.error(`${name} is inactive: no longer served; its code is kept`);
+            return;
+          case 'delete':
+            await client.deleteEnvironment(project, name);
+            console.error(`${name} deleted, with its branch`);
+            return;
+          case 'sync':
+          case 'merge': {
+            const r = verb === 'sync' ? await client.sync(project, name) : await client.merge(project, name);
+            if (!r.changed) {
+              console.error(`${r.target} is up to date already: nothing to ${verb}`);
+              return;
+            }
+            console.error(`${r.target} is now at ${r.commit.slice(0, 12)}${r.deploys ? '; deploying' : ' (inactive: not deployed)'}`);
+            if (r.deploys && opts.wait) await waitAndReport(client, project, r.target, { commit: r.commit });
+            return;
+          }
+        }
+      });
+    });
+}
+
 async function followDeployment(client: SlipwayClient, project: string, environment: string, n: number): Promise<void> {
   const p = progressPrinter();
   const d = await client.waitForDeployment(project, environment, { after: n - 1, onProgress: (x) => p.update(x) });

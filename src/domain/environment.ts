@@ -26,6 +26,8 @@ export interface DeploymentRecord {
   maintenanceMs?: number;
 }
 
+export type LifecycleAction = 'activate' | 'deactivate' | 'retire';
+
 /** A redeploy or rollback asked for explicitly (pushes are coalesced separately). */
 export interface DeploymentRequest {
   id: string;
@@ -44,6 +46,12 @@ export interface EnvironmentState {
   previous?: ReleaseRef;
   pending?: PushEvent;
   requests: DeploymentRequest[];
+  /** Inactive: not served, pushes not deployed (absent means active). */
+  active?: boolean;
+  /** The deploy hook has run in install mode once: later deployments update. */
+  installed?: boolean;
+  /** Activations, deactivations and retirement, in the order the project asked for them. */
+  lifecycle?: LifecycleAction[];
   /** The newest deployments, newest last (bounded). */
   deployments: DeploymentRecord[];
 }

@@ -21,6 +21,10 @@ export interface EnvironmentEntry {
   parent?: string;
   status: 'active' | 'inactive';
   host: string;
+  /** Its entity workflow has been started (on first activation). */
+  started?: boolean;
+  /** The branch was deleted by a push: the environment keeps its record, not its code. */
+  branchDeleted?: boolean;
 }
 
 export interface ProjectState {
@@ -38,7 +42,29 @@ export interface ProjectInfo {
   plan: Plan;
   remote: string;
   environments: EnvironmentEntry[];
+  /** Active integration environments (integration and its children) and the plan's limit. */
+  activeIntegration: number;
+  activeIntegrationLimit: number;
 }
+
+/** Active integration environments: what the plan limits. */
+export function countActiveIntegration(envs: Record<string, EnvironmentEntry>): number {
+  return Object.values(envs).filter(
+    (e) => e.status === 'active' && (e.type === 'integration' || e.type === 'integration-child'),
+  ).length;
+}
+
+/** The reason an environment cannot be made active now, if any. */
+export function activationRefusal(state: Pick<ProjectState, 'plan' | 'environments' | 'project'>): string | undefined {
+  const limit = PLANS[state.plan].activeIntegrationLimit;
+  const active = countActiveIntegration(state.environments);
+  if (active >= limit) {
+    return `plan ${state.plan} allows ${limit} active integration environments (integration included) and ${state.project} has ${active}; deactivate one first, or create this one with --inactive`;
+  }
+  return undefined;
+}
+
+export type EnvironmentOperation = 'branch' | 'activate' | 'deactivate' | 'delete' | 'sync' | 'merge';
 
 /** What the remote's post-receive hook reports for one updated ref. */
 export interface BranchPush {

@@ -19,7 +19,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { EngineActivities } from '../activities';
+import type { EngineActivities, HostActivities } from '../activities';
 import { describeFailure, isStepFailureDetails, type DeploymentInput, type DeploymentSource } from '../domain/deployment';
 import {
   DEPLOYMENT_RECORDS_KEPT,
@@ -27,14 +27,18 @@ import {
   type DeploymentRequest,
   type EnvironmentState,
   type EnvironmentStatus,
+  type LifecycleAction,
   type PushEvent,
 } from '../domain/environment';
+import { hostTaskQueue } from '../domain/names';
 import { workflowIds } from '../domain/names';
 import { SlipwayCommit, SlipwayEnvironment, SlipwayKind, SlipwayPhase, SlipwayProject } from '../domain/search-attributes';
 import { deploymentWorkflow } from './deployment';
 
 /** A push to the environment's branch (sent by the project workflow). */
 export const environmentPushSignal = defineSignal<[PushEvent]>('push');
+/** Sent by the project workflow, which validated it: activate, deactivate, or retire (delete). */
+export const environmentLifecycleSignal = defineSignal<[LifecycleAction]>('lifecycle');
 export const environmentStatusQuery = defineQuery<EnvironmentStatus>('status');
 /** Deploy the current slug again, with no build. Returns the deployment's number. */
 export const redeployUpdate = defineUpdate<{ deployment: number }, []>('redeploy');
@@ -47,13 +51,23 @@ const git = proxyActivities<EngineActivities>({
 });
 
 export async function environmentWorkflow(initial: EnvironmentState): Promise<void> {
-  const state: EnvironmentState = { ...initial, requests: initial.requests ?? [] };
+  const state: EnvironmentState = { ...initial, requests: initial.requests ?? [], lifecycle: initial.lifecycle ?? [] };
+  const lifecycle = state.lifecycle!;
+  const host = proxyActivities<HostActivities>({
+    taskQueue: hostTaskQueue(state.host),
+    startToCloseTimeout: '5 minutes',
+    retry: { initialInterval: '1s', maximumAttempts: 10 },
+  });
   let running: DeploymentRecord | undefined;
   const assigned = new Map<string, number>();
   let nextRequestId = 0;
 
   setHandler(environmentPushSignal, (push) => {
+    if (state.active === false) return; // an inactive environment keeps its code, undeployed
     if (!state.pending || push.pushedAt >= state.pending.pushedAt) state.pending = push;
+  });
+  setHandler(environmentLifecycleSignal, (action) => {
+    lifecycle.push(action);
   });
   setHandler(environmentStatusQuery, () => ({ ...state, running }));
 
@@ -65,11 +79,13 @@ export async function environmentWorkflow(initial: EnvironmentState): Promise<vo
   };
   setHandler(redeployUpdate, () => enqueue({ kind: 'redeploy' }), {
     validator: () => {
+      if (state.active === false) throw new Error(`${state.environment} is inactive; activate it first`);
       if (!state.current) throw new Error(`${state.environment} has no deployed release to redeploy`);
     },
   });
   setHandler(rollbackUpdate, (args) => enqueue({ kind: 'rollback', to: args.to ?? state.previous?.deployment }), {
     validator: (args: { to?: number }) => {
+      if (state.active === false) throw new Error(`${state.environment} is inactive; activate it first`);
       if (args.to === undefined) {
         if (!state.previous) throw new Error(`${state.environment} has no previous release to roll back to`);
         return;
@@ -93,11 +109,41 @@ export async function environmentWorkflow(initial: EnvironmentState): Promise<vo
 
   for (;;) {
     await condition(
-      () => state.requests.length > 0 || state.pending !== undefined || workflowInfo().continueAsNewSuggested,
+      () =>
+        lifecycle.length > 0 ||
+        state.requests.length > 0 ||
+        state.pending !== undefined ||
+        workflowInfo().continueAsNewSuggested,
     );
-    if (state.requests.length === 0 && state.pending === undefined) {
+    if (lifecycle.length === 0 && state.requests.length === 0 && state.pending === undefined) {
       await condition(allHandlersFinished);
       await continueAsNew<typeof environmentWorkflow>(state);
+    }
+
+    const action = lifecycle.shift();
+    if (action) {
+      if (action === 'activate') {
+        state.active = true;
+        state.pending = { commit: '', pushedAt: Date.now() };
+        upsertSearchAttributes([{ key: SlipwayPhase, value: 'idle' }]);
+        continue;
+      }
+      // Deactivate or retire: stop serving; queued work is dropped (its callers are answered).
+      state.active = false;
+      state.pending = undefined;
+      for (const r of state.requests.splice(0)) assigned.set(r.id, 0);
+      await host.unpublishEnvironment.executeWithOptions(
+        { summary: action === 'retire' ? 'remove the environment' : 'stop serving the environment' },
+        [{ project: state.project, environment: state.environment, remove: action === 'retire' }],
+      );
+      if (state.current) state.previous = state.current;
+      state.current = undefined;
+      upsertSearchAttributes([{ key: SlipwayPhase, value: action === 'retire' ? 'deleted' : 'inactive' }]);
+      if (action === 'retire') {
+        await condition(allHandlersFinished);
+        return;
+      }
+      continue;
     }
 
     let commit: string;
@@ -139,7 +185,7 @@ export async function environmentWorkflow(initial: EnvironmentState): Promise<vo
       number: n,
       host: state.host,
       source,
-      mode: state.current ? 'update' : 'install',
+      mode: state.installed || state.current ? 'update' : 'install',
       liveRelease: state.current?.release,
     };
     running = { deployment: n, commit, status: 'running', startedAt: Date.now(), reason, rollbackOf };
@@ -164,6 +210,7 @@ export async function environmentWorkflow(initial: EnvironmentState): Promise<vo
       });
       if (state.current) state.previous = state.current;
       state.current = { deployment: n, commit, slug: result.slug, treeId: result.treeId, release: result.release };
+      state.installed = true;
       record({
         ...running,
         status: 'succeeded',

@@ -1,8 +1,11 @@
 /**
  * A project's entity workflow, id `project/<project>`: it creates the project's remote, owns
- * the environment registry, and routes pushes to the environments' workflows.
+ * the environment registry (types, parents, active or inactive, the plan's limit), and routes
+ * pushes to the environments' workflows. Every operation that can be refused is an Update with
+ * a validator: the caller gets the reason at once and the registry does not change.
  */
 import {
+  ApplicationFailure,
   ParentClosePolicy,
   allHandlersFinished,
   condition,
@@ -17,10 +20,20 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { EngineActivities } from '../activities';
+import { environmentNameProblem } from '../domain/environment-names';
+import { ZERO_COMMIT } from '../domain/git-refs';
 import { environmentTypeOf, MAIN_BRANCHES, workflowIds } from '../domain/names';
-import type { BranchPush, ProjectInfo, ProjectState } from '../domain/project';
+import {
+  activationRefusal,
+  countActiveIntegration,
+  PLANS,
+  type BranchPush,
+  type EnvironmentEntry,
+  type ProjectInfo,
+  type ProjectState,
+} from '../domain/project';
 import { SlipwayEnvironment, SlipwayKind, SlipwayProject } from '../domain/search-attributes';
-import { environmentPushSignal, environmentWorkflow } from './environment';
+import { environmentLifecycleSignal, environmentPushSignal, environmentWorkflow } from './environment';
 
 /** Resolves once the project's remote exists; returns where it is. */
 export const projectReadyUpdate = defineUpdate<ProjectInfo>('awaitReady');
@@ -28,10 +41,41 @@ export const projectInfoQuery = defineQuery<ProjectInfo | undefined>('project');
 /** Sent by the remote's post-receive hook for every updated branch. */
 export const branchPushedSignal = defineSignal<[BranchPush]>('branchPushed');
 
+export interface BranchRequest {
+  name: string;
+  parent?: string;
+  inactive?: boolean;
+}
+export interface EnvironmentRequest {
+  name: string;
+}
+export interface MergeResult {
+  environment: string;
+  /** The branch that received the code and its new head. */
+  target: string;
+  commit: string;
+  changed: boolean;
+  /** The target deploys (it is active and its code changed). */
+  deploys: boolean;
+}
+
+export const branchUpdate = defineUpdate<EnvironmentEntry, [BranchRequest]>('branch');
+export const activateUpdate = defineUpdate<EnvironmentEntry, [EnvironmentRequest]>('activate');
+export const deactivateUpdate = defineUpdate<EnvironmentEntry, [EnvironmentRequest]>('deactivate');
+export const deleteUpdate = defineUpdate<{ deleted: string }, [EnvironmentRequest]>('delete');
+export const syncUpdate = defineUpdate<MergeResult, [EnvironmentRequest]>('sync');
+export const mergeUpdate = defineUpdate<MergeResult, [EnvironmentRequest]>('merge');
+
 const git = proxyActivities<EngineActivities>({
   startToCloseTimeout: '5 minutes',
-  retry: { initialInterval: '1s', maximumAttempts: 5, nonRetryableErrorTypes: ['SlipwayInvalidInput'] },
+  retry: {
+    initialInterval: '1s',
+    maximumAttempts: 5,
+    nonRetryableErrorTypes: ['SlipwayInvalidInput', 'SlipwayRefused', 'SlipwayMergeConflict'],
+  },
 });
+
+const refuse = (message: string): ApplicationFailure => ApplicationFailure.create({ message, type: 'SlipwayRefused', nonRetryable: true });
 
 export async function projectWorkflow(initial: ProjectState): Promise<void> {
   const state = initial;
@@ -45,6 +89,8 @@ export async function projectWorkflow(initial: ProjectState): Promise<void> {
           plan: state.plan,
           remote: state.remote,
           environments: Object.values(state.environments),
+          activeIntegration: countActiveIntegration(state.environments),
+          activeIntegrationLimit: PLANS[state.plan].activeIntegrationLimit,
         };
   setHandler(projectInfoQuery, info);
   setHandler(projectReadyUpdate, async () => {
@@ -54,6 +100,189 @@ export async function projectWorkflow(initial: ProjectState): Promise<void> {
   setHandler(branchPushedSignal, (push) => {
     inbox.push(push);
   });
+
+  // ---- Rules: each returns the reason for a refusal, or nothing. ----
+  const ready = (): string | undefined => (state.remote === undefined ? `project ${state.project} is still being created` : undefined);
+  const existing = (name: string): EnvironmentEntry | string => {
+    const entry = state.environments[name];
+    return entry ?? `no environment ${JSON.stringify(name)} in project ${state.project}`;
+  };
+  const childOnly = (name: string, what: string): string | undefined => {
+    const e = existing(name);
+    if (typeof e === 'string') return e;
+    switch (e.type) {
+      case 'integration-child':
+        return undefined;
+      case 'integration':
+        return `integration cannot be ${what}: it is the base of every integration environment and always active`;
+      case 'global-master':
+        return `master (Global Master) cannot be ${what}: it only receives production's code`;
+      default:
+        return `${name} cannot be ${what}: its code arrives only by promotion (slipway promote ${state.project} ${name})`;
+    }
+  };
+  const branchRefusal = (r: BranchRequest): string | undefined => {
+    const parent = r.parent ?? 'integration';
+    const nameProblem = environmentNameProblem(r.name);
+    if (nameProblem) return nameProblem;
+    if (state.environments[r.name]) return `environment ${r.name} exists already in project ${state.project}`;
+    const parentProblem = environmentNameProblem(parent);
+    if (parentProblem) return `--parent: ${parentProblem}`;
+    const p = existing(parent);
+    if (typeof p === 'string') return p;
+    if (p.type === 'global-master') return 'nobody may branch from master (Global Master): branch from integration or one of its children';
+    if (p.type === 'staging' || p.type === 'production') return `branch from integration or one of its children, not from ${parent}`;
+    if (p.branchDeleted) return `the branch of ${parent} was deleted`;
+    return r.inactive ? undefined : activationRefusal(state);
+  };
+  const activateRefusal = (r: EnvironmentRequest): string | undefined => {
+    const e = existing(r.name);
+    if (typeof e === 'string') return e;
+    if (e.type === 'integration') return 'integration is always active';
+    const child = childOnly(r.name, 'activated or deactivated');
+    if (child) return child;
+    if (e.status === 'active') return `${r.name} is active already`;
+    if (e.branchDeleted) return `the branch of ${r.name} was deleted; push it again first`;
+    return activationRefusal(state);
+  };
+  const deactivateRefusal = (r: EnvironmentRequest): string | undefined => {
+    const e = existing(r.name);
+    if (typeof e === 'string') return e;
+    if (e.type === 'integration') return 'integration is always active: it cannot be deactivated';
+    const child = childOnly(r.name, 'activated or deactivated');
+    if (child) return child;
+    return e.status === 'inactive' ? `${r.name} is inactive already` : undefined;
+  };
+  const deleteRefusal = (r: EnvironmentRequest): string | undefined => {
+    if ((MAIN_BRANCHES as readonly string[]).includes(r.name)) return `${r.name} cannot be deleted: every project keeps master, integration, staging and production`;
+    const child = childOnly(r.name, 'deleted');
+    if (child) return child;
+    const children = Object.values(state.environments).filter((e) => e.parent === r.name).map((e) => e.name);
+    return children.length > 0 ? `${r.name} has child environments (${children.join(', ')}); delete them first` : undefined;
+  };
+  const syncRefusal = (r: EnvironmentRequest, op: 'synced' | 'merged'): string | undefined => {
+    const e = existing(r.name);
+    if (typeof e === 'string') return e;
+    if (e.type === 'integration') return `integration has no parent to be ${op} with`;
+    const child = childOnly(r.name, op);
+    if (child) return child;
+    if (e.branchDeleted) return `the branch of ${r.name} was deleted`;
+    return undefined;
+  };
+  const validate = (problem: string | undefined): void => {
+    const notReady = ready();
+    if (notReady) throw new Error(notReady);
+    if (problem) throw new Error(problem);
+  };
+  /** Handlers check again before they change anything: updates may have been accepted together. */
+  const recheck = (problem: string | undefined): void => {
+    if (problem) throw refuse(problem);
+  };
+
+  const startOrActivate = async (entry: EnvironmentEntry): Promise<void> => {
+    if (!entry.started) {
+      entry.started = true;
+      await startEnvironment(entry.name, { commit: '', pushedAt: Date.now() });
+    } else {
+      await getExternalWorkflowHandle(workflowIds.environment(state.project, entry.name)).signal(environmentLifecycleSignal, 'activate');
+    }
+  };
+  const lifecycle = async (entry: EnvironmentEntry, action: 'deactivate' | 'retire'): Promise<void> => {
+    if (entry.started) {
+      await getExternalWorkflowHandle(workflowIds.environment(state.project, entry.name)).signal(environmentLifecycleSignal, action);
+    }
+  };
+  const merge = async (source: string, target: string, environment: string, message: string): Promise<MergeResult> => {
+    const result = await git.mergeBranch.executeWithOptions({ summary: `merge ${source} into ${target}` }, [
+      { project: state.project, source, target, message },
+    ]);
+    const deploys = result.changed && state.environments[target]?.status === 'active';
+    return { environment, target, commit: result.commit, changed: result.changed, deploys };
+  };
+
+  setHandler(
+    branchUpdate,
+    async (r) => {
+      recheck(branchRefusal(r));
+      const parent = r.parent ?? 'integration';
+      const entry: EnvironmentEntry = {
+        name: r.name,
+        type: 'integration-child',
+        parent,
+        status: r.inactive ? 'inactive' : 'active',
+        host: state.environments[parent]?.host ?? state.host,
+      };
+      state.environments[r.name] = entry; // the slot is taken now, before anything is awaited
+      try {
+        await git.createBranch.executeWithOptions({ summary: `branch ${r.name} from ${parent}` }, [
+          { project: state.project, name: r.name, from: parent },
+        ]);
+      } catch (err) {
+        delete state.environments[r.name];
+        throw err;
+      }
+      if (!r.inactive) await startOrActivate(entry);
+      return { ...entry };
+    },
+    { validator: (r: BranchRequest) => validate(branchRefusal(r)) },
+  );
+
+  setHandler(
+    activateUpdate,
+    async (r) => {
+      recheck(activateRefusal(r));
+      const entry = state.environments[r.name]!;
+      entry.status = 'active';
+      await startOrActivate(entry);
+      return { ...entry };
+    },
+    { validator: (r: EnvironmentRequest) => validate(activateRefusal(r)) },
+  );
+
+  setHandler(
+    deactivateUpdate,
+    async (r) => {
+      recheck(deactivateRefusal(r));
+      const entry = state.environments[r.name]!;
+      entry.status = 'inactive';
+      await lifecycle(entry, 'deactivate');
+      return { ...entry };
+    },
+    { validator: (r: EnvironmentRequest) => validate(deactivateRefusal(r)) },
+  );
+
+  setHandler(
+    deleteUpdate,
+    async (r) => {
+      recheck(deleteRefusal(r));
+      const entry = state.environments[r.name]!;
+      delete state.environments[r.name];
+      await lifecycle(entry, 'retire');
+      await git.deleteBranch.executeWithOptions({ summary: `delete branch ${r.name}` }, [{ project: state.project, name: r.name }]);
+      return { deleted: r.name };
+    },
+    { validator: (r: EnvironmentRequest) => validate(deleteRefusal(r)) },
+  );
+
+  setHandler(
+    syncUpdate,
+    async (r) => {
+      recheck(syncRefusal(r, 'synced'));
+      const parent = state.environments[r.name]!.parent!;
+      return merge(parent, r.name, r.name, `Sync ${r.name} with ${parent}`);
+    },
+    { validator: (r: EnvironmentRequest) => validate(syncRefusal(r, 'synced')) },
+  );
+
+  setHandler(
+    mergeUpdate,
+    async (r) => {
+      recheck(syncRefusal(r, 'merged'));
+      const parent = state.environments[r.name]!.parent!;
+      return merge(r.name, parent, r.name, `Merge ${r.name} into ${parent}`);
+    },
+    { validator: (r: EnvironmentRequest) => validate(syncRefusal(r, 'merged')) },
+  );
 
   if (state.remote === undefined) {
     const created = await git.createProjectRemote.executeWithOptions({ summary: 'create the Git remote' }, [
@@ -68,6 +297,7 @@ export async function projectWorkflow(initial: ProjectState): Promise<void> {
       };
     }
     state.initialCommit = created.commit;
+    state.environments.integration!.started = true;
     await startEnvironment('integration', { commit: created.commit, pushedAt: Date.now() });
     state.remote = created.remote;
   }
@@ -79,12 +309,41 @@ export async function projectWorkflow(initial: ProjectState): Promise<void> {
       await continueAsNew<typeof projectWorkflow>(state);
     }
     const push = inbox.shift()!;
+    await routePush(push);
+  }
+
+  /** What a push means: a deployment, a new inactive environment, or a deactivation. */
+  async function routePush(push: BranchPush): Promise<void> {
     const env = state.environments[push.branch];
-    if (env?.status === 'active' && push.after !== '0'.repeat(40)) {
-      await getExternalWorkflowHandle(workflowIds.environment(state.project, push.branch)).signal(
-        environmentPushSignal,
-        { commit: push.after, pushedAt: push.pushedAt },
-      );
+    const deleted = push.after === ZERO_COMMIT;
+    if (!env) {
+      if (deleted || environmentNameProblem(push.branch)) return;
+      // A new branch: an inactive child of integration (it takes no slot until activated).
+      state.environments[push.branch] = {
+        name: push.branch,
+        type: 'integration-child',
+        parent: 'integration',
+        status: 'inactive',
+        host: state.environments.integration?.host ?? state.host,
+      };
+      return;
+    }
+    if (deleted) {
+      if (env.type === 'integration-child') {
+        env.branchDeleted = true;
+        if (env.status === 'active') {
+          env.status = 'inactive';
+          await lifecycle(env, 'deactivate');
+        }
+      }
+      return;
+    }
+    env.branchDeleted = undefined;
+    if (env.status === 'active' && env.started) {
+      await getExternalWorkflowHandle(workflowIds.environment(state.project, push.branch)).signal(environmentPushSignal, {
+        commit: push.after,
+        pushedAt: push.pushedAt,
+      });
     }
   }
 
@@ -105,7 +364,7 @@ export async function projectWorkflow(initial: ProjectState): Promise<void> {
         },
       ],
       parentClosePolicy: ParentClosePolicy.ABANDON,
-      staticSummary: `Environment ${name} of ${state.project} (${entry.type})`,
+      staticSummary: `Environment ${name} of ${state.project} (${entry.type}${entry.parent ? `, child of ${entry.parent}` : ''})`,
       typedSearchAttributes: [
         { key: SlipwayProject, value: state.project },
         { key: SlipwayEnvironment, value: name },
