@@ -46,6 +46,13 @@ export function resolveTemporalAddress(layout: Layout, explicit?: string): strin
   return explicit ?? process.env.TEMPORAL_ADDRESS ?? readRuntimeInfo(layout)?.temporalAddress ?? '127.0.0.1:7233';
 }
 
+/** The innermost message of a failure chain: an activity's own words, not "Activity task failed". */
+function failureMessage(err: Error): string {
+  let e: unknown = err.cause ?? err;
+  while (e instanceof Error && e.cause instanceof Error && /^Activity task failed$|^Update failed$/.test(e.message)) e = e.cause;
+  return e instanceof Error ? e.message : String(e);
+}
+
 function zodMessage(err: z.ZodError): string {
   return err.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
 }
@@ -149,9 +156,7 @@ export class SlipwayClient {
       return await run(handle);
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) throw new NotFoundError(`no project ${project}`);
-      if (err instanceof WorkflowUpdateFailedError) {
-        throw new SlipwayError(`refused: ${err.cause instanceof Error ? err.cause.message : err.message}`);
-      }
+      if (err instanceof WorkflowUpdateFailedError) throw new SlipwayError(`refused: ${failureMessage(err)}`);
       throw err;
     }
   }
@@ -163,11 +168,33 @@ export class SlipwayClient {
   activate(project: string, name: string): Promise<EnvironmentEntry> {
     return this.projectUpdate(project, (h) => h.executeUpdate(activateUpdate, { args: [{ name }] }));
   }
-  deactivate(project: string, name: string): Promise<EnvironmentEntry> {
-    return this.projectUpdate(project, (h) => h.executeUpdate(deactivateUpdate, { args: [{ name }] }));
+  /** Resolves once the environment is no longer served (after a deployment in flight, if any). */
+  async deactivate(project: string, name: string): Promise<EnvironmentEntry> {
+    const entry = await this.projectUpdate(project, (h) => h.executeUpdate(deactivateUpdate, { args: [{ name }] }));
+    if (entry.started) {
+      await this.until(async () => {
+        const s = await this.environmentStatus(project, name);
+        return s.active === false && !s.running && (s.lifecycle ?? []).length === 0;
+      }, `${name} to stop serving`);
+    }
+    return entry;
   }
-  deleteEnvironment(project: string, name: string): Promise<{ deleted: string }> {
-    return this.projectUpdate(project, (h) => h.executeUpdate(deleteUpdate, { args: [{ name }] }));
+  /** Resolves once the environment and its branch are gone. */
+  async deleteEnvironment(project: string, name: string): Promise<{ deleted: string }> {
+    const result = await this.projectUpdate(project, (h) => h.executeUpdate(deleteUpdate, { args: [{ name }] }));
+    await this.until(async () => {
+      const d = await this.temporal.workflow.getHandle(workflowIds.environment(project, name)).describe().catch(() => undefined);
+      return d === undefined || d.status.name !== 'RUNNING';
+    }, `${name} to be removed`);
+    return result;
+  }
+
+  private async until(done: () => Promise<boolean>, what: string, timeoutMs = 300_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await done())) {
+      if (Date.now() > deadline) throw new SlipwayError(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
   /** Merges the parent's code into the environment, which then deploys (if active). */
   sync(project: string, name: string): Promise<MergeResult> {
@@ -219,10 +246,7 @@ export class SlipwayClient {
       return await call();
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) throw new NotFoundError(`no environment ${environment} in project ${project}`);
-      if (err instanceof WorkflowUpdateFailedError) {
-        const cause = err.cause instanceof Error ? err.cause.message : err.message;
-        throw new SlipwayError(`refused: ${cause}`);
-      }
+      if (err instanceof WorkflowUpdateFailedError) throw new SlipwayError(`refused: ${failureMessage(err)}`);
       throw err;
     }
   }

@@ -189,25 +189,29 @@ export function createGitActivities(layout: Layout) {
         await git().clone(remote, work, ['--shared', '--quiet', '--branch', input.target]);
         const w = git(work);
         const before = (await w.revparse(['HEAD'])).trim();
-        try {
-          await w.raw(['merge', '--no-ff', '--no-edit', '-m', input.message, `origin/${input.source}`]);
-        } catch (err) {
-          const conflicted = (await w.raw(['diff', '--name-only', '--diff-filter=U'])).trim().split('\n').filter(Boolean);
+        // simple-git's raw() does not reject every failed merge (a conflict exits 1 with
+        // nothing on stderr), so the outcome is read from the repository itself.
+        const merged = await w.raw(['merge', '--no-ff', '--no-edit', '-m', input.message, `origin/${input.source}`]).then(
+          () => undefined,
+          (err: unknown) => err,
+        );
+        const conflicted = (await w.raw(['diff', '--name-only', '--diff-filter=U'])).trim().split('\n').filter(Boolean);
+        const mergeHead = await w.raw(['rev-parse', '-q', '--verify', 'MERGE_HEAD']).then((o) => o.trim(), () => '');
+        if (conflicted.length > 0 || mergeHead) {
           await w.raw(['merge', '--abort']).catch(() => undefined);
-          if (conflicted.length > 0) {
-            throw ApplicationFailure.create({
-              message: `merging ${input.source} into ${input.target} conflicts in: ${conflicted.join(', ')}; nothing was changed. Resolve it in a clone (git merge ${input.source}) and push.`,
-              type: 'SlipwayMergeConflict',
-              nonRetryable: true,
-              details: [{ paths: conflicted }],
-            });
-          }
-          throw err;
+          throw ApplicationFailure.create({
+            message: `merging ${input.source} into ${input.target} conflicts in: ${conflicted.join(', ') || '(unknown paths)'}; nothing was changed. Resolve it in a clone (git merge ${input.source}) and push.`,
+            type: 'SlipwayMergeConflict',
+            nonRetryable: true,
+            details: [{ paths: conflicted }],
+          });
         }
+        if (merged) throw merged instanceof Error ? merged : new Error(String(merged));
         const after = (await w.revparse(['HEAD'])).trim();
         if (after === before) return { commit: after, changed: false };
         await w
-          .env({ ...process.env, SLIPWAY_ENGINE_PUSH: hookToken(layout) })
+          // A minimal environment: PATH for the remote's hooks, and the engine's mark.
+          .env({ PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/', SLIPWAY_ENGINE_PUSH: hookToken(layout) })
           .raw(['push', '--quiet', 'origin', `HEAD:refs/heads/${input.target}`]);
         return { commit: after, changed: true };
       } finally {

@@ -129,13 +129,14 @@ export async function environmentWorkflow(initial: EnvironmentState): Promise<vo
         continue;
       }
       // Deactivate or retire: stop serving; queued work is dropped (its callers are answered).
-      state.active = false;
-      state.pending = undefined;
-      for (const r of state.requests.splice(0)) assigned.set(r.id, 0);
+      // `active` turns false only once nothing is served: that is what callers wait for.
       await host.unpublishEnvironment.executeWithOptions(
         { summary: action === 'retire' ? 'remove the environment' : 'stop serving the environment' },
         [{ project: state.project, environment: state.environment, remove: action === 'retire' }],
       );
+      state.active = false;
+      state.pending = undefined;
+      for (const r of state.requests.splice(0)) assigned.set(r.id, 0);
       if (state.current) state.previous = state.current;
       state.current = undefined;
       upsertSearchAttributes([{ key: SlipwayPhase, value: action === 'retire' ? 'deleted' : 'inactive' }]);
