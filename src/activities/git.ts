@@ -206,7 +206,7 @@ export function createGitActivities(layout: Layout) {
             details: [{ paths: conflicted }],
           });
         }
-        if (merged) throw merged instanceof Error ? merged : new Error(String(merged));
+        if (merged) throw merged instanceof Error ? merged : new Error(`git merge failed: ${JSON.stringify(merged)}`);
         const after = (await w.revparse(['HEAD'])).trim();
         if (after === before) return { commit: after, changed: false };
         await w
