@@ -20,6 +20,8 @@ export interface DevServerOptions {
   ui?: boolean;
   logFile?: string;
   locate?: LocateOptions;
+  /** Dynamic configuration values (`--dynamic-config-value KEY=JSON`), e.g. for tests. */
+  dynamicConfig?: Record<string, unknown>;
 }
 
 export interface RunningDevServer {
@@ -113,6 +115,9 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<Ru
   if (ui && uiPort) args.push('--ui-port', String(uiPort), '--ui-disable-news-fetch');
   else args.push('--headless');
   for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=${type}`);
+  for (const [key, value] of Object.entries(options.dynamicConfig ?? {})) {
+    args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
+  }
   // The dev server's HTTP API and metrics otherwise take random ports; they stay on loopback.
   const out = options.logFile ? fs.openSync(options.logFile, 'a') : 'ignore';
   const child = spawn(exe.path, args, { stdio: ['ignore', out, out] });

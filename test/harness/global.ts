@@ -13,6 +13,7 @@ import { startDevServer, type RunningDevServer } from '../../src/temporal/dev-se
 import { startRouter, type RunningRouter } from '../../src/router/router';
 import { startWorker, type RunningWorker } from '../../src/worker';
 
+export const CONTINUE_AS_NEW_AFTER_EVENTS = 60;
 let server: RunningDevServer | undefined;
 let worker: RunningWorker | undefined;
 let router: RunningRouter | undefined;
@@ -26,6 +27,9 @@ export async function mochaGlobalSetup(): Promise<void> {
   const layout = new Layout(home);
   server = await startDevServer({
     ui: false,
+    // Entity workflows are told to continue-as-new after a few dozen events instead of
+    // thousands, so every test also exercises continue-as-new and the state it carries.
+    dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': CONTINUE_AS_NEW_AFTER_EVENTS },
     logFile: path.join(home, 'temporal.log'),
     locate: { progress: (m) => console.log(m) },
   });
