@@ -15,13 +15,17 @@ import { z } from 'zod';
 import type { DeploymentRecord, EnvironmentStatus } from './domain/environment';
 import { ENGINE_TASK_QUEUE, projectIdSchema, workflowIds } from './domain/names';
 import { createProjectInputSchema, type BranchPush, type ProjectInfo, type ProjectState } from './domain/project';
-import { SlipwayKind, SlipwayProject } from './domain/search-attributes';
+import { SlipwayKind, SlipwayProject, SlipwayTicketStatus } from './domain/search-attributes';
 import { InvalidInputError, NotFoundError, SlipwayError } from './errors';
 import { readRuntimeInfo, type Layout } from './home';
 import { deploymentProgressQuery, type DeploymentProgress } from './workflows/deployment';
 import { environmentStatusQuery, redeployUpdate, rollbackUpdate } from './workflows/environment';
+import { ticketDecisionUpdate, ticketQuery, ticketWorkflow } from './workflows/ticket';
+import type { DecisionRequest, TicketInput, TicketRecord } from './domain/tickets';
+import { loadIdentities } from './identities';
 import {
   activateUpdate,
+  allocateTicketUpdate,
   branchPushedSignal,
   branchUpdate,
   deactivateUpdate,
@@ -203,6 +207,72 @@ export class SlipwayClient {
   /** Merges the environment's code into its parent, which then deploys (if active). */
   merge(project: string, name: string): Promise<MergeResult> {
     return this.projectUpdate(project, (h) => h.executeUpdate(mergeUpdate, { args: [{ name }] }));
+  }
+
+  /**
+   * Opens a support ticket (promotions and SSH-key requests do this): numbered SUP-<n> by the
+   * project, decided by the roster's support engineers.
+   */
+  async openTicket(input: Omit<TicketInput, 'number' | 'roster' | 'requiredApprovals'> & { requiredApprovals?: 1 | 2 }): Promise<TicketRecord> {
+    const identities = loadIdentities(this.layout);
+    if (!identities.roster.some((i) => i.user === input.requester)) {
+      throw new InvalidInputError(`unknown user ${JSON.stringify(input.requester)} (identities: ${identities.file})`);
+    }
+    const { number } = await this.projectUpdate(input.project, (h) => h.executeUpdate(allocateTicketUpdate));
+    const requiredApprovals = input.requiredApprovals ?? (input.target === 'production' ? identities.productionApprovals : 1);
+    const handle = await this.temporal.workflow.start(ticketWorkflow, {
+      taskQueue: ENGINE_TASK_QUEUE,
+      workflowId: workflowIds.ticket(input.project, number),
+      args: [{ ...input, number, requiredApprovals, roster: identities.roster }],
+      staticSummary: `SUP-${number}: ${input.title} (${input.project}, requested by ${input.requester})`,
+      typedSearchAttributes: [
+        { key: SlipwayProject, value: input.project },
+        { key: SlipwayKind, value: 'ticket' },
+        { key: SlipwayTicketStatus, value: 'open' },
+      ],
+    });
+    return handle.query(ticketQuery);
+  }
+
+  private ticketHandle(project: string, ticket: string) {
+    const m = /^SUP-(\d{1,9})$/.exec(ticket);
+    if (!m) throw new InvalidInputError(`ticket must look like SUP-<number>, not ${JSON.stringify(ticket)}`);
+    return this.temporal.workflow.getHandle(workflowIds.ticket(project, Number(m[1])));
+  }
+
+  async ticket(project: string, ticket: string): Promise<TicketRecord> {
+    try {
+      return await this.ticketHandle(project, ticket).query(ticketQuery);
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw new NotFoundError(`no ticket ${ticket} in project ${project}`);
+      throw err;
+    }
+  }
+
+  /** Approves or rejects, as an Update: a refusal comes back at once (and is in the record). */
+  async decide(project: string, ticket: string, request: DecisionRequest): Promise<TicketRecord> {
+    const handle = this.ticketHandle(project, ticket);
+    try {
+      return await handle.executeUpdate(ticketDecisionUpdate, { args: [request] });
+    } catch (err) {
+      if (err instanceof WorkflowUpdateFailedError) throw new SlipwayError(`refused: ${failureMessage(err)}`);
+      if (err instanceof WorkflowNotFoundError || (err instanceof Error && /already completed/i.test(err.message))) {
+        // A closed ticket's workflow has ended and takes no updates: say why, from its record.
+        const record = await handle.query(ticketQuery).catch(() => undefined);
+        if (!record) throw new NotFoundError(`no ticket ${ticket} in project ${project}`);
+        throw new SlipwayError(`refused: ${record.id} is ${record.status}: it takes no more decisions`);
+      }
+      throw err;
+    }
+  }
+
+  async listTickets(project: string, options: { open?: boolean } = {}): Promise<TicketRecord[]> {
+    const query = `SlipwayProject = "${project}" AND SlipwayKind = "ticket"${options.open ? ' AND SlipwayTicketStatus = "open"' : ''}`;
+    const records: TicketRecord[] = [];
+    for await (const wf of this.temporal.workflow.list({ query })) {
+      records.push(await this.temporal.workflow.getHandle(wf.workflowId, wf.runId).query(ticketQuery));
+    }
+    return records.sort((a, b) => a.number - b.number);
   }
 
   /** Called by the remote's post-receive hook. */

@@ -37,6 +37,7 @@ export const workflowIds = {
   project: (project: string): string => `project/${project}`,
   environment: (project: string, environment: string): string => `env/${project}/${environment}`,
   deployment: (project: string, environment: string, n: number): string => `deploy/${project}/${environment}/${n}`,
+  ticket: (project: string, n: number): string => `ticket/${project}/SUP-${n}`,
 };
 
 /** Task queue of the engine: workflows and build activities. */

@@ -35,6 +35,8 @@ export interface ProjectState {
   remote?: string;
   initialCommit?: string;
   environments: Record<string, EnvironmentEntry>;
+  /** The number the next support ticket (SUP-<n>) gets. */
+  nextTicket?: number;
 }
 
 export interface ProjectInfo {

@@ -2,3 +2,4 @@
 export { projectWorkflow } from './project';
 export { environmentWorkflow } from './environment';
 export { deploymentWorkflow } from './deployment';
+export { ticketWorkflow } from './ticket';

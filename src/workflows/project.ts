@@ -59,6 +59,8 @@ export interface MergeResult {
   deploys: boolean;
 }
 
+/** The next support ticket number of the project (SUP-<n>). */
+export const allocateTicketUpdate = defineUpdate<{ number: number }>('allocateTicket');
 export const branchUpdate = defineUpdate<EnvironmentEntry, [BranchRequest]>('branch');
 export const activateUpdate = defineUpdate<EnvironmentEntry, [EnvironmentRequest]>('activate');
 export const deactivateUpdate = defineUpdate<EnvironmentEntry, [EnvironmentRequest]>('deactivate');
@@ -100,6 +102,15 @@ export async function projectWorkflow(initial: ProjectState): Promise<void> {
   setHandler(branchPushedSignal, (push) => {
     inbox.push(push);
   });
+  setHandler(
+    allocateTicketUpdate,
+    () => {
+      const number = state.nextTicket ?? 1;
+      state.nextTicket = number + 1;
+      return { number };
+    },
+    { validator: () => validate(undefined) },
+  );
 
   // ---- Rules: each returns the reason for a refusal, or nothing. ----
   const ready = (): string | undefined => (state.remote === undefined ? `project ${state.project} is still being created` : undefined);
