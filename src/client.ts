@@ -23,9 +23,12 @@ import { environmentStatusQuery, redeployUpdate, rollbackUpdate } from './workfl
 import { ticketDecisionUpdate, ticketQuery, ticketWorkflow } from './workflows/ticket';
 import type { DecisionRequest, TicketInput, TicketRecord } from './domain/tickets';
 import { loadIdentities } from './identities';
+import { PROMOTION_SOURCE, type PromotionResult } from './domain/promotion';
+import { promotionQuery } from './workflows/promotion';
 import {
   activateUpdate,
   allocateTicketUpdate,
+  promoteUpdate,
   branchPushedSignal,
   branchUpdate,
   deactivateUpdate,
@@ -273,6 +276,72 @@ export class SlipwayClient {
       records.push(await this.temporal.workflow.getHandle(wf.workflowId, wf.runId).query(ticketQuery));
     }
     return records.sort((a, b) => a.number - b.number);
+  }
+
+  /**
+   * Asks for a promotion of the source's live release (integration → staging, staging →
+   * production): refused at once if the source has nothing deployed, if its last deployment
+   * failed, or if the target has a promotion open. Returns the ticket to decide.
+   */
+  async promote(
+    project: string,
+    target: string,
+    requester: string,
+    options: { expiresInMs?: number; remindBeforeMs?: number } = {},
+  ): Promise<{ ticket: string; workflowId: string }> {
+    if (target !== 'staging' && target !== 'production') throw new InvalidInputError(`promote to staging or production, not ${JSON.stringify(target)}`);
+    const source = PROMOTION_SOURCE[target];
+    const identities = loadIdentities(this.layout);
+    let status: EnvironmentStatus;
+    try {
+      status = await this.environmentStatus(project, source);
+    } catch (err) {
+      if (err instanceof NotFoundError) throw new SlipwayError(`refused: ${source} has never been deployed: nothing to promote`);
+      throw err;
+    }
+    const last = status.running ?? status.deployments[status.deployments.length - 1];
+    if (!status.current || !last) throw new SlipwayError(`refused: ${source} has never been deployed: nothing to promote`);
+    if (last.status === 'running') throw new SlipwayError(`refused: ${source} is deploying (#${last.deployment}); promote once it is done`);
+    if (last.status === 'failed') {
+      throw new SlipwayError(`refused: the last deployment of ${source} (#${last.deployment}) failed: ${last.error ?? ''}; fix it before promoting`);
+    }
+    const { deployment, commit, slug, treeId } = status.current;
+    const started = await this.projectUpdate(project, (h) =>
+      h.executeUpdate(promoteUpdate, {
+        args: [
+          {
+            target,
+            requester,
+            release: { deployment, commit, slug, treeId },
+            roster: identities.roster,
+            requiredApprovals: target === 'production' ? identities.productionApprovals : 1,
+            expiresInMs: options.expiresInMs ?? identities.ticketExpiryMs,
+            remindBeforeMs: options.remindBeforeMs ?? identities.ticketReminderMs,
+          },
+        ],
+      }),
+    );
+    // Answer once the ticket is open, so that it can be decided straight away.
+    await this.until(async () => {
+      const open = await this.ticket(project, started.ticket).then(() => true, () => false);
+      if (open) return true;
+      const d = await this.temporal.workflow.getHandle(started.workflowId).describe();
+      if (d.status.name !== 'RUNNING') {
+        const r = await this.promotion(started.workflowId);
+        throw new SlipwayError(`the promotion ended before its ticket opened: ${r.error ?? r.status}`);
+      }
+      return false;
+    }, `ticket ${started.ticket} to open`, 60_000);
+    return started;
+  }
+
+  async promotion(workflowId: string): Promise<PromotionResult> {
+    return this.temporal.workflow.getHandle(workflowId).query(promotionQuery);
+  }
+
+  /** Waits for a promotion to end (deployed, rejected, expired, cancelled or failed). */
+  async waitForPromotion(workflowId: string): Promise<PromotionResult> {
+    return (await this.temporal.workflow.getHandle(workflowId).result()) as PromotionResult;
   }
 
   /** Called by the remote's post-receive hook. */

@@ -16,12 +16,16 @@ const identitiesSchema = z.object({
     z.object({ roles: z.array(z.enum(ROLES)).min(1, 'a user needs at least one role') }),
   ),
   production_approvals: z.union([z.literal(1), z.literal(2)]).default(1),
+  ticket_expiry_hours: z.number().positive().max(24 * 365).default(72),
+  ticket_reminder_hours: z.number().nonnegative().default(4),
 });
 
 export interface Identities {
   file: string;
   roster: Identity[];
   productionApprovals: 1 | 2;
+  ticketExpiryMs: number;
+  ticketReminderMs: number;
 }
 
 export function identitiesFile(layout: Layout): string {
@@ -50,5 +54,7 @@ export function loadIdentities(layout: Layout): Identities {
     file,
     roster: Object.entries(parsed.data.users).map(([user, u]) => ({ user, roles: u.roles })),
     productionApprovals: parsed.data.production_approvals,
+    ticketExpiryMs: parsed.data.ticket_expiry_hours * 3_600_000,
+    ticketReminderMs: Math.min(parsed.data.ticket_reminder_hours, parsed.data.ticket_expiry_hours) * 3_600_000,
   };
 }

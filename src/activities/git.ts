@@ -219,6 +219,35 @@ export function createGitActivities(layout: Layout) {
       }
     },
 
+    /** Deployment-settings files that differ between two commits, and the diff. */
+    async settingsChange(input: { project: string; from: string; to: string }): Promise<{ files: string[]; diff: string } | undefined> {
+      const r = git(layout.remote(input.project));
+      const paths = ['.magento.app.yaml', '.magento', '.magento.env.yaml'];
+      const files = (await r.raw(['diff', '--name-only', input.from, input.to, '--', ...paths])).trim().split('\n').filter(Boolean);
+      if (files.length === 0) return undefined;
+      const diff = await r.raw(['diff', input.from, input.to, '--', ...paths]);
+      return { files, diff: diff.length > 20_000 ? `${diff.slice(0, 20_000)}\n… (diff cut at 20000 characters)` : diff };
+    },
+
+    /**
+     * Moves a branch forward to a commit, as the engine (no hook runs): only a fast-forward,
+     * so nothing on the target is lost. Idempotent.
+     */
+    async fastForward(input: { project: string; branch: string; commit: string }): Promise<{ from: string }> {
+      const r = git(layout.remote(input.project));
+      const from = (await r.revparse([`refs/heads/${input.branch}`])).trim();
+      if (from === input.commit) return { from };
+      const ff = await r.raw(['merge-base', '--is-ancestor', from, input.commit]).then(() => true, () => false);
+      if (!ff) {
+        throw ApplicationFailure.nonRetryable(
+          `${input.branch} (${from.slice(0, 12)}) is not an ancestor of ${input.commit.slice(0, 12)}: a promotion only fast-forwards`,
+          'SlipwayRefused',
+        );
+      }
+      await r.raw(['update-ref', `refs/heads/${input.branch}`, input.commit, from]);
+      return { from };
+    },
+
     /** The commit a branch points at now. */
     async resolveBranchHead(input: { project: string; branch: string }): Promise<string> {
       const out = await git(layout.remote(input.project)).revparse([`refs/heads/${input.branch}`]);

@@ -300,7 +300,7 @@ export function createReleaseActivities(deps: ReleaseDeps) {
     },
 
     /** Every upstream route of the environment must answer 2xx or 3xx through the router. */
-    async healthCheck(input: DeployContext): Promise<void> {
+    async healthCheck(input: DeployContext & { smokePaths?: string[] }): Promise<void> {
       const log = new StepLog(layout, input);
       await log.step('health-check', 'the routes answer', async () => {
         const port = deps.routerPort();
@@ -309,7 +309,12 @@ export function createReleaseActivities(deps: ReleaseDeps) {
           return;
         }
         const problems: string[] = [];
-        for (const r of routesFor(input, input.manifest).filter((x) => x.type === 'upstream')) {
+        const targets = routesFor(input, input.manifest)
+          .filter((x) => x.type === 'upstream')
+          .map((r) => ({ url: r.url, host: r.host, path: r.path }));
+        const defaultHost = environmentHostname(input.project, input.environment);
+        for (const smoke of input.smokePaths ?? []) targets.push({ url: `http://${defaultHost}${smoke}`, host: defaultHost, path: smoke });
+        for (const r of targets) {
           let status: number | string;
           try {
             status = await getThroughRouter(port, r.host, r.path);

@@ -247,6 +247,24 @@ for (const [verb, description] of [
     });
 }
 
+program
+  .command('promote <project> <target>')
+  .description("promote the source's live release (integration → staging, staging → production) behind a support ticket")
+  .requiredOption('--as <user>', 'who asks (a developer or admin of the identities file)')
+  .option('--wait', 'wait for the decision and the deployment', false)
+  .addHelpText('after', '\nExamples:\n  slipway promote shop staging --as alice\n  slipway ticket approve shop SUP-1 --as sam\n  slipway promote shop production --as alice --wait')
+  .action(async (project: string, target: string, opts: { as: string; wait: boolean }) => {
+    await withClient(async (client) => {
+      const { ticket, workflowId } = await client.promote(project, target, opts.as);
+      console.log(ticket);
+      console.error(`${ticket} opened: a support engineer decides it (slipway ticket approve ${project} ${ticket} --as <user>)`);
+      if (!opts.wait) return;
+      const r = await client.waitForPromotion(workflowId);
+      if (r.status !== 'deployed') throw new SlipwayError(`promotion to ${target} ${r.status}${r.error ? `: ${r.error}` : ''}`);
+      console.error(`${target} runs slug ${r.slug} (deployment #${r.deployment ?? '?'})${r.masterUpdated ? '; master updated' : ''}`);
+    });
+  });
+
 const ticketCmd = program.command('ticket').description('support tickets: promotions to staging and production, SSH keys');
 ticketCmd
   .command('list <project>')

@@ -44,6 +44,8 @@ export interface DeploymentInput extends DeploymentKey {
   mode: 'install' | 'update';
   /** The release being served when this deployment started: what a failure restores. */
   liveRelease?: string;
+  /** Paths the health check requests besides the routes (production's smoke check: /admin). */
+  smokePaths?: string[];
 }
 
 export interface ReleaseRef {

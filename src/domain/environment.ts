@@ -21,7 +21,7 @@ export interface DeploymentRecord {
   treeId?: string;
   release?: string;
   /** Why it ran: a push, a redeploy or a rollback (to deployment n). */
-  reason?: 'push' | 'redeploy' | 'rollback';
+  reason?: 'push' | 'redeploy' | 'rollback' | 'promotion';
   rollbackOf?: number;
   maintenanceMs?: number;
 }
@@ -31,9 +31,24 @@ export type LifecycleAction = 'activate' | 'deactivate' | 'retire';
 /** A redeploy or rollback asked for explicitly (pushes are coalesced separately). */
 export interface DeploymentRequest {
   id: string;
-  kind: 'redeploy' | 'rollback';
+  kind: 'redeploy' | 'rollback' | 'promotion';
   /** Rollback: the deployment whose slug is deployed again. */
   to?: number;
+  /** Promotion: the source's release, and the promotion workflow to answer. */
+  promotion?: PromotionRequest;
+}
+
+export interface PromotionRequest {
+  slug: string;
+  treeId: string;
+  commit: string;
+  /** Source environment and deployment, for the record. */
+  source: string;
+  sourceDeployment: number;
+  /** Workflow id of the promotion, which is signalled with the outcome. */
+  replyTo: string;
+  /** Paths checked after the switch besides the routes (production: /admin). */
+  smokePaths: string[];
 }
 
 export interface EnvironmentState {

@@ -37,6 +37,8 @@ export interface ProjectState {
   environments: Record<string, EnvironmentEntry>;
   /** The number the next support ticket (SUP-<n>) gets. */
   nextTicket?: number;
+  /** Open promotions by target: the ticket number. One at a time per target. */
+  openPromotions?: Record<string, number>;
 }
 
 export interface ProjectInfo {

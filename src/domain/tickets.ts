@@ -63,6 +63,8 @@ export interface TicketRecord extends Omit<TicketInput, 'roster'> {
   rejection?: { user: string; comment?: string; at: number };
   attempts: DecisionAttempt[];
   reminders: number[];
+  /** What came of it (set by the promotion after an approval): deployed, rolled back, … */
+  outcome?: string;
 }
 
 export const ticketId = (n: number): string => `SUP-${n}`;

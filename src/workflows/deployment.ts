@@ -173,7 +173,9 @@ export async function deploymentWorkflow(input: DeploymentInput): Promise<Deploy
       hostLong.runPostDeployHook.executeWithOptions({ summary: 'run hooks.post_deploy' }, [dctx]),
     );
     await step('warm-up', () => hostLong.warmUp.executeWithOptions({ summary: 'warm up pages' }, [dctx]));
-    await step('health-check', () => host.healthCheck.executeWithOptions({ summary: 'health check of the routes' }, [dctx]));
+    await step('health-check', () =>
+      host.healthCheck.executeWithOptions({ summary: 'health check of the routes' }, [{ ...dctx, smokePaths: input.smokePaths ?? [] }]),
+    );
 
     const keep = [release, ...(input.liveRelease ? [input.liveRelease] : [])];
     await host.pruneReleases.executeWithOptions({ summary: 'prune old releases' }, [{ ...key, keep }]);

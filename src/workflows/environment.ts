@@ -14,6 +14,7 @@ import {
   defineSignal,
   defineUpdate,
   executeChild,
+  getExternalWorkflowHandle,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -28,6 +29,7 @@ import {
   type EnvironmentState,
   type EnvironmentStatus,
   type LifecycleAction,
+  type PromotionRequest,
   type PushEvent,
 } from '../domain/environment';
 import { hostTaskQueue } from '../domain/names';
@@ -44,6 +46,10 @@ export const environmentStatusQuery = defineQuery<EnvironmentStatus>('status');
 export const redeployUpdate = defineUpdate<{ deployment: number }, []>('redeploy');
 /** Deploy an earlier deployment's slug again (default: the previous release), with no build. */
 export const rollbackUpdate = defineUpdate<{ deployment: number }, [{ to?: number }]>('rollback');
+/** Deploy a promoted slug (sent by a promotion workflow, which is signalled back with the outcome). */
+export const environmentPromoteSignal = defineSignal<[PromotionRequest]>('promote');
+/** The outcome of a promoted deployment, sent to the promotion workflow. */
+export const promotionDeployedSignal = defineSignal<[DeploymentRecord]>('promotionDeployed');
 
 const git = proxyActivities<EngineActivities>({
   startToCloseTimeout: '1 minute',
@@ -65,6 +71,9 @@ export async function environmentWorkflow(initial: EnvironmentState): Promise<vo
   setHandler(environmentPushSignal, (push) => {
     if (state.active === false) return; // an inactive environment keeps its code, undeployed
     if (!state.pending || push.pushedAt >= state.pending.pushedAt) state.pending = push;
+  });
+  setHandler(environmentPromoteSignal, (promotion) => {
+    state.requests.push({ id: `p-${promotion.replyTo}`, kind: 'promotion', promotion });
   });
   setHandler(environmentLifecycleSignal, (action) => {
     lifecycle.push(action);
@@ -152,7 +161,14 @@ export async function environmentWorkflow(initial: EnvironmentState): Promise<vo
     let reason: DeploymentRecord['reason'] = 'push';
     let rollbackOf: number | undefined;
     const request = state.requests.shift();
-    if (request) {
+    let smokePaths: string[] | undefined;
+    if (request?.kind === 'promotion' && request.promotion) {
+      const pr = request.promotion;
+      commit = pr.commit;
+      reason = 'promotion';
+      smokePaths = pr.smokePaths;
+      source = { kind: 'slug', slug: pr.slug, treeId: pr.treeId, reason: 'promotion', from: pr.sourceDeployment };
+    } else if (request) {
       const target =
         request.kind === 'redeploy'
           ? state.current
@@ -188,6 +204,7 @@ export async function environmentWorkflow(initial: EnvironmentState): Promise<vo
       source,
       mode: state.installed || state.current ? 'update' : 'install',
       liveRelease: state.current?.release,
+      smokePaths,
     };
     running = { deployment: n, commit, status: 'running', startedAt: Date.now(), reason, rollbackOf };
     upsertSearchAttributes([
@@ -199,7 +216,7 @@ export async function environmentWorkflow(initial: EnvironmentState): Promise<vo
         workflowId: workflowIds.deployment(state.project, state.environment, n),
         args: [input],
         staticSummary:
-          `${reason === 'push' ? 'Deploy' : reason === 'redeploy' ? 'Redeploy' : `Roll back to #${rollbackOf} in`} ` +
+          `${{ push: 'Deploy', redeploy: 'Redeploy', rollback: `Roll back to #${rollbackOf} in`, promotion: 'Promote to' }[reason]} ` +
           `${state.project}/${state.environment} #${n} at ${commit.slice(0, 12)}`,
         typedSearchAttributes: [
           { key: SlipwayProject, value: state.project },
@@ -233,8 +250,12 @@ export async function environmentWorkflow(initial: EnvironmentState): Promise<vo
         failedStep: isStepFailureDetails(details) ? details.step : undefined,
       });
     } finally {
+      const finished = running;
       running = undefined;
       upsertSearchAttributes([{ key: SlipwayPhase, value: 'idle' }]);
+      const replyTo = request?.kind === 'promotion' ? request.promotion?.replyTo : undefined;
+      const outcome = state.deployments.find((d) => d.deployment === finished?.deployment);
+      if (replyTo && outcome) await getExternalWorkflowHandle(replyTo).signal(promotionDeployedSignal, outcome);
     }
   }
 }

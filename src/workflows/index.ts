@@ -3,3 +3,4 @@ export { projectWorkflow } from './project';
 export { environmentWorkflow } from './environment';
 export { deploymentWorkflow } from './deployment';
 export { ticketWorkflow } from './ticket';
+export { promotionWorkflow } from './promotion';

@@ -34,6 +34,9 @@ import {
 } from '../domain/project';
 import { SlipwayEnvironment, SlipwayKind, SlipwayProject } from '../domain/search-attributes';
 import { environmentLifecycleSignal, environmentPushSignal, environmentWorkflow } from './environment';
+import { promotionClosedSignal } from './project-signals';
+import { promotionWorkflow } from './promotion';
+import { PROMOTION_SOURCE, promotionWorkflowId, type PromotionInput } from '../domain/promotion';
 
 /** Resolves once the project's remote exists; returns where it is. */
 export const projectReadyUpdate = defineUpdate<ProjectInfo>('awaitReady');
@@ -61,6 +64,9 @@ export interface MergeResult {
 
 /** The next support ticket number of the project (SUP-<n>). */
 export const allocateTicketUpdate = defineUpdate<{ number: number }>('allocateTicket');
+export type PromoteRequest = Omit<PromotionInput, 'project' | 'source' | 'ticket'>;
+/** Starts a promotion to staging or production: one open at a time per target. */
+export const promoteUpdate = defineUpdate<{ ticket: string; workflowId: string }, [PromoteRequest]>('promote');
 export const branchUpdate = defineUpdate<EnvironmentEntry, [BranchRequest]>('branch');
 export const activateUpdate = defineUpdate<EnvironmentEntry, [EnvironmentRequest]>('activate');
 export const deactivateUpdate = defineUpdate<EnvironmentEntry, [EnvironmentRequest]>('deactivate');
@@ -102,6 +108,48 @@ export async function projectWorkflow(initial: ProjectState): Promise<void> {
   setHandler(branchPushedSignal, (push) => {
     inbox.push(push);
   });
+  setHandler(promotionClosedSignal, ({ target, ticket }) => {
+    if (state.openPromotions?.[target] === ticket) delete state.openPromotions[target];
+  });
+  const promoteRefusal = (r: PromoteRequest): string | undefined => {
+    if (r.target !== 'staging' && r.target !== 'production') return 'a promotion goes to staging or production';
+    const open = state.openPromotions?.[r.target];
+    if (open !== undefined) return `${r.target} has an open promotion already (SUP-${open}); decide or cancel it first`;
+    const who = r.roster.find((i) => i.user === r.requester);
+    if (!who) return `unknown user ${JSON.stringify(r.requester)}`;
+    if (!who.roles.includes('developer') && !who.roles.includes('admin')) return `${r.requester} may not ask for promotions (developer or admin role needed)`;
+    return undefined;
+  };
+  setHandler(
+    promoteUpdate,
+    async (r) => {
+      recheck(promoteRefusal(r));
+      const target = r.target;
+      const number = state.nextTicket ?? 1;
+      state.nextTicket = number + 1;
+      (state.openPromotions ??= {})[target] = number;
+      const entry = state.environments[target]!;
+      if (!entry.started) {
+        entry.started = true;
+        await startEnvironment(target);
+      }
+      entry.status = 'active';
+      const workflowId = promotionWorkflowId(state.project, target, number);
+      await startChild(promotionWorkflow, {
+        workflowId,
+        args: [{ ...r, project: state.project, source: PROMOTION_SOURCE[target], ticket: number }],
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        staticSummary: `Promote ${state.project} ${PROMOTION_SOURCE[target]} to ${target} (SUP-${number}), requested by ${r.requester}`,
+        typedSearchAttributes: [
+          { key: SlipwayProject, value: state.project },
+          { key: SlipwayEnvironment, value: target },
+          { key: SlipwayKind, value: 'promotion' },
+        ],
+      });
+      return { ticket: `SUP-${number}`, workflowId };
+    },
+    { validator: (r: PromoteRequest) => validate(promoteRefusal(r)) },
+  );
   setHandler(
     allocateTicketUpdate,
     () => {

@@ -10,9 +10,11 @@ import {
   defineQuery,
   defineSignal,
   defineUpdate,
+  getExternalWorkflowHandle,
   isCancellation,
   setHandler,
   upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
 import { SlipwayTicketStatus } from '../domain/search-attributes';
 import {
@@ -31,6 +33,10 @@ export const ticketDecisionUpdate = defineUpdate<TicketRecord, [DecisionRequest]
 /** Close the ticket (its promotion was cancelled). */
 export const ticketCancelSignal = defineSignal<[{ reason: string }]>('cancel');
 export const ticketQuery = defineQuery<TicketRecord>('ticket');
+/** Sent to the parent (the promotion) when the ticket closes, with its record. */
+export const ticketClosedSignal = defineSignal<[TicketRecord]>('ticketClosed');
+/** What came of an approved ticket, from the promotion: kept in the ticket's record. */
+export const ticketOutcomeSignal = defineSignal<[{ outcome: string }]>('outcome');
 
 export async function ticketWorkflow(input: TicketInput): Promise<TicketRecord> {
   const { roster, ...rest } = input;
@@ -105,6 +111,9 @@ export async function ticketWorkflow(input: TicketInput): Promise<TicketRecord> 
   setHandler(ticketCancelSignal, ({ reason }) => {
     if (ticket.status === 'open') close('cancelled', reason);
   });
+  setHandler(ticketOutcomeSignal, ({ outcome }) => {
+    ticket.outcome = outcome;
+  });
 
   upsertSearchAttributes([{ key: SlipwayTicketStatus, value: 'open' }]);
   try {
@@ -118,6 +127,12 @@ export async function ticketWorkflow(input: TicketInput): Promise<TicketRecord> 
   } catch (err) {
     if (isCancellation(err) && ticket.status === 'open') close('cancelled', 'the request was cancelled');
     throw err;
+  }
+  const parent = workflowInfo().parent;
+  if (parent) {
+    // The promotion acts on the decision, then tells the ticket what came of it.
+    await getExternalWorkflowHandle(parent.workflowId, parent.runId).signal(ticketClosedSignal, ticket);
+    if (ticket.status === 'approved') await condition(() => ticket.outcome !== undefined, '7 days');
   }
   return ticket;
 }

@@ -1,0 +1,142 @@
+/**
+ * A promotion, id `promote/<project>/<target>/SUP-<n>`: opens a support ticket (with the
+ * deployment-settings diff), waits for its decision, fast-forwards the target branch to the
+ * source's deployed commit, has the target's environment deploy the source's slug (no build:
+ * what was tested is what runs), and after production updates master. Cancelling it closes the
+ * ticket; production's smoke check failing rolls production back (the deployment's compensation).
+ */
+import {
+  CancellationScope,
+  condition,
+  defineQuery,
+  getExternalWorkflowHandle,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  startChild,
+} from '@temporalio/workflow';
+import type { EngineActivities } from '../activities';
+import type { DeploymentRecord } from '../domain/environment';
+import { workflowIds } from '../domain/names';
+import type { PromotionInput, PromotionResult } from '../domain/promotion';
+import { SlipwayKind, SlipwayProject, SlipwayTicketStatus } from '../domain/search-attributes';
+import type { TicketRecord } from '../domain/tickets';
+import { environmentPromoteSignal, promotionDeployedSignal } from './environment';
+import { promotionClosedSignal } from './project-signals';
+import { ticketClosedSignal, ticketOutcomeSignal, ticketWorkflow } from './ticket';
+
+export const promotionQuery = defineQuery<PromotionResult>('promotion');
+
+const git = proxyActivities<EngineActivities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '1s', maximumAttempts: 5, nonRetryableErrorTypes: ['SlipwayRefused'] },
+});
+
+export async function promotionWorkflow(input: PromotionInput): Promise<PromotionResult> {
+  const ticketName = `SUP-${input.ticket}`;
+  const result: PromotionResult = {
+    status: 'waiting',
+    ticket: ticketName,
+    target: input.target,
+    commit: input.release.commit,
+    slug: input.release.slug,
+  };
+  setHandler(promotionQuery, () => result);
+  let ticket: TicketRecord | undefined;
+  let deployed: DeploymentRecord | undefined;
+  setHandler(ticketClosedSignal, (t) => {
+    ticket = t;
+  });
+  setHandler(promotionDeployedSignal, (d) => {
+    deployed = d;
+  });
+  const project = getExternalWorkflowHandle(workflowIds.project(input.project));
+
+  try {
+    const live = await git.resolveBranchHead.executeWithOptions({ summary: `head of ${input.target}` }, [
+      { project: input.project, branch: input.target },
+    ]);
+    const settingsChange = await git.settingsChange.executeWithOptions({ summary: 'deployment settings changed?' }, [
+      { project: input.project, from: live, to: input.release.commit },
+    ]);
+    const ticketHandle = await startChild(ticketWorkflow, {
+      workflowId: workflowIds.ticket(input.project, input.ticket),
+      args: [
+        {
+          project: input.project,
+          number: input.ticket,
+          kind: 'promotion',
+          target: input.target,
+          requester: input.requester,
+          title: `Promote ${input.source} (${input.release.commit.slice(0, 12)}, deployment #${input.release.deployment}) to ${input.target}`,
+          requiredApprovals: input.requiredApprovals,
+          expiresInMs: input.expiresInMs,
+          remindBeforeMs: input.remindBeforeMs,
+          roster: input.roster,
+          settingsChange,
+          payload: { slug: input.release.slug, commit: input.release.commit },
+        },
+      ],
+      staticSummary: `${ticketName}: promote ${input.project} ${input.source} to ${input.target}, requested by ${input.requester}`,
+      typedSearchAttributes: [
+        { key: SlipwayProject, value: input.project },
+        { key: SlipwayKind, value: 'ticket' },
+        { key: SlipwayTicketStatus, value: 'open' },
+      ],
+    });
+    await condition(() => ticket !== undefined);
+    const decided = ticket!;
+    if (decided.status !== 'approved') {
+      result.status = decided.status === 'open' ? 'failed' : decided.status;
+      result.error = decided.closedReason;
+      return result;
+    }
+
+    result.status = 'deploying';
+    await git.fastForward.executeWithOptions({ summary: `fast-forward ${input.target}` }, [
+      { project: input.project, branch: input.target, commit: input.release.commit },
+    ]);
+    await getExternalWorkflowHandle(workflowIds.environment(input.project, input.target)).signal(environmentPromoteSignal, {
+      slug: input.release.slug,
+      treeId: input.release.treeId,
+      commit: input.release.commit,
+      source: input.source,
+      sourceDeployment: input.release.deployment,
+      replyTo: `promote/${input.project}/${input.target}/${ticketName}`,
+      smokePaths: input.target === 'production' ? ['/admin'] : [],
+    });
+    await condition(() => deployed !== undefined);
+    const d = deployed!;
+    result.deployment = d.deployment;
+    if (d.status !== 'succeeded') {
+      result.status = 'failed';
+      result.error = d.error;
+      await ticketHandle.signal(ticketOutcomeSignal, {
+        outcome: `deployment #${d.deployment} of ${input.target} failed and was rolled back: ${d.error ?? ''}`,
+      });
+      return result;
+    }
+    if (input.target === 'production') {
+      await git.fastForward.executeWithOptions({ summary: 'update master (Global Master)' }, [
+        { project: input.project, branch: 'master', commit: input.release.commit },
+      ]);
+      result.masterUpdated = true;
+    }
+    result.status = 'deployed';
+    await ticketHandle.signal(ticketOutcomeSignal, {
+      outcome: `deployed to ${input.target} as deployment #${d.deployment} (slug ${input.release.slug})${result.masterUpdated ? '; master updated' : ''}`,
+    });
+    return result;
+  } catch (err) {
+    if (isCancellation(err)) result.status = 'cancelled';
+    else {
+      result.status = 'failed';
+      result.error = err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
+    }
+    if (isCancellation(err)) throw err;
+    return result;
+  } finally {
+    // The target takes a new promotion once this one is over, however it ended.
+    await CancellationScope.nonCancellable(() => project.signal(promotionClosedSignal, { target: input.target, ticket: input.ticket }));
+  }
+}

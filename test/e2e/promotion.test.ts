@@ -1,0 +1,134 @@
+/**
+ * Promotion (seed 000 "Merge to …", seed 004 "assisted deployment"): integration → staging →
+ * production → master, each behind a support ticket, the same slug deployed everywhere with no
+ * build; refusals, rejection, expiry, cancellation, and production rolled back on a failing
+ * smoke check.
+ */
+import { strict as assert } from 'node:assert';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { commitOnly, createProject, deployedProject, getPage, getWorld, push } from '../harness/world';
+
+const run = promisify(execFile);
+const head = async (remote: string, branch: string): Promise<string> =>
+  (await run('git', ['rev-parse', `refs/heads/${branch}`], { cwd: remote })).stdout.trim();
+
+describe('promotion', function () {
+  it('integration → staging → production → master, one slug, no build', async function () {
+    const p = await deployedProject('chain');
+    const { client } = p;
+    const integration = (await client.environmentStatus(p.project, 'integration')).current!;
+
+    const toStaging = await client.promote(p.project, 'staging', 'alice');
+    assert.equal(toStaging.ticket, 'SUP-1');
+    await client.decide(p.project, toStaging.ticket, { user: 'sam', decision: 'approve', comment: 'ok' });
+    const staged = await client.waitForPromotion(toStaging.workflowId);
+    assert.equal(staged.status, 'deployed', staged.error);
+    assert.equal(staged.slug, integration.slug);
+    assert.equal(await head(p.remote, 'staging'), integration.commit);
+    const stagingEnv = (await client.environmentStatus(p.project, 'staging')).current!;
+    assert.equal(stagingEnv.slug, integration.slug);
+    assert.match((await getPage(p.project, 'staging')).body, /Welcome to the Luma sample store/);
+    const stagingLog = client.deploymentLog(p.project, 'staging', stagingEnv.deployment);
+    assert.doesNotMatch(stagingLog, /\[(checkout|patches|build-hook|static-content-build)\] started/);
+
+    const toProduction = await client.promote(p.project, 'production', 'alice');
+    assert.equal(toProduction.ticket, 'SUP-2');
+    let t = await client.decide(p.project, toProduction.ticket, { user: 'sam', decision: 'approve' });
+    assert.equal(t.status, 'open', 'production needs two approvers');
+    t = await client.decide(p.project, toProduction.ticket, { user: 'sue', decision: 'approve' });
+    assert.equal(t.status, 'approved');
+    const produced = await client.waitForPromotion(toProduction.workflowId);
+    assert.equal(produced.status, 'deployed', produced.error);
+    assert.equal(produced.masterUpdated, true);
+    const productionEnv = (await client.environmentStatus(p.project, 'production')).current!;
+    assert.equal(productionEnv.slug, integration.slug, 'what was tested on staging runs in production');
+    assert.doesNotMatch(client.deploymentLog(p.project, 'production', productionEnv.deployment), /\[(checkout|build-hook)\] started/);
+    assert.match(client.deploymentLog(p.project, 'production', productionEnv.deployment), /\[health-check\] http:\/\/production\..*\/admin: (200|301)/);
+    assert.equal(await head(p.remote, 'production'), integration.commit);
+    assert.equal(await head(p.remote, 'master'), integration.commit);
+    assert.match((await getPage(p.project, 'production', '/admin/')).body, /Luma Admin/);
+    // The ticket records what came of it.
+    for (let i = 0; i < 30 && !(await client.ticket(p.project, 'SUP-2')).outcome; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.match((await client.ticket(p.project, 'SUP-2')).outcome ?? '', /deployed to production as deployment #\d+ .*; master updated/);
+  });
+
+  it('refuses a promotion from nothing deployed, from a failed deployment, to a target with one open, or by the wrong person', async function () {
+    const p = await deployedProject('prefuse');
+    const { client } = p;
+    await assert.rejects(client.promote(p.project, 'production', 'alice'), /refused: staging has never been deployed: nothing to promote/);
+    await assert.rejects(client.promote(p.project, 'staging', 'sam'), /refused: sam may not ask for promotions/);
+    await assert.rejects(client.promote(p.project, 'staging', 'mallory'), /refused: unknown user "mallory"/);
+    await assert.rejects(client.promote(p.project, 'qa', 'alice'), /promote to staging or production/);
+    const open = await client.promote(p.project, 'staging', 'alice');
+    await assert.rejects(client.promote(p.project, 'staging', 'bob'), new RegExp(`refused: staging has an open promotion already \\(${open.ticket}\\)`));
+    // Rejected: staging unchanged, and the target takes a new promotion.
+    await client.decide(p.project, open.ticket, { user: 'sue', decision: 'reject', comment: 'not this week' });
+    const rejected = await client.waitForPromotion(open.workflowId);
+    assert.equal(rejected.status, 'rejected');
+    assert.match(rejected.error ?? '', /rejected by sue: not this week/);
+    assert.equal((await getPage(p.project, 'staging')).status, 404);
+
+    const broken = await commitOnly(p.repo, { '.magento/routes.yaml': '"http://{defualt}/":\n  type: upstream\n  upstream: "mymagento:http"\n' });
+    await push(p.repo, 'integration');
+    await client.waitForDeployment(p.project, 'integration', { commit: broken });
+    await assert.rejects(client.promote(p.project, 'staging', 'alice'), /refused: the last deployment of integration \(#2\) failed: step "validate" failed/);
+  });
+
+  it('expiry and cancellation end a promotion cleanly and close its ticket', async function () {
+    const p = await deployedProject('pexpire');
+    const { client } = p;
+    const expiring = await client.promote(p.project, 'staging', 'alice', { expiresInMs: 1500, remindBeforeMs: 500 });
+    const expired = await client.waitForPromotion(expiring.workflowId);
+    assert.equal(expired.status, 'expired');
+    const t = await client.ticket(p.project, expiring.ticket);
+    assert.equal(t.status, 'expired');
+    assert.equal(t.reminders.length, 1);
+
+    const cancelling = await client.promote(p.project, 'staging', 'alice');
+    await client.temporal.workflow.getHandle(cancelling.workflowId).cancel();
+    for (let i = 0; i < 50 && (await client.ticket(p.project, cancelling.ticket)).status === 'open'; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.equal((await client.ticket(p.project, cancelling.ticket)).status, 'cancelled');
+    // The target is free again.
+    let next: { ticket: string } | undefined;
+    for (let i = 0; i < 50 && !next; i++) {
+      next = await client.promote(p.project, 'staging', 'alice').catch(() => undefined);
+      if (!next) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(next, 'a new promotion to staging is accepted');
+  });
+
+  it('rolls production back when its smoke check fails; master is not updated', async function () {
+    const { client } = await getWorld();
+    // A store whose build makes no /admin page: staging is fine, production's smoke check is not.
+    const project = await createProject('psmoke', {
+      '.magento.app.yaml': `
+name: mymagento
+type: php:8.3
+web:
+  locations:
+    "/":
+      root: pub
+hooks:
+  build: |
+    mkdir -p pub && echo '<title>No admin here</title>' > pub/index.html
+`,
+    });
+    const first = await client.waitForDeployment(project.project, 'integration');
+    const initial = await head(project.remote, 'master');
+    const s = await client.promote(project.project, 'staging', 'alice');
+    await client.decide(project.project, s.ticket, { user: 'sam', decision: 'approve' });
+    assert.equal((await client.waitForPromotion(s.workflowId)).status, 'deployed');
+    const pr = await client.promote(project.project, 'production', 'alice');
+    await client.decide(project.project, pr.ticket, { user: 'sam', decision: 'approve' });
+    await client.decide(project.project, pr.ticket, { user: 'sue', decision: 'approve' });
+    const result = await client.waitForPromotion(pr.workflowId);
+    assert.equal(result.status, 'failed');
+    assert.match(result.error ?? '', /step "health-check" failed: health check failed: .*\/admin answered 404 \[no previous release: unpublished\]/);
+    assert.equal((await getPage(project.project, 'production')).status, 404, 'production rolled back (it had no release before)');
+    assert.equal(await head(project.remote, 'master'), initial, 'master untouched');
+    for (let i = 0; i < 30 && !(await client.ticket(project.project, pr.ticket)).outcome; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.match((await client.ticket(project.project, pr.ticket)).outcome ?? '', /failed and was rolled back: .*\/admin answered 404/);
+    void first;
+  });
+});
