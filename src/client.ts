@@ -29,6 +29,7 @@ import {
   activateUpdate,
   allocateTicketUpdate,
   promoteUpdate,
+  requestSshKeyUpdate,
   branchPushedSignal,
   branchUpdate,
   deactivateUpdate,
@@ -40,7 +41,8 @@ import {
   syncUpdate,
   type MergeResult,
 } from './workflows/project';
-import type { EnvironmentEntry } from './domain/project';
+import type { EnvironmentEntry, SshKeyRecord } from './domain/project';
+import { parsePublicKey } from './ssh-keys';
 
 export interface ConnectOptions {
   layout: Layout;
@@ -333,6 +335,36 @@ export class SlipwayClient {
       return false;
     }, `ticket ${started.ticket} to open`, 60_000);
     return started;
+  }
+
+  /** Opens a ticket to add an SSH public key to staging or production (recorded once approved). */
+  async requestSshKey(project: string, environment: string, publicKey: string, requester: string): Promise<{ ticket: string; fingerprint: string }> {
+    const key = parsePublicKey(publicKey);
+    const identities = loadIdentities(this.layout);
+    const { ticket } = await this.projectUpdate(project, (h) =>
+      h.executeUpdate(requestSshKeyUpdate, {
+        args: [
+          {
+            environment,
+            type: key.type,
+            key: key.key,
+            comment: key.comment,
+            fingerprint: key.fingerprint,
+            requester,
+            roster: identities.roster,
+            expiresInMs: identities.ticketExpiryMs,
+            remindBeforeMs: identities.ticketReminderMs,
+          },
+        ],
+      }),
+    );
+    return { ticket, fingerprint: key.fingerprint };
+  }
+
+  async sshKeys(project: string, environment: string): Promise<SshKeyRecord[]> {
+    const info = await this.project(project);
+    if (!info.environments.some((e) => e.name === environment)) throw new NotFoundError(`no environment ${environment} in project ${project}`);
+    return info.sshKeys[environment] ?? [];
   }
 
   async promotion(workflowId: string): Promise<PromotionResult> {

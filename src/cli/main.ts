@@ -265,6 +265,38 @@ program
     });
   });
 
+envCmd
+  .command('ssh-keys <project> <environment>')
+  .description('the SSH keys of staging or production; --add asks for one through a support ticket')
+  .option('--add <public-key-file>', 'open a ticket to add this public key (recorded once approved)')
+  .option('--as <user>', 'who asks (with --add)')
+  .option('--json', 'machine-readable output', false)
+  .addHelpText('after', '\nExamples:\n  slipway env ssh-keys shop production --add ~/.ssh/id_ed25519.pub --as alice\n  slipway env ssh-keys shop production --json')
+  .action(async (project: string, environment: string, opts: { add?: string; as?: string; json: boolean }) => {
+    await withClient(async (client) => {
+      if (opts.add) {
+        if (!opts.as) throw new SlipwayError('--add needs --as <user>', 2);
+        let text: string;
+        try {
+          text = fs.readFileSync(opts.add, 'utf8');
+        } catch {
+          throw new SlipwayError(`cannot read ${opts.add}`, 2);
+        }
+        const r = await client.requestSshKey(project, environment, text, opts.as);
+        console.log(r.ticket);
+        console.error(`${r.ticket} opened for ${r.fingerprint}: the key is added to ${environment} once a support engineer approves`);
+        return;
+      }
+      const keys = await client.sshKeys(project, environment);
+      if (opts.json) {
+        console.log(JSON.stringify(keys, null, 2));
+        return;
+      }
+      if (keys.length === 0) console.log(`no SSH keys on ${environment}`);
+      for (const k of keys) console.log(`${k.fingerprint} ${k.type} ${k.comment} (${k.ticket}, approved by ${k.approvedBy.join(', ')})`);
+    });
+  });
+
 const ticketCmd = program.command('ticket').description('support tickets: promotions to staging and production, SSH keys');
 ticketCmd
   .command('list <project>')

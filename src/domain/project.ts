@@ -39,6 +39,25 @@ export interface ProjectState {
   nextTicket?: number;
   /** Open promotions by target: the ticket number. One at a time per target. */
   openPromotions?: Record<string, number>;
+  /** SSH keys recorded per environment (after an approved ticket). */
+  sshKeys?: Record<string, SshKeyRecord[]>;
+  /** SSH-key tickets still open, by ticket number. */
+  pendingSshKeys?: Record<string, SshKeyRequest>;
+}
+
+export interface SshKeyRequest {
+  environment: string;
+  type: string;
+  key: string;
+  comment: string;
+  fingerprint: string;
+  requester: string;
+}
+
+export interface SshKeyRecord extends SshKeyRequest {
+  ticket: string;
+  approvedBy: string[];
+  addedAt: number;
 }
 
 export interface ProjectInfo {
@@ -49,6 +68,7 @@ export interface ProjectInfo {
   /** Active integration environments (integration and its children) and the plan's limit. */
   activeIntegration: number;
   activeIntegrationLimit: number;
+  sshKeys: Record<string, SshKeyRecord[]>;
 }
 
 /** Active integration environments: what the plan limits. */

@@ -31,11 +31,14 @@ import {
   type EnvironmentEntry,
   type ProjectInfo,
   type ProjectState,
+  type SshKeyRequest,
 } from '../domain/project';
-import { SlipwayEnvironment, SlipwayKind, SlipwayProject } from '../domain/search-attributes';
+import { SlipwayEnvironment, SlipwayKind, SlipwayProject, SlipwayTicketStatus } from '../domain/search-attributes';
 import { environmentLifecycleSignal, environmentPushSignal, environmentWorkflow } from './environment';
 import { promotionClosedSignal } from './project-signals';
 import { promotionWorkflow } from './promotion';
+import { ticketClosedSignal, ticketOutcomeSignal, ticketWorkflow } from './ticket';
+import type { TicketInput } from '../domain/tickets';
 import { PROMOTION_SOURCE, promotionWorkflowId, type PromotionInput } from '../domain/promotion';
 
 /** Resolves once the project's remote exists; returns where it is. */
@@ -64,6 +67,9 @@ export interface MergeResult {
 
 /** The next support ticket number of the project (SUP-<n>). */
 export const allocateTicketUpdate = defineUpdate<{ number: number }>('allocateTicket');
+export type SshKeyTicketRequest = SshKeyRequest & Pick<TicketInput, 'roster' | 'expiresInMs' | 'remindBeforeMs'>;
+/** Opens a ticket to add an SSH public key to staging or production; recorded once approved. */
+export const requestSshKeyUpdate = defineUpdate<{ ticket: string }, [SshKeyTicketRequest]>('requestSshKey');
 export type PromoteRequest = Omit<PromotionInput, 'project' | 'source' | 'ticket'>;
 /** Starts a promotion to staging or production: one open at a time per target. */
 export const promoteUpdate = defineUpdate<{ ticket: string; workflowId: string }, [PromoteRequest]>('promote');
@@ -88,6 +94,8 @@ const refuse = (message: string): ApplicationFailure => ApplicationFailure.creat
 export async function projectWorkflow(initial: ProjectState): Promise<void> {
   const state = initial;
   const inbox: BranchPush[] = [];
+  /** Outcomes to tell closed tickets (sent from the main loop: signals cannot be awaited in handlers). */
+  const outbox: Array<{ ticket: number; outcome: string }> = [];
 
   const info = (): ProjectInfo | undefined =>
     state.remote === undefined
@@ -99,6 +107,7 @@ export async function projectWorkflow(initial: ProjectState): Promise<void> {
           environments: Object.values(state.environments),
           activeIntegration: countActiveIntegration(state.environments),
           activeIntegrationLimit: PLANS[state.plan].activeIntegrationLimit,
+          sshKeys: state.sshKeys ?? {},
         };
   setHandler(projectInfoQuery, info);
   setHandler(projectReadyUpdate, async () => {
@@ -107,6 +116,70 @@ export async function projectWorkflow(initial: ProjectState): Promise<void> {
   });
   setHandler(branchPushedSignal, (push) => {
     inbox.push(push);
+  });
+  const sshKeyRefusal = (r: SshKeyTicketRequest): string | undefined => {
+    if (r.environment !== 'staging' && r.environment !== 'production') {
+      return `SSH keys go through a ticket for staging and production only, not ${JSON.stringify(r.environment)}`;
+    }
+    if ((state.sshKeys?.[r.environment] ?? []).some((k) => k.fingerprint === r.fingerprint)) {
+      return `${r.environment} has the key ${r.fingerprint} already`;
+    }
+    const pending = Object.entries(state.pendingSshKeys ?? {}).find(([, k]) => k.environment === r.environment && k.fingerprint === r.fingerprint);
+    if (pending) return `the key ${r.fingerprint} waits for SUP-${pending[0]} already`;
+    if (!r.roster.some((i) => i.user === r.requester)) return `unknown user ${JSON.stringify(r.requester)}`;
+    return undefined;
+  };
+  setHandler(
+    requestSshKeyUpdate,
+    async (r) => {
+      recheck(sshKeyRefusal(r));
+      const number = state.nextTicket ?? 1;
+      state.nextTicket = number + 1;
+      const { roster, expiresInMs, remindBeforeMs, ...key } = r;
+      (state.pendingSshKeys ??= {})[String(number)] = key;
+      await startChild(ticketWorkflow, {
+        workflowId: workflowIds.ticket(state.project, number),
+        args: [
+          {
+            project: state.project,
+            number,
+            kind: 'ssh-key',
+            target: r.environment as 'staging' | 'production',
+            requester: r.requester,
+            title: `Add SSH key ${r.fingerprint} (${r.comment || r.type}) to ${r.environment}`,
+            requiredApprovals: 1,
+            expiresInMs,
+            remindBeforeMs,
+            roster,
+            payload: { key: r.key, fingerprint: r.fingerprint },
+          },
+        ],
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        staticSummary: `SUP-${number}: add an SSH key to ${state.project} ${r.environment}, requested by ${r.requester}`,
+        typedSearchAttributes: [
+          { key: SlipwayProject, value: state.project },
+          { key: SlipwayKind, value: 'ticket' },
+          { key: SlipwayTicketStatus, value: 'open' },
+        ],
+      });
+      return { ticket: `SUP-${number}` };
+    },
+    { validator: (r: SshKeyTicketRequest) => validate(sshKeyRefusal(r)) },
+  );
+  /** An SSH-key ticket closed: the key is recorded only if it was approved. */
+  setHandler(ticketClosedSignal, (t) => {
+    const key = state.pendingSshKeys?.[String(t.number)];
+    if (!key || t.kind !== 'ssh-key') return;
+    delete state.pendingSshKeys![String(t.number)];
+    if (t.status === 'approved') {
+      ((state.sshKeys ??= {})[key.environment] ??= []).push({
+        ...key,
+        ticket: t.id,
+        approvedBy: t.approvals.map((a) => a.user),
+        addedAt: Date.now(),
+      });
+      outbox.push({ ticket: t.number, outcome: `key ${key.fingerprint} added to ${key.environment}` });
+    }
   });
   setHandler(promotionClosedSignal, ({ target, ticket }) => {
     if (state.openPromotions?.[target] === ticket) delete state.openPromotions[target];
@@ -362,7 +435,12 @@ export async function projectWorkflow(initial: ProjectState): Promise<void> {
   }
 
   for (;;) {
-    await condition(() => inbox.length > 0 || workflowInfo().continueAsNewSuggested);
+    await condition(() => inbox.length > 0 || outbox.length > 0 || workflowInfo().continueAsNewSuggested);
+    const told = outbox.shift();
+    if (told) {
+      await getExternalWorkflowHandle(workflowIds.ticket(state.project, told.ticket)).signal(ticketOutcomeSignal, { outcome: told.outcome });
+      continue;
+    }
     if (inbox.length === 0) {
       await condition(allHandlersFinished);
       await continueAsNew<typeof projectWorkflow>(state);

@@ -131,7 +131,8 @@ export async function ticketWorkflow(input: TicketInput): Promise<TicketRecord> 
   const parent = workflowInfo().parent;
   if (parent) {
     // The promotion acts on the decision, then tells the ticket what came of it.
-    await getExternalWorkflowHandle(parent.workflowId, parent.runId).signal(ticketClosedSignal, ticket);
+    // By id alone: an entity parent may have continued-as-new since it opened this ticket.
+    await getExternalWorkflowHandle(parent.workflowId).signal(ticketClosedSignal, ticket);
     if (ticket.status === 'approved') await condition(() => ticket.outcome !== undefined, '7 days');
   }
   return ticket;
