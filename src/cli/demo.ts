@@ -12,6 +12,7 @@ import { SlipwayError } from '../errors';
 import { Layout, PACKAGE_ROOT } from '../home';
 import { freePort } from '../temporal/dev-server';
 import { startStack } from '../stack';
+import { loadIdentities } from '../identities';
 import { progressPrinter } from './output';
 
 export const SAMPLE_STORE = path.join(PACKAGE_ROOT, 'examples', 'sample-store');
@@ -73,6 +74,25 @@ export async function runDemo(options: { keep: boolean; out?: (line: string) => 
     out(`Deployment #${done.deployment} is live (${((Date.now() - t0) / 1000).toFixed(1)} s since start).`);
     out(`URL:         ${stack.router.url(project, 'integration')}`);
     out(`Page title:  ${pageTitle(page.body) ?? '(none)'} (HTTP ${page.status})`);
+
+    // The merge chain: integration → staging → production → master, each behind a ticket.
+    const identities = loadIdentities(layout);
+    const support = identities.roster.filter((i) => i.roles.includes('support')).map((i) => i.user);
+    const developer = identities.roster.find((i) => i.roles.includes('developer'))?.user ?? 'alice';
+    for (const target of ['staging', 'production'] as const) {
+      const { ticket, workflowId } = await client.promote(project, target, developer);
+      out(`Promote to ${target}: ${developer} opened ${ticket}.`);
+      const approvers = support.slice(0, target === 'production' ? identities.productionApprovals : 1);
+      for (const user of approvers) {
+        const t = await client.decide(project, ticket, { user, decision: 'approve', comment: 'demo' });
+        out(`  ${user} approves ${ticket}: ${t.status}${t.status === 'open' ? ` (${t.approvals.length} of ${t.requiredApprovals})` : ''}`);
+      }
+      const r = await client.waitForPromotion(workflowId);
+      if (r.status !== 'deployed') throw new SlipwayError(`the promotion to ${target} ${r.status}: ${r.error ?? ''}`);
+      const served = await fetchFromRouter(stack.router.port, `${target}.${project}.localhost`);
+      out(`  ${target} deployment #${r.deployment ?? '?'} runs slug ${r.slug} (no build), HTTP ${served.status}: ${stack.router.url(project, target)}`);
+      if (r.masterUpdated) out(`  master (Global Master) updated to ${r.commit.slice(0, 12)}`);
+    }
     if (stack.uiUrl) {
       out(`Temporal UI: ${stack.uiUrl}/namespaces/default/workflows?query=${encodeURIComponent(`SlipwayProject="${project}"`)}`);
     }

@@ -43,6 +43,10 @@ hooks:
     const repo = await clone(project.remote, 'integration');
     const ok = await commitAndPush(repo, 'integration', { 'a.txt': 'a\n' });
     const d2 = await client.waitForDeployment(p, 'integration', { commit: ok, after: first.deployment });
+    // A promotion to staging, with its ticket, while integration's last deployment is good.
+    const promo = await client.promote(p, 'staging', 'alice');
+    await client.decide(p, promo.ticket, { user: 'sam', decision: 'approve' });
+    assert.equal((await client.waitForPromotion(promo.workflowId)).status, 'deployed');
     const bad = await commitAndPush(repo, 'integration', { BREAK: '1\n' });
     const d3 = await client.waitForDeployment(p, 'integration', { commit: bad, after: d2.deployment });
     assert.equal(d2.status, 'succeeded');
@@ -53,6 +57,7 @@ hooks:
     await client.decide(p, ticket.id, { user: 'sam', decision: 'approve' });
 
     const scenarios: Record<string, string> = {
+      'promotion-staging.json': promo.workflowId,
       'ticket-approved.json': `ticket/${p}/${ticket.id}`,
       'project.json': workflowIds.project(p),
       'environment-integration.json': workflowIds.environment(p, 'integration'),

@@ -89,3 +89,21 @@ describe('slipway up with TEMPORAL_ADDRESS', function () {
     }
   });
 });
+
+describe('slipway demo', function () {
+  it('creates the sample store, pushes, promotes through staging and production, and prints each step', async function () {
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    delete env.TEMPORAL_ADDRESS;
+    const demo = await runSlipway(['demo'], env);
+    assert.equal(demo.code, 0, demo.stdout + demo.stderr);
+    assert.match(demo.stdout, /Page title: {2}Luma Sample Store \(HTTP 200\)/);
+    assert.match(demo.stdout, /Promote to staging: alice opened SUP-1\./);
+    assert.match(demo.stdout, /sam approves SUP-1: approved/);
+    assert.match(demo.stdout, /sue approves SUP-2: approved/);
+    const slugs = [...demo.stdout.matchAll(/runs slug (\w+) \(no build\), HTTP 200/g)].map((m) => m[1]);
+    assert.equal(slugs.length, 2);
+    assert.equal(slugs[0], slugs[1], 'staging and production run the same slug');
+    assert.match(demo.stdout, /master \(Global Master\) updated to [0-9a-f]{12}/);
+    assert.match(demo.stdout, /Temporal UI: http:\/\/127\.0\.0\.1:\d+\/namespaces\/default\/workflows\?query=/);
+  });
+});
