@@ -102,7 +102,7 @@ export class SlipwayClient {
   }
 
   /** Creates a project: its remote with the four main branches, and deploys integration. */
-  async createProject(raw: { project: string; plan?: string; from: string; host?: string }): Promise<ProjectInfo> {
+  async createProject(raw: { project: string; plan?: string; from: string; host?: string; productionApprovals?: number }): Promise<ProjectInfo> {
     const parsed = createProjectInputSchema.safeParse(raw);
     if (!parsed.success) throw new InvalidInputError(zodMessage(parsed.error));
     const input = { ...parsed.data, from: path.resolve(parsed.data.from) };
@@ -117,6 +117,7 @@ export class SlipwayClient {
       plan: input.plan,
       from: input.from,
       host: input.host,
+      productionApprovals: input.productionApprovals,
       environments: {},
     };
     try {
@@ -224,7 +225,8 @@ export class SlipwayClient {
       throw new InvalidInputError(`unknown user ${JSON.stringify(input.requester)} (identities: ${identities.file})`);
     }
     const { number } = await this.projectUpdate(input.project, (h) => h.executeUpdate(allocateTicketUpdate));
-    const requiredApprovals = input.requiredApprovals ?? (input.target === 'production' ? identities.productionApprovals : 1);
+    const requiredApprovals =
+      input.requiredApprovals ?? (input.target === 'production' ? (await this.project(input.project)).productionApprovals : 1);
     const handle = await this.temporal.workflow.start(ticketWorkflow, {
       taskQueue: ENGINE_TASK_QUEUE,
       workflowId: workflowIds.ticket(input.project, number),
@@ -316,7 +318,6 @@ export class SlipwayClient {
             requester,
             release: { deployment, commit, slug, treeId },
             roster: identities.roster,
-            requiredApprovals: target === 'production' ? identities.productionApprovals : 1,
             expiresInMs: options.expiresInMs ?? identities.ticketExpiryMs,
             remindBeforeMs: options.remindBeforeMs ?? identities.ticketReminderMs,
           },

@@ -15,7 +15,6 @@ const identitiesSchema = z.object({
     z.string().regex(/^[a-z][a-z0-9._-]{0,39}$/, 'user names are lowercase: letters, digits, ".", "_", "-"'),
     z.object({ roles: z.array(z.enum(ROLES)).min(1, 'a user needs at least one role') }),
   ),
-  production_approvals: z.union([z.literal(1), z.literal(2)]).default(1),
   ticket_expiry_hours: z.number().positive().max(24 * 365).default(72),
   ticket_reminder_hours: z.number().nonnegative().default(4),
 });
@@ -23,7 +22,6 @@ const identitiesSchema = z.object({
 export interface Identities {
   file: string;
   roster: Identity[];
-  productionApprovals: 1 | 2;
   ticketExpiryMs: number;
   ticketReminderMs: number;
 }
@@ -53,7 +51,6 @@ export function loadIdentities(layout: Layout): Identities {
   return {
     file,
     roster: Object.entries(parsed.data.users).map(([user, u]) => ({ user, roles: u.roles })),
-    productionApprovals: parsed.data.production_approvals,
     ticketExpiryMs: parsed.data.ticket_expiry_hours * 3_600_000,
     ticketReminderMs: Math.min(parsed.data.ticket_reminder_hours, parsed.data.ticket_expiry_hours) * 3_600_000,
   };

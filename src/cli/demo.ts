@@ -45,7 +45,8 @@ export async function runDemo(options: { keep: boolean; out?: (line: string) => 
     client = await SlipwayClient.connect({ layout, address: stack.temporalAddress });
     const project = 'sample';
     out(`Creating project ${project} from ${SAMPLE_STORE}…`);
-    const info = await client.createProject({ project, from: SAMPLE_STORE });
+    // The two-person rule on: production needs two distinct support approvals.
+    const info = await client.createProject({ project, from: SAMPLE_STORE, productionApprovals: 2 });
     out(`Remote: ${info.remote}`);
     const first = await client.waitForDeployment(project, 'integration', { timeoutMs: 180_000 });
     if (first.status !== 'succeeded') throw new SlipwayError(`the initial deployment failed: ${first.error ?? ''}`);
@@ -82,7 +83,7 @@ export async function runDemo(options: { keep: boolean; out?: (line: string) => 
     for (const target of ['staging', 'production'] as const) {
       const { ticket, workflowId } = await client.promote(project, target, developer);
       out(`Promote to ${target}: ${developer} opened ${ticket}.`);
-      const approvers = support.slice(0, target === 'production' ? identities.productionApprovals : 1);
+      const approvers = support.slice(0, target === 'production' ? info.productionApprovals : 1);
       for (const user of approvers) {
         const t = await client.decide(project, ticket, { user, decision: 'approve', comment: 'demo' });
         out(`  ${user} approves ${ticket}: ${t.status}${t.status === 'open' ? ` (${t.approvals.length} of ${t.requiredApprovals})` : ''}`);

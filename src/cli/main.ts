@@ -87,11 +87,17 @@ projectCmd
   .description('create a project: a Git remote with master, integration, staging and production, and deploy integration')
   .option('--from <dir>', 'directory whose files make the initial commit', SAMPLE_STORE)
   .option('--plan <plan>', 'pro (5 active integration environments) or enterprise (8)', 'pro')
+  .option('--production-approvals <n>', 'distinct support approvals a promotion to production needs: 1, or 2 for the two-person rule', '1')
   .option('--no-wait', 'do not wait for the first deployment of integration')
-  .addHelpText('after', '\nExample:\n  slipway project create shop --from ./my-store\n  git clone "$(slipway project create shop)" shop')
-  .action(async (id: string, opts: { from: string; plan: string; wait: boolean }) => {
+  .addHelpText('after', '\nExample:\n  slipway project create shop --from ./my-store --production-approvals 2\n  git clone "$(slipway project create shop)" shop')
+  .action(async (id: string, opts: { from: string; plan: string; productionApprovals: string; wait: boolean }) => {
     await withClient(async (client) => {
-      const info = await client.createProject({ project: id, plan: opts.plan, from: path.resolve(opts.from) });
+      const info = await client.createProject({
+        project: id,
+        plan: opts.plan,
+        from: path.resolve(opts.from),
+        productionApprovals: Number(opts.productionApprovals),
+      });
       console.error(`Project ${id} created (plan ${info.plan}). Remote:`);
       console.log(info.remote);
       if (opts.wait) {

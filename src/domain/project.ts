@@ -12,6 +12,8 @@ export const createProjectInputSchema = z.object({
   /** Absolute path of the directory whose files make the initial commit. */
   from: z.string().min(1, 'source directory must not be empty'),
   host: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'host must be a lowercase name').default('local'),
+  /** Distinct support approvals a promotion to production needs: the optional two-person rule. */
+  productionApprovals: z.union([z.literal(1), z.literal(2)], { error: 'production approvals must be 1 or 2' }).default(1),
 });
 export type CreateProjectInput = z.infer<typeof createProjectInputSchema>;
 
@@ -30,6 +32,8 @@ export interface EnvironmentEntry {
 export interface ProjectState {
   project: string;
   plan: Plan;
+  /** Distinct approvals a promotion to production needs (plan setting: 1, or 2 for the two-person rule). */
+  productionApprovals?: 1 | 2;
   from: string;
   host: string;
   remote?: string;
@@ -63,6 +67,7 @@ export interface SshKeyRecord extends SshKeyRequest {
 export interface ProjectInfo {
   project: string;
   plan: Plan;
+  productionApprovals: 1 | 2;
   remote: string;
   environments: EnvironmentEntry[];
   /** Active integration environments (integration and its children) and the plan's limit. */

@@ -70,7 +70,7 @@ export const allocateTicketUpdate = defineUpdate<{ number: number }>('allocateTi
 export type SshKeyTicketRequest = SshKeyRequest & Pick<TicketInput, 'roster' | 'expiresInMs' | 'remindBeforeMs'>;
 /** Opens a ticket to add an SSH public key to staging or production; recorded once approved. */
 export const requestSshKeyUpdate = defineUpdate<{ ticket: string }, [SshKeyTicketRequest]>('requestSshKey');
-export type PromoteRequest = Omit<PromotionInput, 'project' | 'source' | 'ticket'>;
+export type PromoteRequest = Omit<PromotionInput, 'project' | 'source' | 'ticket' | 'requiredApprovals'>;
 /** Starts a promotion to staging or production: one open at a time per target. */
 export const promoteUpdate = defineUpdate<{ ticket: string; workflowId: string }, [PromoteRequest]>('promote');
 export const branchUpdate = defineUpdate<EnvironmentEntry, [BranchRequest]>('branch');
@@ -103,6 +103,7 @@ export async function projectWorkflow(initial: ProjectState): Promise<void> {
       : {
           project: state.project,
           plan: state.plan,
+          productionApprovals: state.productionApprovals ?? 1,
           remote: state.remote,
           environments: Object.values(state.environments),
           activeIntegration: countActiveIntegration(state.environments),
@@ -210,7 +211,16 @@ export async function projectWorkflow(initial: ProjectState): Promise<void> {
       const workflowId = promotionWorkflowId(state.project, target, number);
       await startChild(promotionWorkflow, {
         workflowId,
-        args: [{ ...r, project: state.project, source: PROMOTION_SOURCE[target], ticket: number }],
+        args: [
+          {
+            ...r,
+            project: state.project,
+            source: PROMOTION_SOURCE[target],
+            ticket: number,
+            // The project's plan setting, not the caller's word.
+            requiredApprovals: target === 'production' ? (state.productionApprovals ?? 1) : 1,
+          },
+        ],
         parentClosePolicy: ParentClosePolicy.ABANDON,
         staticSummary: `Promote ${state.project} ${PROMOTION_SOURCE[target]} to ${target} (SUP-${number}), requested by ${r.requester}`,
         typedSearchAttributes: [

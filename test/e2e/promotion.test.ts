@@ -7,6 +7,10 @@
 import { strict as assert } from 'node:assert';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { SAMPLE_STORE } from '../../src/cli/demo';
+import { runSlipway } from '../harness/processes';
 import { commitOnly, createProject, deployedProject, getPage, getWorld, push } from '../harness/world';
 
 const run = promisify(execFile);
@@ -15,7 +19,7 @@ const head = async (remote: string, branch: string): Promise<string> =>
 
 describe('promotion', function () {
   it('integration → staging → production → master, one slug, no build', async function () {
-    const p = await deployedProject('chain');
+    const p = await deployedProject('chain', {}, { productionApprovals: 2 });
     const { client } = p;
     const integration = (await client.environmentStatus(p.project, 'integration')).current!;
 
@@ -75,6 +79,36 @@ describe('promotion', function () {
     await assert.rejects(client.promote(p.project, 'staging', 'alice'), /refused: the last deployment of integration \(#2\) failed: step "validate" failed/);
   });
 
+  it('flags deployment-settings changes on the ticket with the files and the diff; one approver by default', async function () {
+    const p = await deployedProject('psettings');
+    const { client } = p;
+    assert.equal((await client.project(p.project)).productionApprovals, 1);
+    const plain = await client.promote(p.project, 'staging', 'alice');
+    assert.equal((await client.ticket(p.project, plain.ticket)).settingsChange, undefined, 'nothing changed yet');
+    await client.decide(p.project, plain.ticket, { user: 'sam', decision: 'approve' });
+    await client.waitForPromotion(plain.workflowId);
+
+    const env = fs.readFileSync(path.join(SAMPLE_STORE, '.magento.env.yaml'), 'utf8').replace('SCD_THREADS: 2', 'SCD_THREADS: 4');
+    const commit = await commitOnly(p.repo, { '.magento.env.yaml': env, 'content/headline.txt': 'More threads\n' });
+    await push(p.repo, 'integration');
+    await client.waitForDeployment(p.project, 'integration', { commit });
+    const flagged = await client.promote(p.project, 'staging', 'alice');
+    const t = await client.ticket(p.project, flagged.ticket);
+    assert.deepEqual(t.settingsChange?.files, ['.magento.env.yaml']);
+    assert.match(t.settingsChange?.diff ?? '', /^- {4}SCD_THREADS: 2$/m);
+    assert.match(t.settingsChange?.diff ?? '', /^\+ {4}SCD_THREADS: 4$/m);
+    const shown = await runSlipway(['ticket', 'show', p.project, flagged.ticket], { ...process.env, SLIPWAY_HOME: p.layout.home });
+    assert.match(shown.stdout, /changes deployment settings: \.magento\.env\.yaml/);
+    await client.decide(p.project, flagged.ticket, { user: 'sam', decision: 'approve' });
+    assert.equal((await client.waitForPromotion(flagged.workflowId)).status, 'deployed');
+
+    // Production with the plan's default: one approval is enough.
+    const prod = await client.promote(p.project, 'production', 'bob');
+    const decided = await client.decide(p.project, prod.ticket, { user: 'sue', decision: 'approve' });
+    assert.equal(decided.status, 'approved');
+    assert.equal((await client.waitForPromotion(prod.workflowId)).status, 'deployed');
+  });
+
   it('expiry and cancellation end a promotion cleanly and close its ticket', async function () {
     const p = await deployedProject('pexpire');
     const { client } = p;
@@ -101,7 +135,9 @@ describe('promotion', function () {
   it('rolls production back when its smoke check fails; master is not updated', async function () {
     const { client } = await getWorld();
     // A store whose build makes no /admin page: staging is fine, production's smoke check is not.
-    const project = await createProject('psmoke', {
+    const project = await createProject(
+      'psmoke',
+      {
       '.magento.app.yaml': `
 name: mymagento
 type: php:8.3
@@ -113,7 +149,9 @@ hooks:
   build: |
     mkdir -p pub && echo '<title>No admin here</title>' > pub/index.html
 `,
-    });
+      },
+      { productionApprovals: 2 },
+    );
     const first = await client.waitForDeployment(project.project, 'integration');
     const initial = await head(project.remote, 'master');
     const s = await client.promote(project.project, 'staging', 'alice');

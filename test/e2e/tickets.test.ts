@@ -16,7 +16,7 @@ const HOUR = 3_600_000;
 
 async function ticketProject(): Promise<string> {
   const { client } = await getWorld();
-  const project = (await createProject('tickets')).project;
+  const project = (await createProject('tickets', {}, { productionApprovals: 2 })).project;
   await client.waitForDeployment(project, 'integration');
   return project;
 }

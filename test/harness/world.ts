@@ -56,9 +56,13 @@ export function sampleVariant(changes: Record<string, string | null> = {}): stri
   return dir;
 }
 
-export async function createProject(prefix: string, changes: Record<string, string | null> = {}): Promise<ProjectInfo> {
+export async function createProject(
+  prefix: string,
+  changes: Record<string, string | null> = {},
+  options: { productionApprovals?: 1 | 2 } = {},
+): Promise<ProjectInfo> {
   const w = await getWorld();
-  return w.client.createProject({ project: uniqueName(prefix), from: sampleVariant(changes) });
+  return w.client.createProject({ project: uniqueName(prefix), from: sampleVariant(changes), ...options });
 }
 
 /** An ordinary clone of one branch of the remote, as a developer makes it. */
@@ -120,9 +124,13 @@ export async function push(repo: { dir: string; git: SimpleGit }, branch: string
 }
 
 /** A project from the sample store, its first deployment done, and a clone of integration. */
-export async function deployedProject(prefix: string, changes: Record<string, string | null> = {}) {
+export async function deployedProject(
+  prefix: string,
+  changes: Record<string, string | null> = {},
+  options: { productionApprovals?: 1 | 2 } = {},
+) {
   const w = await getWorld();
-  const project = await createProject(prefix, changes);
+  const project = await createProject(prefix, changes, options);
   const first = await w.client.waitForDeployment(project.project, 'integration');
   if (first.status !== 'succeeded') throw new Error(`initial deployment failed: ${first.error}`);
   const repo = await clone(project.remote, 'integration');
