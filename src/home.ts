@@ -16,7 +16,15 @@ export function resolveHome(explicit?: string): string {
 export const PACKAGE_ROOT = path.resolve(__dirname, '..', '..');
 
 export class Layout {
-  constructor(readonly home: string) {}
+  /**
+   * @param home the data directory
+   * @param slugsDir where slugs are stored, when not in `home` (a host worker on its own disk
+   *   reads the engine's slug store, shared with it)
+   */
+  constructor(
+    readonly home: string,
+    readonly slugsDir?: string,
+  ) {}
 
   get temporalDb(): string {
     return path.join(this.home, 'temporal.db');
@@ -43,10 +51,10 @@ export class Layout {
     return path.join(this.home, 'builds', k.project, k.environment, releaseName(k.number));
   }
   slugs(): string {
-    return path.join(this.home, 'slugs');
+    return this.slugsDir ?? path.join(this.home, 'slugs');
   }
   slug(id: string): string {
-    return path.join(this.home, 'slugs', id);
+    return path.join(this.slugs(), id);
   }
   environment(project: string, environment: string): string {
     return path.join(this.home, 'envs', project, environment);

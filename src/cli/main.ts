@@ -73,6 +73,74 @@ program
   });
 
 program
+  .command('worker')
+  .description("run a worker: the engine's workflows and build activities, and the deploy activities of one host")
+  .option('--host <name>', 'the host whose environments this worker deploys', 'local')
+  .option('--no-engine', 'deploy activities only (a web host), no workflows or builds')
+  .option('--slugs <dir>', "the engine's slug store, when this host's data directory is elsewhere")
+  .option('--router-port <port>', 'also serve this host\'s environments on this port (for warm-up and health checks)', port)
+  .addHelpText('after', '\nExamples:\n  TEMPORAL_ADDRESS=temporal:7233 slipway worker --host web1\n  slipway --home /data/web2 worker --host web2 --no-engine --slugs /shared/slugs --router-port 8080')
+  .action(async (opts: { host: string; engine: boolean; slugs?: string; routerPort?: number }) => {
+    if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(opts.host)) throw new SlipwayError('--host must be a lowercase name', 2);
+    const l = new Layout(layout().home, opts.slugs ? path.resolve(opts.slugs) : undefined);
+    const { resolveTemporalAddress } = await import('../client');
+    const { startWorker } = await import('../worker');
+    const { startRouter } = await import('../router/router');
+    const router = opts.routerPort === undefined ? undefined : await startRouter({ layout: l, port: opts.routerPort });
+    const worker = await startWorker({
+      address: resolveTemporalAddress(l),
+      layout: l,
+      host: opts.host,
+      engine: opts.engine,
+      routerPort: () => router?.port,
+    });
+    console.log(`Worker for host ${opts.host}${opts.engine ? ' and the engine' : ''} is running (data in ${l.home}${router ? `, router :${router.port}` : ''}).`);
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', () => resolve());
+      process.once('SIGTERM', () => resolve());
+      void worker.done.finally(() => resolve());
+    });
+    await router?.close();
+    await worker.shutdown().catch(() => undefined);
+  });
+
+program
+  .command('api')
+  .description('run the HTTP API alone (the production-like setup runs it beside workers and routers)')
+  .option('--port <port>', 'HTTP port', port, 8081)
+  .option('--listen <address>', 'address to listen on', '127.0.0.1')
+  .action(async (opts: { port: number; listen: string }) => {
+    const l = layout();
+    const { startApi } = await import('../api/server');
+    const { hookToken } = await import('../home');
+    await withClient(async (client) => {
+      const api = await startApi({ client, hookToken: hookToken(l), port: opts.port, host: opts.listen });
+      console.log(`API on ${api.url}`);
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', () => resolve());
+        process.once('SIGTERM', () => resolve());
+      });
+      await api.close();
+    });
+  });
+
+program
+  .command('router')
+  .description("run the router alone: serves this data directory's environments by host name")
+  .option('--port <port>', 'HTTP port', port, 8080)
+  .option('--listen <address>', 'address to listen on', '127.0.0.1')
+  .action(async (opts: { port: number; listen: string }) => {
+    const { startRouter } = await import('../router/router');
+    const router = await startRouter({ layout: layout(), port: opts.port, host: opts.listen });
+    console.log(`Router on :${router.port}: http://<environment>.<project>.localhost:${router.port}/`);
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', () => resolve());
+      process.once('SIGTERM', () => resolve());
+    });
+    await router.close();
+  });
+
+program
   .command('demo')
   .description('create the sample store in a temporary data directory, push a change, wait for it to go live, print the URL')
   .option('--keep', 'keep the stack running after the demo (Ctrl-C stops it)', false)
@@ -87,14 +155,16 @@ projectCmd
   .description('create a project: a Git remote with master, integration, staging and production, and deploy integration')
   .option('--from <dir>', 'directory whose files make the initial commit', SAMPLE_STORE)
   .option('--plan <plan>', 'pro (5 active integration environments) or enterprise (8)', 'pro')
+  .option('--host <name>', 'the host that serves its environments (a `slipway worker --host` serves it)', 'local')
   .option('--production-approvals <n>', 'distinct support approvals a promotion to production needs: 1, or 2 for the two-person rule', '1')
   .option('--no-wait', 'do not wait for the first deployment of integration')
   .addHelpText('after', '\nExample:\n  slipway project create shop --from ./my-store --production-approvals 2\n  git clone "$(slipway project create shop)" shop')
-  .action(async (id: string, opts: { from: string; plan: string; productionApprovals: string; wait: boolean }) => {
+  .action(async (id: string, opts: { from: string; plan: string; host: string; productionApprovals: string; wait: boolean }) => {
     await withClient(async (client) => {
       const info = await client.createProject({
         project: id,
         plan: opts.plan,
+        host: opts.host,
         from: path.resolve(opts.from),
         productionApprovals: Number(opts.productionApprovals),
       });

@@ -118,6 +118,87 @@ export async function projectWorkflow(initial: ProjectState): Promise<void> {
   setHandler(branchPushedSignal, (push) => {
     inbox.push(push);
   });
+  // ---- Rules: each returns the reason for a refusal, or nothing. ----
+  const ready = (): string | undefined => (state.remote === undefined ? `project ${state.project} is still being created` : undefined);
+  const existing = (name: string): EnvironmentEntry | string => {
+    const entry = state.environments[name];
+    return entry ?? `no environment ${JSON.stringify(name)} in project ${state.project}`;
+  };
+  const childOnly = (name: string, what: string): string | undefined => {
+    const e = existing(name);
+    if (typeof e === 'string') return e;
+    switch (e.type) {
+      case 'integration-child':
+        return undefined;
+      case 'integration':
+        return `integration cannot be ${what}: it is the base of every integration environment and always active`;
+      case 'global-master':
+        return `master (Global Master) cannot be ${what}: it only receives production's code`;
+      default:
+        return `${name} cannot be ${what}: its code arrives only by promotion (slipway promote ${state.project} ${name})`;
+    }
+  };
+  const branchRefusal = (r: BranchRequest): string | undefined => {
+    const parent = r.parent ?? 'integration';
+    const nameProblem = environmentNameProblem(r.name);
+    if (nameProblem) return nameProblem;
+    if (state.environments[r.name]) return `environment ${r.name} exists already in project ${state.project}`;
+    const parentProblem = environmentNameProblem(parent);
+    if (parentProblem) return `--parent: ${parentProblem}`;
+    const p = existing(parent);
+    if (typeof p === 'string') return p;
+    if (p.type === 'global-master') return 'nobody may branch from master (Global Master): branch from integration or one of its children';
+    if (p.type === 'staging' || p.type === 'production') return `branch from integration or one of its children, not from ${parent}`;
+    if (p.branchDeleted) return `the branch of ${parent} was deleted`;
+    return r.inactive ? undefined : activationRefusal(state);
+  };
+  const activateRefusal = (r: EnvironmentRequest): string | undefined => {
+    const e = existing(r.name);
+    if (typeof e === 'string') return e;
+    if (e.type === 'integration') return 'integration is always active';
+    const child = childOnly(r.name, 'activated or deactivated');
+    if (child) return child;
+    if (e.status === 'active') return `${r.name} is active already`;
+    if (e.branchDeleted) return `the branch of ${r.name} was deleted; push it again first`;
+    return activationRefusal(state);
+  };
+  const deactivateRefusal = (r: EnvironmentRequest): string | undefined => {
+    const e = existing(r.name);
+    if (typeof e === 'string') return e;
+    if (e.type === 'integration') return 'integration is always active: it cannot be deactivated';
+    const child = childOnly(r.name, 'activated or deactivated');
+    if (child) return child;
+    return e.status === 'inactive' ? `${r.name} is inactive already` : undefined;
+  };
+  const deleteRefusal = (r: EnvironmentRequest): string | undefined => {
+    if ((MAIN_BRANCHES as readonly string[]).includes(r.name)) return `${r.name} cannot be deleted: every project keeps master, integration, staging and production`;
+    const child = childOnly(r.name, 'deleted');
+    if (child) return child;
+    const children = Object.values(state.environments).filter((e) => e.parent === r.name).map((e) => e.name);
+    return children.length > 0 ? `${r.name} has child environments (${children.join(', ')}); delete them first` : undefined;
+  };
+  const syncRefusal = (r: EnvironmentRequest, op: 'synced' | 'merged'): string | undefined => {
+    const e = existing(r.name);
+    if (typeof e === 'string') return e;
+    if (e.type === 'integration') return `integration has no parent to be ${op} with`;
+    const child = childOnly(r.name, op);
+    if (child) return child;
+    if (e.branchDeleted) return `the branch of ${r.name} was deleted`;
+    return undefined;
+  };
+  const validate = (problem: string | undefined): void => {
+    const notReady = ready();
+    if (notReady) throw new Error(notReady);
+    if (problem) throw new Error(problem);
+  };
+  /** Handlers check again before they change anything: updates may have been accepted together. */
+  const recheck = (problem: string | undefined): void => {
+    if (problem) throw refuse(problem);
+  };
+
+  // Handlers are registered only below this line: an Update buffered before this run started
+  // (e.g. across continue-as-new) is delivered the moment its handler is set, and its validator
+  // needs the rules above to exist.
   const sshKeyRefusal = (r: SshKeyTicketRequest): string | undefined => {
     if (r.environment !== 'staging' && r.environment !== 'production') {
       return `SSH keys go through a ticket for staging and production only, not ${JSON.stringify(r.environment)}`;
@@ -242,84 +323,6 @@ export async function projectWorkflow(initial: ProjectState): Promise<void> {
     },
     { validator: () => validate(undefined) },
   );
-
-  // ---- Rules: each returns the reason for a refusal, or nothing. ----
-  const ready = (): string | undefined => (state.remote === undefined ? `project ${state.project} is still being created` : undefined);
-  const existing = (name: string): EnvironmentEntry | string => {
-    const entry = state.environments[name];
-    return entry ?? `no environment ${JSON.stringify(name)} in project ${state.project}`;
-  };
-  const childOnly = (name: string, what: string): string | undefined => {
-    const e = existing(name);
-    if (typeof e === 'string') return e;
-    switch (e.type) {
-      case 'integration-child':
-        return undefined;
-      case 'integration':
-        return `integration cannot be ${what}: it is the base of every integration environment and always active`;
-      case 'global-master':
-        return `master (Global Master) cannot be ${what}: it only receives production's code`;
-      default:
-        return `${name} cannot be ${what}: its code arrives only by promotion (slipway promote ${state.project} ${name})`;
-    }
-  };
-  const branchRefusal = (r: BranchRequest): string | undefined => {
-    const parent = r.parent ?? 'integration';
-    const nameProblem = environmentNameProblem(r.name);
-    if (nameProblem) return nameProblem;
-    if (state.environments[r.name]) return `environment ${r.name} exists already in project ${state.project}`;
-    const parentProblem = environmentNameProblem(parent);
-    if (parentProblem) return `--parent: ${parentProblem}`;
-    const p = existing(parent);
-    if (typeof p === 'string') return p;
-    if (p.type === 'global-master') return 'nobody may branch from master (Global Master): branch from integration or one of its children';
-    if (p.type === 'staging' || p.type === 'production') return `branch from integration or one of its children, not from ${parent}`;
-    if (p.branchDeleted) return `the branch of ${parent} was deleted`;
-    return r.inactive ? undefined : activationRefusal(state);
-  };
-  const activateRefusal = (r: EnvironmentRequest): string | undefined => {
-    const e = existing(r.name);
-    if (typeof e === 'string') return e;
-    if (e.type === 'integration') return 'integration is always active';
-    const child = childOnly(r.name, 'activated or deactivated');
-    if (child) return child;
-    if (e.status === 'active') return `${r.name} is active already`;
-    if (e.branchDeleted) return `the branch of ${r.name} was deleted; push it again first`;
-    return activationRefusal(state);
-  };
-  const deactivateRefusal = (r: EnvironmentRequest): string | undefined => {
-    const e = existing(r.name);
-    if (typeof e === 'string') return e;
-    if (e.type === 'integration') return 'integration is always active: it cannot be deactivated';
-    const child = childOnly(r.name, 'activated or deactivated');
-    if (child) return child;
-    return e.status === 'inactive' ? `${r.name} is inactive already` : undefined;
-  };
-  const deleteRefusal = (r: EnvironmentRequest): string | undefined => {
-    if ((MAIN_BRANCHES as readonly string[]).includes(r.name)) return `${r.name} cannot be deleted: every project keeps master, integration, staging and production`;
-    const child = childOnly(r.name, 'deleted');
-    if (child) return child;
-    const children = Object.values(state.environments).filter((e) => e.parent === r.name).map((e) => e.name);
-    return children.length > 0 ? `${r.name} has child environments (${children.join(', ')}); delete them first` : undefined;
-  };
-  const syncRefusal = (r: EnvironmentRequest, op: 'synced' | 'merged'): string | undefined => {
-    const e = existing(r.name);
-    if (typeof e === 'string') return e;
-    if (e.type === 'integration') return `integration has no parent to be ${op} with`;
-    const child = childOnly(r.name, op);
-    if (child) return child;
-    if (e.branchDeleted) return `the branch of ${r.name} was deleted`;
-    return undefined;
-  };
-  const validate = (problem: string | undefined): void => {
-    const notReady = ready();
-    if (notReady) throw new Error(notReady);
-    if (problem) throw new Error(problem);
-  };
-  /** Handlers check again before they change anything: updates may have been accepted together. */
-  const recheck = (problem: string | undefined): void => {
-    if (problem) throw refuse(problem);
-  };
 
   const startOrActivate = async (entry: EnvironmentEntry): Promise<void> => {
     if (!entry.started) {

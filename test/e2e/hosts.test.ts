@@ -1,0 +1,57 @@
+/**
+ * One worker per host: deploy activities run on the task queue of the host that serves the
+ * environment. Two `slipway worker --host` processes, each with its own data directory and
+ * router, each receive the releases of their own environments.
+ */
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import { fetchFromRouter } from '../../src/cli/demo';
+import { freePort } from '../../src/temporal/dev-server';
+import { Layout } from '../../src/home';
+import { spawnSlipway, type Spawned } from '../harness/processes';
+import { getWorld, sampleVariant, tempDir, uniqueName } from '../harness/world';
+
+describe('one worker per host', function () {
+  const workers: Spawned[] = [];
+  after(async () => {
+    for (const w of workers) w.child.kill('SIGTERM');
+    await Promise.all(workers.map((w) => w.exited));
+  });
+
+  it("lands each environment's releases on its own host", async function () {
+    const { client, layout, address } = await getWorld();
+    const hosts = ['web1', 'web2'] as const;
+    const homes: Record<string, string> = {};
+    const ports: Record<string, number> = {};
+    for (const host of hosts) {
+      homes[host] = tempDir(host);
+      ports[host] = await freePort();
+      const w = spawnSlipway(
+        ['--home', homes[host], 'worker', '--host', host, '--no-engine', '--slugs', layout.slugs(), '--router-port', String(ports[host])],
+        { ...process.env, TEMPORAL_ADDRESS: address },
+      );
+      workers.push(w);
+      await w.waitFor(new RegExp(`Worker for host ${host} is running`));
+    }
+    const projects: Record<string, string> = {};
+    for (const host of hosts) {
+      projects[host] = (await client.createProject({ project: uniqueName(host), from: sampleVariant(), host })).project;
+    }
+    for (const host of hosts) {
+      const d = await client.waitForDeployment(projects[host]!, 'integration');
+      assert.equal(d.status, 'succeeded', d.error);
+    }
+    for (const host of hosts) {
+      const other = host === 'web1' ? 'web2' : 'web1';
+      const own = new Layout(homes[host]!);
+      assert.ok(fs.existsSync(own.releases(projects[host]!, 'integration')), `${host} has its release`);
+      assert.ok(!fs.existsSync(new Layout(homes[other]!).releases(projects[host]!, 'integration')), `${other} has not`);
+      assert.ok(!fs.existsSync(layout.releases(projects[host]!, 'integration')), 'the engine host has not');
+      const page = await fetchFromRouter(ports[host]!, `integration.${projects[host]}.localhost`);
+      assert.equal(page.status, 200);
+      assert.match(page.body, /Luma Sample Store/);
+      // The health check ran through the host's own router.
+      assert.match(fs.readFileSync(own.deployLog({ project: projects[host]!, environment: 'integration', number: 1 }), 'utf8'), /\[health-check\] .*: 200/);
+    }
+  });
+});
