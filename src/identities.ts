@@ -13,7 +13,10 @@ import { PACKAGE_ROOT, type Layout } from './home';
 const identitiesSchema = z.object({
   users: z.record(
     z.string().regex(/^[a-z][a-z0-9._-]{0,39}$/, 'user names are lowercase: letters, digits, ".", "_", "-"'),
-    z.object({ roles: z.array(z.enum(ROLES)).min(1, 'a user needs at least one role') }),
+    z.object({
+      roles: z.array(z.enum(ROLES)).min(1, 'a user needs at least one role'),
+      token_sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be the hex SHA-256 of the API token').optional(),
+    }),
   ),
   ticket_expiry_hours: z.number().positive().max(24 * 365).default(72),
   ticket_reminder_hours: z.number().nonnegative().default(4),
@@ -22,6 +25,8 @@ const identitiesSchema = z.object({
 export interface Identities {
   file: string;
   roster: Identity[];
+  /** SHA-256 of an API bearer token → user. */
+  tokens: Map<string, string>;
   ticketExpiryMs: number;
   ticketReminderMs: number;
 }
@@ -51,6 +56,9 @@ export function loadIdentities(layout: Layout): Identities {
   return {
     file,
     roster: Object.entries(parsed.data.users).map(([user, u]) => ({ user, roles: u.roles })),
+    tokens: new Map(
+      Object.entries(parsed.data.users).flatMap(([user, u]) => (u.token_sha256 ? [[u.token_sha256, user] as const] : [])),
+    ),
     ticketExpiryMs: parsed.data.ticket_expiry_hours * 3_600_000,
     ticketReminderMs: Math.min(parsed.data.ticket_reminder_hours, parsed.data.ticket_expiry_hours) * 3_600_000,
   };

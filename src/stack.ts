@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import { startApi, type RunningApi } from './api/server';
 import { SlipwayClient } from './client';
+import { loadIdentities } from './identities';
 import { hookToken, Layout, removeRuntimeInfo, writeRuntimeInfo } from './home';
 import { startDevServer, type RunningDevServer } from './temporal/dev-server';
 import { ensureSearchAttributes } from './temporal/search-attributes';
@@ -75,7 +76,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     worker = await startWorker({ address, layout, routerPort: () => router?.port });
     log('Worker: running the engine and host "local"');
     client = await SlipwayClient.connect({ layout, address });
-    api = await startApi({ client, hookToken: hookToken(layout), port: options.apiPort });
+    api = await startApi({ client, hookToken: hookToken(layout), port: options.apiPort, identities: () => loadIdentities(layout) });
     log(`API: ${api.url} (OpenAPI at ${api.url}/openapi.json)`);
     writeRuntimeInfo(layout, {
       temporalAddress: address,

@@ -11,10 +11,14 @@ import type { SlipwayClient } from '../client';
 import { projectIdSchema } from '../domain/names';
 import { SlipwayError } from '../errors';
 import { parseRefUpdates, pushMessage } from '../domain/git-refs';
+import type { Identities } from '../identities';
+import { registerRoutes } from './routes';
 
 export interface ApiOptions {
   client: SlipwayClient;
   hookToken: string;
+  /** Identities and roles (read again on every request, so edits apply at once). */
+  identities?: () => Identities;
 }
 
 const sha = z.string().regex(/^[0-9a-f]{40}$/, 'must be a 40-character commit id');
@@ -43,6 +47,21 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   const api = app.withTypeProvider<ZodTypeProvider>();
 
   api.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
+
+  // Invalid input: 400 with one message per field.
+  app.setErrorHandler((err: { validation?: unknown; statusCode?: number; message: string }, _req, reply) => {
+    if (err.validation !== undefined || (err.statusCode === 400 && /body|params|querystring/.test(err.message))) {
+      const issues = Array.isArray(err.validation)
+        ? (err.validation as Array<{ instancePath?: string; message?: string; params?: { issue?: { path?: unknown[] } } }>).map((v) => ({
+            path: (v.params?.issue?.path ?? []).map(String).join('.') || (v.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.'),
+            message: v.message ?? 'invalid',
+          }))
+        : [];
+      return reply.code(400).send({ error: `invalid request: ${err.message}`, issues });
+    }
+    return reply.code(err.statusCode && err.statusCode >= 400 ? err.statusCode : 500).send({ error: err.message });
+  });
+  if (options.identities) registerRoutes(app, { client: options.client, identities: options.identities });
 
   api.post(
     '/v1/hooks/post-receive',

@@ -114,7 +114,8 @@ program
     const { startApi } = await import('../api/server');
     const { hookToken } = await import('../home');
     await withClient(async (client) => {
-      const api = await startApi({ client, hookToken: hookToken(l), port: opts.port, host: opts.listen });
+      const { loadIdentities } = await import('../identities');
+      const api = await startApi({ client, hookToken: hookToken(l), port: opts.port, host: opts.listen, identities: () => loadIdentities(l) });
       console.log(`API on ${api.url}`);
       await new Promise<void>((resolve) => {
         process.once('SIGINT', () => resolve());

@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { hookToken, Layout, writeRuntimeInfo } from '../../src/home';
 import { startApi, type RunningApi } from '../../src/api/server';
 import { SlipwayClient } from '../../src/client';
+import { loadIdentities } from '../../src/identities';
 import { startDevServer, type RunningDevServer } from '../../src/temporal/dev-server';
 import { startRouter, type RunningRouter } from '../../src/router/router';
 import { startWorker, type RunningWorker } from '../../src/worker';
@@ -36,7 +37,7 @@ export async function mochaGlobalSetup(): Promise<void> {
   router = await startRouter({ layout, port: 0 });
   worker = await startWorker({ address: server.address, layout, routerPort: () => router?.port });
   apiClient = await SlipwayClient.connect({ layout, address: server.address });
-  api = await startApi({ client: apiClient, hookToken: hookToken(layout), port: 0 });
+  api = await startApi({ client: apiClient, hookToken: hookToken(layout), port: 0, identities: () => loadIdentities(layout) });
   // The remotes' git hooks find the server the way they do under `slipway up`.
   writeRuntimeInfo(layout, {
     temporalAddress: server.address,

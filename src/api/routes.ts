@@ -1,0 +1,191 @@
+/**
+ * The platform API: projects, environments and their operations, deployments and their logs,
+ * promotions, tickets and decisions. Bearer tokens map to identities and roles; the typed
+ * client does the work, so the API and the CLI share every rule. Status codes: 401 without a
+ * valid token, 403 for the wrong role, 400 for invalid input (field by field), 404 for what
+ * does not exist, 409 for a refusal.
+ */
+import * as crypto from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { SlipwayClient } from '../client';
+import { projectIdSchema } from '../domain/names';
+import type { Role } from '../domain/tickets';
+import { InvalidInputError, NotFoundError, SlipwayError } from '../errors';
+import type { Identities } from '../identities';
+
+export interface Caller {
+  user: string;
+  roles: Role[];
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    caller?: Caller;
+  }
+}
+
+const errorBody = z.object({ error: z.string(), issues: z.array(z.object({ path: z.string(), message: z.string() })).optional() });
+const errors = { 400: errorBody, 401: errorBody, 403: errorBody, 404: errorBody, 409: errorBody };
+const envName = z.string().min(1).max(300);
+const params = z.object({ project: projectIdSchema });
+const envParams = params.extend({ environment: envName });
+const ticketParams = params.extend({ ticket: z.string().regex(/^SUP-\d{1,9}$/, 'must look like SUP-<number>') });
+const anyJson = z.any();
+
+function fail(reply: FastifyReply, err: unknown): FastifyReply {
+  if (err instanceof InvalidInputError) return reply.code(400).send({ error: err.message });
+  if (err instanceof NotFoundError) return reply.code(404).send({ error: err.message });
+  if (err instanceof SlipwayError) return reply.code(409).send({ error: err.message });
+  throw err;
+}
+
+export function registerRoutes(app: FastifyInstance, deps: { client: SlipwayClient; identities: () => Identities }): void {
+  const api = app.withTypeProvider<ZodTypeProvider>();
+  const { client } = deps;
+
+  /** 401 unless a known bearer token; 403 unless one of the roles. */
+  const allow =
+    (...roles: Role[]) =>
+    async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+      const token = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
+      const ids = deps.identities();
+      const user = token ? ids.tokens.get(crypto.createHash('sha256').update(token).digest('hex')) : undefined;
+      const who = user ? ids.roster.find((i) => i.user === user) : undefined;
+      if (!who) {
+        await reply.code(401).send({ error: 'a valid bearer token is required (Authorization: Bearer <token>)' });
+        return;
+      }
+      if (roles.length > 0 && !roles.some((r) => who.roles.includes(r))) {
+        await reply.code(403).send({ error: `${who.user} needs the role ${roles.join(' or ')} for this` });
+        return;
+      }
+      req.caller = who;
+    };
+  const anyone = allow();
+  const developer = allow('developer', 'admin');
+  const admin = allow('admin');
+  const support = allow('support');
+
+  api.post('/v1/projects', {
+    preHandler: admin,
+    schema: {
+      description: 'Create a project: its Git remote with master, integration, staging and production; integration deploys.',
+      body: z.object({
+        project: projectIdSchema,
+        plan: z.enum(['pro', 'enterprise']).default('pro'),
+        from: z.string().min(1).optional(),
+        productionApprovals: z.union([z.literal(1), z.literal(2)]).default(1),
+        host: z.string().optional(),
+      }),
+      response: { 201: anyJson, ...errors },
+    },
+  }, async (req, reply) => {
+    try {
+      const { SAMPLE_STORE } = await import('../cli/demo');
+      const info = await client.createProject({ ...req.body, from: req.body.from ?? SAMPLE_STORE });
+      return reply.code(201).send(info);
+    } catch (err) {
+      return fail(reply, err);
+    }
+  });
+
+  api.get('/v1/projects/:project', { preHandler: anyone, schema: { params, response: { 200: anyJson, ...errors } } }, async (req, reply) =>
+    client.project(req.params.project).then((r) => reply.send(r), (e: unknown) => fail(reply, e)),
+  );
+
+  api.get('/v1/projects/:project/environments', { preHandler: anyone, schema: { params, response: { 200: anyJson, ...errors } } }, async (req, reply) =>
+    client.project(req.params.project).then((r) => reply.send(r.environments), (e: unknown) => fail(reply, e)),
+  );
+
+  api.post('/v1/projects/:project/environments', {
+    preHandler: developer,
+    schema: {
+      description: "Branch an environment from its parent's head; active and deployed unless inactive.",
+      params,
+      body: z.object({ name: envName, parent: envName.optional(), inactive: z.boolean().default(false) }),
+      response: { 201: anyJson, ...errors },
+    },
+  }, async (req, reply) =>
+    client.branch(req.params.project, req.body).then((r) => reply.code(201).send(r), (e: unknown) => fail(reply, e)),
+  );
+
+  api.get('/v1/projects/:project/environments/:environment', { preHandler: anyone, schema: { params: envParams, response: { 200: anyJson, ...errors } } }, async (req, reply) =>
+    client.environmentStatus(req.params.project, req.params.environment).then((r) => reply.send(r), (e: unknown) => fail(reply, e)),
+  );
+
+  api.delete('/v1/projects/:project/environments/:environment', { preHandler: developer, schema: { params: envParams, response: { 200: anyJson, ...errors } } }, async (req, reply) =>
+    client.deleteEnvironment(req.params.project, req.params.environment).then((r) => reply.send(r), (e: unknown) => fail(reply, e)),
+  );
+
+  const operations = {
+    activate: (p: string, e: string) => client.activate(p, e),
+    deactivate: (p: string, e: string) => client.deactivate(p, e),
+    sync: (p: string, e: string) => client.sync(p, e),
+    merge: (p: string, e: string) => client.merge(p, e),
+    redeploy: (p: string, e: string) => client.redeploy(p, e),
+  };
+  for (const [op, run] of Object.entries(operations)) {
+    api.post(`/v1/projects/:project/environments/:environment/${op}`, {
+      preHandler: developer,
+      schema: { description: `${op} an environment`, params: envParams, response: { 202: anyJson, ...errors } },
+    }, async (req, reply) => run(req.params.project, req.params.environment).then((r) => reply.code(202).send(r), (e: unknown) => fail(reply, e)));
+  }
+  api.post('/v1/projects/:project/environments/:environment/rollback', {
+    preHandler: developer,
+    schema: { params: envParams, body: z.object({ to: z.number().int().positive().optional() }).default({}), response: { 202: anyJson, ...errors } },
+  }, async (req, reply) =>
+    client.rollback(req.params.project, req.params.environment, req.body.to).then((r) => reply.code(202).send(r), (e: unknown) => fail(reply, e)),
+  );
+
+  api.get('/v1/projects/:project/environments/:environment/deployments/:deployment/log', {
+    preHandler: anyone,
+    schema: { params: envParams.extend({ deployment: z.coerce.number().int().positive() }), response: { 200: z.string(), ...errors } },
+  }, async (req, reply) => {
+    try {
+      await client.environmentStatus(req.params.project, req.params.environment);
+      const log = client.deploymentLog(req.params.project, req.params.environment, req.params.deployment);
+      return reply.type('text/plain').send(log);
+    } catch (err) {
+      return fail(reply, err);
+    }
+  });
+
+  api.post('/v1/projects/:project/promotions', {
+    preHandler: developer,
+    schema: {
+      description: "Promote the source's live release to staging or production, behind a support ticket.",
+      params,
+      body: z.object({ target: z.enum(['staging', 'production']) }),
+      response: { 202: anyJson, ...errors },
+    },
+  }, async (req, reply) =>
+    client.promote(req.params.project, req.body.target, req.caller!.user).then((r) => reply.code(202).send(r), (e: unknown) => fail(reply, e)),
+  );
+
+  api.get('/v1/projects/:project/tickets', {
+    preHandler: anyone,
+    schema: { params, querystring: z.object({ open: z.enum(['true', 'false']).optional() }), response: { 200: anyJson, ...errors } },
+  }, async (req, reply) =>
+    client.listTickets(req.params.project, { open: req.query.open === 'true' }).then((r) => reply.send(r), (e: unknown) => fail(reply, e)),
+  );
+
+  api.get('/v1/projects/:project/tickets/:ticket', { preHandler: anyone, schema: { params: ticketParams, response: { 200: anyJson, ...errors } } }, async (req, reply) =>
+    client.ticket(req.params.project, req.params.ticket).then((r) => reply.send(r), (e: unknown) => fail(reply, e)),
+  );
+
+  api.post('/v1/projects/:project/tickets/:ticket/decision', {
+    preHandler: support,
+    schema: {
+      description: "Approve or reject a ticket as the caller (a support engineer, never the requester).",
+      params: ticketParams,
+      body: z.object({ decision: z.enum(['approve', 'reject']), comment: z.string().max(2000).optional() }),
+      response: { 200: anyJson, ...errors },
+    },
+  }, async (req, reply) =>
+    client
+      .decide(req.params.project, req.params.ticket, { user: req.caller!.user, ...req.body })
+      .then((r) => reply.send(r), (e: unknown) => fail(reply, e)),
+  );
+}
