@@ -109,6 +109,7 @@ program
   .description('run the HTTP API alone (the production-like setup runs it beside workers and routers)')
   .option('--port <port>', 'HTTP port', port, 8081)
   .option('--listen <address>', 'address to listen on', '127.0.0.1')
+  .addHelpText('after', '\nExample:\n  TEMPORAL_ADDRESS=temporal:7233 slipway --home /data api --port 8081 --listen 0.0.0.0')
   .action(async (opts: { port: number; listen: string }) => {
     const l = layout();
     const { startApi } = await import('../api/server');
@@ -130,6 +131,7 @@ program
   .description("run the router alone: serves this data directory's environments by host name")
   .option('--port <port>', 'HTTP port', port, 8080)
   .option('--listen <address>', 'address to listen on', '127.0.0.1')
+  .addHelpText('after', '\nExample:\n  slipway --home /data router --port 8080 --listen 0.0.0.0')
   .action(async (opts: { port: number; listen: string }) => {
     const { startRouter } = await import('../router/router');
     const router = await startRouter({ layout: layout(), port: opts.port, host: opts.listen });
@@ -467,8 +469,9 @@ envCmd
 envCmd
   .command('log <project> <environment> [deployment]')
   .description('the timestamped log of a deployment (default: the newest)')
+  .option('--json', 'machine-readable output: {deployment, lines}', false)
   .addHelpText('after', '\nExample:\n  slipway env log shop integration 3')
-  .action(async (project: string, environment: string, deployment: string | undefined) => {
+  .action(async (project: string, environment: string, deployment: string | undefined, opts: { json: boolean }) => {
     await withClient(async (client) => {
       let n = deployment === undefined ? undefined : Number(deployment);
       if (n !== undefined && (!Number.isInteger(n) || n < 1)) throw new SlipwayError('deployment must be a positive integer', 2);
@@ -477,7 +480,9 @@ envCmd
         n = s.running?.deployment ?? s.deployments[s.deployments.length - 1]?.deployment;
         if (n === undefined) throw new SlipwayError(`${project}/${environment} has no deployment yet`);
       }
-      process.stdout.write(client.deploymentLog(project, environment, n));
+      const log = client.deploymentLog(project, environment, n);
+      if (opts.json) console.log(JSON.stringify({ deployment: n, lines: log.split('\n').filter(Boolean) }, null, 2));
+      else process.stdout.write(log);
     });
   });
 

@@ -2,7 +2,7 @@
  * Failure and compensation: a patch that does not apply, a failing deploy hook and a failing
  * health check each end with the previous release served, maintenance off, and a message
  * naming the step. A probe during a deployment never sees anything but the old content, the
- * maintenance page or the new content. Ten pushes within a second coalesce.
+ * maintenance page or the new content. A burst of ten pushes coalesces.
  */
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
@@ -135,14 +135,17 @@ describe('failures are compensated', function () {
     assert.ok(seen.length > 20, `${seen.length} probes`);
   });
 
-  it('ten pushes within one second lead to at most two deployments and end with the last commit served', async function () {
-    const p = await deployedProject('burst');
+  it('a burst of ten pushes (about a second) leads to at most two deployments and ends with the last commit served', async function () {
+    // The deploy hook takes 4 s, so the burst lands during one deployment whatever the load on
+    // this machine: what is asserted is the coalescing, not the machine's speed (the burst's
+    // duration is logged; timings belong to the benchmark).
+    const p = await deployedProject('burst', { '.magento.app.yaml': APP('sleep 4') });
     const commits: string[] = [];
     for (let i = 1; i <= 10; i++) commits.push(await commitOnly(p.repo, { 'content/headline.txt': `Burst ${i}\n` }, `burst ${i}`));
     const started = Date.now();
     for (const c of commits) await push(p.repo, 'integration', c);
     const elapsed = Date.now() - started;
-    assert.ok(elapsed < 1000, `ten pushes took ${elapsed} ms`);
+    console.log(`      ten pushes took ${elapsed} ms`);
     const last = commits[commits.length - 1]!;
     const d = await p.client.waitForDeployment(p.project, 'integration', { commit: last, after: p.first.deployment });
     assert.equal(d.status, 'succeeded', d.error);
@@ -152,6 +155,6 @@ describe('failures are compensated', function () {
     assert.ok(after.length >= 1 && after.length <= 2, `${after.length} deployments: ${after.map((x) => x.commit.slice(0, 7)).join(', ')}`);
     assert.equal(status.running, undefined);
     assert.equal(status.current?.commit, last);
-    assert.match((await getPage(p.project, 'integration')).body, /Burst 10/);
+    assert.match((await getPage(p.project, 'integration')).body, /<title>Burst 10/);
   });
 });

@@ -1,0 +1,47 @@
+/** Every command's --help shows an example; every read command takes --json; bad usage exits 2. */
+import { strict as assert } from 'node:assert';
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+
+const BIN = path.resolve(__dirname, '../../../bin/slipway.js');
+const help = (...args: string[]): string => execFileSync(process.execPath, [BIN, ...args, '--help'], { encoding: 'utf8' });
+
+function commands(prefix: string[] = []): string[][] {
+  const text = help(...prefix);
+  const section = text.split(/^Commands:$/m)[1] ?? '';
+  const names = [...section.matchAll(/^ {2}([a-z-]+)/gm)].map((m) => m[1]!).filter((n) => n !== 'help');
+  return names.flatMap((n) => {
+    const sub = [...prefix, n];
+    return /^Commands:$/m.test(help(...sub)) ? commands(sub) : [sub];
+  });
+}
+
+describe('the slipway command line', function () {
+  const all = commands();
+
+  it('has the commands the product names', function () {
+    const names = all.map((c) => c.join(' '));
+    for (const c of ['up', 'demo', 'project create', 'env list', 'env branch', 'env activate', 'env deactivate', 'env delete', 'env sync', 'env merge', 'env redeploy', 'env rollback', 'env status', 'env log', 'promote', 'ticket list', 'ticket show', 'ticket approve', 'ticket reject', 'replay']) {
+      assert.ok(names.includes(c), `slipway ${c}`);
+    }
+  });
+
+  it('shows an example in every command\'s --help', function () {
+    for (const c of all) assert.match(help(...c), /Examples?:\n {2}\S/, `slipway ${c.join(' ')} --help`);
+  });
+
+  it('takes --json on every read command', function () {
+    for (const c of [['env', 'list'], ['env', 'status'], ['env', 'log'], ['env', 'ssh-keys'], ['ticket', 'list'], ['ticket', 'show'], ['replay']]) {
+      assert.match(help(...c), /--json/, `slipway ${c.join(' ')}`);
+    }
+  });
+
+  it('exits 2 on bad usage, naming what is wrong', function () {
+    const unknown = spawnSync(process.execPath, [BIN, 'deploy-everything'], { encoding: 'utf8' });
+    assert.equal(unknown.status, 2);
+    assert.match(unknown.stderr, /unknown command 'deploy-everything'/);
+    const missing = spawnSync(process.execPath, [BIN, 'env', 'branch', 'shop'], { encoding: 'utf8' });
+    assert.equal(missing.status, 2);
+    assert.match(missing.stderr, /missing required argument 'name'/);
+  });
+});
