@@ -20,11 +20,16 @@ export async function fetchHistoryJson(client: Client, workflowId: string): Prom
   return historyToJSON(history);
 }
 
-export async function replayHistoryJson(json: string, source: string, workflowId: string): Promise<ReplayOutcome> {
+export async function replayHistoryJson(
+  json: string,
+  source: string,
+  workflowId: string,
+  bundle?: Awaited<ReturnType<typeof workflowBundle>>,
+): Promise<ReplayOutcome> {
   installRuntime();
   try {
     await Worker.runReplayHistory(
-      { workflowBundle: await workflowBundle(), replayName: source },
+      { workflowBundle: bundle ?? (await workflowBundle()), replayName: source },
       historyFromJSON(JSON.parse(json)),
       workflowId,
     );

@@ -489,11 +489,13 @@ envCmd
 program
   .command('replay [workflow-ids...]')
   .description('replay live workflows (by id) or saved histories (--file) against the current workflow code')
+  .option('--workflow-id <ids...>', 'workflows whose history to fetch from the server')
   .option('--file <files...>', 'history JSON files (as written by `temporal workflow show --output json` or `--save`)')
   .option('--save <dir>', 'also save the live histories as JSON files in this directory')
   .option('--json', 'machine-readable output', false)
-  .addHelpText('after', '\nExamples:\n  slipway replay deploy/shop/integration/3 env/shop/integration\n  slipway replay --file test/histories/*.json')
-  .action(async (ids: string[], opts: { file?: string[]; save?: string; json: boolean }) => {
+  .addHelpText('after', '\nExamples:\n  slipway replay --workflow-id deploy/shop/integration/3 env/shop/integration\n  slipway replay --file test/histories/*.json')
+  .action(async (positional: string[], opts: { workflowId?: string[]; file?: string[]; save?: string; json: boolean }) => {
+    const ids = [...positional, ...(opts.workflowId ?? [])];
     const { replayFile, replayHistoryJson, fetchHistoryJson } = await import('../replay');
     const outcomes = [];
     for (const f of opts.file ?? []) outcomes.push(await replayFile(f));

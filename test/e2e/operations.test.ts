@@ -26,6 +26,17 @@ describe('the visibility queries of docs/operations.md', function () {
     const failed = await client.waitForDeployment(p.project, 'integration', { commit: bad });
     const ticket = await client.openTicket({ project: p.project, kind: 'promotion', target: 'staging', requester: 'alice', title: 'ops', expiresInMs: 3_600_000, remindBeforeMs: 0 });
 
+    // A failed production deployment: a store without /admin fails production's smoke check.
+    const noAdmin = await deployedProject('opsprod', {
+      '.magento.app.yaml': 'name: mymagento\ntype: php:8.3\nhooks:\n  build: |\n    mkdir -p pub && echo "<title>x</title>" > pub/index.html\n',
+    });
+    for (const target of ['staging', 'production'] as const) {
+      const promo = await client.promote(noAdmin.project, target, 'alice');
+      await client.decide(noAdmin.project, promo.ticket, { user: 'sam', decision: 'approve' });
+      await client.waitForPromotion(promo.workflowId);
+    }
+    const failedProduction = `deploy/${noAdmin.project}/production/1`;
+
     const deploy = (n: number) => `deploy/${p.project}/integration/${n}`;
     const expected: Record<string, { has: string[]; hasNot?: string[] }> = {
       'everything of a project': { has: [`project/${p.project}`, `env/${p.project}/integration`, deploy(1), deploy(2), `ticket/${p.project}/${ticket.id}`] },
@@ -35,6 +46,8 @@ describe('the visibility queries of docs/operations.md', function () {
       'deployments running now': { has: [], hasNot: [deploy(1), deploy(2)] },
       'tickets waiting for a decision': { has: [`ticket/${p.project}/${ticket.id}`] },
       'the environments of a project': { has: [`env/${p.project}/integration`], hasNot: [deploy(1)] },
+      'every open ticket, of every project': { has: [`ticket/${p.project}/${ticket.id}`] },
+      'every failed production deployment since a date (this week: the last Monday)': { has: [failedProduction], hasNot: [deploy(failed.deployment), `deploy/${noAdmin.project}/staging/1`] },
     };
     const queries = documentedQueries();
     assert.deepEqual([...queries.keys()].sort(), Object.keys(expected).sort(), 'every documented query is checked');
@@ -42,7 +55,8 @@ describe('the visibility queries of docs/operations.md', function () {
       const query = template
         .replaceAll('<project>', p.project)
         .replaceAll('<environment>', 'integration')
-        .replaceAll('<commit>', p.first.commit);
+        .replaceAll('<commit>', p.first.commit)
+        .replaceAll('<since>', new Date(Date.now() - 7 * 86_400_000).toISOString());
       const want = expected[name]!;
       let found: string[] = [];
       // Visibility is eventually consistent.

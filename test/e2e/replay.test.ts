@@ -12,10 +12,41 @@ import { PACKAGE_ROOT } from '../../src/home';
 import { workflowIds } from '../../src/domain/names';
 import { fetchHistoryJson, replayFile, replayHistoryJson } from '../../src/replay';
 import { clone, commitAndPush, createProject, getWorld } from '../harness/world';
+import { runSlipway } from '../harness/processes';
 
 const HISTORIES = path.join(PACKAGE_ROOT, 'test', 'histories');
 
 describe('replay', function () {
+  it('catches a non-deterministic change: a stored deployment history against altered workflow code', async function () {
+    const { bundleWorkflowCode } = await import('@temporalio/worker');
+    const altered = await bundleWorkflowCode({
+      workflowsPath: require.resolve('../fixtures/nondeterministic'),
+      logger: { trace: () => {}, debug: () => {}, info: () => {}, warn: () => {}, error: () => {}, log: () => {} },
+    });
+    const file = path.join(HISTORIES, 'deployment-succeeded.json');
+    const json = fs.readFileSync(file, 'utf8');
+    const outcome = await replayHistoryJson(json, file, 'deployment-succeeded', altered);
+    assert.equal(outcome.ok, false, 'the altered code must not replay the recorded history');
+    assert.match(outcome.error ?? '', /[Nn]ondeterminism|DeterminismViolation/);
+    // The current code does replay it.
+    assert.ok((await replayHistoryJson(json, file, 'deployment-succeeded')).ok);
+  });
+
+  it('slipway replay --workflow-id and --file', async function () {
+    const { layout } = await getWorld();
+    const env = { ...process.env, SLIPWAY_HOME: layout.home };
+    const files = fs.readdirSync(HISTORIES).filter((f) => f.endsWith('.json')).map((f) => path.join(HISTORIES, f));
+    const saved = await runSlipway(['replay', '--file', ...files], env);
+    assert.equal(saved.code, 0, saved.stdout + saved.stderr);
+    assert.equal(saved.stdout.split('\n').filter((l) => l.startsWith('ok ')).length, files.length);
+    const project = (await createProject('replaycli')).project;
+    const { client } = await getWorld();
+    await client.waitForDeployment(project, 'integration');
+    const live = await runSlipway(['replay', '--workflow-id', `project/${project}`, `deploy/${project}/integration/1`, '--json'], env);
+    assert.equal(live.code, 0, live.stdout + live.stderr);
+    assert.deepEqual((JSON.parse(live.stdout) as Array<{ ok: boolean }>).map((o) => o.ok), [true, true]);
+  });
+
   it('replays every saved history in test/histories', async function () {
     const files = fs.existsSync(HISTORIES) ? fs.readdirSync(HISTORIES).filter((f) => f.endsWith('.json')) : [];
     assert.ok(files.length >= 4, `expected saved histories in ${HISTORIES}`);
