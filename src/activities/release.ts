@@ -126,6 +126,31 @@ function pointCurrent(layout: Layout, key: DeploymentKey, release: string | unde
 
 export function createReleaseActivities(deps: ReleaseDeps) {
   const { layout } = deps;
+
+  /** A project hook run in the new release directory, logged as one step (absent: says so). */
+  async function runReleaseHook(
+    input: DeployContext,
+    step: 'deploy-hook' | 'post-deploy-hook',
+    hook: 'deploy' | 'post_deploy',
+    summary: string,
+    script: string,
+    extraEnv: Record<string, string>,
+  ): Promise<void> {
+    const log = new StepLog(layout, input);
+    await log.step(step, summary, async () => {
+      if (!script.trim()) {
+        log.line(step, `no ${hook} hook`);
+        return;
+      }
+      await runHook({
+        step,
+        script,
+        cwd: layout.release(input.project, input.environment, input.release),
+        log,
+        env: hookEnv(layout, input, extraEnv),
+      });
+    });
+  }
   return {
     /** Copies the slug into a new release directory and links the persistent mounts. Idempotent. */
     async stageRelease(input: DeploymentKey & { commit: string; slug: string; manifest: SlugManifest }): Promise<{ release: string }> {
@@ -214,19 +239,8 @@ export function createReleaseActivities(deps: ReleaseDeps) {
 
     /** hooks.deploy in the new release; SLIPWAY_DEPLOY_MODE says install (first deploy) or update. */
     async runDeployHook(input: DeployContext & { mode: 'install' | 'update' }): Promise<void> {
-      const log = new StepLog(layout, input);
-      await log.step('deploy-hook', `hooks.deploy (${input.mode})`, async () => {
-        if (!input.manifest.hooks.deploy.trim()) {
-          log.line('deploy-hook', 'no deploy hook');
-          return;
-        }
-        await runHook({
-          step: 'deploy-hook',
-          script: input.manifest.hooks.deploy,
-          cwd: layout.release(input.project, input.environment, input.release),
-          log,
-          env: hookEnv(layout, input, { SLIPWAY_DEPLOY_MODE: input.mode }),
-        });
+      await runReleaseHook(input, 'deploy-hook', 'deploy', `hooks.deploy (${input.mode})`, input.manifest.hooks.deploy, {
+        SLIPWAY_DEPLOY_MODE: input.mode,
       });
     },
 
@@ -254,20 +268,7 @@ export function createReleaseActivities(deps: ReleaseDeps) {
     },
 
     async runPostDeployHook(input: DeployContext): Promise<void> {
-      const log = new StepLog(layout, input);
-      await log.step('post-deploy-hook', 'hooks.post_deploy', async () => {
-        if (!input.manifest.hooks.postDeploy.trim()) {
-          log.line('post-deploy-hook', 'no post_deploy hook');
-          return;
-        }
-        await runHook({
-          step: 'post-deploy-hook',
-          script: input.manifest.hooks.postDeploy,
-          cwd: layout.release(input.project, input.environment, input.release),
-          log,
-          env: hookEnv(layout, input, {}),
-        });
-      });
+      await runReleaseHook(input, 'post-deploy-hook', 'post_deploy', 'hooks.post_deploy', input.manifest.hooks.postDeploy, {});
     },
 
     /** Requests WARM_UP_PAGES through the router so the first visitor gets a warm cache. */

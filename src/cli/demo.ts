@@ -13,7 +13,7 @@ import { Layout, PACKAGE_ROOT } from '../home';
 import { freePort } from '../temporal/dev-server';
 import { startStack } from '../stack';
 import { loadIdentities } from '../identities';
-import { progressPrinter } from './output';
+import { progressPrinter, untilStopped } from './output';
 
 export const SAMPLE_STORE = path.join(PACKAGE_ROOT, 'examples', 'sample-store');
 
@@ -99,10 +99,7 @@ export async function runDemo(options: { keep: boolean; out?: (line: string) => 
     }
     if (options.keep) {
       out('Kept running (--keep). Press Ctrl-C to stop.');
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', resolve);
-        process.once('SIGTERM', resolve);
-      });
+      await untilStopped();
     }
   } finally {
     await client?.close();

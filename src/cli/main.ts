@@ -9,7 +9,7 @@ import { SlipwayError } from '../errors';
 import { Layout, resolveHome } from '../home';
 import { startStack } from '../stack';
 import { runDemo, SAMPLE_STORE } from './demo';
-import { progressPrinter } from './output';
+import { progressPrinter, untilStopped } from './output';
 
 const program = new Command();
 program
@@ -56,17 +56,7 @@ program
       log: (line) => console.log(line),
     });
     console.log(`Slipway is up (data in ${l.home}). Press Ctrl-C to stop.`);
-    const signal = await new Promise<NodeJS.Signals>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
-      stack.worker.done.then(
-        () => resolve('SIGTERM'),
-        (err: unknown) => {
-          console.error(`worker stopped: ${String(err)}`);
-          resolve('SIGTERM');
-        },
-      );
-    });
+    const signal = await untilStopped(stack.worker.done);
     console.log(`${signal}: stopping…`);
     await stack.stop();
     console.log('Stopped.');
@@ -95,11 +85,7 @@ program
       routerPort: () => router?.port,
     });
     console.log(`Worker for host ${opts.host}${opts.engine ? ' and the engine' : ''} is running (data in ${l.home}${router ? `, router :${router.port}` : ''}).`);
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', () => resolve());
-      process.once('SIGTERM', () => resolve());
-      void worker.done.finally(() => resolve());
-    });
+    await untilStopped(worker.done);
     await router?.close();
     await worker.shutdown().catch(() => undefined);
   });
@@ -118,10 +104,7 @@ program
       const { loadIdentities } = await import('../identities');
       const api = await startApi({ client, hookToken: hookToken(l), port: opts.port, host: opts.listen, identities: () => loadIdentities(l) });
       console.log(`API on ${api.url}`);
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', () => resolve());
-        process.once('SIGTERM', () => resolve());
-      });
+      await untilStopped();
       await api.close();
     });
   });
@@ -136,10 +119,7 @@ program
     const { startRouter } = await import('../router/router');
     const router = await startRouter({ layout: layout(), port: opts.port, host: opts.listen });
     console.log(`Router on :${router.port}: http://<environment>.<project>.localhost:${router.port}/`);
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', () => resolve());
-      process.once('SIGTERM', () => resolve());
-    });
+    await untilStopped();
     await router.close();
   });
 

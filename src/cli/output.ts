@@ -23,3 +23,21 @@ export function progressPrinter(stream: NodeJS.WriteStream = process.stderr): {
     },
   };
 }
+
+/**
+ * Resolves with the signal that asks a long-running command to stop (Ctrl-C, SIGTERM), or
+ * with SIGTERM when `alsoWhen` settles first (e.g. the worker stopped by itself).
+ */
+export function untilStopped(alsoWhen?: Promise<unknown>): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    alsoWhen?.then(
+      () => resolve('SIGTERM'),
+      (err: unknown) => {
+        console.error(`stopped: ${String(err)}`);
+        resolve('SIGTERM');
+      },
+    );
+  });
+}
