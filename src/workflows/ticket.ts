@@ -118,9 +118,10 @@ export async function ticketWorkflow(input: TicketInput): Promise<TicketRecord> 
   upsertSearchAttributes([{ key: SlipwayTicketStatus, value: 'open' }]);
   try {
     const remindAt = Math.max(0, input.expiresInMs - input.remindBeforeMs);
-    if (!(await condition(() => ticket.status !== 'open', remindAt))) {
+    if (!(await condition(() => ticket.status !== 'open', remindAt, { summary: 'wait for a decision, then remind' }))) {
       ticket.reminders.push(Date.now());
-      if (!(await condition(() => ticket.status !== 'open', input.expiresInMs - remindAt))) {
+      const untilExpiry = { summary: 'wait for a decision, then expire the ticket' };
+      if (!(await condition(() => ticket.status !== 'open', input.expiresInMs - remindAt, untilExpiry))) {
         close('expired', `nobody decided within ${Math.round(input.expiresInMs / 60_000)} minutes`);
       }
     }
@@ -133,7 +134,9 @@ export async function ticketWorkflow(input: TicketInput): Promise<TicketRecord> 
     // The promotion acts on the decision, then tells the ticket what came of it.
     // By id alone: an entity parent may have continued-as-new since it opened this ticket.
     await getExternalWorkflowHandle(parent.workflowId).signal(ticketClosedSignal, ticket);
-    if (ticket.status === 'approved') await condition(() => ticket.outcome !== undefined, '7 days');
+    if (ticket.status === 'approved') {
+      await condition(() => ticket.outcome !== undefined, '7 days', { summary: 'wait for the promotion outcome' });
+    }
   }
   return ticket;
 }
