@@ -75,6 +75,13 @@ export interface WaitOptions {
   onProgress?: (p: DeploymentProgress & { deployment: number }) => void;
 }
 
+/** A promotion in flight: its ticket while it waits, the target's deployment while it deploys. */
+export interface PromotionProgress {
+  promotion: PromotionResult;
+  ticket?: TicketRecord;
+  deployment?: DeploymentProgress & { deployment: number };
+}
+
 export class SlipwayClient {
   private constructor(
     readonly temporal: Client,
@@ -372,9 +379,43 @@ export class SlipwayClient {
     return this.temporal.workflow.getHandle(workflowId).query(promotionQuery);
   }
 
-  /** Waits for a promotion to end (deployed, rejected, expired, cancelled or failed). */
-  async waitForPromotion(workflowId: string): Promise<PromotionResult> {
-    return (await this.temporal.workflow.getHandle(workflowId).result()) as PromotionResult;
+  /**
+   * Waits for a promotion to end (deployed, rejected, expired, cancelled or failed). With
+   * `onProgress`, polls it meanwhile: its ticket while it waits for a decision, the target's
+   * deployment while it deploys.
+   */
+  async waitForPromotion(workflowId: string, onProgress?: (p: PromotionProgress) => void): Promise<PromotionResult> {
+    const handle = this.temporal.workflow.getHandle(workflowId);
+    const result = handle.result() as Promise<PromotionResult>;
+    if (!onProgress) return result;
+    const project = workflowId.split('/')[1] ?? '';
+    let finished = false;
+    void result.then(
+      () => (finished = true),
+      () => (finished = true),
+    );
+    const poll = async (): Promise<void> => {
+      while (!finished) {
+        try {
+          const promotion = await handle.query(promotionQuery);
+          const progress: PromotionProgress = { promotion };
+          if (promotion.status === 'waiting') progress.ticket = await this.ticket(project, promotion.ticket);
+          if (promotion.status === 'deploying') {
+            const running = (await this.environmentStatus(project, promotion.target)).running;
+            if (running) {
+              const p = await this.deploymentProgress(project, promotion.target, running.deployment);
+              progress.deployment = { ...p, deployment: running.deployment };
+            }
+          }
+          if (!finished) onProgress(progress);
+        } catch {
+          /* between states (the ticket not started yet, the deployment just finished): poll again */
+        }
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    };
+    await Promise.all([result, poll()]);
+    return result;
   }
 
   /** Called by the remote's post-receive hook. */

@@ -67,7 +67,7 @@ export async function runDemo(options: { keep: boolean; out?: (line: string) => 
       commit,
       after: first.deployment,
       timeoutMs: 180_000,
-      onProgress: (p) => progress.update(p),
+      onProgress: (p) => progress.deployment(p),
     });
     progress.done();
     if (done.status !== 'succeeded') throw new SlipwayError(`the deployment failed: ${done.error ?? ''}`);

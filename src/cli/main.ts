@@ -155,7 +155,7 @@ projectCmd
       console.log(info.remote);
       if (opts.wait) {
         const p = progressPrinter();
-        const d = await client.waitForDeployment(id, 'integration', { onProgress: (x) => p.update(x) });
+        const d = await client.waitForDeployment(id, 'integration', { onProgress: (x) => p.deployment(x) });
         p.done();
         if (d.status !== 'succeeded') throw new SlipwayError(`integration failed to deploy: ${d.error ?? ''}`);
         console.error(`integration deployed (#${d.deployment}, ${d.commit.slice(0, 12)})`);
@@ -187,7 +187,7 @@ envCmd
 /** Waits for the next deployment of an environment (after `after`), showing progress. */
 async function waitAndReport(client: SlipwayClient, project: string, environment: string, opts: { after?: number; commit?: string }): Promise<void> {
   const p = progressPrinter();
-  const d = await client.waitForDeployment(project, environment, { ...opts, onProgress: (x) => p.update(x) });
+  const d = await client.waitForDeployment(project, environment, { ...opts, onProgress: (x) => p.deployment(x) });
   p.done();
   if (d.status !== 'succeeded') throw new SlipwayError(`${environment}: deployment #${d.deployment} failed: ${d.error ?? ''}`);
   console.error(`${environment}: deployment #${d.deployment} of ${d.commit.slice(0, 12)} is live`);
@@ -318,7 +318,13 @@ program
       console.log(ticket);
       console.error(`${ticket} opened: a support engineer decides it (slipway ticket approve ${project} ${ticket} --as <user>)`);
       if (!opts.wait) return;
-      const r = await client.waitForPromotion(workflowId);
+      const p = progressPrinter();
+      const r = await client.waitForPromotion(workflowId, ({ promotion, ticket, deployment }) => {
+        if (deployment) p.deployment(deployment);
+        else if (ticket) p.show(`${ticket.id} waiting for a decision (${ticket.approvals.length} of ${ticket.requiredApprovals} approvals)`);
+        else p.show(`promotion to ${promotion.target} ${promotion.status}`);
+      });
+      p.done();
       if (r.status !== 'deployed') throw new SlipwayError(`promotion to ${target} ${r.status}${r.error ? `: ${r.error}` : ''}`);
       console.error(`${target} runs slug ${r.slug} (deployment #${r.deployment ?? '?'})${r.masterUpdated ? '; master updated' : ''}`);
     });
@@ -414,7 +420,7 @@ for (const decision of ['approve', 'reject'] as const) {
 
 async function followDeployment(client: SlipwayClient, project: string, environment: string, n: number): Promise<void> {
   const p = progressPrinter();
-  const d = await client.waitForDeployment(project, environment, { after: n - 1, onProgress: (x) => p.update(x) });
+  const d = await client.waitForDeployment(project, environment, { after: n - 1, onProgress: (x) => p.deployment(x) });
   p.done();
   if (d.status !== 'succeeded') throw new SlipwayError(`deployment #${d.deployment} failed: ${d.error ?? ''}`);
   console.error(`deployment #${d.deployment} of ${d.commit.slice(0, 12)} is live (slug ${d.slug ?? '?'}, no build)`);

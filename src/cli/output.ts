@@ -1,23 +1,34 @@
 /** Progress lines: redrawn in place on a terminal, one plain line per change otherwise. */
 import type { DeploymentProgress } from '../workflows/deployment';
 
-export function progressPrinter(stream: NodeJS.WriteStream = process.stderr): {
-  update(p: DeploymentProgress & { deployment: number }): void;
+export interface ProgressPrinter {
+  /** Shows a progress line (phase, step); the elapsed time is added here. */
+  show(line: string): void;
+  /** Shows a running deployment's phase and current step. */
+  deployment(p: DeploymentProgress & { deployment: number }): void;
+  /** Clears the line on a terminal, before the final message. */
   done(): void;
-} {
+}
+
+export function deploymentLine(p: DeploymentProgress & { deployment: number }): string {
+  const running = p.steps.find((s) => s.status === 'running');
+  return `deployment #${p.deployment} ${p.phase}${running ? `: ${running.step}` : ''}`;
+}
+
+export function progressPrinter(stream: NodeJS.WriteStream = process.stderr): ProgressPrinter {
   const started = Date.now();
   let last = '';
   const tty = stream.isTTY;
+  const show = (line: string): void => {
+    if (line === last && !tty) return;
+    const elapsed = ((Date.now() - started) / 1000).toFixed(1);
+    if (tty) stream.write(`\r\x1b[2K${line} (${elapsed} s)`);
+    else stream.write(`${line} (${elapsed} s)\n`);
+    last = line;
+  };
   return {
-    update(p) {
-      const running = p.steps.find((s) => s.status === 'running');
-      const line = `deployment #${p.deployment} ${p.phase}${running ? `: ${running.step}` : ''}`;
-      if (line === last && !tty) return;
-      const elapsed = ((Date.now() - started) / 1000).toFixed(1);
-      if (tty) stream.write(`\r\x1b[2K${line} (${elapsed} s)`);
-      else stream.write(`${line} (${elapsed} s)\n`);
-      last = line;
-    },
+    show,
+    deployment: (p) => show(deploymentLine(p)),
     done() {
       if (tty && last) stream.write('\r\x1b[2K');
     },
