@@ -11,6 +11,7 @@ import {
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
 } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import type { DeploymentRecord, EnvironmentStatus } from './domain/environment';
 import { ENGINE_TASK_QUEUE, projectIdSchema, workflowIds } from './domain/names';
@@ -60,6 +61,12 @@ function failureMessage(err: Error): string {
   let e: unknown = err.cause ?? err;
   while (e instanceof Error && e.cause instanceof Error && /^Activity task failed$|^Update failed$/.test(e.message)) e = e.cause;
   return e instanceof Error ? e.message : String(e);
+}
+
+/** A refused Update as the caller's error: not found (404 in the API) or refused (409). */
+function updateRefusal(err: WorkflowUpdateFailedError): SlipwayError {
+  if (err.cause instanceof ApplicationFailure && err.cause.type === 'SlipwayNotFound') return new NotFoundError(err.cause.message);
+  return new SlipwayError(`refused: ${failureMessage(err)}`);
 }
 
 function zodMessage(err: z.ZodError): string {
@@ -173,7 +180,7 @@ export class SlipwayClient {
       return await run(handle);
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) throw new NotFoundError(`no project ${project}`);
-      if (err instanceof WorkflowUpdateFailedError) throw new SlipwayError(`refused: ${failureMessage(err)}`);
+      if (err instanceof WorkflowUpdateFailedError) throw updateRefusal(err);
       throw err;
     }
   }
@@ -269,7 +276,7 @@ export class SlipwayClient {
     try {
       return await handle.executeUpdate(ticketDecisionUpdate, { args: [request] });
     } catch (err) {
-      if (err instanceof WorkflowUpdateFailedError) throw new SlipwayError(`refused: ${failureMessage(err)}`);
+      if (err instanceof WorkflowUpdateFailedError) throw updateRefusal(err);
       if (err instanceof WorkflowNotFoundError || (err instanceof Error && /already completed/i.test(err.message))) {
         // A closed ticket's workflow has ended and takes no updates: say why, from its record.
         const record = await handle.query(ticketQuery).catch(() => undefined);
@@ -281,6 +288,7 @@ export class SlipwayClient {
   }
 
   async listTickets(project: string, options: { open?: boolean } = {}): Promise<TicketRecord[]> {
+    await this.project(project); // a valid id (it goes into the query) of a project that exists
     const query = `SlipwayProject = "${project}" AND SlipwayKind = "ticket"${options.open ? ' AND SlipwayTicketStatus = "open"' : ''}`;
     const records: TicketRecord[] = [];
     for await (const wf of this.temporal.workflow.list({ query })) {
@@ -459,7 +467,7 @@ export class SlipwayClient {
       return await call();
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) throw new NotFoundError(`no environment ${environment} in project ${project}`);
-      if (err instanceof WorkflowUpdateFailedError) throw new SlipwayError(`refused: ${failureMessage(err)}`);
+      if (err instanceof WorkflowUpdateFailedError) throw updateRefusal(err);
       throw err;
     }
   }

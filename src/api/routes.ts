@@ -10,6 +10,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { SlipwayClient } from '../client';
+import { environmentNameProblem } from '../domain/environment-names';
 import { projectIdSchema } from '../domain/names';
 import type { Role } from '../domain/tickets';
 import { InvalidInputError, NotFoundError, SlipwayError } from '../errors';
@@ -28,7 +29,11 @@ declare module 'fastify' {
 
 const errorBody = z.object({ error: z.string(), issues: z.array(z.object({ path: z.string(), message: z.string() })).optional() });
 const errors = { 400: errorBody, 401: errorBody, 403: errorBody, 404: errorBody, 409: errorBody };
-const envName = z.string().min(1).max(300);
+/** An environment's name, checked by the same rule as everywhere else (a branch and a DNS label). */
+const envName = z.string().superRefine((name, ctx) => {
+  const problem = environmentNameProblem(name);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
 const params = z.object({ project: projectIdSchema });
 const envParams = params.extend({ environment: envName });
 const ticketParams = params.extend({ ticket: z.string().regex(/^SUP-\d{1,9}$/, 'must look like SUP-<number>') });
@@ -134,9 +139,9 @@ export function registerRoutes(app: FastifyInstance, deps: { client: SlipwayClie
   }
   api.post('/v1/projects/:project/environments/:environment/rollback', {
     preHandler: developer,
-    schema: { params: envParams, body: z.object({ to: z.number().int().positive().optional() }).default({}), response: { 202: anyJson, ...errors } },
+    schema: { params: envParams, body: z.object({ to: z.number().int().positive().optional() }).nullish(), response: { 202: anyJson, ...errors } },
   }, async (req, reply) =>
-    client.rollback(req.params.project, req.params.environment, req.body.to).then((r) => reply.code(202).send(r), (e: unknown) => fail(reply, e)),
+    client.rollback(req.params.project, req.params.environment, req.body?.to).then((r) => reply.code(202).send(r), (e: unknown) => fail(reply, e)),
   );
 
   api.get('/v1/projects/:project/environments/:environment/deployments/:deployment/log', {

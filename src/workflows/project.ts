@@ -90,6 +90,7 @@ const git = proxyActivities<EngineActivities>({
 });
 
 const refuse = (message: string): ApplicationFailure => ApplicationFailure.create({ message, type: 'SlipwayRefused', nonRetryable: true });
+const notFound = (message: string): ApplicationFailure => ApplicationFailure.create({ message, type: 'SlipwayNotFound', nonRetryable: true });
 
 export async function projectWorkflow(initial: ProjectState): Promise<void> {
   const state = initial;
@@ -188,8 +189,9 @@ export async function projectWorkflow(initial: ProjectState): Promise<void> {
   };
   const validate = (problem: string | undefined): void => {
     const notReady = ready();
-    if (notReady) throw new Error(notReady);
-    if (problem) throw new Error(problem);
+    if (notReady) throw refuse(notReady);
+    // What does not exist is told apart from what is refused (the API answers 404, not 409).
+    if (problem) throw /^no environment /.test(problem) ? notFound(problem) : refuse(problem);
   };
   /** Handlers check again before they change anything: updates may have been accepted together. */
   const recheck = (problem: string | undefined): void => {

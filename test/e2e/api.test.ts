@@ -3,17 +3,22 @@
  * token, 403 for the wrong role, 400 with field-level messages, 404 and 409 where they fit.
  */
 import { strict as assert } from 'node:assert';
-import { getWorld, uniqueName } from '../harness/world';
+import { hookToken } from '../../src/home';
+import { clone, getWorld, uniqueName } from '../harness/world';
 
 const TOKEN = { alice: 'slipway-dev-alice', sam: 'slipway-dev-sam', sue: 'slipway-dev-sue', ada: 'slipway-dev-ada' };
 
-async function call(method: string, path: string, token?: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> & { error?: string; issues?: Array<{ path: string; message: string }> }; text: string }> {
+/** Every call made in this file: method, path and status, for the coverage check at the end. */
+const calls: Array<{ method: string; path: string; status: number }> = [];
+
+async function call(method: string, path: string, token?: string, body?: unknown, contentType = 'application/json'): Promise<{ status: number; json: Record<string, unknown> & { error?: string; issues?: Array<{ path: string; message: string }> }; text: string }> {
   const res = await fetch(`${process.env.SLIPWAY_TEST_API_URL}${path}`, {
     method,
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': contentType } : {}) },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await res.text();
+  calls.push({ method, path: path.split('?')[0]!, status: res.status });
   let json = {};
   try {
     json = JSON.parse(text) as Record<string, unknown>;
@@ -74,7 +79,8 @@ describe('HTTP API', function () {
     await client.waitForDeployment(project, 'integration', { after: (redeploy.json.deployment as number) - 1 });
     assert.equal((await call('POST', `/v1/projects/${project}/environments/integration/rollback`, TOKEN.alice, { to: 'one' })).status, 400);
     assert.equal((await call('POST', `/v1/projects/${project}/environments/integration/rollback`, TOKEN.alice, { to: 99 })).status, 409);
-    const rolled = await call('POST', `/v1/projects/${project}/environments/integration/rollback`, TOKEN.alice, {});
+    // No body: the previous release.
+    const rolled = await call('POST', `/v1/projects/${project}/environments/integration/rollback`, TOKEN.alice);
     assert.equal(rolled.status, 202, rolled.text);
     await client.waitForDeployment(project, 'integration', { after: (rolled.json.deployment as number) - 1 });
     const log = await call('GET', `/v1/projects/${project}/environments/integration/deployments/1/log`, TOKEN.alice);
@@ -105,5 +111,82 @@ describe('HTTP API', function () {
     const list = await call('GET', `/v1/projects/${project}/tickets`, TOKEN.alice);
     assert.equal(list.status, 200);
     assert.equal((await call('GET', `/v1/projects/${project}/tickets?open=maybe`, TOKEN.alice)).status, 400);
+  });
+
+  it('refuses invalid input on every route, with a message naming what is wrong', async function () {
+    const { client, layout } = await getWorld();
+    const project = uniqueName('api-bad');
+    assert.equal((await call('POST', '/v1/projects', TOKEN.ada, { project })).status, 201);
+    await client.waitForDeployment(project, 'integration');
+    const hook = hookToken(layout);
+    const sha = 'f'.repeat(40);
+    const cases: Array<{ method: string; path: string; token?: string; body?: unknown; type?: string; status: number; error: RegExp; field?: string }> = [
+      { method: 'POST', path: '/v1/projects', token: TOKEN.ada, body: { project: 'ok-name', host: 42 }, status: 400, error: /invalid request/, field: 'host' },
+      { method: 'POST', path: '/v1/projects', body: { project: 'no-token' }, status: 401, error: /a valid bearer token is required/ },
+      { method: 'GET', path: '/v1/projects/a', token: TOKEN.alice, status: 400, error: /project id must be 3 to 40 characters/, field: 'project' },
+      { method: 'GET', path: '/v1/projects/Bad_Id/environments', token: TOKEN.alice, status: 400, error: /project id must be/, field: 'project' },
+      { method: 'GET', path: '/v1/projects/no-such-project/environments', token: TOKEN.alice, status: 404, error: /no-such-project/ },
+      { method: 'POST', path: `/v1/projects/${project}/environments`, token: TOKEN.alice, body: { name: 'Feature/X' }, status: 400, error: /contains "\/"/, field: 'name' },
+      { method: 'POST', path: `/v1/projects/${project}/environments`, token: TOKEN.alice, body: { name: 'ok', parent: '../etc' }, status: 400, error: /contains ".."/, field: 'parent' },
+      { method: 'GET', path: `/v1/projects/${project}/environments/UPPER`, token: TOKEN.alice, status: 400, error: /has capital letters/, field: 'environment' },
+      { method: 'GET', path: `/v1/projects/${project}/environments/${'x'.repeat(41)}`, token: TOKEN.alice, status: 400, error: /at most 40/, field: 'environment' },
+      { method: 'DELETE', path: `/v1/projects/${project}/environments/-rf`, token: TOKEN.alice, status: 400, error: /starts with "-"/, field: 'environment' },
+      { method: 'DELETE', path: `/v1/projects/${project}/environments/ghost`, token: TOKEN.alice, status: 404, error: /ghost/ },
+      { method: 'DELETE', path: `/v1/projects/${project}/environments/ghost`, token: TOKEN.sam, status: 403, error: /sam needs the role developer or admin/ },
+      ...['activate', 'deactivate', 'sync', 'merge', 'redeploy', 'rollback'].flatMap((op) => [
+        { method: 'POST', path: `/v1/projects/${project}/environments/has%20space/${op}`, token: TOKEN.alice, status: 400, error: /contains a space/, field: 'environment' },
+        { method: 'POST', path: `/v1/projects/no-such-project/environments/integration/${op}`, token: TOKEN.alice, status: 404, error: /no-such-project/ },
+      ]),
+      { method: 'POST', path: `/v1/projects/${project}/environments/integration/rollback`, token: TOKEN.alice, body: { to: -1 }, status: 400, error: /invalid request/, field: 'to' },
+      { method: 'GET', path: `/v1/projects/${project}/environments/integration/deployments/0/log`, token: TOKEN.alice, status: 400, error: /invalid request/, field: 'deployment' },
+      { method: 'GET', path: `/v1/projects/${project}/environments/integration/deployments/one/log`, token: TOKEN.alice, status: 400, error: /invalid request/, field: 'deployment' },
+      { method: 'POST', path: `/v1/projects/${project}/promotions`, token: TOKEN.alice, body: {}, status: 400, error: /invalid request/, field: 'target' },
+      { method: 'POST', path: `/v1/projects/${project}/promotions`, token: TOKEN.alice, body: { target: 'production' }, status: 409, error: /staging has never been deployed/ },
+      { method: 'GET', path: '/v1/projects/no-such-project/tickets', token: TOKEN.alice, status: 404, error: /no-such-project/ },
+      { method: 'GET', path: `/v1/projects/${project}/tickets/SUP-42`, token: TOKEN.alice, status: 404, error: /SUP-42/ },
+      { method: 'POST', path: `/v1/projects/${project}/tickets/SUP-1/decision`, token: TOKEN.sam, body: { decision: 'approve', comment: 'x'.repeat(2001) }, status: 400, error: /invalid request/, field: 'comment' },
+      { method: 'POST', path: `/v1/projects/${project}/tickets/SUP-1/decision`, body: { decision: 'approve' }, status: 401, error: /a valid bearer token is required/ },
+      { method: 'POST', path: '/v1/hooks/post-receive', body: { project, updates: [{ branch: 'integration', before: sha, after: sha }] }, status: 401, error: /a valid hook token is required/ },
+      { method: 'POST', path: '/v1/hooks/post-receive', token: hook, body: { project, updates: [{ branch: 'integration', before: 'abc', after: sha }] }, status: 400, error: /invalid request/, field: 'updates.0.before' },
+      { method: 'POST', path: '/v1/hooks/post-receive', token: hook, body: { project: 'no-such-project', updates: [{ branch: 'integration', before: sha, after: sha }] }, status: 404, error: /no project no-such-project/ },
+      { method: 'POST', path: `/v1/hooks/post-receive/${project}`, token: hook, body: 'not a ref update\n', type: 'text/plain', status: 400, error: /no branch updates in the body/ },
+      { method: 'POST', path: `/v1/hooks/post-receive/${project}`, token: 'wrong', body: `${sha} ${sha} refs/heads/integration\n`, type: 'text/plain', status: 401, error: /a valid hook token is required/ },
+    ];
+    const before = await client.project(project);
+    const results = await Promise.all(cases.map((c) => call(c.method, c.path, c.token, c.body, c.type)));
+    cases.forEach((c, i) => {
+      const r = results[i]!;
+      const what = `${c.method} ${c.path} → ${r.status} ${r.text.slice(0, 300)}`;
+      assert.equal(r.status, c.status, what);
+      assert.match(r.json.error ?? r.text, c.error, what);
+      if (c.field) assert.ok((r.json.issues ?? []).some((issue) => issue.path === c.field), `${c.field} named in ${what}`);
+    });
+    const after = await client.project(project);
+    assert.deepEqual(after.environments, before.environments, 'no refused call changed the environments');
+
+    // The hook routes' valid calls: a push of the branch's own head changes nothing but is accepted.
+    const repo = await clone(before.remote, 'integration');
+    const head = (await repo.git.revparse(['HEAD'])).trim();
+    const json = await call('POST', '/v1/hooks/post-receive', hook, { project, updates: [{ branch: 'integration', before: head, after: head }] });
+    assert.equal(json.status, 202, json.text);
+    const text = await call('POST', `/v1/hooks/post-receive/${project}`, hook, `${head} ${head} refs/heads/integration\n`, 'text/plain');
+    assert.equal(text.status, 202, text.text);
+  });
+
+  it('every route of the OpenAPI document was called with valid and with invalid input', async function () {
+    const spec = (await call('GET', '/openapi.json')).json as unknown as { paths: Record<string, Record<string, unknown>> };
+    const missing: string[] = [];
+    for (const [template, methods] of Object.entries(spec.paths)) {
+      const pattern = new RegExp(`^${template.replace(/\{[^}]+\}/g, '[^/]+')}$`);
+      for (const method of Object.keys(methods).map((m) => m.toUpperCase())) {
+        const statuses = calls.filter((c) => c.method === method && pattern.test(c.path)).map((c) => c.status);
+        if (!statuses.some((s) => s >= 200 && s < 300)) missing.push(`${method} ${template}: no valid call`);
+        if (!statuses.some((s) => s >= 400 && s < 500)) missing.push(`${method} ${template}: no invalid call`);
+      }
+    }
+    assert.deepEqual(missing, []);
+    const seen = new Set(calls.map((c) => c.status));
+    for (const status of [200, 201, 202, 400, 401, 403, 404, 409]) assert.ok(seen.has(status), `status ${status} was shown`);
+    assert.ok(!seen.has(500), 'no call failed with 500');
   });
 });
