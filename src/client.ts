@@ -461,6 +461,23 @@ export class SlipwayClient {
     return this.refusable(() => handle.executeUpdate(rollbackUpdate, { args: [{ to }] }), project, environment);
   }
 
+  /**
+   * Cancels the running deployment of an environment: its hook is stopped with its whole
+   * process group, what it had changed is undone (the release served before it is served
+   * again, maintenance off). Resolves with the deployment's record once that is done.
+   */
+  async cancelDeployment(project: string, environment: string): Promise<DeploymentRecord> {
+    const status = await this.environmentStatus(project, environment);
+    const running = status.running;
+    if (!running) throw new SlipwayError(`nothing to cancel: no deployment of ${project}/${environment} is running`);
+    try {
+      await this.temporal.workflow.getHandle(workflowIds.deployment(project, environment, running.deployment)).cancel();
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) throw err; // it ended meanwhile: its record says how
+    }
+    return this.waitForDeployment(project, environment, { after: running.deployment - 1 });
+  }
+
   /** Turns an Update's validator refusal into a SlipwayError with its reason. */
   private async refusable<T>(call: () => Promise<T>, project: string, environment: string): Promise<T> {
     try {
@@ -483,7 +500,15 @@ export class SlipwayClient {
     const deadline = Date.now() + (options.timeoutMs ?? 300_000);
     const after = options.after ?? 0;
     for (;;) {
-      const status = await this.environmentStatus(project, environment);
+      let status: EnvironmentStatus;
+      try {
+        status = await this.environmentStatus(project, environment);
+      } catch (err) {
+        // A query needs a worker: while one restarts, keep waiting (until the deadline).
+        if (err instanceof SlipwayError || Date.now() > deadline) throw err;
+        await new Promise((r) => setTimeout(r, 500));
+        continue;
+      }
       const done = status.deployments.find(
         (d) => d.deployment > after && (options.commit === undefined || d.commit === options.commit),
       );

@@ -75,6 +75,10 @@ export class Layout {
   deployLogs(project: string, environment: string): string {
     return path.join(this.home, 'logs', project, environment);
   }
+  /** The process group of a hook that is running, so that a retried attempt can stop one left behind by a dead worker. */
+  hookGroupFile(k: DeploymentKey, step: string): string {
+    return path.join(this.home, 'run', 'hooks', k.project, k.environment, `${releaseName(k.number)}-${step}.pgid`);
+  }
   deployLog(k: DeploymentKey): string {
     return path.join(this.home, 'logs', k.project, k.environment, `${releaseName(k.number)}.log`);
   }

@@ -9,9 +9,11 @@ import {
   Worker,
   bundleWorkflowCode,
   type LogLevel,
+  type WorkflowBundleOption,
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
 import { createEngineActivities, createHostActivities } from './activities';
+import { heartbeatInterceptor } from './activities/lib/heartbeat';
 import { DEFAULT_HOST, ENGINE_TASK_QUEUE, hostTaskQueue } from './domain/names';
 import type { Layout } from './home';
 
@@ -26,7 +28,7 @@ export interface WorkerOptions {
   /** The port of the router on this host (warm-up and health checks go through it). */
   routerPort?: () => number | undefined;
   /** A bundle made once and shared (tests); made here when absent. */
-  workflowBundle?: WorkflowBundleWithSourceMap;
+  workflowBundle?: WorkflowBundleOption;
 }
 
 export interface RunningWorker {
@@ -78,6 +80,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
         taskQueue: ENGINE_TASK_QUEUE,
         workflowBundle: options.workflowBundle ?? (await workflowBundle()),
         activities: createEngineActivities(options.layout),
+        interceptors: { activity: [heartbeatInterceptor] },
       }),
     );
   }
@@ -87,6 +90,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       namespace,
       taskQueue: hostTaskQueue(options.host ?? DEFAULT_HOST),
       activities: createHostActivities({ layout: options.layout, routerPort: options.routerPort ?? (() => undefined) }),
+      interceptors: { activity: [heartbeatInterceptor] },
     }),
   );
   const done = Promise.all(workers.map((w) => w.run())).then(

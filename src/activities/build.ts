@@ -12,7 +12,8 @@ import { ENGINE_BUILD_VERSION, hookEnvironment } from '../domain/hook-env';
 import { PROJECT_FILES, planFromProjectFiles, type ProjectFileTexts, type SlugManifest } from '../domain/project-files';
 import type { Layout } from '../home';
 import { git } from './git';
-import { runHook } from './lib/hook-process';
+import { Context } from '@temporalio/activity';
+import { runHook, stopLeftoverGroup } from './lib/hook-process';
 import { deployStaticContent } from './lib/static-content';
 import { StepLog, errorMessage, stepFailure } from './lib/step-log';
 
@@ -28,6 +29,46 @@ export const slugManifestFile = (layout: Layout, slug: string): string => `${lay
 
 export function readSlugManifest(layout: Layout, slug: string): SlugManifest {
   return JSON.parse(fs.readFileSync(slugManifestFile(layout, slug), 'utf8')) as SlugManifest;
+}
+
+/** This activity is a retry: an earlier attempt failed or was lost with its worker. */
+function retried(): boolean {
+  try {
+    return Context.current().info.attempt > 1;
+  } catch {
+    return false; // called outside an activity
+  }
+}
+
+/** The workspace made again from the Git tree, as the checkout made it (no patches applied). */
+async function restoreWorkspace(layout: Layout, input: BuildContext, log: StepLog, step: 'patches' | 'build-hook'): Promise<void> {
+  log.line(step, `retried: the workspace is made again from tree ${input.treeId}`);
+  fs.rmSync(input.workspace, { recursive: true, force: true });
+  await git().clone(layout.remote(input.project), input.workspace, ['--shared', '--no-checkout', '--quiet']);
+  await git(input.workspace).raw(['read-tree', input.treeId]);
+  await git(input.workspace).raw(['checkout-index', '--all', '--force']);
+}
+
+async function applyPatchesIn(workspace: string, log: StepLog): Promise<string[]> {
+  const dir = path.join(workspace, PATCH_DIR);
+  const patches = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.patch')).sort() : [];
+  if (patches.length === 0) log.line('patches', 'no patches');
+  const g = git(workspace);
+  for (const p of patches) {
+    const rel = `${PATCH_DIR}/${p}`;
+    try {
+      await g.raw(['apply', '--check', '--verbose', rel]);
+    } catch (err) {
+      const why = errorMessage(err).trim();
+      log.line('patches', why);
+      throw stepFailure({ step: 'patches', logTail: why, message: `patch ${rel} does not apply: ${why.split('\n')[0]}` });
+    }
+    await g.raw(['apply', rel]);
+    log.line('patches', `applied ${rel}`);
+  }
+  // The workspace's own Git metadata is not part of the build output.
+  fs.rmSync(path.join(workspace, '.git'), { recursive: true, force: true });
+  return patches;
 }
 
 export function createBuildActivities(layout: Layout) {
@@ -82,27 +123,9 @@ export function createBuildActivities(layout: Layout) {
     async applyPatches(input: BuildContext): Promise<{ applied: string[] }> {
       const log = new StepLog(layout, input);
       return log.step('patches', `${PATCH_DIR}/*.patch`, async () => {
-        const dir = path.join(input.workspace, PATCH_DIR);
-        const patches = fs.existsSync(dir)
-          ? fs.readdirSync(dir).filter((f) => f.endsWith('.patch')).sort()
-          : [];
-        if (patches.length === 0) log.line('patches', 'no patches');
-        const g = git(input.workspace);
-        for (const p of patches) {
-          const rel = `${PATCH_DIR}/${p}`;
-          try {
-            await g.raw(['apply', '--check', '--verbose', rel]);
-          } catch (err) {
-            const why = errorMessage(err).trim();
-            log.line('patches', why);
-            throw stepFailure({ step: 'patches', logTail: why, message: `patch ${rel} does not apply: ${why.split('\n')[0]}` });
-          }
-          await g.raw(['apply', rel]);
-          log.line('patches', `applied ${rel}`);
-        }
-        // The workspace's own Git metadata is not part of the build output.
-        fs.rmSync(path.join(input.workspace, '.git'), { recursive: true, force: true });
-        return { applied: patches };
+        // A retry starts again from the clean tree: the attempt that died may have applied some.
+        if (retried()) await restoreWorkspace(layout, input, log, 'patches');
+        return { applied: await applyPatchesIn(input.workspace, log) };
       });
     },
 
@@ -113,8 +136,16 @@ export function createBuildActivities(layout: Layout) {
           log.line('build-hook', 'no build hook');
           return;
         }
+        if (retried()) {
+          // The attempt that died may have left its hook running and the tree half-built:
+          // stop the hook, then build again from the clean tree, patched as before.
+          stopLeftoverGroup({ groupFile: layout.hookGroupFile(input, 'build-hook'), log, step: 'build-hook' });
+          await restoreWorkspace(layout, input, log, 'build-hook');
+          await applyPatchesIn(input.workspace, log);
+        }
         await runHook({
           step: 'build-hook',
+          groupFile: layout.hookGroupFile(input, 'build-hook'),
           script: input.manifest.hooks.build,
           cwd: input.workspace,
           log,
@@ -165,9 +196,12 @@ export function createBuildActivities(layout: Layout) {
         if (fs.existsSync(target)) {
           log.line('store-slug', 'already stored');
         } else {
-          const tmp = `${target}.tmp-${input.number}-${process.pid}`;
-          fs.rmSync(tmp, { recursive: true, force: true });
-          fs.renameSync(input.workspace, tmp);
+          // Named by the deployment alone, so that a retry finds what a dead attempt moved aside.
+          const tmp = `${target}.tmp-${input.number}`;
+          if (fs.existsSync(input.workspace)) {
+            fs.rmSync(tmp, { recursive: true, force: true });
+            fs.renameSync(input.workspace, tmp);
+          }
           fs.renameSync(tmp, target);
         }
         fs.rmSync(input.workspace, { recursive: true, force: true });

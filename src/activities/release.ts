@@ -117,6 +117,8 @@ function pointCurrent(layout: Layout, key: DeploymentKey, release: string | unde
     fs.rmSync(current, { force: true });
     return previous;
   }
+  // A retried switch (its first attempt's worker died after the rename) does not switch again.
+  if (previous === release) return previous;
   const tmp = `${current}.tmp-${key.number}`;
   fs.rmSync(tmp, { force: true });
   fs.symlinkSync(path.join('releases', release), tmp);
@@ -144,6 +146,7 @@ export function createReleaseActivities(deps: ReleaseDeps) {
       }
       await runHook({
         step,
+        groupFile: layout.hookGroupFile(input, step),
         script,
         cwd: layout.release(input.project, input.environment, input.release),
         log,
@@ -156,17 +159,18 @@ export function createReleaseActivities(deps: ReleaseDeps) {
     async stageRelease(input: DeploymentKey & { commit: string; slug: string; manifest: SlugManifest }): Promise<{ release: string }> {
       const log = new StepLog(layout, input);
       const release = releaseName(input.number);
-      return log.step('stage-release', `release ${release} from slug ${input.slug}`, () => {
+      return log.step('stage-release', `release ${release} from slug ${input.slug}`, async () => {
         const releases = layout.releases(input.project, input.environment);
         const dir = layout.release(input.project, input.environment, release);
         const infoFile = releaseInfoFile(releases, release);
-        if (fs.existsSync(infoFile)) return Promise.resolve({ release });
-        fs.mkdirSync(releases, { recursive: true });
+        if (fs.existsSync(infoFile)) return { release };
         const tmp = `${dir}.tmp`;
-        fs.rmSync(tmp, { recursive: true, force: true });
-        fs.rmSync(dir, { recursive: true, force: true });
         try {
-          fs.cpSync(layout.slug(input.slug), tmp, { recursive: true, verbatimSymlinks: true, mode: fs.constants.COPYFILE_FICLONE });
+          fs.mkdirSync(releases, { recursive: true });
+          fs.rmSync(tmp, { recursive: true, force: true });
+          fs.rmSync(dir, { recursive: true, force: true });
+          // Asynchronous: a large slug must not stall the worker's heartbeats.
+          await fs.promises.cp(layout.slug(input.slug), tmp, { recursive: true, verbatimSymlinks: true, mode: fs.constants.COPYFILE_FICLONE });
           for (const [mountPath, source] of Object.entries(input.manifest.mounts)) {
             const shared = path.join(layout.environment(input.project, input.environment), 'mounts', source);
             fs.mkdirSync(shared, { recursive: true });
@@ -177,21 +181,28 @@ export function createReleaseActivities(deps: ReleaseDeps) {
             log.line('stage-release', `mount ${mountPath} -> shared:files/${source}`);
           }
           fs.renameSync(tmp, dir);
+          const info: ReleaseInfo = {
+            release,
+            deployment: input.number,
+            commit: input.commit,
+            slug: input.slug,
+            webRoot: input.manifest.webRoot,
+            stagedAt: new Date().toISOString(),
+            routes: routesFor(input, input.manifest).map((r) => ({ host: r.host, path: r.path, type: r.type, url: r.url, to: r.to })),
+          };
+          writeAtomically(infoFile, JSON.stringify(info, null, 2));
         } catch (err) {
-          fs.rmSync(tmp, { recursive: true, force: true });
+          // A full or unwritable disk: nothing half-written is left, and the failure says why.
+          for (const leftover of [tmp, dir]) {
+            try {
+              fs.rmSync(leftover, { recursive: true, force: true });
+            } catch {
+              /* as unwritable as the rest */
+            }
+          }
           throw stepFailure({ step: 'stage-release', logTail: errorMessage(err), message: `cannot stage release ${release}: ${errorMessage(err)}` });
         }
-        const info: ReleaseInfo = {
-          release,
-          deployment: input.number,
-          commit: input.commit,
-          slug: input.slug,
-          webRoot: input.manifest.webRoot,
-          stagedAt: new Date().toISOString(),
-          routes: routesFor(input, input.manifest).map((r) => ({ host: r.host, path: r.path, type: r.type, url: r.url, to: r.to })),
-        };
-        writeAtomically(infoFile, JSON.stringify(info, null, 2));
-        return Promise.resolve({ release });
+        return { release };
       });
     },
 
@@ -253,7 +264,15 @@ export function createReleaseActivities(deps: ReleaseDeps) {
         );
         for (const r of info.routes) log.line('switch-release', `route ${r.url} ${r.type}${r.to ? ` -> ${r.to}` : ''}`);
         const previous = pointCurrent(layout, input, input.release);
-        log.line('switch-release', previous ? `was ${previous}` : 'first release of this environment');
+        if (previous === input.release) log.line('switch-release', `already current (a retried attempt): not switched again`);
+        else {
+          log.line('switch-release', previous ? `was ${previous}` : 'first release of this environment');
+          // One line per switch actually made: what the fault-injection tests count.
+          fs.appendFileSync(
+            path.join(layout.environment(input.project, input.environment), 'switches.log'),
+            `${JSON.stringify({ at: new Date().toISOString(), deployment: input.number, from: previous ?? null, to: input.release })}\n`,
+          );
+        }
         return Promise.resolve(previous === input.release ? {} : { previous });
       });
     },

@@ -144,6 +144,17 @@ export function registerRoutes(app: FastifyInstance, deps: { client: SlipwayClie
     client.rollback(req.params.project, req.params.environment, req.body?.to).then((r) => reply.code(202).send(r), (e: unknown) => fail(reply, e)),
   );
 
+  api.post('/v1/projects/:project/environments/:environment/cancel', {
+    preHandler: developer,
+    schema: {
+      description: 'Cancel the running deployment: its hook is stopped, what it changed is undone; answers with its record.',
+      params: envParams,
+      response: { 200: anyJson, ...errors },
+    },
+  }, async (req, reply) =>
+    client.cancelDeployment(req.params.project, req.params.environment).then((r) => reply.send(r), (e: unknown) => fail(reply, e)),
+  );
+
   api.get('/v1/projects/:project/environments/:environment/deployments/:deployment/log', {
     preHandler: anyone,
     schema: { params: envParams.extend({ deployment: z.coerce.number().int().positive() }), response: { 200: z.string(), ...errors } },

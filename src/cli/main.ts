@@ -437,6 +437,21 @@ envCmd
     });
   });
 envCmd
+  .command('cancel <project> <environment>')
+  .description('stop the running deployment: its hook and every process it started; the release served before it stays served')
+  .addHelpText('after', '\nExample:\n  slipway env cancel shop integration')
+  .action(async (project: string, environment: string) => {
+    await withClient(async (client) => {
+      const d = await client.cancelDeployment(project, environment);
+      if (d.status === 'cancelled') {
+        const served = (await client.environmentStatus(project, environment)).current;
+        console.error(`deployment #${d.deployment} cancelled; ${served ? `${served.release} (deployment #${served.deployment}) is served` : 'nothing was live'}`);
+        return;
+      }
+      throw new SlipwayError(`deployment #${d.deployment} ended (${d.status}) before it could be cancelled`);
+    });
+  });
+envCmd
   .command('rollback <project> <environment>')
   .description('deploy an earlier release again (default: the previous one), with no build')
   .option('--to <deployment>', 'the deployment number whose release to deploy again', (v) => {

@@ -10,7 +10,8 @@ export interface PushEvent {
 export interface DeploymentRecord {
   deployment: number;
   commit: string;
-  status: 'running' | DeploymentOutcome['status'];
+  /** `cancelled`: stopped by `slipway env cancel` (what it had changed was undone). */
+  status: 'running' | DeploymentOutcome['status'] | 'cancelled';
   startedAt: number;
   endedAt?: number;
   /** Operator's words for a failure: step, exit code, message. */

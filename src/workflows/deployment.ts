@@ -4,7 +4,9 @@
  * previous release is restored and maintenance switched off, then the failure is reported
  * with its step, exit code and log tail.
  */
+import { ACTIVITY_HEARTBEAT_TIMEOUT } from '../domain/activity-timeouts';
 import {
+  ActivityCancellationType,
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
@@ -48,17 +50,21 @@ export interface DeploymentProgress {
 export const deploymentProgressQuery = defineQuery<DeploymentProgress>('progress');
 
 const retry: RetryPolicy = { initialInterval: '1s', maximumAttempts: 5, nonRetryableErrorTypes: [STEP_FAILED] };
-const engine = proxyActivities<EngineActivities>({ startToCloseTimeout: '5 minutes', retry });
-/** Hooks and static content: long, so they heartbeat; a worker that dies is noticed in 30 s. */
-const engineLong = proxyActivities<EngineActivities>({ startToCloseTimeout: '60 minutes', heartbeatTimeout: '30 seconds', retry });
+const heartbeatTimeout = ACTIVITY_HEARTBEAT_TIMEOUT;
+const engine = proxyActivities<EngineActivities>({ startToCloseTimeout: '5 minutes', heartbeatTimeout, retry });
+/** Hooks and static content: long; like every activity they heartbeat, so a dead worker is noticed soon. */
+/** On cancellation, the deployment waits until the hook's whole process group is stopped. */
+const cancellationType = ActivityCancellationType.WAIT_CANCELLATION_COMPLETED;
+const engineLong = proxyActivities<EngineActivities>({ startToCloseTimeout: '60 minutes', heartbeatTimeout, cancellationType, retry });
 
 export async function deploymentWorkflow(input: DeploymentInput): Promise<DeploymentSucceeded> {
   const hostQueue = hostTaskQueue(input.host);
-  const host = proxyActivities<HostActivities>({ taskQueue: hostQueue, startToCloseTimeout: '5 minutes', retry });
+  const host = proxyActivities<HostActivities>({ taskQueue: hostQueue, startToCloseTimeout: '5 minutes', heartbeatTimeout, retry });
   const hostLong = proxyActivities<HostActivities>({
     taskQueue: hostQueue,
     startToCloseTimeout: '60 minutes',
-    heartbeatTimeout: '30 seconds',
+    heartbeatTimeout,
+    cancellationType,
     retry,
   });
   const key = { project: input.project, environment: input.environment, number: input.number };

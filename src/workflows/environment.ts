@@ -4,9 +4,11 @@
  * arrive during a deployment are coalesced: the branch's newest commit deploys next. Redeploys
  * and rollbacks are Updates with validators: refused at once, with a reason, or queued.
  */
+import { ACTIVITY_HEARTBEAT_TIMEOUT } from '../domain/activity-timeouts';
 import {
   ChildWorkflowFailure,
   ApplicationFailure,
+  CancelledFailure,
   allHandlersFinished,
   condition,
   continueAsNew,
@@ -53,6 +55,7 @@ export const promotionDeployedSignal = defineSignal<[DeploymentRecord]>('promoti
 
 const git = proxyActivities<EngineActivities>({
   startToCloseTimeout: '1 minute',
+  heartbeatTimeout: ACTIVITY_HEARTBEAT_TIMEOUT,
   retry: { initialInterval: '1s', maximumAttempts: 10 },
 });
 
@@ -62,6 +65,7 @@ export async function environmentWorkflow(initial: EnvironmentState): Promise<vo
   const host = proxyActivities<HostActivities>({
     taskQueue: hostTaskQueue(state.host),
     startToCloseTimeout: '5 minutes',
+    heartbeatTimeout: ACTIVITY_HEARTBEAT_TIMEOUT,
     retry: { initialInterval: '1s', maximumAttempts: 10 },
   });
   let running: DeploymentRecord | undefined;
@@ -242,11 +246,18 @@ export async function environmentWorkflow(initial: EnvironmentState): Promise<vo
     } catch (err) {
       const details =
         err instanceof ChildWorkflowFailure && err.cause instanceof ApplicationFailure ? err.cause.details?.[0] : undefined;
+      const cancelled = err instanceof ChildWorkflowFailure && err.cause instanceof CancelledFailure;
       record({
         ...running,
-        status: 'failed',
+        status: cancelled ? 'cancelled' : 'failed',
         endedAt: Date.now(),
-        error: isStepFailureDetails(details) ? describeFailure(details) : err instanceof Error ? err.message : String(err),
+        error: cancelled
+          ? 'cancelled: what it had changed was undone, the release served before it is served'
+          : isStepFailureDetails(details)
+            ? describeFailure(details)
+            : err instanceof Error
+              ? err.message
+              : String(err),
         failedStep: isStepFailureDetails(details) ? details.step : undefined,
       });
     } finally {

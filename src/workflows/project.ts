@@ -19,6 +19,7 @@ import {
   startChild,
   workflowInfo,
 } from '@temporalio/workflow';
+import { ACTIVITY_HEARTBEAT_TIMEOUT } from '../domain/activity-timeouts';
 import type { EngineActivities } from '../activities';
 import { environmentNameProblem } from '../domain/environment-names';
 import { ZERO_COMMIT } from '../domain/git-refs';
@@ -82,6 +83,7 @@ export const mergeUpdate = defineUpdate<MergeResult, [EnvironmentRequest]>('merg
 
 const git = proxyActivities<EngineActivities>({
   startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: ACTIVITY_HEARTBEAT_TIMEOUT,
   retry: {
     initialInterval: '1s',
     maximumAttempts: 5,

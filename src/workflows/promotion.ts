@@ -15,6 +15,7 @@ import {
   setHandler,
   startChild,
 } from '@temporalio/workflow';
+import { ACTIVITY_HEARTBEAT_TIMEOUT } from '../domain/activity-timeouts';
 import type { EngineActivities } from '../activities';
 import type { DeploymentRecord } from '../domain/environment';
 import { workflowIds } from '../domain/names';
@@ -29,6 +30,7 @@ export const promotionQuery = defineQuery<PromotionResult>('promotion');
 
 const git = proxyActivities<EngineActivities>({
   startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: ACTIVITY_HEARTBEAT_TIMEOUT,
   retry: { initialInterval: '1s', maximumAttempts: 5, nonRetryableErrorTypes: ['SlipwayRefused'] },
 });
 

@@ -138,6 +138,9 @@ describe('HTTP API', function () {
         { method: 'POST', path: `/v1/projects/no-such-project/environments/integration/${op}`, token: TOKEN.alice, status: 404, error: /no-such-project/ },
       ]),
       { method: 'POST', path: `/v1/projects/${project}/environments/integration/rollback`, token: TOKEN.alice, body: { to: -1 }, status: 400, error: /invalid request/, field: 'to' },
+      { method: 'POST', path: `/v1/projects/${project}/environments/integration/cancel`, token: TOKEN.alice, status: 409, error: /nothing to cancel: no deployment of .* is running/ },
+      { method: 'POST', path: `/v1/projects/${project}/environments/Nope/cancel`, token: TOKEN.alice, status: 400, error: /capital letters/, field: 'environment' },
+      { method: 'POST', path: `/v1/projects/${project}/environments/integration/cancel`, token: TOKEN.sue, status: 403, error: /sue needs the role developer or admin/ },
       { method: 'GET', path: `/v1/projects/${project}/environments/integration/deployments/0/log`, token: TOKEN.alice, status: 400, error: /invalid request/, field: 'deployment' },
       { method: 'GET', path: `/v1/projects/${project}/environments/integration/deployments/one/log`, token: TOKEN.alice, status: 400, error: /invalid request/, field: 'deployment' },
       { method: 'POST', path: `/v1/projects/${project}/promotions`, token: TOKEN.alice, body: {}, status: 400, error: /invalid request/, field: 'target' },
@@ -163,6 +166,15 @@ describe('HTTP API', function () {
     });
     const after = await client.project(project);
     assert.deepEqual(after.environments, before.environments, 'no refused call changed the environments');
+
+    // Cancel: a redeploy cancelled at once (or, if it won the race, reported as it ended).
+    const redeploy = await call('POST', `/v1/projects/${project}/environments/integration/redeploy`, TOKEN.alice);
+    assert.equal(redeploy.status, 202, redeploy.text);
+    const cancelled = await call('POST', `/v1/projects/${project}/environments/integration/cancel`, TOKEN.alice);
+    assert.equal(cancelled.status, 200, cancelled.text);
+    assert.equal(cancelled.json.deployment, redeploy.json.deployment);
+    assert.ok(['cancelled', 'succeeded'].includes(cancelled.json.status as string), cancelled.text);
+    assert.equal((await call('GET', `/v1/projects/${project}/environments/integration`, TOKEN.alice)).json.running, undefined);
 
     // The hook routes' valid calls: a push of the branch's own head changes nothing but is accepted.
     const repo = await clone(before.remote, 'integration');

@@ -3,6 +3,8 @@
  * in the application directory, with an environment built by the engine, never the worker's
  * own. The hook gets its own process group, so cancellation stops everything it started.
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import { Context } from '@temporalio/activity';
 import type { DeploymentStep } from '../../domain/deployment';
@@ -16,6 +18,29 @@ export interface HookRun {
   log: StepLog;
   /** Lines of output kept for the failure report. */
   tailLines?: number;
+  /**
+   * Where the hook's process group id is kept while it runs. A worker killed with `kill -9`
+   * cannot stop its hooks; the next attempt finds the group here and stops it first.
+   */
+  groupFile: string;
+}
+
+/** Stops the process group an earlier attempt left running (its worker died), if any. */
+export function stopLeftoverGroup(run: Pick<HookRun, 'groupFile' | 'log' | 'step'>): void {
+  let pgid: number;
+  try {
+    pgid = Number(fs.readFileSync(run.groupFile, 'utf8').trim());
+  } catch {
+    return; // no earlier attempt, or it ended cleanly
+  }
+  if (!Number.isInteger(pgid) || pgid <= 1) return;
+  try {
+    process.kill(-pgid, 'SIGKILL');
+    run.log.line(run.step, `stopped the ${run.step} left running by an earlier attempt (process group ${pgid})`);
+  } catch {
+    /* it had ended */
+  }
+  fs.rmSync(run.groupFile, { force: true });
 }
 
 const BASE_ENV = {
@@ -36,6 +61,7 @@ export async function runHook(run: HookRun): Promise<void> {
   const tailMax = run.tailLines ?? 40;
   const tail: string[] = [];
   const ctx = activityContext();
+  stopLeftoverGroup(run);
   const child = spawn('bash', ['-e', '-c', run.script], {
     cwd: run.cwd,
     env: { ...BASE_ENV, HOME: run.cwd, ...run.env },
@@ -43,6 +69,10 @@ export async function runHook(run: HookRun): Promise<void> {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const pgid = child.pid;
+  if (pgid !== undefined) {
+    fs.mkdirSync(path.dirname(run.groupFile), { recursive: true });
+    fs.writeFileSync(run.groupFile, `${pgid}\n`);
+  }
 
   const collect = (stream: NodeJS.ReadableStream): void => {
     let partial = '';
@@ -121,5 +151,6 @@ export async function runHook(run: HookRun): Promise<void> {
       }
     }
     if (killTimer) clearTimeout(killTimer);
+    fs.rmSync(run.groupFile, { force: true });
   }
 }
