@@ -44,7 +44,7 @@ async function runAll<T extends { id: string }>(items: T[], limit: number, fn: (
   await Promise.all(
     Array.from({ length: Math.min(limit, items.length) }, async () => {
       for (let item = queue.shift(); item !== undefined; item = queue.shift()) {
-        await fn(item).catch((e: unknown) => failures.push(`${item!.id}: ${e instanceof Error ? e.message : String(e)}`));
+        await fn(item).catch((e: unknown) => failures.push(`${item.id}: ${e instanceof Error ? e.message : String(e)}`));
       }
     }),
   );
@@ -126,7 +126,15 @@ async function runApi(c: ApiCase, f: Fixture): Promise<void> {
   const res = await fetch(`${process.env.SLIPWAY_TEST_API_URL}${fill(c.path, f, c.ticket)}`, { method: c.method, headers, body });
   const text = await res.text();
   assert.equal(res.status, c.expected.status, `${c.id}: ${res.status} ${text.slice(0, 500)}`);
-  assert.match(text, c.expected.message, c.id);
+  // The message a client shows: the error and each field's, or the text itself.
+  let message = text;
+  try {
+    const json = JSON.parse(text) as { error?: string; issues?: Array<{ path: string; message: string }> };
+    message = [json.error, ...(json.issues ?? []).map((i) => `${i.path}: ${i.message}`)].join('\n');
+  } catch {
+    /* not JSON */
+  }
+  assert.match(message, c.expected.message, `${c.id}: ${message.slice(0, 500)}`);
 }
 
 async function runUpdate(c: UpdateCase, f: Fixture): Promise<void> {
