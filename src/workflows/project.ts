@@ -14,6 +14,7 @@ import {
   defineSignal,
   defineUpdate,
   getExternalWorkflowHandle,
+  patched,
   proxyActivities,
   setHandler,
   startChild,
@@ -90,6 +91,9 @@ const git = proxyActivities<EngineActivities>({
 });
 
 const refuse = (message: string): ApplicationFailure => ApplicationFailure.create({ message, type: 'SlipwayRefused', nonRetryable: true });
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+/** Names such as "constructor" are keys of every JS object; since this patch they name no environment. */
+const OWN_NAMES_PATCH = 'environment-names-are-own-keys';
 
 export async function projectWorkflow(initial: ProjectState): Promise<void> {
   const state = initial;
@@ -116,14 +120,26 @@ export async function projectWorkflow(initial: ProjectState): Promise<void> {
     return info()!;
   });
   setHandler(branchPushedSignal, (push) => {
-    inbox.push(push);
+    if (isObject(push)) inbox.push(push); // anything else (a hand-made signal) names no branch
   });
   // ---- Rules: each returns the reason for a refusal, or nothing. ----
   const ready = (): string | undefined => (state.remote === undefined ? `project ${state.project} is still being created` : undefined);
+  /** True while a validator runs: it may not call patched(). */
+  let validating = false;
+  /**
+   * The registry's entry of a name. An inherited key ("constructor") was taken for an
+   * environment before OWN_NAMES_PATCH; histories made then replay as they ran.
+   */
+  const entryOf = (name: string): EnvironmentEntry | undefined => {
+    if (Object.prototype.hasOwnProperty.call(state.environments, name)) return state.environments[name];
+    if (!(name in state.environments) || validating || patched(OWN_NAMES_PATCH)) return undefined;
+    return state.environments[name];
+  };
   const existing = (name: string): EnvironmentEntry | string => {
-    const entry = state.environments[name];
+    const entry = entryOf(name);
     return entry ?? `no environment ${JSON.stringify(name)} in project ${state.project}`;
   };
+  const NOT_A_REQUEST = 'a request must be an object such as {"name": "sprint-3"}';
   const childOnly = (name: string, what: string): string | undefined => {
     const e = existing(name);
     if (typeof e === 'string') return e;
@@ -139,10 +155,11 @@ export async function projectWorkflow(initial: ProjectState): Promise<void> {
     }
   };
   const branchRefusal = (r: BranchRequest): string | undefined => {
+    if (!isObject(r)) return NOT_A_REQUEST;
     const parent = r.parent ?? 'integration';
     const nameProblem = environmentNameProblem(r.name);
     if (nameProblem) return nameProblem;
-    if (state.environments[r.name]) return `environment ${r.name} exists already in project ${state.project}`;
+    if (entryOf(r.name)) return `environment ${r.name} exists already in project ${state.project}`;
     const parentProblem = environmentNameProblem(parent);
     if (parentProblem) return `--parent: ${parentProblem}`;
     const p = existing(parent);
@@ -153,6 +170,7 @@ export async function projectWorkflow(initial: ProjectState): Promise<void> {
     return r.inactive ? undefined : activationRefusal(state);
   };
   const activateRefusal = (r: EnvironmentRequest): string | undefined => {
+    if (!isObject(r)) return NOT_A_REQUEST;
     const e = existing(r.name);
     if (typeof e === 'string') return e;
     if (e.type === 'integration') return 'integration is always active';
@@ -163,6 +181,7 @@ export async function projectWorkflow(initial: ProjectState): Promise<void> {
     return activationRefusal(state);
   };
   const deactivateRefusal = (r: EnvironmentRequest): string | undefined => {
+    if (!isObject(r)) return NOT_A_REQUEST;
     const e = existing(r.name);
     if (typeof e === 'string') return e;
     if (e.type === 'integration') return 'integration is always active: it cannot be deactivated';
@@ -171,6 +190,7 @@ export async function projectWorkflow(initial: ProjectState): Promise<void> {
     return e.status === 'inactive' ? `${r.name} is inactive already` : undefined;
   };
   const deleteRefusal = (r: EnvironmentRequest): string | undefined => {
+    if (!isObject(r)) return NOT_A_REQUEST;
     if ((MAIN_BRANCHES as readonly string[]).includes(r.name)) return `${r.name} cannot be deleted: every project keeps master, integration, staging and production`;
     const child = childOnly(r.name, 'deleted');
     if (child) return child;
@@ -178,6 +198,7 @@ export async function projectWorkflow(initial: ProjectState): Promise<void> {
     return children.length > 0 ? `${r.name} has child environments (${children.join(', ')}); delete them first` : undefined;
   };
   const syncRefusal = (r: EnvironmentRequest, op: 'synced' | 'merged'): string | undefined => {
+    if (!isObject(r)) return NOT_A_REQUEST;
     const e = existing(r.name);
     if (typeof e === 'string') return e;
     if (e.type === 'integration') return `integration has no parent to be ${op} with`;
@@ -186,9 +207,16 @@ export async function projectWorkflow(initial: ProjectState): Promise<void> {
     if (e.branchDeleted) return `the branch of ${r.name} was deleted`;
     return undefined;
   };
-  const validate = (problem: string | undefined): void => {
+  const validate = (rule: () => string | undefined): void => {
     const notReady = ready();
     if (notReady) throw new Error(notReady);
+    validating = true;
+    let problem: string | undefined;
+    try {
+      problem = rule();
+    } finally {
+      validating = false;
+    }
     if (problem) throw new Error(problem);
   };
   /** Handlers check again before they change anything: updates may have been accepted together. */
@@ -200,6 +228,7 @@ export async function projectWorkflow(initial: ProjectState): Promise<void> {
   // (e.g. across continue-as-new) is delivered the moment its handler is set, and its validator
   // needs the rules above to exist.
   const sshKeyRefusal = (r: SshKeyTicketRequest): string | undefined => {
+    if (!isObject(r) || !Array.isArray(r.roster)) return 'an SSH-key request needs {environment, type, key, comment, fingerprint, requester, roster, expiresInMs, remindBeforeMs}';
     if (r.environment !== 'staging' && r.environment !== 'production') {
       return `SSH keys go through a ticket for staging and production only, not ${JSON.stringify(r.environment)}`;
     }
@@ -246,10 +275,11 @@ export async function projectWorkflow(initial: ProjectState): Promise<void> {
       });
       return { ticket: `SUP-${number}` };
     },
-    { validator: (r: SshKeyTicketRequest) => validate(sshKeyRefusal(r)) },
+    { validator: (r: SshKeyTicketRequest) => validate(() => sshKeyRefusal(r)) },
   );
   /** An SSH-key ticket closed: the key is recorded only if it was approved. */
   setHandler(ticketClosedSignal, (t) => {
+    if (!isObject(t)) return;
     const key = state.pendingSshKeys?.[String(t.number)];
     if (!key || t.kind !== 'ssh-key') return;
     delete state.pendingSshKeys![String(t.number)];
@@ -263,10 +293,13 @@ export async function projectWorkflow(initial: ProjectState): Promise<void> {
       outbox.push({ ticket: t.number, outcome: `key ${key.fingerprint} added to ${key.environment}` });
     }
   });
-  setHandler(promotionClosedSignal, ({ target, ticket }) => {
+  setHandler(promotionClosedSignal, (closed) => {
+    if (!isObject(closed)) return;
+    const { target, ticket } = closed;
     if (state.openPromotions?.[target] === ticket) delete state.openPromotions[target];
   });
   const promoteRefusal = (r: PromoteRequest): string | undefined => {
+    if (!isObject(r) || !Array.isArray(r.roster)) return 'a promotion request needs {target, requester, release, roster, expiresInMs, remindBeforeMs}';
     if (r.target !== 'staging' && r.target !== 'production') return 'a promotion goes to staging or production';
     const open = state.openPromotions?.[r.target];
     if (open !== undefined) return `${r.target} has an open promotion already (SUP-${open}); decide or cancel it first`;
@@ -312,7 +345,7 @@ export async function projectWorkflow(initial: ProjectState): Promise<void> {
       });
       return { ticket: `SUP-${number}`, workflowId };
     },
-    { validator: (r: PromoteRequest) => validate(promoteRefusal(r)) },
+    { validator: (r: PromoteRequest) => validate(() => promoteRefusal(r)) },
   );
   setHandler(
     allocateTicketUpdate,
@@ -321,7 +354,7 @@ export async function projectWorkflow(initial: ProjectState): Promise<void> {
       state.nextTicket = number + 1;
       return { number };
     },
-    { validator: () => validate(undefined) },
+    { validator: () => validate(() => undefined) },
   );
 
   const startOrActivate = async (entry: EnvironmentEntry): Promise<void> => {
@@ -369,7 +402,7 @@ export async function projectWorkflow(initial: ProjectState): Promise<void> {
       if (!r.inactive) await startOrActivate(entry);
       return { ...entry };
     },
-    { validator: (r: BranchRequest) => validate(branchRefusal(r)) },
+    { validator: (r: BranchRequest) => validate(() => branchRefusal(r)) },
   );
 
   setHandler(
@@ -381,7 +414,7 @@ export async function projectWorkflow(initial: ProjectState): Promise<void> {
       await startOrActivate(entry);
       return { ...entry };
     },
-    { validator: (r: EnvironmentRequest) => validate(activateRefusal(r)) },
+    { validator: (r: EnvironmentRequest) => validate(() => activateRefusal(r)) },
   );
 
   setHandler(
@@ -393,7 +426,7 @@ export async function projectWorkflow(initial: ProjectState): Promise<void> {
       await lifecycle(entry, 'deactivate');
       return { ...entry };
     },
-    { validator: (r: EnvironmentRequest) => validate(deactivateRefusal(r)) },
+    { validator: (r: EnvironmentRequest) => validate(() => deactivateRefusal(r)) },
   );
 
   setHandler(
@@ -406,7 +439,7 @@ export async function projectWorkflow(initial: ProjectState): Promise<void> {
       await git.deleteBranch.executeWithOptions({ summary: `delete branch ${r.name}` }, [{ project: state.project, name: r.name }]);
       return { deleted: r.name };
     },
-    { validator: (r: EnvironmentRequest) => validate(deleteRefusal(r)) },
+    { validator: (r: EnvironmentRequest) => validate(() => deleteRefusal(r)) },
   );
 
   setHandler(
@@ -416,7 +449,7 @@ export async function projectWorkflow(initial: ProjectState): Promise<void> {
       const parent = state.environments[r.name]!.parent!;
       return merge(parent, r.name, r.name, `Sync ${r.name} with ${parent}`);
     },
-    { validator: (r: EnvironmentRequest) => validate(syncRefusal(r, 'synced')) },
+    { validator: (r: EnvironmentRequest) => validate(() => syncRefusal(r, 'synced')) },
   );
 
   setHandler(
@@ -426,7 +459,7 @@ export async function projectWorkflow(initial: ProjectState): Promise<void> {
       const parent = state.environments[r.name]!.parent!;
       return merge(r.name, parent, r.name, `Merge ${r.name} into ${parent}`);
     },
-    { validator: (r: EnvironmentRequest) => validate(syncRefusal(r, 'merged')) },
+    { validator: (r: EnvironmentRequest) => validate(() => syncRefusal(r, 'merged')) },
   );
 
   if (state.remote === undefined) {
@@ -464,7 +497,7 @@ export async function projectWorkflow(initial: ProjectState): Promise<void> {
 
   /** What a push means: a deployment, a new inactive environment, or a deactivation. */
   async function routePush(push: BranchPush): Promise<void> {
-    const env = state.environments[push.branch];
+    const env = entryOf(push.branch);
     const deleted = push.after === ZERO_COMMIT;
     if (!env) {
       if (deleted || environmentNameProblem(push.branch)) return;
