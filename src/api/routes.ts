@@ -10,6 +10,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { SlipwayClient } from '../client';
+import { environmentNameProblem } from '../domain/environment-names';
 import { projectIdSchema } from '../domain/names';
 import type { Role } from '../domain/tickets';
 import { InvalidInputError, NotFoundError, SlipwayError } from '../errors';
@@ -29,6 +30,11 @@ declare module 'fastify' {
 const errorBody = z.object({ error: z.string(), issues: z.array(z.object({ path: z.string(), message: z.string() })).optional() });
 const errors = { 400: errorBody, 401: errorBody, 403: errorBody, 404: errorBody, 409: errorBody };
 const envName = z.string().min(1).max(300);
+/** The name of an environment to create: refused field by field (400) when it cannot name one. */
+const newEnvName = z.string().superRefine((name, ctx) => {
+  const problem = environmentNameProblem(name);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
 const params = z.object({ project: projectIdSchema });
 const envParams = params.extend({ environment: envName });
 const ticketParams = params.extend({ ticket: z.string().regex(/^SUP-\d{1,9}$/, 'must look like SUP-<number>') });
@@ -104,7 +110,7 @@ export function registerRoutes(app: FastifyInstance, deps: { client: SlipwayClie
     schema: {
       description: "Branch an environment from its parent's head; active and deployed unless inactive.",
       params,
-      body: z.object({ name: envName, parent: envName.optional(), inactive: z.boolean().default(false) }),
+      body: z.object({ name: newEnvName, parent: newEnvName.optional(), inactive: z.boolean().default(false) }),
       response: { 201: anyJson, ...errors },
     },
   }, async (req, reply) =>
