@@ -14,6 +14,7 @@ import {
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import type { DeploymentRecord, EnvironmentStatus } from './domain/environment';
+import { environmentNameProblem } from './domain/environment-names';
 import { ENGINE_TASK_QUEUE, projectIdSchema, workflowIds } from './domain/names';
 import { createProjectInputSchema, type BranchPush, type ProjectInfo, type ProjectState } from './domain/project';
 import { SlipwayKind, SlipwayProject, SlipwayTicketStatus } from './domain/search-attributes';
@@ -71,6 +72,14 @@ function updateRefusal(err: WorkflowUpdateFailedError): SlipwayError {
 
 function zodMessage(err: z.ZodError): string {
   return err.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
+}
+
+/** A project and environment named by a caller: refused as bad input unless both could exist. */
+function checkEnvironmentRef(project: string, environment: string): void {
+  const id = projectIdSchema.safeParse(project);
+  if (!id.success) throw new InvalidInputError(zodMessage(id.error));
+  const problem = environmentNameProblem(environment);
+  if (problem) throw new InvalidInputError(problem);
 }
 
 export interface WaitOptions {
@@ -437,6 +446,7 @@ export class SlipwayClient {
   }
 
   async environmentStatus(project: string, environment: string): Promise<EnvironmentStatus> {
+    checkEnvironmentRef(project, environment);
     try {
       return await this.temporal.workflow
         .getHandle(workflowIds.environment(project, environment))
@@ -480,6 +490,7 @@ export class SlipwayClient {
 
   /** Turns an Update's validator refusal into a SlipwayError with its reason. */
   private async refusable<T>(call: () => Promise<T>, project: string, environment: string): Promise<T> {
+    checkEnvironmentRef(project, environment);
     try {
       return await call();
     } catch (err) {
@@ -532,6 +543,7 @@ export class SlipwayClient {
 
   /** The deployment's log, as written by its steps. */
   deploymentLog(project: string, environment: string, n: number): string {
+    checkEnvironmentRef(project, environment);
     const file = this.layout.deployLog({ project, environment, number: n });
     if (!fs.existsSync(file)) throw new NotFoundError(`no log for deployment ${n} of ${project}/${environment}`);
     return fs.readFileSync(file, 'utf8');

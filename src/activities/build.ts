@@ -6,7 +6,7 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { formatIssue } from '../domain/app-config';
+import { formatIssue, type ConfigIssue } from '../domain/app-config';
 import type { DeploymentKey } from '../domain/deployment';
 import { ENGINE_BUILD_VERSION, hookEnvironment } from '../domain/hook-env';
 import { PROJECT_FILES, planFromProjectFiles, type ProjectFileTexts, type SlugManifest } from '../domain/project-files';
@@ -71,6 +71,43 @@ async function applyPatchesIn(workspace: string, log: StepLog): Promise<string[]
   return patches;
 }
 
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * A project file's text; nothing when it is absent; an issue when it is no regular file of the
+ * repository (a symbolic link may point anywhere on the build host) or is not UTF-8.
+ */
+function readProjectFile(workspace: string, file: string): string | ConfigIssue | undefined {
+  const full = path.join(workspace, file);
+  const stat = fs.lstatSync(full, { throwIfNoEntry: false });
+  if (!stat) return undefined;
+  if (stat.isSymbolicLink()) return { file, path: '', reason: 'must be a file in the repository, not a symbolic link' };
+  if (!stat.isFile()) return { file, path: '', reason: 'must be a file, not a directory' };
+  const bytes = fs.readFileSync(full);
+  try {
+    return UTF8.decode(bytes);
+  } catch {
+    const bad = firstInvalidUtf8(bytes);
+    return { file, path: '', reason: `is not UTF-8 text (invalid byte at offset ${bad}); save it as UTF-8` };
+  }
+}
+
+/** The offset of the first byte that does not start a valid UTF-8 sequence. */
+function firstInvalidUtf8(bytes: Buffer): number {
+  for (let i = 0; i < bytes.length; ) {
+    const c = bytes[i] ?? 0;
+    const n = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+    if (n === 0 || i + n > bytes.length) return i;
+    try {
+      UTF8.decode(bytes.subarray(i, i + n)); // overlong forms and surrogates are refused here
+    } catch {
+      return i;
+    }
+    i += n;
+  }
+  return bytes.length;
+}
+
 export function createBuildActivities(layout: Layout) {
   return {
     /** Reads and validates the five project files; every problem names file, key and reason. */
@@ -78,11 +115,16 @@ export function createBuildActivities(layout: Layout) {
       const log = new StepLog(layout, input);
       return log.step('validate', PROJECT_FILES.join(', '), () => {
         const texts: ProjectFileTexts = {};
+        const unreadable: ConfigIssue[] = [];
         for (const file of PROJECT_FILES) {
-          const full = path.join(input.workspace, file);
-          if (fs.existsSync(full)) texts[file] = fs.readFileSync(full, 'utf8');
+          const read = readProjectFile(input.workspace, file);
+          if (typeof read === 'string') texts[file] = read;
+          else if (read) unreadable.push(read);
         }
-        const plan = planFromProjectFiles(texts);
+        // A file that cannot be read as text is the only problem reported: the others would
+        // only say it is missing.
+        const plan: ReturnType<typeof planFromProjectFiles> =
+          unreadable.length > 0 ? { ok: false, issues: unreadable, warnings: [] } : planFromProjectFiles(texts);
         for (const w of plan.warnings) log.line('validate', `warning: ${formatIssue(w)}`);
         if (!plan.ok) {
           const lines = plan.issues.map(formatIssue);

@@ -17,6 +17,7 @@ import {
   defineUpdate,
   executeChild,
   getExternalWorkflowHandle,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -53,6 +54,11 @@ export const environmentPromoteSignal = defineSignal<[PromotionRequest]>('promot
 /** The outcome of a promoted deployment, sent to the promotion workflow. */
 export const promotionDeployedSignal = defineSignal<[DeploymentRecord]>('promotionDeployed');
 
+/** Since this patch, signals that no engine component sends (a lifecycle action such as "explode", a push of null) are ignored. */
+const MALFORMED_SIGNALS_PATCH = 'ignore-malformed-environment-signals';
+const LIFECYCLE_ACTIONS: readonly unknown[] = ['activate', 'deactivate', 'retire'] satisfies LifecycleAction[];
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+
 const git = proxyActivities<EngineActivities>({
   startToCloseTimeout: '1 minute',
   heartbeatTimeout: ACTIVITY_HEARTBEAT_TIMEOUT,
@@ -74,12 +80,16 @@ export async function environmentWorkflow(initial: EnvironmentState): Promise<vo
 
   setHandler(environmentPushSignal, (push) => {
     if (state.active === false) return; // an inactive environment keeps its code, undeployed
+    if (!isObject(push) && patched(MALFORMED_SIGNALS_PATCH)) return;
     if (!state.pending || push.pushedAt >= state.pending.pushedAt) state.pending = push;
   });
   setHandler(environmentPromoteSignal, (promotion) => {
+    if (!isObject(promotion)) return; // it would fail every workflow task
     state.requests.push({ id: `p-${promotion.replyTo}`, kind: 'promotion', promotion });
   });
   setHandler(environmentLifecycleSignal, (action) => {
+    // Anything but the three actions used to deactivate the environment.
+    if (!LIFECYCLE_ACTIONS.includes(action) && patched(MALFORMED_SIGNALS_PATCH)) return;
     lifecycle.push(action);
   });
   setHandler(environmentStatusQuery, () => ({ ...state, running }));
@@ -98,6 +108,7 @@ export async function environmentWorkflow(initial: EnvironmentState): Promise<vo
   });
   setHandler(rollbackUpdate, (args) => enqueue({ kind: 'rollback', to: args.to ?? state.previous?.deployment }), {
     validator: (args: { to?: number }) => {
+      if (!isObject(args)) throw new Error('rollback takes {to?: <deployment number>}');
       if (state.active === false) throw new Error(`${state.environment} is inactive; activate it first`);
       if (args.to === undefined) {
         if (!state.previous) throw new Error(`${state.environment} has no previous release to roll back to`);

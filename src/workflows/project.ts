@@ -14,6 +14,7 @@ import {
   defineSignal,
   defineUpdate,
   getExternalWorkflowHandle,
+  patched,
   proxyActivities,
   setHandler,
   startChild,
@@ -93,6 +94,9 @@ const git = proxyActivities<EngineActivities>({
 
 const refuse = (message: string): ApplicationFailure => ApplicationFailure.create({ message, type: 'SlipwayRefused', nonRetryable: true });
 const notFound = (message: string): ApplicationFailure => ApplicationFailure.create({ message, type: 'SlipwayNotFound', nonRetryable: true });
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+/** Names such as "constructor" are keys of every JS object; since this patch they name no environment. */
+const OWN_NAMES_PATCH = 'environment-names-are-own-keys';
 
 export async function projectWorkflow(initial: ProjectState): Promise<void> {
   const state = initial;
@@ -119,14 +123,26 @@ export async function projectWorkflow(initial: ProjectState): Promise<void> {
     return info()!;
   });
   setHandler(branchPushedSignal, (push) => {
-    inbox.push(push);
+    if (isObject(push)) inbox.push(push); // anything else (a hand-made signal) names no branch
   });
   // ---- Rules: each returns the reason for a refusal, or nothing. ----
   const ready = (): string | undefined => (state.remote === undefined ? `project ${state.project} is still being created` : undefined);
+  /** True while a validator runs: it may not call patched(). */
+  let validating = false;
+  /**
+   * The registry's entry of a name. An inherited key ("constructor") was taken for an
+   * environment before OWN_NAMES_PATCH; histories made then replay as they ran.
+   */
+  const entryOf = (name: string): EnvironmentEntry | undefined => {
+    if (Object.prototype.hasOwnProperty.call(state.environments, name)) return state.environments[name];
+    if (!(name in state.environments) || validating || patched(OWN_NAMES_PATCH)) return undefined;
+    return state.environments[name];
+  };
   const existing = (name: string): EnvironmentEntry | string => {
-    const entry = state.environments[name];
+    const entry = entryOf(name);
     return entry ?? `no environment ${JSON.stringify(name)} in project ${state.project}`;
   };
+  const NOT_A_REQUEST = 'a request must be an object such as {"name": "sprint-3"}';
   const childOnly = (name: string, what: string): string | undefined => {
     const e = existing(name);
     if (typeof e === 'string') return e;
@@ -142,10 +158,11 @@ export async function projectWorkflow(initial: ProjectState): Promise<void> {
     }
   };
   const branchRefusal = (r: BranchRequest): string | undefined => {
+    if (!isObject(r)) return NOT_A_REQUEST;
     const parent = r.parent ?? 'integration';
     const nameProblem = environmentNameProblem(r.name);
     if (nameProblem) return nameProblem;
-    if (state.environments[r.name]) return `environment ${r.name} exists already in project ${state.project}`;
+    if (entryOf(r.name)) return `environment ${r.name} exists already in project ${state.project}`;
     const parentProblem = environmentNameProblem(parent);
     if (parentProblem) return `--parent: ${parentProblem}`;
     const p = existing(parent);
@@ -156,6 +173,7 @@ export async function projectWorkflow(initial: ProjectState): Promise<void> {
     return r.inactive ? undefined : activationRefusal(state);
   };
   const activateRefusal = (r: EnvironmentRequest): string | undefined => {
+    if (!isObject(r)) return NOT_A_REQUEST;
     const e = existing(r.name);
     if (typeof e === 'string') return e;
     if (e.type === 'integration') return 'integration is always active';
@@ -166,6 +184,7 @@ export async function projectWorkflow(initial: ProjectState): Promise<void> {
     return activationRefusal(state);
   };
   const deactivateRefusal = (r: EnvironmentRequest): string | undefined => {
+    if (!isObject(r)) return NOT_A_REQUEST;
     const e = existing(r.name);
     if (typeof e === 'string') return e;
     if (e.type === 'integration') return 'integration is always active: it cannot be deactivated';
@@ -174,6 +193,7 @@ export async function projectWorkflow(initial: ProjectState): Promise<void> {
     return e.status === 'inactive' ? `${r.name} is inactive already` : undefined;
   };
   const deleteRefusal = (r: EnvironmentRequest): string | undefined => {
+    if (!isObject(r)) return NOT_A_REQUEST;
     if ((MAIN_BRANCHES as readonly string[]).includes(r.name)) return `${r.name} cannot be deleted: every project keeps master, integration, staging and production`;
     const child = childOnly(r.name, 'deleted');
     if (child) return child;
@@ -181,6 +201,7 @@ export async function projectWorkflow(initial: ProjectState): Promise<void> {
     return children.length > 0 ? `${r.name} has child environments (${children.join(', ')}); delete them first` : undefined;
   };
   const syncRefusal = (r: EnvironmentRequest, op: 'synced' | 'merged'): string | undefined => {
+    if (!isObject(r)) return NOT_A_REQUEST;
     const e = existing(r.name);
     if (typeof e === 'string') return e;
     if (e.type === 'integration') return `integration has no parent to be ${op} with`;
@@ -189,9 +210,16 @@ export async function projectWorkflow(initial: ProjectState): Promise<void> {
     if (e.branchDeleted) return `the branch of ${r.name} was deleted`;
     return undefined;
   };
-  const validate = (problem: string | undefined): void => {
+  const validate = (rule: () => string | undefined): void => {
     const notReady = ready();
     if (notReady) throw refuse(notReady);
+    validating = true;
+    let problem: string | undefined;
+    try {
+      problem = rule();
+    } finally {
+      validating = false;
+    }
     // What does not exist is told apart from what is refused (the API answers 404, not 409).
     if (problem) throw /^no environment /.test(problem) ? notFound(problem) : refuse(problem);
   };
@@ -204,6 +232,7 @@ export async function projectWorkflow(initial: ProjectState): Promise<void> {
   // (e.g. across continue-as-new) is delivered the moment its handler is set, and its validator
   // needs the rules above to exist.
   const sshKeyRefusal = (r: SshKeyTicketRequest): string | undefined => {
+    if (!isObject(r) || !Array.isArray(r.roster)) return 'an SSH-key request needs {environment, type, key, comment, fingerprint, requester, roster, expiresInMs, remindBeforeMs}';
     if (r.environment !== 'staging' && r.environment !== 'production') {
       return `SSH keys go through a ticket for staging and production only, not ${JSON.stringify(r.environment)}`;
     }
@@ -250,10 +279,11 @@ export async function projectWorkflow(initial: ProjectState): Promise<void> {
       });
       return { ticket: `SUP-${number}` };
     },
-    { validator: (r: SshKeyTicketRequest) => validate(sshKeyRefusal(r)) },
+    { validator: (r: SshKeyTicketRequest) => validate(() => sshKeyRefusal(r)) },
   );
   /** An SSH-key ticket closed: the key is recorded only if it was approved. */
   setHandler(ticketClosedSignal, (t) => {
+    if (!isObject(t)) return;
     const key = state.pendingSshKeys?.[String(t.number)];
     if (!key || t.kind !== 'ssh-key') return;
     delete state.pendingSshKeys![String(t.number)];
@@ -267,10 +297,13 @@ export async function projectWorkflow(initial: ProjectState): Promise<void> {
       outbox.push({ ticket: t.number, outcome: `key ${key.fingerprint} added to ${key.environment}` });
     }
   });
-  setHandler(promotionClosedSignal, ({ target, ticket }) => {
+  setHandler(promotionClosedSignal, (closed) => {
+    if (!isObject(closed)) return;
+    const { target, ticket } = closed;
     if (state.openPromotions?.[target] === ticket) delete state.openPromotions[target];
   });
   const promoteRefusal = (r: PromoteRequest): string | undefined => {
+    if (!isObject(r) || !Array.isArray(r.roster)) return 'a promotion request needs {target, requester, release, roster, expiresInMs, remindBeforeMs}';
     if (r.target !== 'staging' && r.target !== 'production') return 'a promotion goes to staging or production';
     const open = state.openPromotions?.[r.target];
     if (open !== undefined) return `${r.target} has an open promotion already (SUP-${open}); decide or cancel it first`;
@@ -316,7 +349,7 @@ export async function projectWorkflow(initial: ProjectState): Promise<void> {
       });
       return { ticket: `SUP-${number}`, workflowId };
     },
-    { validator: (r: PromoteRequest) => validate(promoteRefusal(r)) },
+    { validator: (r: PromoteRequest) => validate(() => promoteRefusal(r)) },
   );
   setHandler(
     allocateTicketUpdate,
@@ -325,7 +358,7 @@ export async function projectWorkflow(initial: ProjectState): Promise<void> {
       state.nextTicket = number + 1;
       return { number };
     },
-    { validator: () => validate(undefined) },
+    { validator: () => validate(() => undefined) },
   );
 
   const startOrActivate = async (entry: EnvironmentEntry): Promise<void> => {
@@ -373,7 +406,7 @@ export async function projectWorkflow(initial: ProjectState): Promise<void> {
       if (!r.inactive) await startOrActivate(entry);
       return { ...entry };
     },
-    { validator: (r: BranchRequest) => validate(branchRefusal(r)) },
+    { validator: (r: BranchRequest) => validate(() => branchRefusal(r)) },
   );
 
   setHandler(
@@ -385,7 +418,7 @@ export async function projectWorkflow(initial: ProjectState): Promise<void> {
       await startOrActivate(entry);
       return { ...entry };
     },
-    { validator: (r: EnvironmentRequest) => validate(activateRefusal(r)) },
+    { validator: (r: EnvironmentRequest) => validate(() => activateRefusal(r)) },
   );
 
   setHandler(
@@ -397,7 +430,7 @@ export async function projectWorkflow(initial: ProjectState): Promise<void> {
       await lifecycle(entry, 'deactivate');
       return { ...entry };
     },
-    { validator: (r: EnvironmentRequest) => validate(deactivateRefusal(r)) },
+    { validator: (r: EnvironmentRequest) => validate(() => deactivateRefusal(r)) },
   );
 
   setHandler(
@@ -410,7 +443,7 @@ export async function projectWorkflow(initial: ProjectState): Promise<void> {
       await git.deleteBranch.executeWithOptions({ summary: `delete branch ${r.name}` }, [{ project: state.project, name: r.name }]);
       return { deleted: r.name };
     },
-    { validator: (r: EnvironmentRequest) => validate(deleteRefusal(r)) },
+    { validator: (r: EnvironmentRequest) => validate(() => deleteRefusal(r)) },
   );
 
   setHandler(
@@ -420,7 +453,7 @@ export async function projectWorkflow(initial: ProjectState): Promise<void> {
       const parent = state.environments[r.name]!.parent!;
       return merge(parent, r.name, r.name, `Sync ${r.name} with ${parent}`);
     },
-    { validator: (r: EnvironmentRequest) => validate(syncRefusal(r, 'synced')) },
+    { validator: (r: EnvironmentRequest) => validate(() => syncRefusal(r, 'synced')) },
   );
 
   setHandler(
@@ -430,7 +463,7 @@ export async function projectWorkflow(initial: ProjectState): Promise<void> {
       const parent = state.environments[r.name]!.parent!;
       return merge(r.name, parent, r.name, `Merge ${r.name} into ${parent}`);
     },
-    { validator: (r: EnvironmentRequest) => validate(syncRefusal(r, 'merged')) },
+    { validator: (r: EnvironmentRequest) => validate(() => syncRefusal(r, 'merged')) },
   );
 
   if (state.remote === undefined) {
@@ -468,7 +501,7 @@ export async function projectWorkflow(initial: ProjectState): Promise<void> {
 
   /** What a push means: a deployment, a new inactive environment, or a deactivation. */
   async function routePush(push: BranchPush): Promise<void> {
-    const env = state.environments[push.branch];
+    const env = entryOf(push.branch);
     const deleted = push.after === ZERO_COMMIT;
     if (!env) {
       if (deleted || environmentNameProblem(push.branch)) return;

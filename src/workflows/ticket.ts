@@ -108,11 +108,14 @@ export async function ticketWorkflow(input: TicketInput): Promise<TicketRecord> 
       },
     },
   );
-  setHandler(ticketCancelSignal, ({ reason }) => {
-    if (ticket.status === 'open') close('cancelled', reason);
+  // Sent by the engine; a hand-made one that is not an object would fail every workflow task.
+  setHandler(ticketCancelSignal, (cancel) => {
+    if (typeof cancel !== 'object' || cancel === null) return;
+    if (ticket.status === 'open') close('cancelled', cancel.reason);
   });
-  setHandler(ticketOutcomeSignal, ({ outcome }) => {
-    ticket.outcome = outcome;
+  setHandler(ticketOutcomeSignal, (told) => {
+    if (typeof told !== 'object' || told === null) return;
+    ticket.outcome = told.outcome;
   });
 
   upsertSearchAttributes([{ key: SlipwayTicketStatus, value: 'open' }]);

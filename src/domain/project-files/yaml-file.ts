@@ -10,26 +10,40 @@ import { zodIssues, type ConfigIssue } from '../app-config';
 /** A parsed project file: the value, or the issues that stop it; warnings either way. */
 export type Parsed<T> = { ok: true; value: T; warnings: ConfigIssue[] } | { ok: false; issues: ConfigIssue[]; warnings: ConfigIssue[] };
 
+/** At most this many YAML errors are reported per file; a broken file can have thousands. */
+const MAX_YAML_ISSUES = 10;
+const TOO_DEEP = /Maximum call stack size exceeded/;
+const TOO_DEEP_REASON = 'the document is nested too deeply to be a project file';
+
 /** YAML text → plain data. Syntax errors become issues; an empty document is `{}`. */
 export function parseYamlText(file: string, text: string): { ok: true; value: unknown } | { ok: false; issues: ConfigIssue[] } {
   // With prettyErrors off the messages stay one-liners; the line comes from the LineCounter.
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  let doc: ReturnType<typeof parseDocument>;
+  try {
+    doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  } catch (e) {
+    const message = String((e as Error).message).split('\n')[0] ?? '';
+    return { ok: false, issues: [{ file, path: '', reason: `invalid YAML: ${TOO_DEEP.test(message) ? TOO_DEEP_REASON : message}` }] };
+  }
   if (doc.errors.length > 0) {
-    return {
-      ok: false,
-      issues: doc.errors.map((e) => ({
-        file,
-        path: '',
-        reason: `invalid YAML at line ${lineCounter.linePos(e.pos[0]).line}: ${e.message.split('\n')[0]}`,
-      })),
-    };
+    // The parser reports a nesting too deep for its stack once per level: one issue says it.
+    const deep = doc.errors.find((e) => TOO_DEEP.test(e.message));
+    const errors = deep ? [deep] : doc.errors;
+    const issues = errors.slice(0, MAX_YAML_ISSUES).map((e) => ({
+      file,
+      path: '',
+      reason: `invalid YAML at line ${lineCounter.linePos(e.pos[0]).line}: ${deep ? TOO_DEEP_REASON : e.message.split('\n')[0]}`,
+    }));
+    if (errors.length > MAX_YAML_ISSUES) issues.push({ file, path: '', reason: `and ${errors.length - MAX_YAML_ISSUES} more YAML errors` });
+    return { ok: false, issues };
   }
   try {
     return { ok: true, value: (doc.toJS() as unknown) ?? {} };
   } catch (e) {
     // toJS throws on alias bombs ("Excessive alias count …") and similar.
-    return { ok: false, issues: [{ file, path: '', reason: `invalid YAML: ${String((e as Error).message).split('\n')[0]}` }] };
+    const message = String((e as Error).message).split('\n')[0] ?? '';
+    return { ok: false, issues: [{ file, path: '', reason: `invalid YAML: ${TOO_DEEP.test(message) ? TOO_DEEP_REASON : message}` }] };
   }
 }
 
