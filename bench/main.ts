@@ -13,9 +13,14 @@ import type { BenchReport, ScenarioResult } from './lib/results';
 import { startBenchStack } from './lib/stack';
 import { table } from './lib/table';
 import { durability } from './scenarios/durability';
+import { maintenance } from './scenarios/maintenance';
+import { pushToLive } from './scenarios/push-to-live';
+import { scale } from './scenarios/scale';
+import { slugReuse } from './scenarios/slug-reuse';
+import { staticContent } from './scenarios/static-content';
 import type { Scenario } from './scenarios/scenario';
 
-export const SCENARIOS: Scenario[] = [durability];
+export const SCENARIOS: Scenario[] = [durability, slugReuse, staticContent, maintenance, scale, pushToLive];
 
 const positiveInt = (v: string): number => {
   const n = Number(v);
@@ -30,6 +35,7 @@ interface Options {
   out: string;
   scale: number[];
   scaleRuns?: number;
+  ephemeral: boolean;
 }
 
 async function main(): Promise<void> {
@@ -42,6 +48,7 @@ async function main(): Promise<void> {
     .option('--out <file>', 'where to write the JSON', path.join(PACKAGE_ROOT, 'bench', 'results', 'latest.json'))
     .option('--scale <counts>', 'environment counts deploying at once (scale scenario)', (v) => v.split(',').map((s) => positiveInt(s.trim())), [1, 10, 50])
     .option('--scale-runs <n>', 'runs per environment count in the scale scenario (default: --runs)', positiveInt)
+    .option('--ephemeral', "keep Temporal's state in memory instead of a SQLite file (slipway up uses the file)", false)
     .addHelpText('after', '\nExamples:\n  npm run bench\n  npm run bench -- --runs 1 --warmup 0 --only durability,maintenance');
   program.parse(process.argv);
   const opts = program.opts<Options>();
@@ -51,7 +58,7 @@ async function main(): Promise<void> {
 
   const log = (line: string): void => console.error(line);
   const startedAt = new Date();
-  const stack = await startBenchStack(log);
+  const stack = await startBenchStack(log, { ephemeral: opts.ephemeral });
   const results: ScenarioResult[] = [];
   try {
     for (const s of selected) {

@@ -105,3 +105,26 @@ export async function eventsSince(client: Client, workflowId: string, before: { 
   const old = await historyLength(client, workflowId, before.runId);
   return old.length - before.length + now.length;
 }
+
+/**
+ * Where a deployment's time went besides its activities: from the push to the deployment
+ * workflow's start (ingest, project and environment workflows), activity tasks waiting in
+ * their queue (scheduled → started), and the workflow's own tasks between activities.
+ */
+export interface Breakdown {
+  toStartMs: number;
+  queueMs: number;
+  betweenMs: number;
+}
+
+export function breakdown(t: DeploymentTimeline, pushStartedMs: number): Breakdown {
+  const queueMs = t.activities.reduce((s, a) => s + (a.startedMs - a.scheduledMs), 0);
+  const inActivities = t.activities.reduce((s, a) => s + (a.endedMs - a.scheduledMs), 0);
+  return { toStartMs: t.startedMs - pushStartedMs, queueMs, betweenMs: t.closedMs - t.startedMs - inActivities };
+}
+
+export function describeTimeline(t: DeploymentTimeline): string {
+  return t.activities
+    .map((a) => `${a.type} +${(a.scheduledMs - t.startedMs).toFixed(0)} queue ${(a.startedMs - a.scheduledMs).toFixed(0)} run ${(a.endedMs - a.startedMs).toFixed(0)}`)
+    .join('\n');
+}

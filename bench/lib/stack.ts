@@ -45,11 +45,12 @@ function waitForLine(child: ChildProcess, pattern: RegExp, output: () => string,
   });
 }
 
-export async function startBenchStack(log: (line: string) => void): Promise<BenchStack> {
+export async function startBenchStack(log: (line: string) => void, options: { ephemeral?: boolean } = {}): Promise<BenchStack> {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'slipway-bench-'));
   const layout = new Layout(home);
   const server: RunningDevServer = await startDevServer({
-    dbFile: layout.temporalDb,
+    // `slipway up` keeps Temporal's state in a SQLite file: so does the benchmark, unless told.
+    dbFile: options.ephemeral ? undefined : layout.temporalDb,
     ui: false,
     logFile: path.join(home, 'temporal.log'),
     locate: { progress: log },

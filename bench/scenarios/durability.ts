@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { SAMPLE_STORE } from '../../src/cli/demo';
 import { releaseName } from '../../src/domain/deployment';
 import { git } from '../lib/exec';
-import { deploymentTimeline, environmentActivityMsBefore, eventsSince, historyLength } from '../lib/history';
+import { breakdown, describeTimeline, deploymentTimeline, environmentActivityMsBefore, eventsSince, historyLength } from '../lib/history';
 import { cloneBranch, commit, createDeployedProject, deployed, nextDeployment, nowMs, push, tempDir } from '../lib/projects';
 import { figure } from '../lib/results';
 import { shellDeployer } from '../lib/shell-baseline';
@@ -38,6 +38,9 @@ export const durability: Scenario = {
     const activity: number[] = [];
     const events: number[] = [];
     const eventsAll: number[] = [];
+    const toStart: number[] = [];
+    const queue: number[] = [];
+    const between: number[] = [];
     for (let i = 0; i < warmup + runs; i++) {
       const measured = i >= warmup;
       const slipwayRun = async (): Promise<{ e2e: number; activityMs: number; events: number; eventsAll: number }> => {
@@ -50,6 +53,12 @@ export const durability: Scenario = {
         const envActivity = await environmentActivityMsBefore(client.temporal, project, env, n);
         let entity = 0;
         for (const b of before) entity += await eventsSince(client.temporal, b.id, b.h);
+        const bd = breakdown(t, p.startedMs);
+        log(`    push ${(p.returnedMs - p.startedMs).toFixed(0)} ms; push → deployment started ${bd.toStartMs.toFixed(0)} ms (branch-head lookup ${envActivity.toFixed(0)}); in the deployment: activities waiting in queue ${bd.queueMs.toFixed(0)} ms, workflow tasks between activities ${bd.betweenMs.toFixed(0)} ms`);
+        if (process.env.SLIPWAY_BENCH_VERBOSE) log(describeTimeline(t));
+        toStart.push(bd.toStartMs);
+        queue.push(bd.queueMs);
+        between.push(bd.betweenMs);
         return { e2e: t.closedMs - p.startedMs, activityMs: t.activityMs + envActivity, events: t.events, eventsAll: t.events + entity };
       };
       const shellRun = async (): Promise<{ total: number; pushMs: number }> => {
