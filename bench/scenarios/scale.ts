@@ -6,7 +6,7 @@
  */
 import { SAMPLE_STORE } from '../../src/cli/demo';
 import { workflowIds } from '../../src/domain/names';
-import { deploymentTimeline, eventsSince, historyLength } from '../lib/history';
+import { deploymentTimeline, describeTimeline, eventsSince, historyLength } from '../lib/history';
 import { cloneBranch, commit, createDeployedProject, deployed, nextDeployment, nowMs, push, type Clone } from '../lib/projects';
 import { figure, type Figure } from '../lib/results';
 import { watchRss } from '../lib/rss';
@@ -83,6 +83,7 @@ export const scale: Scenario = {
         log(
           `  scale ${count} ${r < warmup ? 'warm-up' : `run ${r - warmup + 1}/${runs}`}: ${throughput.toFixed(2)} deployments/s, p50 ${median(lat).toFixed(0)} ms, p95 ${percentile(lat, 95).toFixed(0)} ms, worker peak RSS ${mem.peakMb.toFixed(0)} MB (sampled ${mem.sampledPeakMb.toFixed(0)}), ${deployEvents.toFixed(0)} + ${(entity / count).toFixed(0)} events per deployment`,
         );
+        if (process.env.SLIPWAY_BENCH_VERBOSE) for (const t of timelines) log(`${t.workflowId} started +${(t.startedMs - started).toFixed(0)} ms\n${describeTimeline(t)}`);
         if (r < warmup) continue;
         latencies.push(...lat);
         throughputs.push(throughput);
