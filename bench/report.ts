@@ -46,6 +46,8 @@ export function renderMarkdown(r: BenchReport, options: { heading?: string } = {
     for (const n of s.notes) out.push(`- ${n}`);
     out.push('');
   }
+  const analysis = path.join(PACKAGE_ROOT, 'bench', 'analysis.md');
+  if (fs.existsSync(analysis)) out.push(fs.readFileSync(analysis, 'utf8').trimEnd(), '');
   return out.join('\n');
 }
 

@@ -56,9 +56,11 @@ export const durability: Scenario = {
         const bd = breakdown(t, p.startedMs);
         log(`    push ${(p.returnedMs - p.startedMs).toFixed(0)} ms; push → deployment started ${bd.toStartMs.toFixed(0)} ms (branch-head lookup ${envActivity.toFixed(0)}); in the deployment: activities waiting in queue ${bd.queueMs.toFixed(0)} ms, workflow tasks between activities ${bd.betweenMs.toFixed(0)} ms`);
         if (process.env.SLIPWAY_BENCH_VERBOSE) log(describeTimeline(t));
-        toStart.push(bd.toStartMs);
-        queue.push(bd.queueMs);
-        between.push(bd.betweenMs);
+        if (measured) {
+          toStart.push(bd.toStartMs);
+          queue.push(bd.queueMs);
+          between.push(bd.betweenMs);
+        }
         return { e2e: t.closedMs - p.startedMs, activityMs: t.activityMs + envActivity, events: t.events, eventsAll: t.events + entity };
       };
       const shellRun = async (): Promise<{ total: number; pushMs: number }> => {
@@ -106,6 +108,9 @@ export const durability: Scenario = {
           goal: { max: 150, on: 'value' },
         }),
         figure(sc, { id: 'activities', label: 'time inside activities per deployment', unit: 'ms', samples: activity }),
+        figure(sc, { id: 'to-start', label: 'git push started → deployment workflow started', unit: 'ms', samples: toStart }),
+        figure(sc, { id: 'queue', label: 'activity tasks waiting in their queues, per deployment', unit: 'ms', samples: queue }),
+        figure(sc, { id: 'between', label: 'workflow tasks between activities, per deployment', unit: 'ms', samples: between }),
         figure(sc, { id: 'events-deployment', label: 'history events of the deployment workflow', unit: 'events', samples: events }),
         figure(sc, {
           id: 'events-all',
