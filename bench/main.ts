@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { PACKAGE_ROOT } from '../src/home';
 import { machineInfo } from './lib/machine';
+import { removeTempDirs } from './lib/projects';
 import type { BenchReport, ScenarioResult } from './lib/results';
 import { startBenchStack } from './lib/stack';
 import { table } from './lib/table';
@@ -70,6 +71,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await stack.stop();
+    removeTempDirs();
   }
   const args = process.argv.slice(2);
   const report: BenchReport = {

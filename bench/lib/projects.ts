@@ -18,8 +18,17 @@ export interface Clone {
   branch: string;
 }
 
+let scratch: string | undefined;
+
+/** A new directory under this run's scratch directory (removed by `removeTempDirs`). */
 export function tempDir(prefix: string): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), `slipway-bench-${prefix}-`));
+  scratch ??= fs.mkdtempSync(path.join(os.tmpdir(), 'slipway-bench-scratch-'));
+  return fs.mkdtempSync(path.join(scratch, `${prefix}-`));
+}
+
+export function removeTempDirs(): void {
+  if (scratch && !process.env.SLIPWAY_BENCH_KEEP) fs.rmSync(scratch, { recursive: true, force: true });
+  scratch = undefined;
 }
 
 /** A copy of the sample store with some files replaced (path → content; null removes). */
