@@ -154,6 +154,46 @@ export function createReleaseActivities(deps: ReleaseDeps) {
       });
     });
   }
+  function maintenanceOn(input: DeploymentKey): Promise<{ since: number }> {
+    const log = new StepLog(layout, input);
+    return log.step('maintenance-on', 'the router answers 503 with the maintenance page', () => {
+      fs.mkdirSync(layout.environment(input.project, input.environment), { recursive: true });
+      const since = Date.now();
+      writeAtomically(layout.maintenanceFlag(input.project, input.environment), JSON.stringify({ deployment: input.number, since }));
+      return Promise.resolve({ since });
+    });
+  }
+
+  function maintenanceOff(input: DeploymentKey): Promise<{ until: number }> {
+    const log = new StepLog(layout, input);
+    return log.step('maintenance-off', 'the router serves the site again', () => {
+      fs.rmSync(layout.maintenanceFlag(input.project, input.environment), { force: true });
+      return Promise.resolve({ until: Date.now() });
+    });
+  }
+
+  /** Routing and the atomic switch of the environment's current release. */
+  function switchRelease(input: DeploymentKey & { release: string }): Promise<{ previous?: string }> {
+    const log = new StepLog(layout, input);
+    return log.step('switch-release', `current -> ${input.release}`, () => {
+      const info = releaseInfoSchema.parse(
+        JSON.parse(fs.readFileSync(releaseInfoFile(layout.releases(input.project, input.environment), input.release), 'utf8')),
+      );
+      for (const r of info.routes) log.line('switch-release', `route ${r.url} ${r.type}${r.to ? ` -> ${r.to}` : ''}`);
+      const previous = pointCurrent(layout, input, input.release);
+      if (previous === input.release) log.line('switch-release', `already current (a retried attempt): not switched again`);
+      else {
+        log.line('switch-release', previous ? `was ${previous}` : 'first release of this environment');
+        // One line per switch actually made: what the fault-injection tests count.
+        fs.appendFileSync(
+          path.join(layout.environment(input.project, input.environment), 'switches.log'),
+          `${JSON.stringify({ at: new Date().toISOString(), deployment: input.number, from: previous ?? null, to: input.release })}\n`,
+        );
+      }
+      return Promise.resolve(previous === input.release ? {} : { previous });
+    });
+  }
+
   return {
     /** Copies the slug into a new release directory and links the persistent mounts. Idempotent. */
     async stageRelease(input: DeploymentKey & { commit: string; slug: string; manifest: SlugManifest }): Promise<{ release: string }> {
@@ -206,23 +246,8 @@ export function createReleaseActivities(deps: ReleaseDeps) {
       });
     },
 
-    async maintenanceOn(input: DeploymentKey): Promise<{ since: number }> {
-      const log = new StepLog(layout, input);
-      return log.step('maintenance-on', 'the router answers 503 with the maintenance page', () => {
-        fs.mkdirSync(layout.environment(input.project, input.environment), { recursive: true });
-        const since = Date.now();
-        writeAtomically(layout.maintenanceFlag(input.project, input.environment), JSON.stringify({ deployment: input.number, since }));
-        return Promise.resolve({ since });
-      });
-    },
-
-    async maintenanceOff(input: DeploymentKey): Promise<{ until: number }> {
-      const log = new StepLog(layout, input);
-      return log.step('maintenance-off', 'the router serves the site again', () => {
-        fs.rmSync(layout.maintenanceFlag(input.project, input.environment), { force: true });
-        return Promise.resolve({ until: Date.now() });
-      });
-    },
+    maintenanceOn: (input: DeploymentKey): Promise<{ since: number }> => maintenanceOn(input),
+    maintenanceOff: (input: DeploymentKey): Promise<{ until: number }> => maintenanceOff(input),
 
     /** Static content deployed in the deploy (the build did not do it), into the new release. */
     async deployStaticContentInRelease(input: DeployContext): Promise<void> {
@@ -249,33 +274,27 @@ export function createReleaseActivities(deps: ReleaseDeps) {
     },
 
     /** hooks.deploy in the new release; SLIPWAY_DEPLOY_MODE says install (first deploy) or update. */
-    async runDeployHook(input: DeployContext & { mode: 'install' | 'update' }): Promise<void> {
+    /**
+     * The deploy hook. With `maintenanceFirst`, maintenance is switched on in the same activity,
+     * just before the hook: the window does not include a round trip through the server.
+     */
+    async runDeployHook(input: DeployContext & { mode: 'install' | 'update'; maintenanceFirst?: boolean }): Promise<{ since?: number }> {
+      const since = input.maintenanceFirst ? (await maintenanceOn(input)).since : undefined;
       await runReleaseHook(input, 'deploy-hook', 'deploy', `hooks.deploy (${input.mode})`, input.manifest.hooks.deploy, {
         SLIPWAY_DEPLOY_MODE: input.mode,
       });
+      return { since };
+    },
+
+    /** The switch, then maintenance off, in one activity: the window ends without a round trip through the server. */
+    async switchReleaseAndServe(input: DeploymentKey & { release: string }): Promise<{ previous?: string; until: number }> {
+      const switched = await switchRelease(input);
+      const { until } = await maintenanceOff(input);
+      return { ...switched, until };
     },
 
     /** Routing and the atomic switch of the environment's current release. */
-    async switchRelease(input: DeploymentKey & { release: string }): Promise<{ previous?: string }> {
-      const log = new StepLog(layout, input);
-      return log.step('switch-release', `current -> ${input.release}`, () => {
-        const info = releaseInfoSchema.parse(
-          JSON.parse(fs.readFileSync(releaseInfoFile(layout.releases(input.project, input.environment), input.release), 'utf8')),
-        );
-        for (const r of info.routes) log.line('switch-release', `route ${r.url} ${r.type}${r.to ? ` -> ${r.to}` : ''}`);
-        const previous = pointCurrent(layout, input, input.release);
-        if (previous === input.release) log.line('switch-release', `already current (a retried attempt): not switched again`);
-        else {
-          log.line('switch-release', previous ? `was ${previous}` : 'first release of this environment');
-          // One line per switch actually made: what the fault-injection tests count.
-          fs.appendFileSync(
-            path.join(layout.environment(input.project, input.environment), 'switches.log'),
-            `${JSON.stringify({ at: new Date().toISOString(), deployment: input.number, from: previous ?? null, to: input.release })}\n`,
-          );
-        }
-        return Promise.resolve(previous === input.release ? {} : { previous });
-      });
-    },
+    switchRelease: (input: DeploymentKey & { release: string }): Promise<{ previous?: string }> => switchRelease(input),
 
     /** Compensation: serve the release that was live before this deployment (none: no current). */
     async restorePreviousRelease(input: DeploymentKey & { previous?: string }): Promise<void> {

@@ -12,6 +12,7 @@ import {
   CancellationScope,
   defineQuery,
   isCancellation,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -48,6 +49,9 @@ export interface DeploymentProgress {
 
 /** Phase and steps so far: what the CLI shows as live progress. */
 export const deploymentProgressQuery = defineQuery<DeploymentProgress>('progress');
+
+/** Patch: maintenance on inside the deploy hook's activity, off inside the switch's. */
+export const SHORT_MAINTENANCE_WINDOW = 'maintenance-in-release-steps';
 
 const retry: RetryPolicy = { initialInterval: '1s', maximumAttempts: 5, nonRetryableErrorTypes: [STEP_FAILED] };
 const heartbeatTimeout = ACTIVITY_HEARTBEAT_TIMEOUT;
@@ -156,24 +160,42 @@ export async function deploymentWorkflow(input: DeploymentInput): Promise<Deploy
     );
     const dctx = { ...key, branch: input.branch, commit: input.commit, treeId, release, manifest };
     maintenanceOn = true; // set before the call: a retried or timed-out call may have written the flag
-    const { since } = await step('maintenance-on', () =>
-      host.maintenanceOn.executeWithOptions({ summary: 'maintenance on' }, [key]),
-    );
-    if (manifest.staticContent.where === 'deploy') {
-      await step('static-content-deploy', () =>
-        hostLong.deployStaticContentInRelease.executeWithOptions({ summary: 'deploy static content (deploy)' }, [dctx]),
+    // Since this patch the maintenance window has no round trip through the server at either
+    // end: the deploy hook's activity switches maintenance on just before the hook, and the
+    // switch's activity switches it off just after the switch.
+    const shortWindow = patched(SHORT_MAINTENANCE_WINDOW) && manifest.staticContent.where !== 'deploy';
+    let since: number;
+    let until: number;
+    if (shortWindow) {
+      const hook = await step('deploy-hook', () =>
+        hostLong.runDeployHook.executeWithOptions({ summary: `maintenance on, then run hooks.deploy (${input.mode})` }, [
+          { ...dctx, mode: input.mode, maintenanceFirst: true },
+        ]),
       );
-    } else skip('static-content-deploy');
-    await step('deploy-hook', () =>
-      hostLong.runDeployHook.executeWithOptions({ summary: `run hooks.deploy (${input.mode})` }, [{ ...dctx, mode: input.mode }]),
-    );
-    switched = true; // before the call: a call that timed out may still have switched
-    await step('switch-release', () =>
-      host.switchRelease.executeWithOptions({ summary: `switch current to ${release}` }, [{ ...key, release }]),
-    );
-    const { until } = await step('maintenance-off', () =>
-      host.maintenanceOff.executeWithOptions({ summary: 'maintenance off' }, [key]),
-    );
+      since = hook.since ?? Date.now();
+      skip('static-content-deploy');
+      switched = true; // before the call: a call that timed out may still have switched
+      ({ until } = await step('switch-release', () =>
+        host.switchReleaseAndServe.executeWithOptions({ summary: `switch current to ${release}, then maintenance off` }, [{ ...key, release }]),
+      ));
+    } else {
+      ({ since } = await step('maintenance-on', () => host.maintenanceOn.executeWithOptions({ summary: 'maintenance on' }, [key])));
+      if (manifest.staticContent.where === 'deploy') {
+        await step('static-content-deploy', () =>
+          hostLong.deployStaticContentInRelease.executeWithOptions({ summary: 'deploy static content (deploy)' }, [dctx]),
+        );
+      } else skip('static-content-deploy');
+      await step('deploy-hook', () =>
+        hostLong.runDeployHook.executeWithOptions({ summary: `run hooks.deploy (${input.mode})` }, [{ ...dctx, mode: input.mode }]),
+      );
+      switched = true; // before the call: a call that timed out may still have switched
+      await step('switch-release', () =>
+        host.switchRelease.executeWithOptions({ summary: `switch current to ${release}` }, [{ ...key, release }]),
+      );
+      ({ until } = await step('maintenance-off', () =>
+        host.maintenanceOff.executeWithOptions({ summary: 'maintenance off' }, [key]),
+      ));
+    }
     maintenanceOn = false;
     await step('post-deploy-hook', () =>
       hostLong.runPostDeployHook.executeWithOptions({ summary: 'run hooks.post_deploy' }, [dctx]),

@@ -94,6 +94,8 @@ hooks:
       'environment-integration.json': workflowIds.environment(p, 'integration'),
       'deployment-initial.json': workflowIds.deployment(p, 'integration', first.deployment),
       'deployment-succeeded.json': workflowIds.deployment(p, 'integration', d2.deployment),
+      // Recorded after the maintenance-in-release-steps patch: the patched path, replayed too.
+      'deployment-short-maintenance-window.json': workflowIds.deployment(p, 'integration', d2.deployment),
       'deployment-build-hook-failed.json': workflowIds.deployment(p, 'integration', d3.deployment),
     };
     for (const [file, id] of Object.entries(scenarios)) {
