@@ -108,6 +108,22 @@ function firstInvalidUtf8(bytes: Buffer): number {
   return bytes.length;
 }
 
+/**
+ * The slug of a Git tree, for this engine version: written when a slug is stored or found, so
+ * that a push of a tree built before is deployed from its slug with no checkout at all. The
+ * slug key is a function of the project, the tree (which holds every project file the manifest
+ * is read from) and the engine version, so the tree names the slug.
+ */
+const slugIndexFile = (layout: Layout, project: string, treeId: string): string =>
+  path.join(layout.slugs(), 'by-tree', project, `${treeId}.json`);
+
+function indexSlug(layout: Layout, project: string, treeId: string, slug: string): void {
+  const file = slugIndexFile(layout, project, treeId);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(`${file}.tmp-${process.pid}`, JSON.stringify({ slug, engine: ENGINE_BUILD_VERSION }));
+  fs.renameSync(`${file}.tmp-${process.pid}`, file);
+}
+
 export function createBuildActivities(layout: Layout) {
   return {
     /** Reads and validates the five project files; every problem names file, key and reason. */
@@ -154,6 +170,7 @@ export function createBuildActivities(layout: Layout) {
         .digest('hex')
         .slice(0, 32);
       const exists = fs.existsSync(layout.slug(slug)) && fs.existsSync(slugManifestFile(layout, slug));
+      if (exists) indexSlug(layout, input.project, input.treeId, slug);
       new StepLog(layout, input).line(
         'store-slug',
         exists ? `slug ${slug} exists: reusing it, build steps skipped` : `slug ${slug} not built yet`,
@@ -247,8 +264,28 @@ export function createBuildActivities(layout: Layout) {
           fs.renameSync(tmp, target);
         }
         fs.rmSync(input.workspace, { recursive: true, force: true });
+        indexSlug(layout, input.project, input.treeId, input.slug);
         return Promise.resolve();
       });
+    },
+
+    /**
+     * Before any checkout: the tree of the pushed commit, and its slug with the slug's manifest
+     * when that tree was built before (by this engine version). Nothing is checked out.
+     */
+    async findSlugOfCommit(input: DeploymentKey & { commit: string }): Promise<{ treeId: string; slug?: string; manifest?: SlugManifest }> {
+      const treeId = (await git(layout.remote(input.project)).revparse([`${input.commit}^{tree}`])).trim();
+      const file = slugIndexFile(layout, input.project, treeId);
+      let slug: string | undefined;
+      try {
+        const entry = JSON.parse(fs.readFileSync(file, 'utf8')) as { slug?: unknown; engine?: unknown };
+        if (entry.engine === ENGINE_BUILD_VERSION && typeof entry.slug === 'string') slug = entry.slug;
+      } catch {
+        /* not built before */
+      }
+      if (!slug || !fs.existsSync(layout.slug(slug)) || !fs.existsSync(slugManifestFile(layout, slug))) return { treeId };
+      new StepLog(layout, input).line('store-slug', `tree ${treeId} was built before: slug ${slug} reused, no checkout, build steps skipped`);
+      return { treeId, slug, manifest: readSlugManifest(layout, slug) };
     },
 
     /** The manifest of a stored slug: what a redeploy or a rollback needs, with no build. */

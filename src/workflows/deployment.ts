@@ -52,6 +52,8 @@ export const deploymentProgressQuery = defineQuery<DeploymentProgress>('progress
 
 /** Patch: maintenance on inside the deploy hook's activity, off inside the switch's. */
 export const SHORT_MAINTENANCE_WINDOW = 'maintenance-in-release-steps';
+/** Patch: a pushed tree built before is found by its tree id, before any checkout. */
+export const SLUG_BY_TREE = 'slug-by-tree-before-checkout';
 
 const retry: RetryPolicy = { initialInterval: '1s', maximumAttempts: 5, nonRetryableErrorTypes: [STEP_FAILED] };
 const heartbeatTimeout = ACTIVITY_HEARTBEAT_TIMEOUT;
@@ -111,9 +113,21 @@ export async function deploymentWorkflow(input: DeploymentInput): Promise<Deploy
     let treeId: string;
     let manifest: SlugManifest;
     let slugReused: boolean;
+    // A pushed tree built before is found by its tree id, before any checkout (since this patch).
+    const known =
+      input.source.kind === 'commit' && patched(SLUG_BY_TREE)
+        ? await engine.findSlugOfCommit.executeWithOptions({ summary: `look up the slug of ${input.commit.slice(0, 12)}'s tree` }, [
+            { ...key, commit: input.commit },
+          ])
+        : undefined;
     if (input.source.kind === 'slug') {
       ({ slug, treeId } = input.source);
       manifest = await engine.loadSlugManifest.executeWithOptions({ summary: `load slug ${slug}` }, [{ slug }]);
+      slugReused = true;
+      for (const s of ['checkout', 'validate', 'patches', 'build-hook', 'static-content-build', 'store-slug'] as const) skip(s);
+    } else if (known?.slug !== undefined && known.manifest !== undefined) {
+      // The tree was built before: its slug is deployed, with no checkout and no build.
+      ({ slug, treeId, manifest } = { slug: known.slug, treeId: known.treeId, manifest: known.manifest });
       slugReused = true;
       for (const s of ['checkout', 'validate', 'patches', 'build-hook', 'static-content-build', 'store-slug'] as const) skip(s);
     } else {

@@ -69,8 +69,8 @@ describe('the build and deploy pipeline', function () {
     assert.equal(d.slugReused, true);
     assert.equal(d.slug, p.first.slug);
     const log = p.client.deploymentLog(p.project, 'integration', d.deployment);
-    assert.match(log, /slug \w+ exists: reusing it, build steps skipped/);
-    for (const step of ['patches', 'build-hook', 'static-content-build']) assert.doesNotMatch(log, new RegExp(`\\[${step}\\] started`));
+    assert.match(log, new RegExp(`tree \\w+ was built before: slug ${p.first.slug} reused, no checkout, build steps skipped`));
+    for (const step of ['checkout', 'validate', 'patches', 'build-hook', 'static-content-build']) assert.doesNotMatch(log, new RegExp(`\\[${step}\\] started`));
     assert.match(log, /\[deploy-hook\] \| deploy mode: update/);
   });
 

@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { PACKAGE_ROOT } from '../../src/home';
 import { workflowIds } from '../../src/domain/names';
 import { fetchHistoryJson, replayFile, replayHistoryJson } from '../../src/replay';
-import { clone, commitAndPush, createProject, getWorld } from '../harness/world';
+import { clone, commitAndPush, commitOnly, createProject, getWorld, push } from '../harness/world';
 import { runSlipway } from '../harness/processes';
 
 const HISTORIES = path.join(PACKAGE_ROOT, 'test', 'histories');
@@ -78,8 +78,13 @@ hooks:
     const promo = await client.promote(p, 'staging', 'alice');
     await client.decide(p, promo.ticket, { user: 'sam', decision: 'approve' });
     assert.equal((await client.waitForPromotion(promo.workflowId)).status, 'deployed');
+    // The same tree again (an empty commit): its slug is found before any checkout.
+    const same = await commitOnly(repo, {}, 'same tree');
+    await push(repo, 'integration');
+    const reused = await client.waitForDeployment(p, 'integration', { commit: same, after: d2.deployment });
+    assert.equal(reused.slugReused, true);
     const bad = await commitAndPush(repo, 'integration', { BREAK: '1\n' });
-    const d3 = await client.waitForDeployment(p, 'integration', { commit: bad, after: d2.deployment });
+    const d3 = await client.waitForDeployment(p, 'integration', { commit: bad, after: reused.deployment });
     assert.equal(d2.status, 'succeeded');
     assert.equal(d3.status, 'failed');
 
@@ -96,6 +101,8 @@ hooks:
       'deployment-succeeded.json': workflowIds.deployment(p, 'integration', d2.deployment),
       // Recorded after the maintenance-in-release-steps patch: the patched path, replayed too.
       'deployment-short-maintenance-window.json': workflowIds.deployment(p, 'integration', d2.deployment),
+      // Recorded after the slug-by-tree-before-checkout patch: a tree built before, no checkout.
+      'deployment-slug-by-tree.json': workflowIds.deployment(p, 'integration', reused.deployment),
       'deployment-build-hook-failed.json': workflowIds.deployment(p, 'integration', d3.deployment),
     };
     for (const [file, id] of Object.entries(scenarios)) {
