@@ -7,13 +7,12 @@ import {
   NativeConnection,
   Runtime,
   Worker,
-  bundleWorkflowCode,
   type LogLevel,
   type WorkflowBundleOption,
-  type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
 import { createEngineActivities, createHostActivities } from './activities';
 import { heartbeatInterceptor } from './activities/lib/heartbeat';
+import { workflowBundle } from './temporal/workflow-bundle';
 import { DEFAULT_HOST, ENGINE_TASK_QUEUE, hostTaskQueue } from './domain/names';
 import type { Layout } from './home';
 
@@ -56,16 +55,8 @@ export function installRuntime(): void {
   }
 }
 
-let cachedBundle: Promise<WorkflowBundleWithSourceMap> | undefined;
-
-/** The workflow code, bundled once per process. */
-export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  cachedBundle ??= bundleWorkflowCode({
-    workflowsPath: require.resolve('./workflows'),
-    logger: { trace: () => {}, debug: () => {}, info: () => {}, warn: () => {}, error: console.error, log: () => {} },
-  });
-  return cachedBundle;
-}
+/** The workflow code: the bundle `npm run build` made when it matches the sources, else bundled here. */
+export { workflowBundle };
 
 export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
   installRuntime();

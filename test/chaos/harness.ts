@@ -7,25 +7,24 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import { startApi, type RunningApi } from '../../src/api/server';
 import { SlipwayClient } from '../../src/client';
 import { hookToken, Layout, writeRuntimeInfo } from '../../src/home';
 import { loadIdentities } from '../../src/identities';
 import { startRouter, type RunningRouter } from '../../src/router/router';
 import { freePort, startDevServer, type RunningDevServer } from '../../src/temporal/dev-server';
+import { workflowBundle } from '../../src/temporal/workflow-bundle';
 
 let bundlePath: Promise<string> | undefined;
 
-/** The workflow code, bundled once per test run and shared by every worker process. */
+/** The workflow code as a file every worker process loads: the prebuilt bundle, or one made here once. */
 function workflowBundleFile(): Promise<string> {
   bundlePath ??= (async () => {
-    const { code } = await bundleWorkflowCode({
-      workflowsPath: require.resolve('../../src/workflows'),
-      logger: { trace: () => {}, debug: () => {}, info: () => {}, warn: () => {}, error: console.error, log: () => {} },
-    });
+    const bundle = await workflowBundle();
+    if ('codePath' in bundle) return bundle.codePath;
+    if (!('code' in bundle)) throw new Error('unexpected workflow bundle');
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'slipway-bundle-')), 'workflows.js');
-    fs.writeFileSync(file, code);
+    fs.writeFileSync(file, bundle.code);
     return file;
   })();
   return bundlePath;
