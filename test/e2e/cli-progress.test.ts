@@ -6,23 +6,14 @@
 /* eslint-disable no-control-regex -- the test matches the terminal escapes it expects */
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
+import { minimalApp } from '../fixtures/app-yaml';
 import { runSlipway, SLIPWAY_BIN, spawnSlipway } from '../harness/processes';
 import { deployedProject } from '../harness/world';
 
-const APP = `
-name: mymagento
-type: php:8.3
-web:
-  locations:
-    "/":
-      root: pub
-hooks:
-  build: |
-    mkdir -p pub
-    echo "<html><head><title>slow</title></head><body>slow</body></html>" > pub/index.html
-  deploy: |
-    sleep 2
-`;
+const APP = minimalApp({
+  build: 'mkdir -p pub\necho "<html><head><title>slow</title></head><body>slow</body></html>" > pub/index.html',
+  deploy: 'sleep 2',
+});
 
 /** Runs `slipway <args>` with a pseudo-terminal as its stdin, stdout and stderr. */
 async function runOnTerminal(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {

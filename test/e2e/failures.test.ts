@@ -7,25 +7,20 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
+import { minimalApp } from '../fixtures/app-yaml';
 import { commitOnly, deployedProject, getPage, getWorld, push } from '../harness/world';
 
-const APP = (deploy: string) => `
-name: mymagento
-type: php:8.3
-web:
-  locations:
-    "/":
-      root: pub
-mounts:
-  "var": "shared:files/var"
-hooks:
-  build: |
-    mkdir -p pub
-    echo "<html><head><title>$(cat content/headline.txt)</title></head><body>$(cat content/headline.txt)</body></html>" > pub/index.html
-    if [ -f NO_INDEX ]; then rm pub/index.html; fi
-  deploy: |
-${deploy.split('\n').map((l) => `    ${l}`).join('\n')}
-`;
+const APP = (deploy: string): string =>
+  minimalApp(
+    {
+      build:
+        'mkdir -p pub\n' +
+        'echo "<html><head><title>$(cat content/headline.txt)</title></head><body>$(cat content/headline.txt)</body></html>" > pub/index.html\n' +
+        'if [ -f NO_INDEX ]; then rm pub/index.html; fi',
+      deploy,
+    },
+    'mounts:\n  "var": "shared:files/var"\n',
+  );
 
 const BROKEN_PATCH = `--- a/templates/index.html
 +++ b/templates/index.html

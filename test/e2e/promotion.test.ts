@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SAMPLE_STORE } from '../../src/cli/demo';
+import { minimalApp } from '../fixtures/app-yaml';
 import { runSlipway } from '../harness/processes';
 import { commitOnly, createProject, deployedProject, getPage, getWorld, push } from '../harness/world';
 
@@ -138,17 +139,7 @@ describe('promotion', function () {
     const project = await createProject(
       'psmoke',
       {
-      '.magento.app.yaml': `
-name: mymagento
-type: php:8.3
-web:
-  locations:
-    "/":
-      root: pub
-hooks:
-  build: |
-    mkdir -p pub && echo '<title>No admin here</title>' > pub/index.html
-`,
+      '.magento.app.yaml': minimalApp({ build: "mkdir -p pub && echo '<title>No admin here</title>' > pub/index.html" }),
       },
       { productionApprovals: 2 },
     );

@@ -4,6 +4,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { DEPLOYMENT_STEPS } from '../../src/domain/deployment';
+import { minimalApp } from '../fixtures/app-yaml';
 import { clone, commitAndPush, createProject, getPage, getWorld } from '../harness/world';
 
 describe('a push to integration builds and deploys it', function () {
@@ -50,23 +51,17 @@ describe('a push to integration builds and deploys it', function () {
   it('a build hook that exits 1 leaves the first commit served and names step, exit code and output', async function () {
     const { client } = await getWorld();
     const project = await createProject('buildfail', {
-      '.magento.app.yaml': `
-name: mymagento
-type: php:8.3
-web:
-  locations:
-    "/":
-      root: pub
-hooks:
-  build: |
-    mkdir -p pub
-    if [ -f BREAK ]; then
-      echo "compiling assets"
-      echo "fatal: cannot resolve module luma/theme" >&2
-      exit 1
-    fi
-    echo "<title>Healthy $(cat content/headline.txt)</title>" > pub/index.html
-`,
+      '.magento.app.yaml': minimalApp({
+        build: [
+          'mkdir -p pub',
+          'if [ -f BREAK ]; then',
+          '  echo "compiling assets"',
+          '  echo "fatal: cannot resolve module luma/theme" >&2',
+          '  exit 1',
+          'fi',
+          'echo "<title>Healthy $(cat content/headline.txt)</title>" > pub/index.html',
+        ].join('\n'),
+      }),
     });
     const first = await client.waitForDeployment(project.project, 'integration');
     assert.equal(first.status, 'succeeded', first.error);
