@@ -44,7 +44,7 @@ function retried(): boolean {
 async function restoreWorkspace(layout: Layout, input: BuildContext, log: StepLog, step: 'patches' | 'build-hook'): Promise<void> {
   log.line(step, `retried: the workspace is made again from tree ${input.treeId}`);
   fs.rmSync(input.workspace, { recursive: true, force: true });
-  await git().clone(layout.remote(input.project), input.workspace, ['--shared', '--no-checkout', '--quiet']);
+  await git().clone(layout.remote(input.project), input.workspace, ['--shared', '--no-checkout']);
   await git(input.workspace).raw(['read-tree', input.treeId]);
   await git(input.workspace).raw(['checkout-index', '--all', '--force']);
 }
@@ -63,7 +63,7 @@ async function applyPatchesIn(workspace: string, log: StepLog): Promise<string[]
       log.line('patches', why);
       throw stepFailure({ step: 'patches', logTail: why, message: `patch ${rel} does not apply: ${why.split('\n')[0]}` });
     }
-    await g.raw(['apply', rel]);
+    await g.raw(['apply', '--verbose', rel]);
     log.line('patches', `applied ${rel}`);
   }
   // The workspace's own Git metadata is not part of the build output.

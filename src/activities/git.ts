@@ -14,6 +14,11 @@ import { StepLog, stepFailure, errorMessage } from './lib/step-log';
 
 const ENGINE_IDENTITY = ['user.name=Slipway', 'user.email=engine@slipway.invalid'];
 
+/**
+ * simple-git waits 50 ms after a command that printed nothing before it resolves (to be sure
+ * of having read all output). The commands of a deployment's path are therefore run so that
+ * they print something (no `--quiet`, or `--verbose`): that saves 50 ms each.
+ */
 export const git = (baseDir?: string): SimpleGit =>
   simpleGit({ baseDir, config: ENGINE_IDENTITY, timeout: { block: 120_000 } });
 
@@ -147,7 +152,7 @@ export function createGitActivities(layout: Layout) {
         await w.add(['--all']);
         await w.commit('Initial commit', undefined, { '--allow-empty': null });
         const commit = (await w.revparse(['HEAD'])).trim();
-        await w.raw(['push', '--quiet', remote, ...MAIN_BRANCHES.map((b) => `HEAD:refs/heads/${b}`)]);
+        await w.raw(['push', remote, ...MAIN_BRANCHES.map((b) => `HEAD:refs/heads/${b}`)]);
         const r = git(remote);
         await r.addConfig('slipway.project', input.project);
         installRemoteHooks(layout, remote);
@@ -186,7 +191,7 @@ export function createGitActivities(layout: Layout) {
       const remote = layout.remote(input.project);
       const work = fs.mkdtempSync(path.join(os.tmpdir(), `slipway-merge-${input.project}-`));
       try {
-        await git().clone(remote, work, ['--shared', '--quiet', '--branch', input.target]);
+        await git().clone(remote, work, ['--shared', '--branch', input.target]);
         const w = git(work);
         const before = (await w.revparse(['HEAD'])).trim();
         // simple-git's raw() does not reject every failed merge (a conflict exits 1 with
@@ -212,7 +217,7 @@ export function createGitActivities(layout: Layout) {
         await w
           // A minimal environment: PATH for the remote's hooks, and the engine's mark.
           .env({ PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/', SLIPWAY_ENGINE_PUSH: hookToken(layout) })
-          .raw(['push', '--quiet', 'origin', `HEAD:refs/heads/${input.target}`]);
+          .raw(['push', 'origin', `HEAD:refs/heads/${input.target}`]);
         return { commit: after, changed: true };
       } finally {
         fs.rmSync(work, { recursive: true, force: true });
@@ -268,8 +273,8 @@ export function createGitActivities(layout: Layout) {
         let treeId: string;
         try {
           treeId = (await git(remote).revparse([`${input.commit}^{tree}`])).trim();
-          await git().clone(remote, workspace, ['--shared', '--no-checkout', '--quiet']);
-          await git(workspace).checkout(['--detach', '--quiet', input.commit]);
+          await git().clone(remote, workspace, ['--shared', '--no-checkout']);
+          await git(workspace).checkout(['--detach', input.commit]);
         } catch (err) {
           throw stepFailure({ step: 'checkout', logTail: '', message: `cannot check out ${input.commit}: ${errorMessage(err)}` });
         }
