@@ -10,8 +10,9 @@ import {
   type LogLevel,
   type WorkflowBundleOption,
 } from '@temporalio/worker';
-import { createEngineActivities, createHostActivities } from './activities';
+import { createEngineActivities, createHostActivities, localHostActivities } from './activities';
 import { heartbeatInterceptor } from './activities/lib/heartbeat';
+import { timingInterceptors } from './activities/lib/timings';
 import { workflowBundle } from './temporal/workflow-bundle';
 import { DEFAULT_HOST, ENGINE_TASK_QUEUE, hostTaskQueue } from './domain/names';
 import type { Layout } from './home';
@@ -63,6 +64,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const connection = await NativeConnection.connect({ address: options.address });
   const namespace = options.namespace ?? 'default';
   const workers: Worker[] = [];
+  const host = options.host ?? DEFAULT_HOST;
+  const hostActivities = createHostActivities({ layout: options.layout, routerPort: options.routerPort ?? (() => undefined) });
   if (options.engine !== false) {
     workers.push(
       await Worker.create({
@@ -70,8 +73,10 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
         namespace,
         taskQueue: ENGINE_TASK_QUEUE,
         workflowBundle: options.workflowBundle ?? (await workflowBundle()),
-        activities: createEngineActivities(options.layout),
-        interceptors: { activity: [heartbeatInterceptor] },
+        // The engine's activities, and this host's short steps, which a deployment for this
+        // host runs as local activities.
+        activities: { ...createEngineActivities(options.layout), ...localHostActivities(host, hostActivities) },
+        interceptors: { activity: [...timingInterceptors(), heartbeatInterceptor] },
       }),
     );
   }
@@ -79,9 +84,9 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     await Worker.create({
       connection,
       namespace,
-      taskQueue: hostTaskQueue(options.host ?? DEFAULT_HOST),
-      activities: createHostActivities({ layout: options.layout, routerPort: options.routerPort ?? (() => undefined) }),
-      interceptors: { activity: [heartbeatInterceptor] },
+      taskQueue: hostTaskQueue(host),
+      activities: hostActivities,
+      interceptors: { activity: [...timingInterceptors(), heartbeatInterceptor] },
     }),
   );
   const done = Promise.all(workers.map((w) => w.run())).then(

@@ -3,7 +3,9 @@
  * how long its activities ran (ActivityTaskStarted → Completed/Failed), and how many events
  * it wrote. The server stamps events with the machine's clock, the one this process reads.
  */
+import * as fs from 'node:fs';
 import type { Client } from '@temporalio/client';
+import type { ActivityTiming } from '../../src/activities/lib/timings';
 import { temporal } from '@temporalio/proto';
 import { workflowIds } from '../../src/domain/names';
 
@@ -21,6 +23,43 @@ export interface ActivitySpan {
   scheduledMs: number;
   startedMs: number;
   endedMs: number;
+  /** A local activity: run in the workflow's own task; its times come from the worker's timings file. */
+  local?: boolean;
+}
+
+let timingsFile: string | undefined;
+
+/** The worker's SLIPWAY_ACTIVITY_TIMINGS file: every activity attempt it ran, local or not. */
+export function setActivityTimingsFile(file: string): void {
+  timingsFile = file;
+}
+
+function timingsOf(workflowId: string): ActivityTiming[] {
+  if (!timingsFile || !fs.existsSync(timingsFile)) return [];
+  return fs
+    .readFileSync(timingsFile, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as ActivityTiming)
+    .filter((t) => t.workflowId === workflowId);
+}
+
+/** The local activities' spans, from the timings file (they are only markers in the history). */
+function localSpans(workflowId: string): ActivitySpan[] {
+  return timingsOf(workflowId)
+    .filter((t) => t.local)
+    .map((t) => ({ type: t.type, scheduledMs: t.startedMs, startedMs: t.startedMs, endedMs: t.endedMs, local: true }));
+}
+
+/**
+ * Time inside activities: from the worker's own timings when it writes them (execution only,
+ * every attempt, local or not), else from the history (started → completed, which also counts
+ * the completion's trip to the server).
+ */
+function insideMs(workflowId: string, spans: ActivitySpan[], since = 0, until = Infinity): number {
+  const timings = timingsOf(workflowId).filter((t) => t.startedMs >= since && t.startedMs <= until);
+  if (timingsFile) return timings.reduce((s, t) => s + (t.endedMs - t.startedMs), 0);
+  return spans.filter((a) => a.startedMs >= since && a.startedMs <= until).reduce((s, a) => s + (a.endedMs - a.startedMs), 0);
 }
 
 export interface DeploymentTimeline {
@@ -29,7 +68,7 @@ export interface DeploymentTimeline {
   startedMs: number;
   closedMs: number;
   activities: ActivitySpan[];
-  /** Sum of activity execution times (Started → Completed), ms. */
+  /** Time inside activities (local ones included), ms: see insideMs. */
   activityMs: number;
 }
 
@@ -62,14 +101,14 @@ export async function deploymentTimeline(client: Client, project: string, enviro
   if (!first || !last || last.eventType !== EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED) {
     throw new Error(`${workflowId} did not complete (last event ${String(last?.eventType)})`);
   }
-  const activities = activitySpans(events);
+  const activities = [...activitySpans(events), ...localSpans(workflowId)].sort((a, b) => a.scheduledMs - b.scheduledMs);
   return {
     workflowId,
     events: events.length,
     startedMs: eventMs(first),
     closedMs: eventMs(last),
     activities,
-    activityMs: activities.reduce((s, a) => s + (a.endedMs - a.startedMs), 0),
+    activityMs: insideMs(workflowId, activities),
   };
 }
 
@@ -83,13 +122,15 @@ export async function environmentActivityMsBefore(client: Client, project: strin
   const childId = workflowIds.deployment(project, environment, n);
   const at = events.findIndex((e) => e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId === childId);
   if (at < 0) return 0;
-  const spans = activitySpans(events.slice(0, at));
+  const envId = workflowIds.environment(project, environment);
+  const spans = [...activitySpans(events.slice(0, at)), ...localSpans(envId)];
   const previousChild = events
     .slice(0, at)
     .reverse()
     .find((e) => e.startChildWorkflowExecutionInitiatedEventAttributes);
   const since = previousChild ? eventMs(previousChild) : 0;
-  return spans.filter((s) => s.startedMs >= since).reduce((sum, s) => sum + (s.endedMs - s.startedMs), 0);
+  const initiated = events[at];
+  return insideMs(envId, spans, since, initiated ? eventMs(initiated) : Infinity);
 }
 
 /** Events in a workflow's current run, and the run id (continue-as-new starts a new run). */
@@ -118,13 +159,17 @@ export interface Breakdown {
 }
 
 export function breakdown(t: DeploymentTimeline, pushStartedMs: number): Breakdown {
-  const queueMs = t.activities.reduce((s, a) => s + (a.startedMs - a.scheduledMs), 0);
+  const queueMs = t.activities.filter((a) => !a.local).reduce((s, a) => s + (a.startedMs - a.scheduledMs), 0);
   const inActivities = t.activities.reduce((s, a) => s + (a.endedMs - a.scheduledMs), 0);
   return { toStartMs: t.startedMs - pushStartedMs, queueMs, betweenMs: t.closedMs - t.startedMs - inActivities };
 }
 
 export function describeTimeline(t: DeploymentTimeline): string {
   return t.activities
-    .map((a) => `${a.type} +${(a.scheduledMs - t.startedMs).toFixed(0)} queue ${(a.startedMs - a.scheduledMs).toFixed(0)} run ${(a.endedMs - a.startedMs).toFixed(0)}`)
+    .map((a) =>
+      a.local
+        ? `${a.type} +${(a.startedMs - t.startedMs).toFixed(0)} local run ${(a.endedMs - a.startedMs).toFixed(0)}`
+        : `${a.type} +${(a.scheduledMs - t.startedMs).toFixed(0)} queue ${(a.startedMs - a.scheduledMs).toFixed(0)} run ${(a.endedMs - a.startedMs).toFixed(0)}`,
+    )
     .join('\n');
 }

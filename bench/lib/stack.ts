@@ -14,6 +14,8 @@ import { SlipwayClient } from '../../src/client';
 import { hookToken, Layout, PACKAGE_ROOT, writeRuntimeInfo } from '../../src/home';
 import { loadIdentities } from '../../src/identities';
 import { freePort, startDevServer, type RunningDevServer } from '../../src/temporal/dev-server';
+import { ACTIVITY_TIMINGS_ENV } from '../../src/activities/lib/timings';
+import { setActivityTimingsFile } from './history';
 
 export const SLIPWAY_BIN = path.join(PACKAGE_ROOT, 'bin', 'slipway.js');
 
@@ -73,9 +75,10 @@ export async function startBenchStack(log: (line: string) => void, options: { ep
   };
   try {
     const routerPort = await freePort();
+    const timingsFile = path.join(home, 'activity-timings.jsonl');
     let out = '';
     worker = spawn(process.execPath, [SLIPWAY_BIN, '--home', home, 'worker', '--router-port', String(routerPort)], {
-      env: { ...process.env, TEMPORAL_ADDRESS: server.address, SLIPWAY_HOME: home },
+      env: { ...process.env, TEMPORAL_ADDRESS: server.address, SLIPWAY_HOME: home, [ACTIVITY_TIMINGS_ENV]: timingsFile },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const collect = (c: Buffer): void => {
@@ -84,6 +87,7 @@ export async function startBenchStack(log: (line: string) => void, options: { ep
     worker.stdout!.on('data', collect);
     worker.stderr!.on('data', collect);
     await waitForLine(worker, /is running/, () => out, 120_000);
+    setActivityTimingsFile(timingsFile);
     client = await SlipwayClient.connect({ layout, address: server.address });
     api = await startApi({ client, hookToken: hookToken(layout), port: 0, identities: () => loadIdentities(layout) });
     // The remotes' post-receive hooks post to this API, as under `slipway up`.

@@ -2,6 +2,9 @@
  * All activities, made by factories that take their dependencies. The worker registers the
  * engine's on the engine task queue and the release ones on each host's task queue.
  */
+import { ApplicationFailure } from '@temporalio/common';
+import { NOT_THIS_HOST, type DeploymentKey } from '../domain/deployment';
+import { DEFAULT_HOST } from '../domain/names';
 import type { Layout } from '../home';
 import { createBuildActivities } from './build';
 import { createGitActivities } from './git';
@@ -17,3 +20,25 @@ export function createHostActivities(deps: ReleaseDeps) {
 
 export type EngineActivities = ReturnType<typeof createEngineActivities>;
 export type HostActivities = ReturnType<typeof createHostActivities>;
+
+/**
+ * A host's activities as an engine that is also that host runs them: as local activities of
+ * the deployment workflow, with no round trip through the server. Each first checks that the
+ * deployment is for this host; if not, it refuses (NOT_THIS_HOST, not retried) and the
+ * workflow runs the step on the host's own task queue instead.
+ */
+export function localHostActivities(host: string, activities: HostActivities): HostActivities {
+  const guarded: Record<string, unknown> = {};
+  for (const [name, fn] of Object.entries(activities) as [string, (input: DeploymentKey) => Promise<unknown>][]) {
+    guarded[name] = (input: DeploymentKey) => {
+      const wanted = input.host ?? DEFAULT_HOST;
+      if (wanted !== host) {
+        return Promise.reject(
+          ApplicationFailure.create({ message: `this engine is host ${host}, not ${wanted}`, type: NOT_THIS_HOST, nonRetryable: true }),
+        );
+      }
+      return fn(input);
+    };
+  }
+  return guarded as HostActivities;
+}

@@ -27,7 +27,15 @@ export interface DeploymentKey {
   environment: string;
   /** 1, 2, 3 … per environment. */
   number: number;
+  /**
+   * The host that serves the environment, on a host's step that the engine runs locally: the
+   * engine runs it only if it is that host (else it refuses with NOT_THIS_HOST).
+   */
+  host?: string;
 }
+
+/** A host's step run locally by an engine that is not that host: the step runs on the host's queue. */
+export const NOT_THIS_HOST = 'SlipwayNotThisHost';
 
 /** Where the code comes from: a commit to build, or a stored slug (redeploy, rollback, promotion). */
 export type DeploymentSource =

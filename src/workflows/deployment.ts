@@ -14,6 +14,7 @@ import {
   isCancellation,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   upsertSearchAttributes,
   type RetryPolicy,
@@ -21,6 +22,7 @@ import {
 import type { EngineActivities, HostActivities } from '../activities';
 import {
   DEPLOYMENT_FAILED,
+  NOT_THIS_HOST,
   STEP_FAILED,
   describeFailure,
   isStepFailureDetails,
@@ -54,6 +56,13 @@ export const deploymentProgressQuery = defineQuery<DeploymentProgress>('progress
 export const SHORT_MAINTENANCE_WINDOW = 'maintenance-in-release-steps';
 /** Patch: a pushed tree built before is found by its tree id, before any checkout. */
 export const SLUG_BY_TREE = 'slug-by-tree-before-checkout';
+/**
+ * Patch: the engine's own short steps (checkout, validation, patches, slug store and lookup,
+ * stage, switch, warm-up, health check, prune) run as local activities, in the workflow's own
+ * task, with no round trip through the server each; the host's are run so only when this
+ * engine is that host. The hooks and static content stay activities of their own.
+ */
+export const LOCAL_STEPS = 'short-steps-as-local-activities';
 
 const retry: RetryPolicy = { initialInterval: '1s', maximumAttempts: 5, nonRetryableErrorTypes: [STEP_FAILED] };
 const heartbeatTimeout = ACTIVITY_HEARTBEAT_TIMEOUT;
@@ -62,6 +71,24 @@ const engine = proxyActivities<EngineActivities>({ startToCloseTimeout: '5 minut
 /** On cancellation, the deployment waits until the hook's whole process group is stopped. */
 const cancellationType = ActivityCancellationType.WAIT_CANCELLATION_COMPLETED;
 const engineLong = proxyActivities<EngineActivities>({ startToCloseTimeout: '60 minutes', heartbeatTimeout, cancellationType, retry });
+const engineLocal = proxyLocalActivities<EngineActivities>({ startToCloseTimeout: '5 minutes', retry });
+const hostLocal = proxyLocalActivities<HostActivities>({ startToCloseTimeout: '5 minutes', retry });
+
+/** What a step's call needs of an activity proxy, local or not. */
+type Steps<A> = {
+  [K in keyof A]: A[K] extends (...args: infer P) => infer R ? { executeWithOptions(o: { summary: string }, args: P): Promise<Awaited<R>> } : never;
+};
+
+/** The application failure a step raised: an activity's comes wrapped, a local activity's as it is. */
+function applicationFailureOf(err: unknown): ApplicationFailure | undefined {
+  if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) return err.cause;
+  if (err instanceof ApplicationFailure) return err;
+  return undefined;
+}
+
+function isNotThisHost(err: unknown): boolean {
+  return applicationFailureOf(err)?.type === NOT_THIS_HOST;
+}
 
 export async function deploymentWorkflow(input: DeploymentInput): Promise<DeploymentSucceeded> {
   const hostQueue = hostTaskQueue(input.host);
@@ -74,6 +101,26 @@ export async function deploymentWorkflow(input: DeploymentInput): Promise<Deploy
     retry,
   });
   const key = { project: input.project, environment: input.environment, number: input.number };
+  // Since this patch the short steps run as local activities (see LOCAL_STEPS).
+  const local = patched(LOCAL_STEPS);
+  const short: Steps<EngineActivities> = local ? engineLocal : engine;
+  /** Whether this host's short steps may run locally: until an engine says it is not the host. */
+  let hostHere = local;
+  /** A host's short step: locally when this engine is the host, else on the host's queue. */
+  async function onHost<R>(
+    call: (h: Steps<HostActivities>, hostKey: typeof key & { host?: string }) => Promise<R>,
+    remote: Steps<HostActivities> = host,
+  ): Promise<R> {
+    if (hostHere) {
+      try {
+        return await call(hostLocal, { ...key, host: input.host });
+      } catch (err) {
+        if (!isNotThisHost(err)) throw err;
+        hostHere = false;
+      }
+    }
+    return call(remote, key);
+  }
   const progress: DeploymentProgress = { phase: 'build', commit: input.commit, steps: [] };
   setHandler(deploymentProgressQuery, () => progress);
 
@@ -116,13 +163,13 @@ export async function deploymentWorkflow(input: DeploymentInput): Promise<Deploy
     // A pushed tree built before is found by its tree id, before any checkout (since this patch).
     const known =
       input.source.kind === 'commit' && patched(SLUG_BY_TREE)
-        ? await engine.findSlugOfCommit.executeWithOptions({ summary: `look up the slug of ${input.commit.slice(0, 12)}'s tree` }, [
+        ? await short.findSlugOfCommit.executeWithOptions({ summary: `look up the slug of ${input.commit.slice(0, 12)}'s tree` }, [
             { ...key, commit: input.commit },
           ])
         : undefined;
     if (input.source.kind === 'slug') {
       ({ slug, treeId } = input.source);
-      manifest = await engine.loadSlugManifest.executeWithOptions({ summary: `load slug ${slug}` }, [{ slug }]);
+      manifest = await short.loadSlugManifest.executeWithOptions({ summary: `load slug ${slug}` }, [{ slug }]);
       slugReused = true;
       for (const s of ['checkout', 'validate', 'patches', 'build-hook', 'static-content-build', 'store-slug'] as const) skip(s);
     } else if (known?.slug !== undefined && known.manifest !== undefined) {
@@ -132,23 +179,23 @@ export async function deploymentWorkflow(input: DeploymentInput): Promise<Deploy
       for (const s of ['checkout', 'validate', 'patches', 'build-hook', 'static-content-build', 'store-slug'] as const) skip(s);
     } else {
       const checkout = await step('checkout', () =>
-        engine.checkoutCommit.executeWithOptions({ summary: `check out ${input.commit.slice(0, 12)}` }, [
+        short.checkoutCommit.executeWithOptions({ summary: `check out ${input.commit.slice(0, 12)}` }, [
           { ...key, commit: input.commit },
         ]),
       );
       treeId = checkout.treeId;
       const ctx = { ...key, branch: input.branch, treeId, workspace: checkout.workspace };
       manifest = await step('validate', () =>
-        engine.validateProject.executeWithOptions({ summary: 'validate the project files' }, [ctx]),
+        short.validateProject.executeWithOptions({ summary: 'validate the project files' }, [ctx]),
       );
-      const found = await engine.lookupSlug.executeWithOptions({ summary: 'look up the slug' }, [{ ...ctx, manifest }]);
+      const found = await short.lookupSlug.executeWithOptions({ summary: 'look up the slug' }, [{ ...ctx, manifest }]);
       slug = found.slug;
       slugReused = found.exists;
       if (found.exists) {
         for (const s of ['patches', 'build-hook', 'static-content-build', 'store-slug'] as const) skip(s);
-        await engine.discardWorkspace.executeWithOptions({ summary: 'discard the workspace' }, [ctx]);
+        await short.discardWorkspace.executeWithOptions({ summary: 'discard the workspace' }, [ctx]);
       } else {
-        await step('patches', () => engine.applyPatches.executeWithOptions({ summary: 'apply m2-hotfixes' }, [ctx]));
+        await step('patches', () => short.applyPatches.executeWithOptions({ summary: 'apply m2-hotfixes' }, [ctx]));
         await step('build-hook', () =>
           engineLong.runBuildHook.executeWithOptions({ summary: 'run hooks.build' }, [{ ...ctx, manifest }]),
         );
@@ -160,7 +207,7 @@ export async function deploymentWorkflow(input: DeploymentInput): Promise<Deploy
           );
         } else skip('static-content-build');
         await step('store-slug', () =>
-          engine.storeSlug.executeWithOptions({ summary: `store slug ${slug}` }, [{ ...ctx, slug, manifest }]),
+          short.storeSlug.executeWithOptions({ summary: `store slug ${slug}` }, [{ ...ctx, slug, manifest }]),
         );
       }
     }
@@ -168,9 +215,11 @@ export async function deploymentWorkflow(input: DeploymentInput): Promise<Deploy
     // ---- Deploy ----
     setPhase('deploy');
     const { release } = await step('stage-release', () =>
-      host.stageRelease.executeWithOptions({ summary: `stage ${releaseName(input.number)} from slug ${slug}` }, [
-        { ...key, commit: input.commit, slug, manifest },
-      ]),
+      onHost((h, k) =>
+        h.stageRelease.executeWithOptions({ summary: `stage ${releaseName(input.number)} from slug ${slug}` }, [
+          { ...k, commit: input.commit, slug, manifest },
+        ]),
+      ),
     );
     const dctx = { ...key, branch: input.branch, commit: input.commit, treeId, release, manifest };
     maintenanceOn = true; // set before the call: a retried or timed-out call may have written the flag
@@ -190,7 +239,9 @@ export async function deploymentWorkflow(input: DeploymentInput): Promise<Deploy
       skip('static-content-deploy');
       switched = true; // before the call: a call that timed out may still have switched
       ({ until } = await step('switch-release', () =>
-        host.switchReleaseAndServe.executeWithOptions({ summary: `switch current to ${release}, then maintenance off` }, [{ ...key, release }]),
+        onHost((h, k) =>
+          h.switchReleaseAndServe.executeWithOptions({ summary: `switch current to ${release}, then maintenance off` }, [{ ...k, release }]),
+        ),
       ));
     } else {
       ({ since } = await step('maintenance-on', () => host.maintenanceOn.executeWithOptions({ summary: 'maintenance on' }, [key])));
@@ -214,13 +265,15 @@ export async function deploymentWorkflow(input: DeploymentInput): Promise<Deploy
     await step('post-deploy-hook', () =>
       hostLong.runPostDeployHook.executeWithOptions({ summary: 'run hooks.post_deploy' }, [dctx]),
     );
-    await step('warm-up', () => hostLong.warmUp.executeWithOptions({ summary: 'warm up pages' }, [dctx]));
+    await step('warm-up', () => onHost((h, k) => h.warmUp.executeWithOptions({ summary: 'warm up pages' }, [{ ...dctx, ...k }]), hostLong));
     await step('health-check', () =>
-      host.healthCheck.executeWithOptions({ summary: 'health check of the routes' }, [{ ...dctx, smokePaths: input.smokePaths ?? [] }]),
+      onHost((h, k) =>
+        h.healthCheck.executeWithOptions({ summary: 'health check of the routes' }, [{ ...dctx, ...k, smokePaths: input.smokePaths ?? [] }]),
+      ),
     );
 
     const keep = [release, ...(input.liveRelease ? [input.liveRelease] : [])];
-    await host.pruneReleases.executeWithOptions({ summary: 'prune old releases' }, [{ ...key, keep }]);
+    await onHost((h, k) => h.pruneReleases.executeWithOptions({ summary: 'prune old releases' }, [{ ...k, keep }]));
     setPhase('succeeded');
     return {
       status: 'succeeded',
@@ -265,10 +318,11 @@ export async function deploymentWorkflow(input: DeploymentInput): Promise<Deploy
 }
 
 function failureDetails(err: unknown, step: DeploymentStep): StepFailureDetails {
-  if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) {
-    const d: unknown = err.cause.details?.[0];
+  const failure = applicationFailureOf(err);
+  if (failure) {
+    const d: unknown = failure.details?.[0];
     if (isStepFailureDetails(d)) return { ...d };
-    return { step, logTail: '', message: err.cause.message };
+    return { step, logTail: '', message: failure.message };
   }
   return { step, logTail: '', message: err instanceof Error ? err.message : String(err) };
 }

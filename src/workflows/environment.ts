@@ -19,6 +19,7 @@ import {
   getExternalWorkflowHandle,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -64,6 +65,10 @@ const git = proxyActivities<EngineActivities>({
   heartbeatTimeout: ACTIVITY_HEARTBEAT_TIMEOUT,
   retry: { initialInterval: '1s', maximumAttempts: 10 },
 });
+
+/** Since this patch, the branch head is read by a local activity: no round trip through the server before a deployment starts. */
+const LOCAL_BRANCH_HEAD_PATCH = 'branch-head-as-local-activity';
+const gitLocal = proxyLocalActivities<EngineActivities>({ startToCloseTimeout: '1 minute', retry: { initialInterval: '1s', maximumAttempts: 10 } });
 
 export async function environmentWorkflow(initial: EnvironmentState): Promise<void> {
   const state: EnvironmentState = { ...initial, requests: initial.requests ?? [], lifecycle: initial.lifecycle ?? [] };
@@ -200,9 +205,10 @@ export async function environmentWorkflow(initial: EnvironmentState): Promise<vo
       state.pending = undefined;
       // The branch's newest commit, not the signal's: signals from concurrent pushes may
       // arrive out of order, the branch head cannot.
-      commit = await git.resolveBranchHead.executeWithOptions({ summary: `resolve ${state.branch}` }, [
-        { project: state.project, branch: state.branch },
-      ]);
+      commit = await (patched(LOCAL_BRANCH_HEAD_PATCH) ? gitLocal : git).resolveBranchHead.executeWithOptions(
+        { summary: `resolve ${state.branch}` },
+        [{ project: state.project, branch: state.branch }],
+      );
       const last = state.deployments[state.deployments.length - 1];
       if (state.current?.commit === commit && last?.status === 'succeeded') continue;
     }

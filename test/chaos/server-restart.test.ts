@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { strict as assert } from 'node:assert';
 import { SAMPLE_STORE } from '../../src/cli/demo';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { SlipwayError } from '../../src/errors';
 import { clone, commitAndPush, sampleVariant, uniqueName } from '../harness/world';
 import { startChaosStack, type ChaosStack } from './harness';
@@ -36,8 +37,12 @@ describe('chaos: restart of the Temporal server', function () {
     for (let seen = false; !seen; await new Promise((r) => setTimeout(r, 100))) {
       const running = (await client.environmentStatus(project, 'integration')).running;
       if (running && running.commit === commit) {
-        const p = await client.deploymentProgress(project, 'integration', running.deployment);
-        seen = p.steps.some((s) => s.step === 'build-hook' && s.status === 'running');
+        // The environment records the deployment as running just before its workflow starts.
+        const p = await client.deploymentProgress(project, 'integration', running.deployment).catch((err: unknown) => {
+          if (err instanceof WorkflowNotFoundError) return undefined;
+          throw err;
+        });
+        seen = p?.steps.some((s) => s.step === 'build-hook' && s.status === 'running') ?? false;
       }
     }
     await stack.restartServer(1500);

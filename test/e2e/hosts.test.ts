@@ -1,13 +1,18 @@
 /**
  * One worker per host: deploy activities run on the task queue of the host that serves the
  * environment. Two `slipway worker --host` processes, each with its own data directory and
- * router, each receive the releases of their own environments.
+ * router, each receive the releases of their own environments. The engine runs its own host's
+ * short steps as local activities; for another host's environment it is refused (not this
+ * host) and the step runs on that host's queue.
  */
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { fetchFromRouter } from '../../src/cli/demo';
+import { workflowIds } from '../../src/domain/names';
+import { fetchHistoryJson, replayHistoryJson } from '../../src/replay';
 import { freePort } from '../../src/temporal/dev-server';
-import { Layout } from '../../src/home';
+import { Layout, PACKAGE_ROOT } from '../../src/home';
 import { spawnSlipway, type Spawned } from '../harness/processes';
 import { getWorld, sampleVariant, tempDir, uniqueName } from '../harness/world';
 
@@ -53,5 +58,14 @@ describe('one worker per host', function () {
       // The health check ran through the host's own router.
       assert.match(fs.readFileSync(own.deployLog({ project: projects[host]!, environment: 'integration', number: 1 }), 'utf8'), /\[health-check\] .*: 200/);
     }
+    // The deployment's history: the engine's local attempt refused, then the host's queue. It
+    // replays; with SLIPWAY_RECORD_HISTORIES=1 it is kept (once) under test/histories.
+    const id = workflowIds.deployment(projects.web1!, 'integration', 1);
+    const json = await fetchHistoryJson(client.temporal, id);
+    assert.match(json, /SlipwayNotThisHost/);
+    const outcome = await replayHistoryJson(json, id, id);
+    assert.ok(outcome.ok, `${id}: ${outcome.error}`);
+    const file = path.join(PACKAGE_ROOT, 'test', 'histories', 'deployment-on-another-host.json');
+    if (process.env.SLIPWAY_RECORD_HISTORIES === '1' && !fs.existsSync(file)) fs.writeFileSync(file, `${JSON.stringify(JSON.parse(json), null, 1)}\n`);
   });
 });

@@ -74,6 +74,8 @@ hooks:
     const repo = await clone(project.remote, 'integration');
     const ok = await commitAndPush(repo, 'integration', { 'a.txt': 'a\n' });
     const d2 = await client.waitForDeployment(p, 'integration', { commit: ok, after: first.deployment });
+    // The environment's history right after a push's deployment (before any continue-as-new).
+    const environmentAfterPush = await fetchHistoryJson(client.temporal, workflowIds.environment(p, 'integration'));
     // A promotion to staging, with its ticket, while integration's last deployment is good.
     const promo = await client.promote(p, 'staging', 'alice');
     await client.decide(p, promo.ticket, { user: 'sam', decision: 'approve' });
@@ -104,9 +106,14 @@ hooks:
       // Recorded after the slug-by-tree-before-checkout patch: a tree built before, no checkout.
       'deployment-slug-by-tree.json': workflowIds.deployment(p, 'integration', reused.deployment),
       'deployment-build-hook-failed.json': workflowIds.deployment(p, 'integration', d3.deployment),
+      // Recorded after the short-steps-as-local-activities and branch-head-as-local-activity
+      // patches: the engine's short steps as local activities (markers in the history).
+      'deployment-local-steps.json': workflowIds.deployment(p, 'integration', d2.deployment),
+      'deployment-local-steps-failed.json': workflowIds.deployment(p, 'integration', d3.deployment),
+      'environment-local-branch-head.json': workflowIds.environment(p, 'integration'),
     };
     for (const [file, id] of Object.entries(scenarios)) {
-      const json = await fetchHistoryJson(client.temporal, id);
+      const json = file === 'environment-local-branch-head.json' ? environmentAfterPush : await fetchHistoryJson(client.temporal, id);
       const outcome = await replayHistoryJson(json, id, id);
       assert.ok(outcome.ok, `${id}: ${outcome.error}`);
       // Only new scenarios are recorded: an old history that no longer replays needs patched().

@@ -1,7 +1,7 @@
 /**
  * The Temporal UI as the SRE's console: every workflow of a project that went through a
- * promotion and an expired ticket carries a static summary, and every activity and timer in
- * their histories says what it is for.
+ * promotion and an expired ticket carries a static summary, and every activity (local ones
+ * included: their history event is a marker) and timer in their histories says what it is for.
  */
 import { strict as assert } from 'node:assert';
 import type { temporal } from '@temporalio/proto';
@@ -39,6 +39,7 @@ describe('summaries in the Temporal UI', function () {
 
     const missing: string[] = [];
     let activities = 0;
+    let localActivities = 0;
     let timers = 0;
     for (const run of runs) {
       const handle = client.temporal.workflow.getHandle(run.workflowId, run.runId);
@@ -48,17 +49,21 @@ describe('summaries in the Temporal UI', function () {
       const history = await handle.fetchHistory();
       for (const event of history.events ?? []) {
         const activity = event.activityTaskScheduledEventAttributes;
+        const local = event.markerRecordedEventAttributes?.markerName === 'core_local_activity' ? event.markerRecordedEventAttributes : undefined;
         const timer = event.timerStartedEventAttributes;
-        if (!activity && !timer) continue;
+        if (!activity && !local && !timer) continue;
         if (activity) activities++;
+        if (local) localActivities++;
         if (timer) timers++;
         if (!summaryOf(event)) {
-          missing.push(`${run.workflowId} event ${String(event.eventId)}: ${activity ? `activity ${activity.activityType?.name ?? '?'}` : 'timer'} without a summary`);
+          const what = activity ? `activity ${activity.activityType?.name ?? '?'}` : local ? 'local activity' : 'timer';
+          missing.push(`${run.workflowId} event ${String(event.eventId)}: ${what} without a summary`);
         }
       }
     }
     assert.deepEqual(missing, []);
-    assert.ok(activities >= 10, `${activities} activities checked`);
+    assert.ok(activities + localActivities >= 10, `${activities} activities and ${localActivities} local activities checked`);
+    assert.ok(localActivities >= 5, `${localActivities} local activities checked`);
     assert.ok(timers >= 2, `${timers} timers checked (reminder and expiry)`);
   });
 });

@@ -9,6 +9,8 @@ import { ACTIVITY_HEARTBEAT_INTERVAL_MS } from '../../domain/activity-timeouts';
 export const heartbeatInterceptor: ActivityInterceptorsFactory = (ctx) => {
   const inbound: ActivityInboundCallsInterceptor = {
     async execute(input, next) {
+      // A local activity has no heartbeat: its workflow task stands for it.
+      if (ctx.info.isLocal) return next(input);
       ctx.heartbeat();
       const timer = setInterval(() => ctx.heartbeat(), ACTIVITY_HEARTBEAT_INTERVAL_MS);
       try {
