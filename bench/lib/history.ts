@@ -68,6 +68,8 @@ export interface DeploymentTimeline {
   startedMs: number;
   closedMs: number;
   activities: ActivitySpan[];
+  /** The workflow's own tasks: started (handed to the worker) → completed (its commands recorded). */
+  workflowTasks: { startedMs: number; completedMs: number }[];
   /** Time inside activities (local ones included), ms: see insideMs. */
   activityMs: number;
 }
@@ -92,6 +94,14 @@ function activitySpans(events: HistoryEvent[]): ActivitySpan[] {
   return spans;
 }
 
+function workflowTaskSpans(events: HistoryEvent[]): { startedMs: number; completedMs: number }[] {
+  const byId = new Map<number, HistoryEvent>();
+  for (const e of events) byId.set(Number(e.eventId), e);
+  return events
+    .filter((e) => e.workflowTaskCompletedEventAttributes)
+    .map((e) => ({ startedMs: eventMs(byId.get(Number(e.workflowTaskCompletedEventAttributes!.startedEventId))!), completedMs: eventMs(e) }));
+}
+
 export async function deploymentTimeline(client: Client, project: string, environment: string, n: number): Promise<DeploymentTimeline> {
   const workflowId = workflowIds.deployment(project, environment, n);
   const history = await client.workflow.getHandle(workflowId).fetchHistory();
@@ -108,6 +118,7 @@ export async function deploymentTimeline(client: Client, project: string, enviro
     startedMs: eventMs(first),
     closedMs: eventMs(last),
     activities,
+    workflowTasks: workflowTaskSpans(events),
     activityMs: insideMs(workflowId, activities),
   };
 }
@@ -165,7 +176,22 @@ export function breakdown(t: DeploymentTimeline, pushStartedMs: number): Breakdo
 }
 
 export function describeTimeline(t: DeploymentTimeline): string {
-  return t.activities
+  const tasks = t.workflowTasks.map((w) => ({
+    at: w.startedMs,
+    line: `  workflow task +${(w.startedMs - t.startedMs).toFixed(0)} took ${(w.completedMs - w.startedMs).toFixed(0)}`,
+  }));
+  const steps = t.activities.map((a) => ({
+    at: a.startedMs,
+    line: describeSpan(t, a),
+  }));
+  return [...tasks, ...steps]
+    .sort((a, b) => a.at - b.at)
+    .map((x) => x.line)
+    .join('\n');
+}
+
+function describeSpan(t: DeploymentTimeline, a: ActivitySpan): string {
+  return [a]
     .map((a) =>
       a.local
         ? `${a.type} +${(a.startedMs - t.startedMs).toFixed(0)} local run ${(a.endedMs - a.startedMs).toFixed(0)}`

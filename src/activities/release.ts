@@ -18,6 +18,7 @@ import { computeRelationships } from '../domain/project-files/services';
 import type { Layout } from '../home';
 import { runHook } from './lib/hook-process';
 import { deployStaticContent } from './lib/static-content';
+import { copyTree } from './lib/copy-tree';
 import { StepLog, errorMessage, stepFailure } from './lib/step-log';
 
 /** Written beside each release directory: what the router needs to serve it. */
@@ -210,7 +211,7 @@ export function createReleaseActivities(deps: ReleaseDeps) {
           fs.rmSync(tmp, { recursive: true, force: true });
           fs.rmSync(dir, { recursive: true, force: true });
           // Asynchronous: a large slug must not stall the worker's heartbeats.
-          await fs.promises.cp(layout.slug(input.slug), tmp, { recursive: true, verbatimSymlinks: true, mode: fs.constants.COPYFILE_FICLONE });
+          await copyTree(layout.slug(input.slug), tmp);
           for (const [mountPath, source] of Object.entries(input.manifest.mounts)) {
             const shared = path.join(layout.environment(input.project, input.environment), 'mounts', source);
             fs.mkdirSync(shared, { recursive: true });
