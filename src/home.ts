@@ -15,6 +15,9 @@ export function resolveHome(explicit?: string): string {
 /** Root of the installed Slipway package (where package.json is). */
 export const PACKAGE_ROOT = path.resolve(__dirname, '..', '..');
 
+/** The sample store the demo and `project create` start from by default. */
+export const SAMPLE_STORE = path.join(PACKAGE_ROOT, 'examples', 'sample-store');
+
 export class Layout {
   /**
    * @param home the data directory

@@ -118,7 +118,7 @@ export const scale: Scenario = {
       figures,
       notes: [
         `Scale runs per count: ${runs}${runs < 5 ? ' (fewer than 5: see --scale-runs)' : ''}. Each run pushes one commit (a new tree: a cold build) to every environment at once with git; latency is per deployment, throughput per run.`,
-        'The worker is `slipway worker --router-port` in its own process (engine, host "local" and the router that serves the environments, warm-up and health checks); its peak RSS is the kernel high-water mark VmHWM, reset before each run.',
+        'The worker is `slipway worker --router-port` in its own process (engine, host "local" and the router that serves the environments, warm-up and health checks); its peak RSS is the kernel high-water mark VmHWM, reset before each run. It is the only Slipway process doing the work (nothing is split off into other processes), and it runs as users start it: the worker command itself puts V8 in its memory-saving mode (--optimize-for-size), no flag is added by the benchmark.',
       ],
     };
   },

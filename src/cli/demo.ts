@@ -9,13 +9,13 @@ import * as path from 'node:path';
 import { simpleGit } from 'simple-git';
 import { SlipwayClient } from '../client';
 import { SlipwayError } from '../errors';
-import { Layout, PACKAGE_ROOT } from '../home';
+import { Layout, SAMPLE_STORE } from '../home';
 import { freePort } from '../temporal/dev-server';
 import { startStack } from '../stack';
 import { loadIdentities } from '../identities';
 import { progressPrinter, untilStopped } from './output';
 
-export const SAMPLE_STORE = path.join(PACKAGE_ROOT, 'examples', 'sample-store');
+export { SAMPLE_STORE };
 
 /** GET through the router with the environment's Host header (no DNS for *.localhost needed). */
 export function fetchFromRouter(port: number, host: string, urlPath = '/'): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
