@@ -175,6 +175,40 @@ export function breakdown(t: DeploymentTimeline, pushStartedMs: number): Breakdo
   return { toStartMs: t.startedMs - pushStartedMs, queueMs, betweenMs: t.closedMs - t.startedMs - inActivities };
 }
 
+/**
+ * Where a deployment's own orchestration goes, from its timeline: the start until its first
+ * step, the gaps before local steps (a local activity handed back and forth inside the
+ * workflow task), the round trips before activities (the workflow task that schedules the
+ * next one, then its queue), and the last step until the workflow closed.
+ */
+export interface Anatomy {
+  firstStepMs: number;
+  localGaps: number;
+  localGapMs: number;
+  roundTrips: number;
+  roundTripMs: number;
+  tailMs: number;
+}
+
+export function anatomy(t: DeploymentTimeline): Anatomy {
+  const spans = [...t.activities].sort((a, b) => a.startedMs - b.startedMs);
+  const a: Anatomy = { firstStepMs: 0, localGaps: 0, localGapMs: 0, roundTrips: 0, roundTripMs: 0, tailMs: 0 };
+  if (spans.length === 0) return a;
+  a.firstStepMs = spans[0]!.startedMs - t.startedMs;
+  for (let i = 1; i < spans.length; i++) {
+    const gap = spans[i]!.startedMs - spans[i - 1]!.endedMs;
+    if (spans[i]!.local) {
+      a.localGaps++;
+      a.localGapMs += gap;
+    } else {
+      a.roundTrips++;
+      a.roundTripMs += gap;
+    }
+  }
+  a.tailMs = t.closedMs - Math.max(...spans.map((s) => s.endedMs));
+  return a;
+}
+
 export function describeTimeline(t: DeploymentTimeline): string {
   const tasks = t.workflowTasks.map((w) => ({
     at: w.startedMs,

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { SAMPLE_STORE } from '../../src/cli/demo';
 import { releaseName } from '../../src/domain/deployment';
 import { git } from '../lib/exec';
-import { breakdown, describeTimeline, deploymentTimeline, environmentActivityMsBefore, eventsSince, historyLength } from '../lib/history';
+import { anatomy, breakdown, describeTimeline, deploymentTimeline, environmentActivityMsBefore, eventsSince, historyLength } from '../lib/history';
 import { cloneBranch, commit, createDeployedProject, deployed, nextDeployment, nowMs, push, tempDir } from '../lib/projects';
 import { figure } from '../lib/results';
 import { shellDeployer } from '../lib/shell-baseline';
@@ -41,6 +41,11 @@ export const durability: Scenario = {
     const toStart: number[] = [];
     const queue: number[] = [];
     const between: number[] = [];
+    const firstStep: number[] = [];
+    const localGap: number[] = [];
+    const roundTrip: number[] = [];
+    const tail: number[] = [];
+    let shape = '';
     for (let i = 0; i < warmup + runs; i++) {
       const measured = i >= warmup;
       const slipwayRun = async (): Promise<{ e2e: number; activityMs: number; events: number; eventsAll: number }> => {
@@ -56,7 +61,14 @@ export const durability: Scenario = {
         const bd = breakdown(t, p.startedMs);
         log(`    push ${(p.returnedMs - p.startedMs).toFixed(0)} ms; push → deployment started ${bd.toStartMs.toFixed(0)} ms (branch-head lookup ${envActivity.toFixed(0)}); in the deployment: activities waiting in queue ${bd.queueMs.toFixed(0)} ms, workflow tasks between activities ${bd.betweenMs.toFixed(0)} ms`);
         if (process.env.SLIPWAY_BENCH_VERBOSE) log(describeTimeline(t));
+        const an = anatomy(t);
+        shape = `${an.localGaps} local steps after the first, ${an.roundTrips} activities`;
+        log(`    in the deployment: first step after ${an.firstStepMs.toFixed(0)} ms; ${an.localGaps} gaps before local steps ${an.localGapMs.toFixed(0)} ms; ${an.roundTrips} round trips before activities ${an.roundTripMs.toFixed(0)} ms; last step → closed ${an.tailMs.toFixed(0)} ms`);
         if (measured) {
+          firstStep.push(an.firstStepMs);
+          localGap.push(an.localGaps ? an.localGapMs / an.localGaps : 0);
+          roundTrip.push(an.roundTrips ? an.roundTripMs / an.roundTrips : 0);
+          tail.push(an.tailMs);
           toStart.push(bd.toStartMs);
           queue.push(bd.queueMs);
           between.push(bd.betweenMs);
@@ -111,6 +123,10 @@ export const durability: Scenario = {
         figure(sc, { id: 'to-start', label: 'git push started → deployment workflow started', unit: 'ms', samples: toStart }),
         figure(sc, { id: 'queue', label: 'activity tasks waiting in their queues, per deployment', unit: 'ms', samples: queue }),
         figure(sc, { id: 'between', label: 'workflow tasks between activities, per deployment', unit: 'ms', samples: between }),
+        figure(sc, { id: 'first-step', label: 'deployment workflow started → its first step running', unit: 'ms', samples: firstStep }),
+        figure(sc, { id: 'local-gap', label: 'gap before each local step (mean per deployment)', unit: 'ms', samples: localGap }),
+        figure(sc, { id: 'round-trip', label: 'round trip before each activity (mean per deployment)', unit: 'ms', samples: roundTrip }),
+        figure(sc, { id: 'tail', label: 'last step done → deployment workflow closed', unit: 'ms', samples: tail }),
         figure(sc, { id: 'events-deployment', label: 'history events of the deployment workflow', unit: 'events', samples: events }),
         figure(sc, {
           id: 'events-all',
@@ -120,6 +136,7 @@ export const durability: Scenario = {
         }),
       ],
       notes: [
+        `Where the deployment's own orchestration goes (first step, gaps, round trips, tail): from its history and the worker's activity timings; a cold deployment of the sample store has ${shape}.`,
         'Both sides push a commit that changes content/headline.txt (a new tree: a cold build) and are timed from the start of `git push`; Slipway to the deployment workflow closing (server event time), the script to its exit.',
         'The script does the same work: clone, hotfix patches, build hook, static content (cp -r), store the build, copy into a release with mounts, maintenance flag, deploy hook, symlink switch (ln -sfn + mv -T), post-deploy hook. Slipway additionally validates the five project files, writes a step log, warms up 2 pages and health-checks the routes through the router.',
       ],

@@ -59,7 +59,7 @@ export const slugReuse: Scenario = {
         }),
       ],
       notes: [
-        'Build phase: the deployment workflow started → stage-release scheduled (history event times). Unchanged tree: an empty commit pushed after the cold build (checkout, validation and slug lookup still run; patches, build hook, static content and store are skipped).',
+        'Build phase: the deployment workflow started (history event time) → stage-release started (a local activity: its start as the worker logs it). Unchanged tree: an empty commit pushed after the cold build; its tree\'s slug is found before any checkout (one local activity), and every build step is skipped.',
       ],
     };
   },
