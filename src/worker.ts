@@ -65,6 +65,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const namespace = options.namespace ?? 'default';
   const workers: Worker[] = [];
   const host = options.host ?? DEFAULT_HOST;
+  const interceptors = { activity: [...timingInterceptors(), heartbeatInterceptor] };
   const hostActivities = createHostActivities({ layout: options.layout, routerPort: options.routerPort ?? (() => undefined) });
   if (options.engine !== false) {
     workers.push(
@@ -76,7 +77,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
         // The engine's activities, and this host's short steps, which a deployment for this
         // host runs as local activities.
         activities: { ...createEngineActivities(options.layout), ...localHostActivities(host, hostActivities) },
-        interceptors: { activity: [...timingInterceptors(), heartbeatInterceptor] },
+        interceptors,
       }),
     );
   }
@@ -86,7 +87,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       namespace,
       taskQueue: hostTaskQueue(host),
       activities: hostActivities,
-      interceptors: { activity: [...timingInterceptors(), heartbeatInterceptor] },
+      interceptors,
     }),
   );
   const done = Promise.all(workers.map((w) => w.run())).then(

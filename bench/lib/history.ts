@@ -45,8 +45,8 @@ function timingsOf(workflowId: string): ActivityTiming[] {
 }
 
 /** The local activities' spans, from the timings file (they are only markers in the history). */
-function localSpans(workflowId: string): ActivitySpan[] {
-  return timingsOf(workflowId)
+function localSpans(timings: ActivityTiming[]): ActivitySpan[] {
+  return timings
     .filter((t) => t.local)
     .map((t) => ({ type: t.type, scheduledMs: t.startedMs, startedMs: t.startedMs, endedMs: t.endedMs, local: true }));
 }
@@ -56,9 +56,9 @@ function localSpans(workflowId: string): ActivitySpan[] {
  * every attempt, local or not), else from the history (started → completed, which also counts
  * the completion's trip to the server).
  */
-function insideMs(workflowId: string, spans: ActivitySpan[], since = 0, until = Infinity): number {
-  const timings = timingsOf(workflowId).filter((t) => t.startedMs >= since && t.startedMs <= until);
-  if (timingsFile) return timings.reduce((s, t) => s + (t.endedMs - t.startedMs), 0);
+function insideMs(timings: ActivityTiming[], spans: ActivitySpan[], since = 0, until = Infinity): number {
+  const within = timings.filter((t) => t.startedMs >= since && t.startedMs <= until);
+  if (timingsFile) return within.reduce((s, t) => s + (t.endedMs - t.startedMs), 0);
   return spans.filter((a) => a.startedMs >= since && a.startedMs <= until).reduce((s, a) => s + (a.endedMs - a.startedMs), 0);
 }
 
@@ -74,9 +74,12 @@ export interface DeploymentTimeline {
   activityMs: number;
 }
 
+function eventsById(events: HistoryEvent[]): Map<number, HistoryEvent> {
+  return new Map(events.map((e) => [Number(e.eventId), e]));
+}
+
 function activitySpans(events: HistoryEvent[]): ActivitySpan[] {
-  const byId = new Map<number, HistoryEvent>();
-  for (const e of events) byId.set(Number(e.eventId), e);
+  const byId = eventsById(events);
   const spans: ActivitySpan[] = [];
   for (const e of events) {
     const done = e.activityTaskCompletedEventAttributes ?? e.activityTaskFailedEventAttributes ?? e.activityTaskTimedOutEventAttributes;
@@ -95,8 +98,7 @@ function activitySpans(events: HistoryEvent[]): ActivitySpan[] {
 }
 
 function workflowTaskSpans(events: HistoryEvent[]): { startedMs: number; completedMs: number }[] {
-  const byId = new Map<number, HistoryEvent>();
-  for (const e of events) byId.set(Number(e.eventId), e);
+  const byId = eventsById(events);
   return events
     .filter((e) => e.workflowTaskCompletedEventAttributes)
     .map((e) => ({ startedMs: eventMs(byId.get(Number(e.workflowTaskCompletedEventAttributes!.startedEventId))!), completedMs: eventMs(e) }));
@@ -111,7 +113,8 @@ export async function deploymentTimeline(client: Client, project: string, enviro
   if (!first || !last || last.eventType !== EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED) {
     throw new Error(`${workflowId} did not complete (last event ${String(last?.eventType)})`);
   }
-  const activities = [...activitySpans(events), ...localSpans(workflowId)].sort((a, b) => a.scheduledMs - b.scheduledMs);
+  const timings = timingsOf(workflowId);
+  const activities = [...activitySpans(events), ...localSpans(timings)].sort((a, b) => a.scheduledMs - b.scheduledMs);
   return {
     workflowId,
     events: events.length,
@@ -119,7 +122,7 @@ export async function deploymentTimeline(client: Client, project: string, enviro
     closedMs: eventMs(last),
     activities,
     workflowTasks: workflowTaskSpans(events),
-    activityMs: insideMs(workflowId, activities),
+    activityMs: insideMs(timings, activities),
   };
 }
 
@@ -134,14 +137,15 @@ export async function environmentActivityMsBefore(client: Client, project: strin
   const at = events.findIndex((e) => e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId === childId);
   if (at < 0) return 0;
   const envId = workflowIds.environment(project, environment);
-  const spans = [...activitySpans(events.slice(0, at)), ...localSpans(envId)];
+  const timings = timingsOf(envId);
+  const spans = [...activitySpans(events.slice(0, at)), ...localSpans(timings)];
   const previousChild = events
     .slice(0, at)
     .reverse()
     .find((e) => e.startChildWorkflowExecutionInitiatedEventAttributes);
   const since = previousChild ? eventMs(previousChild) : 0;
   const initiated = events[at];
-  return insideMs(envId, spans, since, initiated ? eventMs(initiated) : Infinity);
+  return insideMs(timings, spans, since, initiated ? eventMs(initiated) : Infinity);
 }
 
 /** Events in a workflow's current run, and the run id (continue-as-new starts a new run). */
