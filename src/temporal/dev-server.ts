@@ -37,6 +37,36 @@ export interface RunningDevServer {
 /** The dev server's SQLite settings when it keeps its state in a file (see startDevServer). */
 export const SQLITE_PRAGMAS = ['journal_mode=wal', 'synchronous=normal'];
 
+/**
+ * How often per second the server may read each of its internal task queues (the transfer
+ * queue hands new workflow and activity tasks and child workflow starts to matching; the
+ * timer queue fires timers and timeouts; the visibility queue feeds listings). The server's
+ * default is 20: after a read, the next one waits up to 50 ms. The dev server has a single
+ * history shard, so every workflow shares that one reader, and a deployment's child workflow
+ * start or first workflow task often waited those 50 ms twice (bench/analysis.md). Reads
+ * still happen only when a task is written or due; this only lifts the throttle.
+ */
+export const QUEUE_READS_PER_SECOND = 1000;
+export const DEV_SERVER_DYNAMIC_CONFIG: Readonly<Record<string, unknown>> = {
+  'history.transferProcessorMaxPollRPS': QUEUE_READS_PER_SECOND,
+  'history.timerProcessorMaxPollRPS': QUEUE_READS_PER_SECOND,
+  'history.visibilityProcessorMaxPollRPS': QUEUE_READS_PER_SECOND,
+};
+
+/** The SQLite settings and dynamic configuration Slipway starts every dev server with. */
+function tuningArgs(options: DevServerOptions): string[] {
+  const args: string[] = [];
+  // Write-ahead log, synced at checkpoints: a committed transaction survives a crash of the
+  // server (or a kill -9) and the file is never corrupted; only a power loss may drop the
+  // last moments. In rollback-journal mode every event written costs an fsync, and a
+  // deployment's workflow tasks took a third longer (bench/analysis.md).
+  if (options.dbFile) for (const pragma of SQLITE_PRAGMAS) args.push('--sqlite-pragma', pragma);
+  for (const [key, value] of Object.entries({ ...DEV_SERVER_DYNAMIC_CONFIG, ...options.dynamicConfig })) {
+    args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
+  }
+  return args;
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
@@ -90,6 +120,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<Ru
           ui,
           uiPort,
           dbFilename: options.dbFile,
+          extraArgs: tuningArgs(options),
           searchAttributes: Object.entries(SEARCH_ATTRIBUTES).map(([name, type]) => ({ name, type: type.toUpperCase() })) as never,
         },
       });
@@ -114,18 +145,11 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<Ru
   if (options.dbFile) {
     fs.mkdirSync(path.dirname(options.dbFile), { recursive: true });
     args.push('--db-filename', options.dbFile);
-    // Write-ahead log, synced at checkpoints: a committed transaction survives a crash of the
-    // server (or a kill -9) and the file is never corrupted; only a power loss may drop the
-    // last moments. In rollback-journal mode every event written costs an fsync, and a
-    // deployment's workflow tasks took a third longer (bench/analysis.md).
-    for (const pragma of SQLITE_PRAGMAS) args.push('--sqlite-pragma', pragma);
   }
   if (ui && uiPort) args.push('--ui-port', String(uiPort), '--ui-disable-news-fetch');
   else args.push('--headless');
   for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=${type}`);
-  for (const [key, value] of Object.entries(options.dynamicConfig ?? {})) {
-    args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
-  }
+  args.push(...tuningArgs(options));
   // The dev server's HTTP API and metrics otherwise take random ports; they stay on loopback.
   const out = options.logFile ? fs.openSync(options.logFile, 'a') : 'ignore';
   const child = spawn(exe.path, args, { stdio: ['ignore', out, out] });
