@@ -101,4 +101,10 @@ export interface BranchPush {
   before: string;
   after: string;
   pushedAt: number;
+  /**
+   * True when the engine's client has already handed the push to the environment's own
+   * workflow (an existing environment, a new commit): the project then only keeps its
+   * records and does not forward it a second time.
+   */
+  delivered?: boolean;
 }

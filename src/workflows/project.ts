@@ -526,7 +526,8 @@ export async function projectWorkflow(initial: ProjectState): Promise<void> {
       return;
     }
     env.branchDeleted = undefined;
-    if (env.status === 'active' && env.started) {
+    // A push the client delivered to the environment itself is not forwarded again.
+    if (env.status === 'active' && env.started && push.delivered !== true) {
       await getExternalWorkflowHandle(workflowIds.environment(state.project, push.branch)).signal(environmentPushSignal, {
         commit: push.after,
         pushedAt: push.pushedAt,

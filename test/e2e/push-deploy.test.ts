@@ -4,6 +4,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { DEPLOYMENT_STEPS } from '../../src/domain/deployment';
+import { workflowIds } from '../../src/domain/names';
 import { minimalApp } from '../fixtures/app-yaml';
 import { clone, commitAndPush, createProject, getPage, getWorld } from '../harness/world';
 
@@ -38,6 +39,16 @@ describe('a push to integration builds and deploys it', function () {
     const status = await client.environmentStatus(project.project, 'integration');
     assert.equal(status.current?.commit, c2);
     assert.equal(status.previous?.commit, c1);
+
+    // Each push went to the environment's workflow straight from the hook's call; the project
+    // recorded it and forwarded nothing (one workflow task less before the deployment).
+    const envEvents = (await client.temporal.workflow.getHandle(workflowIds.environment(project.project, 'integration')).fetchHistory()).events ?? [];
+    const pushSignals = envEvents.filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'push');
+    assert.equal(pushSignals.length, 2, 'two push signals on the environment');
+    for (const e of pushSignals) assert.equal(e.workflowExecutionSignaledEventAttributes?.externalWorkflowExecution, null, 'sent by the client, not by the project');
+    const projectEvents = (await client.temporal.workflow.getHandle(workflowIds.project(project.project)).fetchHistory()).events ?? [];
+    assert.equal(projectEvents.filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'branchPushed').length, 2);
+    assert.equal(projectEvents.filter((e) => e.signalExternalWorkflowExecutionInitiatedEventAttributes?.signalName === 'push').length, 0);
 
     // Every step of the deployment is in its log, with its duration.
     const log = client.deploymentLog(project.project, 'integration', d2.deployment);
