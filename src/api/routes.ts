@@ -11,7 +11,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { SlipwayClient } from '../client';
 import { environmentNameProblem } from '../domain/environment-names';
-import { projectIdSchema } from '../domain/names';
+import { projectIdSchema } from '../domain/schemas';
 import type { Role } from '../domain/tickets';
 import { InvalidInputError, NotFoundError, SlipwayError } from '../errors';
 import type { Identities } from '../identities';

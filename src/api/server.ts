@@ -8,7 +8,7 @@ import swagger from '@fastify/swagger';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { SlipwayClient } from '../client';
-import { projectIdSchema } from '../domain/names';
+import { projectIdSchema } from '../domain/schemas';
 import { SlipwayError } from '../errors';
 import { parseRefUpdates, pushMessage } from '../domain/git-refs';
 import type { Identities } from '../identities';

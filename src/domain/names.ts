@@ -2,15 +2,6 @@
  * Names of things in the product, and the workflow ids built from them.
  * Pure: shared by workflow code and the Node side.
  */
-import { z } from 'zod';
-
-/** A project id as the product brief defines it: `[a-z][a-z0-9-]{2,39}`. */
-export const projectIdSchema = z
-  .string({ error: 'project id must be a string' })
-  .regex(
-    /^[a-z][a-z0-9-]{2,39}$/,
-    'project id must be 3 to 40 characters: a lowercase letter, then lowercase letters, digits or "-"',
-  );
 
 /** The four branches every project is created with. */
 export const MAIN_BRANCHES = ['master', 'integration', 'staging', 'production'] as const;

@@ -1,21 +1,8 @@
 /** A project: its plan, its remote and its environment registry. */
-import { z } from 'zod';
-import { projectIdSchema, type EnvironmentType } from './names';
+import type { EnvironmentType } from './names';
 
 export const PLANS = { pro: { activeIntegrationLimit: 5 }, enterprise: { activeIntegrationLimit: 8 } } as const;
 export type Plan = keyof typeof PLANS;
-export const planSchema = z.enum(['pro', 'enterprise'], { error: 'plan must be "pro" or "enterprise"' });
-
-export const createProjectInputSchema = z.object({
-  project: projectIdSchema,
-  plan: planSchema.default('pro'),
-  /** Absolute path of the directory whose files make the initial commit. */
-  from: z.string().min(1, 'source directory must not be empty'),
-  host: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'host must be a lowercase name').default('local'),
-  /** Distinct support approvals a promotion to production needs: the optional two-person rule. */
-  productionApprovals: z.union([z.literal(1), z.literal(2)], { error: 'production approvals must be 1 or 2' }).default(1),
-});
-export type CreateProjectInput = z.infer<typeof createProjectInputSchema>;
 
 export interface EnvironmentEntry {
   name: string;
