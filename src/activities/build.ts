@@ -11,7 +11,7 @@ import type { DeploymentKey } from '../domain/deployment';
 import { ENGINE_BUILD_VERSION, hookEnvironment } from '../domain/hook-env';
 import { PROJECT_FILES, planFromProjectFiles, type ProjectFileTexts, type SlugManifest } from '../domain/project-files';
 import type { Layout } from '../home';
-import { git } from './git';
+import { checkOutCommit, git, treeOfCommit } from './git';
 import { Context } from '@temporalio/activity';
 import { runHook, stopLeftoverGroup } from './lib/hook-process';
 import { deployStaticContent } from './lib/static-content';
@@ -125,7 +125,7 @@ function indexSlug(layout: Layout, project: string, treeId: string, slug: string
 }
 
 export function createBuildActivities(layout: Layout) {
-  return {
+  const activities = {
     /** Reads and validates the five project files; every problem names file, key and reason. */
     async validateProject(input: BuildContext): Promise<SlugManifest> {
       const log = new StepLog(layout, input);
@@ -274,7 +274,7 @@ export function createBuildActivities(layout: Layout) {
      * when that tree was built before (by this engine version). Nothing is checked out.
      */
     async findSlugOfCommit(input: DeploymentKey & { commit: string }): Promise<{ treeId: string; slug?: string; manifest?: SlugManifest }> {
-      const treeId = (await git(layout.remote(input.project)).revparse([`${input.commit}^{tree}`])).trim();
+      const treeId = await treeOfCommit(layout, input.project, input.commit);
       const file = slugIndexFile(layout, input.project, treeId);
       let slug: string | undefined;
       try {
@@ -297,6 +297,27 @@ export function createBuildActivities(layout: Layout) {
     discardWorkspace(input: BuildContext): Promise<void> {
       fs.rmSync(path.resolve(input.workspace), { recursive: true, force: true });
       return Promise.resolve();
+    },
+  };
+  return {
+    ...activities,
+
+    /**
+     * The checkout step with the lookup before it, in one hand-over: the slug of the pushed
+     * commit's tree when that tree was built before (nothing checked out), else the checkout.
+     */
+    async checkoutUnlessBuilt(
+      input: DeploymentKey & { commit: string },
+    ): Promise<{ treeId: string; slug?: string; manifest?: SlugManifest; workspace?: string }> {
+      const known = await activities.findSlugOfCommit(input);
+      if (known.slug !== undefined) return known;
+      return checkOutCommit(layout, input, known.treeId);
+    },
+
+    /** The validate step with the slug lookup after it, in one hand-over. */
+    async validateAndLookUpSlug(input: BuildContext): Promise<{ manifest: SlugManifest; slug: string; exists: boolean }> {
+      const manifest = await activities.validateProject(input);
+      return { manifest, ...(await activities.lookupSlug({ ...input, manifest })) };
     },
   };
 }

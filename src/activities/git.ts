@@ -22,6 +22,40 @@ const ENGINE_IDENTITY = ['user.name=Slipway', 'user.email=engine@slipway.invalid
 export const git = (baseDir?: string): SimpleGit =>
   simpleGit({ baseDir, config: ENGINE_IDENTITY, timeout: { block: 120_000 } });
 
+/** A commit's Git tree id, read in the project's remote. */
+export async function treeOfCommit(layout: Layout, project: string, commit: string): Promise<string> {
+  return (await git(layout.remote(project)).revparse([`${commit}^{tree}`])).trim();
+}
+
+/**
+ * The checkout step: the commit in a clean build workspace (recreated on every attempt, so a
+ * retry starts from scratch), and its Git tree id, the first part of the slug key (read here
+ * unless the caller read it already).
+ */
+export async function checkOutCommit(
+  layout: Layout,
+  input: DeploymentKey & { commit: string },
+  knownTreeId?: string,
+): Promise<{ workspace: string; treeId: string }> {
+  const log = new StepLog(layout, input);
+  return log.step('checkout', `commit ${input.commit.slice(0, 12)} into a clean workspace`, async () => {
+    const remote = layout.remote(input.project);
+    const workspace = layout.buildWorkspace(input);
+    fs.rmSync(workspace, { recursive: true, force: true });
+    fs.mkdirSync(path.dirname(workspace), { recursive: true });
+    let treeId: string;
+    try {
+      treeId = knownTreeId ?? (await treeOfCommit(layout, input.project, input.commit));
+      await git().clone(remote, workspace, ['--shared', '--no-checkout']);
+      await git(workspace).checkout(['--detach', input.commit]);
+    } catch (err) {
+      throw stepFailure({ step: 'checkout', logTail: '', message: `cannot check out ${input.commit}: ${errorMessage(err)}` });
+    }
+    log.line('checkout', `tree ${treeId}`);
+    return { workspace, treeId };
+  });
+}
+
 export interface CreateRemoteInput {
   project: string;
   /** Absolute path of the directory whose files become the initial commit. */
@@ -259,28 +293,9 @@ export function createGitActivities(layout: Layout) {
       return out.trim();
     },
 
-    /**
-     * Checks a commit out into a clean build workspace (recreated on every attempt, so a retry
-     * starts from scratch) and returns the Git tree id, the first part of the slug key.
-     */
-    async checkoutCommit(input: DeploymentKey & { commit: string }): Promise<{ workspace: string; treeId: string }> {
-      const log = new StepLog(layout, input);
-      return log.step('checkout', `commit ${input.commit.slice(0, 12)} into a clean workspace`, async () => {
-        const remote = layout.remote(input.project);
-        const workspace = layout.buildWorkspace(input);
-        fs.rmSync(workspace, { recursive: true, force: true });
-        fs.mkdirSync(path.dirname(workspace), { recursive: true });
-        let treeId: string;
-        try {
-          treeId = (await git(remote).revparse([`${input.commit}^{tree}`])).trim();
-          await git().clone(remote, workspace, ['--shared', '--no-checkout']);
-          await git(workspace).checkout(['--detach', input.commit]);
-        } catch (err) {
-          throw stepFailure({ step: 'checkout', logTail: '', message: `cannot check out ${input.commit}: ${errorMessage(err)}` });
-        }
-        log.line('checkout', `tree ${treeId}`);
-        return { workspace, treeId };
-      });
+    /** The checkout step (see checkOutCommit). */
+    checkoutCommit(input: DeploymentKey & { commit: string }): Promise<{ workspace: string; treeId: string }> {
+      return checkOutCommit(layout, input);
     },
   };
 }

@@ -63,6 +63,18 @@ export interface DeployContext extends DeploymentKey {
 /** Releases kept per environment, beside the current and previous ones. */
 const RELEASES_KEPT = 5;
 
+/** Removes all but the newest RELEASES_KEPT releases of an environment, never one in `keep`. */
+function pruneReleasesOf(layout: Layout, key: DeploymentKey, keep: readonly string[]): string[] {
+  const releases = layout.releases(key.project, key.environment);
+  const names = fs.existsSync(releases) ? fs.readdirSync(releases).filter((n) => /^d\d{6}$/.test(n)).sort() : [];
+  const removed = names.slice(0, Math.max(0, names.length - RELEASES_KEPT)).filter((n) => !keep.includes(n));
+  for (const n of removed) {
+    fs.rmSync(path.join(releases, n), { recursive: true, force: true });
+    fs.rmSync(releaseInfoFile(releases, n), { force: true });
+  }
+  return removed;
+}
+
 function routesFor(key: DeploymentKey, manifest: SlugManifest): ResolvedRoute[] {
   return resolveRoutes(manifest.routes, { defaultHost: environmentHostname(key.project, key.environment) });
 }
@@ -195,56 +207,79 @@ export function createReleaseActivities(deps: ReleaseDeps) {
     });
   }
 
+  /** Stages a release from a slug (the stage-release step's work); nothing is left half-written. */
+  async function stage(
+    log: StepLog,
+    input: DeploymentKey & { commit: string; slug: string; manifest: SlugManifest },
+    release: string,
+  ): Promise<{ release: string }> {
+    const releases = layout.releases(input.project, input.environment);
+    const dir = layout.release(input.project, input.environment, release);
+    const infoFile = releaseInfoFile(releases, release);
+    if (fs.existsSync(infoFile)) return { release };
+    const tmp = `${dir}.tmp`;
+    try {
+      fs.mkdirSync(releases, { recursive: true });
+      fs.rmSync(tmp, { recursive: true, force: true });
+      fs.rmSync(dir, { recursive: true, force: true });
+      // Asynchronous: a large slug must not stall the worker's heartbeats.
+      await copyTree(layout.slug(input.slug), tmp);
+      for (const [mountPath, source] of Object.entries(input.manifest.mounts)) {
+        const shared = path.join(layout.environment(input.project, input.environment), 'mounts', source);
+        fs.mkdirSync(shared, { recursive: true });
+        const at = path.join(tmp, mountPath);
+        fs.rmSync(at, { recursive: true, force: true });
+        fs.mkdirSync(path.dirname(at), { recursive: true });
+        fs.symlinkSync(shared, at);
+        log.line('stage-release', `mount ${mountPath} -> shared:files/${source}`);
+      }
+      fs.renameSync(tmp, dir);
+      const info: ReleaseInfo = {
+        release,
+        deployment: input.number,
+        commit: input.commit,
+        slug: input.slug,
+        webRoot: input.manifest.webRoot,
+        stagedAt: new Date().toISOString(),
+        routes: routesFor(input, input.manifest).map((r) => ({ host: r.host, path: r.path, type: r.type, url: r.url, to: r.to })),
+      };
+      writeAtomically(infoFile, JSON.stringify(info, null, 2));
+    } catch (err) {
+      // A full or unwritable disk: nothing half-written is left, and the failure says why.
+      for (const leftover of [tmp, dir]) {
+        try {
+          fs.rmSync(leftover, { recursive: true, force: true });
+        } catch {
+          /* as unwritable as the rest */
+        }
+      }
+      throw stepFailure({ step: 'stage-release', logTail: errorMessage(err), message: `cannot stage release ${release}: ${errorMessage(err)}` });
+    }
+    return { release };
+  }
+
   return {
-    /** Copies the slug into a new release directory and links the persistent mounts. Idempotent. */
-    async stageRelease(input: DeploymentKey & { commit: string; slug: string; manifest: SlugManifest }): Promise<{ release: string }> {
+    /**
+     * Copies the slug into a new release directory and links the persistent mounts. Idempotent.
+     * With `pruneKeeping`, then removes old releases (never the new one or those named): what
+     * a deployment did as a last step of its own before (one hand-over less).
+     */
+    async stageRelease(
+      input: DeploymentKey & { commit: string; slug: string; manifest: SlugManifest; pruneKeeping?: string[] },
+    ): Promise<{ release: string }> {
       const log = new StepLog(layout, input);
       const release = releaseName(input.number);
-      return log.step('stage-release', `release ${release} from slug ${input.slug}`, async () => {
-        const releases = layout.releases(input.project, input.environment);
-        const dir = layout.release(input.project, input.environment, release);
-        const infoFile = releaseInfoFile(releases, release);
-        if (fs.existsSync(infoFile)) return { release };
-        const tmp = `${dir}.tmp`;
+      const staged = await log.step('stage-release', `release ${release} from slug ${input.slug}`, () => stage(log, input, release));
+      if (input.pruneKeeping) {
+        // Housekeeping: a release that cannot be removed now is removed by a later deployment.
         try {
-          fs.mkdirSync(releases, { recursive: true });
-          fs.rmSync(tmp, { recursive: true, force: true });
-          fs.rmSync(dir, { recursive: true, force: true });
-          // Asynchronous: a large slug must not stall the worker's heartbeats.
-          await copyTree(layout.slug(input.slug), tmp);
-          for (const [mountPath, source] of Object.entries(input.manifest.mounts)) {
-            const shared = path.join(layout.environment(input.project, input.environment), 'mounts', source);
-            fs.mkdirSync(shared, { recursive: true });
-            const at = path.join(tmp, mountPath);
-            fs.rmSync(at, { recursive: true, force: true });
-            fs.mkdirSync(path.dirname(at), { recursive: true });
-            fs.symlinkSync(shared, at);
-            log.line('stage-release', `mount ${mountPath} -> shared:files/${source}`);
-          }
-          fs.renameSync(tmp, dir);
-          const info: ReleaseInfo = {
-            release,
-            deployment: input.number,
-            commit: input.commit,
-            slug: input.slug,
-            webRoot: input.manifest.webRoot,
-            stagedAt: new Date().toISOString(),
-            routes: routesFor(input, input.manifest).map((r) => ({ host: r.host, path: r.path, type: r.type, url: r.url, to: r.to })),
-          };
-          writeAtomically(infoFile, JSON.stringify(info, null, 2));
+          const removed = pruneReleasesOf(layout, input, [release, ...input.pruneKeeping]);
+          if (removed.length > 0) log.line('stage-release', `old releases removed: ${removed.join(', ')}`);
         } catch (err) {
-          // A full or unwritable disk: nothing half-written is left, and the failure says why.
-          for (const leftover of [tmp, dir]) {
-            try {
-              fs.rmSync(leftover, { recursive: true, force: true });
-            } catch {
-              /* as unwritable as the rest */
-            }
-          }
-          throw stepFailure({ step: 'stage-release', logTail: errorMessage(err), message: `cannot stage release ${release}: ${errorMessage(err)}` });
+          log.line('stage-release', `warning: old releases not removed: ${errorMessage(err)}`);
         }
-        return { release };
-      });
+      }
+      return staged;
     },
 
     maintenanceOn: (input: DeploymentKey): Promise<{ since: number }> => maintenanceOn(input),
@@ -386,16 +421,7 @@ export function createReleaseActivities(deps: ReleaseDeps) {
 
     /** Removes releases beyond the newest few, never the current or previous one. */
     pruneReleases(input: DeploymentKey & { keep: string[] }): Promise<{ removed: string[] }> {
-      const releases = layout.releases(input.project, input.environment);
-      const names = fs.existsSync(releases)
-        ? fs.readdirSync(releases).filter((n) => /^d\d{6}$/.test(n)).sort()
-        : [];
-      const removed = names.slice(0, Math.max(0, names.length - RELEASES_KEPT)).filter((n) => !input.keep.includes(n));
-      for (const n of removed) {
-        fs.rmSync(path.join(releases, n), { recursive: true, force: true });
-        fs.rmSync(releaseInfoFile(releases, n), { force: true });
-      }
-      return Promise.resolve({ removed });
+      return Promise.resolve({ removed: pruneReleasesOf(layout, input, input.keep) });
     },
   };
 }

@@ -63,6 +63,13 @@ export const SLUG_BY_TREE = 'slug-by-tree-before-checkout';
  * engine is that host. The hooks and static content stay activities of their own.
  */
 export const LOCAL_STEPS = 'short-steps-as-local-activities';
+/**
+ * Patch: the lookups that are no steps of their own ride with the step beside them, each a
+ * hand-over less: the slug of the pushed tree with the checkout (checkoutUnlessBuilt), the
+ * slug key with the validation (validateAndLookUpSlug), and pruning old releases with the
+ * staging of the new one. Every named step is still one local activity or activity.
+ */
+export const LOOKUPS_WITH_STEPS = 'lookups-with-their-steps';
 
 const retry: RetryPolicy = { initialInterval: '1s', maximumAttempts: 5, nonRetryableErrorTypes: [STEP_FAILED] };
 const heartbeatTimeout = ACTIVITY_HEARTBEAT_TIMEOUT;
@@ -73,6 +80,16 @@ const cancellationType = ActivityCancellationType.WAIT_CANCELLATION_COMPLETED;
 const engineLong = proxyActivities<EngineActivities>({ startToCloseTimeout: '60 minutes', heartbeatTimeout, cancellationType, retry });
 const engineLocal = proxyLocalActivities<EngineActivities>({ startToCloseTimeout: '5 minutes', retry });
 const hostLocal = proxyLocalActivities<HostActivities>({ startToCloseTimeout: '5 minutes', retry });
+
+/** What the build steps after the checkout work on. */
+interface BuildContextOf {
+  project: string;
+  environment: string;
+  number: number;
+  branch: string;
+  treeId: string;
+  workspace: string;
+}
 
 /** What a step's call needs of an activity proxy, local or not. */
 type Steps<A> = {
@@ -103,6 +120,8 @@ export async function deploymentWorkflow(input: DeploymentInput): Promise<Deploy
   const key = { project: input.project, environment: input.environment, number: input.number };
   // Since this patch the short steps run as local activities (see LOCAL_STEPS).
   const local = patched(LOCAL_STEPS);
+  // Since this patch the lookups ride with their steps (see LOOKUPS_WITH_STEPS).
+  const withSteps = local && patched(LOOKUPS_WITH_STEPS);
   const short: Steps<EngineActivities> = local ? engineLocal : engine;
   /** Whether this host's short steps may run locally: until an engine says it is not the host. */
   let hostHere = local;
@@ -129,13 +148,14 @@ export async function deploymentWorkflow(input: DeploymentInput): Promise<Deploy
     upsertSearchAttributes([{ key: SlipwayPhase, value: phase }]);
   };
   let currentStep: DeploymentStep = 'checkout';
-  async function step<T>(name: DeploymentStep, run: () => Promise<T>): Promise<T> {
+  /** Runs a named step; `outcome` may report a step that found nothing to do as skipped. */
+  async function step<T>(name: DeploymentStep, run: () => Promise<T>, outcome?: (result: T) => StepStatus): Promise<T> {
     currentStep = name;
     const s: StepProgress = { step: name, status: 'running', startedAt: Date.now() };
     progress.steps.push(s);
     try {
       const result = await run();
-      s.status = 'succeeded';
+      s.status = outcome?.(result) ?? 'succeeded';
       return result;
     } catch (err) {
       s.status = 'failed';
@@ -148,6 +168,18 @@ export async function deploymentWorkflow(input: DeploymentInput): Promise<Deploy
     const now = Date.now();
     progress.steps.push({ step: name, status: 'skipped', startedAt: now, endedAt: now });
   };
+
+  /** Patches, build hook, static content (when in the build) and the slug store. */
+  async function build(ctx: BuildContextOf, manifest: SlugManifest, slug: string): Promise<void> {
+    await step('patches', () => short.applyPatches.executeWithOptions({ summary: 'apply m2-hotfixes' }, [ctx]));
+    await step('build-hook', () => engineLong.runBuildHook.executeWithOptions({ summary: 'run hooks.build' }, [{ ...ctx, manifest }]));
+    if (manifest.staticContent.where === 'build') {
+      await step('static-content-build', () =>
+        engineLong.buildStaticContent.executeWithOptions({ summary: 'deploy static content (build)' }, [{ ...ctx, manifest, slug }]),
+      );
+    } else skip('static-content-build');
+    await step('store-slug', () => short.storeSlug.executeWithOptions({ summary: `store slug ${slug}` }, [{ ...ctx, slug, manifest }]));
+  }
 
   // What compensation must undo.
   let maintenanceOn = false;
@@ -162,7 +194,7 @@ export async function deploymentWorkflow(input: DeploymentInput): Promise<Deploy
     let slugReused: boolean;
     // A pushed tree built before is found by its tree id, before any checkout (since this patch).
     const known =
-      input.source.kind === 'commit' && patched(SLUG_BY_TREE)
+      input.source.kind === 'commit' && !withSteps && patched(SLUG_BY_TREE)
         ? await short.findSlugOfCommit.executeWithOptions({ summary: `look up the slug of ${input.commit.slice(0, 12)}'s tree` }, [
             { ...key, commit: input.commit },
           ])
@@ -172,6 +204,33 @@ export async function deploymentWorkflow(input: DeploymentInput): Promise<Deploy
       manifest = await short.loadSlugManifest.executeWithOptions({ summary: `load slug ${slug}` }, [{ slug }]);
       slugReused = true;
       for (const s of ['checkout', 'validate', 'patches', 'build-hook', 'static-content-build', 'store-slug'] as const) skip(s);
+    } else if (withSteps) {
+      // The checkout step looks up the tree's slug first: a tree built before is not checked out.
+      const checkout = await step(
+        'checkout',
+        () =>
+          short.checkoutUnlessBuilt.executeWithOptions({ summary: `check out ${input.commit.slice(0, 12)} unless its tree was built` }, [
+            { ...key, commit: input.commit },
+          ]),
+        (r) => (r.slug !== undefined ? 'skipped' : 'succeeded'),
+      );
+      treeId = checkout.treeId;
+      if (checkout.slug !== undefined && checkout.manifest !== undefined) {
+        ({ slug, manifest } = { slug: checkout.slug, manifest: checkout.manifest });
+        slugReused = true;
+        for (const s of ['validate', 'patches', 'build-hook', 'static-content-build', 'store-slug'] as const) skip(s);
+      } else {
+        const ctx = { ...key, branch: input.branch, treeId, workspace: checkout.workspace ?? '' };
+        const found = await step('validate', () =>
+          short.validateAndLookUpSlug.executeWithOptions({ summary: 'validate the project files, then look up the slug' }, [ctx]),
+        );
+        ({ manifest, slug } = found);
+        slugReused = found.exists;
+        if (found.exists) {
+          for (const s of ['patches', 'build-hook', 'static-content-build', 'store-slug'] as const) skip(s);
+          await short.discardWorkspace.executeWithOptions({ summary: 'discard the workspace' }, [ctx]);
+        } else await build(ctx, manifest, slug);
+      }
     } else if (known?.slug !== undefined && known.manifest !== undefined) {
       // The tree was built before: its slug is deployed, with no checkout and no build.
       ({ slug, treeId, manifest } = { slug: known.slug, treeId: known.treeId, manifest: known.manifest });
@@ -194,31 +253,18 @@ export async function deploymentWorkflow(input: DeploymentInput): Promise<Deploy
       if (found.exists) {
         for (const s of ['patches', 'build-hook', 'static-content-build', 'store-slug'] as const) skip(s);
         await short.discardWorkspace.executeWithOptions({ summary: 'discard the workspace' }, [ctx]);
-      } else {
-        await step('patches', () => short.applyPatches.executeWithOptions({ summary: 'apply m2-hotfixes' }, [ctx]));
-        await step('build-hook', () =>
-          engineLong.runBuildHook.executeWithOptions({ summary: 'run hooks.build' }, [{ ...ctx, manifest }]),
-        );
-        if (manifest.staticContent.where === 'build') {
-          await step('static-content-build', () =>
-            engineLong.buildStaticContent.executeWithOptions({ summary: 'deploy static content (build)' }, [
-              { ...ctx, manifest, slug },
-            ]),
-          );
-        } else skip('static-content-build');
-        await step('store-slug', () =>
-          short.storeSlug.executeWithOptions({ summary: `store slug ${slug}` }, [{ ...ctx, slug, manifest }]),
-        );
-      }
+      } else await build(ctx, manifest, slug);
     }
 
     // ---- Deploy ----
     setPhase('deploy');
+    const keepLive = input.liveRelease ? [input.liveRelease] : [];
     const { release } = await step('stage-release', () =>
       onHost((h, k) =>
-        h.stageRelease.executeWithOptions({ summary: `stage ${releaseName(input.number)} from slug ${slug}` }, [
-          { ...k, commit: input.commit, slug, manifest },
-        ]),
+        h.stageRelease.executeWithOptions(
+          { summary: `stage ${releaseName(input.number)} from slug ${slug}${withSteps ? ', then prune old releases' : ''}` },
+          [{ ...k, commit: input.commit, slug, manifest, ...(withSteps ? { pruneKeeping: keepLive } : {}) }],
+        ),
       ),
     );
     const dctx = { ...key, branch: input.branch, commit: input.commit, treeId, release, manifest };
@@ -272,8 +318,10 @@ export async function deploymentWorkflow(input: DeploymentInput): Promise<Deploy
       ),
     );
 
-    const keep = [release, ...(input.liveRelease ? [input.liveRelease] : [])];
-    await onHost((h, k) => h.pruneReleases.executeWithOptions({ summary: 'prune old releases' }, [{ ...k, keep }]));
+    if (!withSteps) {
+      const keep = [release, ...keepLive];
+      await onHost((h, k) => h.pruneReleases.executeWithOptions({ summary: 'prune old releases' }, [{ ...k, keep }]));
+    }
     setPhase('succeeded');
     return {
       status: 'succeeded',

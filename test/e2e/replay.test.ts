@@ -111,9 +111,18 @@ hooks:
       'deployment-local-steps.json': workflowIds.deployment(p, 'integration', d2.deployment),
       'deployment-local-steps-failed.json': workflowIds.deployment(p, 'integration', d3.deployment),
       'environment-local-branch-head.json': workflowIds.environment(p, 'integration'),
+      // Recorded after the lookups-with-their-steps patch (the tree's slug looked up by the
+      // checkout step, the slug key by the validate step, pruning with staging), and after
+      // pushes went straight to the environment (the project records them, forwards nothing).
+      'deployment-lookups-with-steps.json': workflowIds.deployment(p, 'integration', d2.deployment),
+      'deployment-lookups-with-steps-reused.json': workflowIds.deployment(p, 'integration', reused.deployment),
+      'deployment-lookups-with-steps-failed.json': workflowIds.deployment(p, 'integration', d3.deployment),
+      'environment-push-delivered.json': workflowIds.environment(p, 'integration'),
+      'project-push-delivered.json': workflowIds.project(p),
     };
+    const afterPush = new Set(['environment-local-branch-head.json', 'environment-push-delivered.json']);
     for (const [file, id] of Object.entries(scenarios)) {
-      const json = file === 'environment-local-branch-head.json' ? environmentAfterPush : await fetchHistoryJson(client.temporal, id);
+      const json = afterPush.has(file) ? environmentAfterPush : await fetchHistoryJson(client.temporal, id);
       const outcome = await replayHistoryJson(json, id, id);
       assert.ok(outcome.ok, `${id}: ${outcome.error}`);
       // Only new scenarios are recorded: an old history that no longer replays needs patched().
