@@ -448,7 +448,7 @@ export class SlipwayClient {
     let delivered = false;
     if (push.after !== ZERO_COMMIT && environmentNameProblem(push.branch) === undefined) {
       try {
-        const event: PushEvent = { commit: push.after, pushedAt: push.pushedAt };
+        const event: PushEvent = { commit: push.after, pushedAt: push.pushedAt, before: push.before };
         await this.temporal.workflow.getHandle(workflowIds.environment(project, push.branch)).signal(environmentPushSignal, event);
         delivered = true;
       } catch (err) {

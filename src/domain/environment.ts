@@ -5,6 +5,8 @@ export interface PushEvent {
   commit: string;
   /** Milliseconds since the epoch, as the hook saw it. */
   pushedAt: number;
+  /** The branch's commit before this push, as the hook saw it (absent: not known). */
+  before?: string;
 }
 
 export interface DeploymentRecord {
@@ -61,6 +63,11 @@ export interface EnvironmentState {
   current?: ReleaseRef;
   previous?: ReleaseRef;
   pending?: PushEvent;
+  /**
+   * The branch head the environment last resolved or was pushed: a push whose `before` is
+   * this commit follows it directly, so its `after` is the new head.
+   */
+  head?: string;
   requests: DeploymentRequest[];
   /** Inactive: not served, pushes not deployed (absent means active). */
   active?: boolean;

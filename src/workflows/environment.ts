@@ -68,6 +68,14 @@ const git = proxyActivities<EngineActivities>({
 
 /** Since this patch, the branch head is read by a local activity: no round trip through the server before a deployment starts. */
 const LOCAL_BRANCH_HEAD_PATCH = 'branch-head-as-local-activity';
+/**
+ * Since this patch, a push that follows the head the environment knows (its `before` is that
+ * commit) names the new head itself: nothing is read from Git before the deployment starts.
+ * Any other push (out of order, after a change made without the hooks, the first one) has
+ * the head read from Git as before.
+ */
+const HEAD_FROM_PUSH_PATCH = 'branch-head-from-a-following-push';
+const COMMIT_ID = /^[0-9a-f]{40}$/;
 const gitLocal = proxyLocalActivities<EngineActivities>({ startToCloseTimeout: '1 minute', retry: { initialInterval: '1s', maximumAttempts: 10 } });
 
 export async function environmentWorkflow(initial: EnvironmentState): Promise<void> {
@@ -202,13 +210,20 @@ export async function environmentWorkflow(initial: EnvironmentState): Promise<vo
       rollbackOf = request.kind === 'rollback' ? request.to : undefined;
       source = { kind: 'slug', slug: target.slug, treeId: target.treeId, reason: request.kind, from: target.deployment };
     } else {
+      const push = state.pending;
       state.pending = undefined;
       // The branch's newest commit, not the signal's: signals from concurrent pushes may
-      // arrive out of order, the branch head cannot.
-      commit = await (patched(LOCAL_BRANCH_HEAD_PATCH) ? gitLocal : git).resolveBranchHead.executeWithOptions(
-        { summary: `resolve ${state.branch}` },
-        [{ project: state.project, branch: state.branch }],
-      );
+      // arrive out of order, the branch head cannot. A push that follows the known head
+      // directly is the exception: its commit is the head (since HEAD_FROM_PUSH_PATCH).
+      const follows =
+        push?.before !== undefined && push.before === state.head && COMMIT_ID.test(push.commit) && patched(HEAD_FROM_PUSH_PATCH);
+      commit = follows
+        ? push.commit
+        : await (patched(LOCAL_BRANCH_HEAD_PATCH) ? gitLocal : git).resolveBranchHead.executeWithOptions(
+            { summary: `resolve ${state.branch}` },
+            [{ project: state.project, branch: state.branch }],
+          );
+      state.head = commit;
       const last = state.deployments[state.deployments.length - 1];
       if (state.current?.commit === commit && last?.status === 'succeeded') continue;
     }

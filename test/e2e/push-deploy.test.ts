@@ -5,6 +5,7 @@
 import { strict as assert } from 'node:assert';
 import { DEPLOYMENT_STEPS } from '../../src/domain/deployment';
 import { workflowIds } from '../../src/domain/names';
+import { environmentPushSignal } from '../../src/workflows/environment';
 import { minimalApp } from '../fixtures/app-yaml';
 import { clone, commitAndPush, createProject, getPage, getWorld } from '../harness/world';
 
@@ -57,6 +58,44 @@ describe('a push to integration builds and deploys it', function () {
       assert.match(log, new RegExp(`\\[${step}\\] (succeeded in \\d+ ms|slug \\w+ exists)`), `step ${step} in:\n${log}`);
     }
     assert.match(log, /\[build-hook\] \| built pub\/index.html for tree [0-9a-f]{40}/);
+  });
+
+  it("a push that follows the known head deploys its own commit; any other has the head read from Git", async function () {
+    const { client } = await getWorld();
+    const project = await createProject('pushhead');
+    const p = project.project;
+    const first = await client.waitForDeployment(p, 'integration');
+    assert.equal(first.status, 'succeeded', first.error);
+    const envId = workflowIds.environment(p, 'integration');
+    /** The environment's reads of the branch head so far (local activity markers). */
+    const headReads = async (): Promise<number> => {
+      const events = (await client.temporal.workflow.getHandle(envId).fetchHistory()).events ?? [];
+      return events.filter((e) => {
+        const data = e.markerRecordedEventAttributes?.details?.data?.payloads?.[0]?.data;
+        return data && Buffer.from(data).toString('utf8').includes('"activity_type":"resolveBranchHead"');
+      }).length;
+    };
+    const reads = await headReads();
+    assert.ok(reads >= 1, 'the first deployment read the head from Git');
+
+    // A push through the hook follows the head the environment knows: its commit is deployed
+    // with no read of the branch head.
+    const repo = await clone(project.remote, 'integration');
+    const c1 = await commitAndPush(repo, 'integration', { 'content/headline.txt': 'Follows\n' });
+    const d1 = await client.waitForDeployment(p, 'integration', { commit: c1, after: first.deployment });
+    assert.equal(d1.status, 'succeeded', d1.error);
+    assert.equal(await headReads(), reads, 'no read of the branch head');
+    assert.equal((await client.environmentStatus(p, 'integration')).head, c1);
+
+    // A signal whose `before` is not the known head (out of order, or forged) names nothing:
+    // the head is read from Git, which is c1, deployed already, so nothing is deployed.
+    const forged = 'f'.repeat(40);
+    await client.temporal.workflow.getHandle(envId).signal(environmentPushSignal, { commit: forged, before: 'e'.repeat(40), pushedAt: Date.now() });
+    for (let i = 0; i < 100 && (await headReads()) === reads; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(await headReads(), reads + 1, 'the head was read from Git');
+    const status = await client.environmentStatus(p, 'integration');
+    assert.equal(status.nextDeployment, d1.deployment + 1, 'no deployment of the forged commit');
+    assert.equal(status.current?.commit, c1);
   });
 
   it('a build hook that exits 1 leaves the first commit served and names step, exit code and output', async function () {

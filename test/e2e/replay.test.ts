@@ -119,8 +119,11 @@ hooks:
       'deployment-lookups-with-steps-failed.json': workflowIds.deployment(p, 'integration', d3.deployment),
       'environment-push-delivered.json': workflowIds.environment(p, 'integration'),
       'project-push-delivered.json': workflowIds.project(p),
+      // Recorded after the branch-head-from-a-following-push patch: a push that follows the
+      // known head deploys its own commit, with no read of the branch head.
+      'environment-head-from-push.json': workflowIds.environment(p, 'integration'),
     };
-    const afterPush = new Set(['environment-local-branch-head.json', 'environment-push-delivered.json']);
+    const afterPush = new Set(['environment-local-branch-head.json', 'environment-push-delivered.json', 'environment-head-from-push.json']);
     for (const [file, id] of Object.entries(scenarios)) {
       const json = afterPush.has(file) ? environmentAfterPush : await fetchHistoryJson(client.temporal, id);
       const outcome = await replayHistoryJson(json, id, id);
