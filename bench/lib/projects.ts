@@ -10,6 +10,8 @@ import { performance } from 'node:perf_hooks';
 import { SAMPLE_STORE } from '../../src/cli/demo';
 import type { SlipwayClient } from '../../src/client';
 import type { DeploymentRecord } from '../../src/domain/environment';
+import { workflowIds } from '../../src/domain/names';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { parse as parseYaml } from 'yaml';
 import { git } from './exec';
 
@@ -98,6 +100,26 @@ export const nowMs = (): number => performance.timeOrigin + performance.now();
 export async function nextDeployment(client: SlipwayClient, project: string, environment: string): Promise<number> {
   const s = await client.environmentStatus(project, environment);
   return s.nextDeployment;
+}
+
+/**
+ * Waits for deployment n through the server alone: polls until its workflow exists, then
+ * awaits its result (a long poll). No query reaches the engine's worker while it deploys, as
+ * with a developer who pushed and waits; then requires it to have succeeded, as deployed().
+ */
+export async function deployedQuietly(client: SlipwayClient, project: string, environment: string, n: number, commitId?: string): Promise<DeploymentRecord> {
+  const handle = client.temporal.workflow.getHandle(workflowIds.deployment(project, environment, n));
+  const deadline = Date.now() + 600_000;
+  for (;;) {
+    try {
+      await handle.result();
+      break;
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError) || Date.now() > deadline) break; // failed: the record says why
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+  return deployed(client, project, environment, n, commitId);
 }
 
 /** Waits for deployment n (or later) and requires it to have succeeded. */

@@ -10,7 +10,7 @@ import { SAMPLE_STORE } from '../../src/cli/demo';
 import { releaseName } from '../../src/domain/deployment';
 import { git } from '../lib/exec';
 import { anatomy, breakdown, describeTimeline, deploymentTimeline, environmentActivityMsBefore, eventsSince, historyLength } from '../lib/history';
-import { cloneBranch, commit, createDeployedProject, deployed, nextDeployment, nowMs, push, tempDir } from '../lib/projects';
+import { cloneBranch, commit, createDeployedProject, deployedQuietly, nextDeployment, nowMs, push, tempDir } from '../lib/projects';
 import { figure } from '../lib/results';
 import { shellDeployer } from '../lib/shell-baseline';
 import { workflowIds } from '../../src/domain/names';
@@ -53,7 +53,7 @@ export const durability: Scenario = {
         const n = await nextDeployment(client, project, env);
         const before = await Promise.all([workflowIds.project(project), workflowIds.environment(project, env)].map((id) => historyLength(client.temporal, id).then((h) => ({ id, h }))));
         const p = await push(repo);
-        await deployed(client, project, env, n, c);
+        await deployedQuietly(client, project, env, n, c);
         const t = await deploymentTimeline(client.temporal, project, env, n);
         const envActivity = await environmentActivityMsBefore(client.temporal, project, env, n);
         let entity = 0;

@@ -7,7 +7,7 @@
  */
 import { environmentHostname } from '../../src/domain/names';
 import { startProbe, type ProbeSample } from '../lib/probe';
-import { appYamlWithHooks, cloneBranch, commit, createDeployedProject, deployed, nextDeployment, push, sampleVariant } from '../lib/projects';
+import { appYamlWithHooks, cloneBranch, commit, createDeployedProject, deployedQuietly, nextDeployment, push, sampleVariant } from '../lib/projects';
 import { figure } from '../lib/results';
 import type { Scenario } from './scenario';
 
@@ -50,7 +50,7 @@ export const maintenance: Scenario = {
       const probe = startProbe({ port: stack.routerPort, host: environmentHostname(project, env), intervalMs: INTERVAL_MS });
       await new Promise((r) => setTimeout(r, 100)); // the probe sees the live site first
       await push(repo);
-      const d = await deployed(client, project, env, n, c);
+      const d = await deployedQuietly(client, project, env, n, c);
       await new Promise((r) => setTimeout(r, 100));
       const w = maintenanceWindow(await probe.stop());
       log(`  maintenance ${i < warmup ? 'warm-up' : `run ${i - warmup + 1}/${runs}`}: 503 for ${w.windowMs.toFixed(0)} ms (engine: ${d.maintenanceMs ?? '?'} ms), ${w.failedOutside} failed of ${w.requests} requests`);

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { SAMPLE_STORE } from '../../src/cli/demo';
 import { environmentHostname } from '../../src/domain/names';
 import { probeUntil } from '../lib/probe';
-import { appYamlWithHooks, cloneBranch, commit, createDeployedProject, deployed, nextDeployment, push, sampleVariant } from '../lib/projects';
+import { appYamlWithHooks, cloneBranch, commit, createDeployedProject, deployedQuietly, nextDeployment, push, sampleVariant } from '../lib/projects';
 import { figure } from '../lib/results';
 import type { Scenario } from './scenario';
 
@@ -45,7 +45,7 @@ export const pushToLive: Scenario = {
         until: (s) => s.status === 200 && s.marked,
       });
       const ms = hit.doneMs - p.returnedMs;
-      await deployed(client, project, env, n, c);
+      await deployedQuietly(client, project, env, n, c);
       log(`  push-to-live ${i < warmup ? 'warm-up' : `run ${i - warmup + 1}/${runs}`}: ${ms.toFixed(0)} ms (push itself ${(p.returnedMs - p.startedMs).toFixed(0)} ms)`);
       if (i >= warmup) latencies.push(ms);
     }

@@ -5,7 +5,7 @@
  * of its first deploy step (stage-release), from the workflow's history.
  */
 import { deploymentTimeline, type DeploymentTimeline } from '../lib/history';
-import { appYamlWithHooks, cloneBranch, commit, createDeployedProject, deployed, extractHooks, nextDeployment, push, sampleVariant } from '../lib/projects';
+import { appYamlWithHooks, cloneBranch, commit, createDeployedProject, deployedQuietly, extractHooks, nextDeployment, push, sampleVariant } from '../lib/projects';
 import { figure } from '../lib/results';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -33,7 +33,7 @@ export const slugReuse: Scenario = {
       const c = await commit(repo, files);
       const n = await nextDeployment(client, project, env);
       await push(repo);
-      const d = await deployed(client, project, env, n, c);
+      const d = await deployedQuietly(client, project, env, n, c);
       return { ms: buildPhaseMs(await deploymentTimeline(client.temporal, project, env, n)), reused: d.slugReused === true };
     };
     const cold: number[] = [];
