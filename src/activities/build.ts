@@ -7,7 +7,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { formatIssue, type ConfigIssue } from '../domain/app-config';
-import type { DeploymentKey } from '../domain/deployment';
+import { timedStep, type DeploymentKey, type StepTiming } from '../domain/deployment';
 import { ENGINE_BUILD_VERSION, hookEnvironment } from '../domain/hook-env';
 import { PROJECT_FILES, planFromProjectFiles, type ProjectFileTexts, type SlugManifest } from '../domain/project-files';
 import type { Layout } from '../home';
@@ -24,6 +24,18 @@ export interface BuildContext extends DeploymentKey {
 }
 
 export const PATCH_DIR = 'm2-hotfixes';
+
+/** What the first build steps made: a slug to reuse, or a patched workspace to build. */
+export interface PreparedBuild {
+  treeId: string;
+  slug: string;
+  manifest: SlugManifest;
+  /** The slug exists already (the tree, or the same key, was built before): nothing to build. */
+  reused: boolean;
+  /** The patched workspace, when there is something to build. */
+  workspace?: string;
+  steps: StepTiming[];
+}
 
 export const slugManifestFile = (layout: Layout, slug: string): string => `${layout.slug(slug)}.json`;
 
@@ -312,6 +324,34 @@ export function createBuildActivities(layout: Layout) {
       const known = await activities.findSlugOfCommit(input);
       if (known.slug !== undefined) return known;
       return checkOutCommit(layout, input, known.treeId);
+    },
+
+    /**
+     * The first build steps in one hand-over: checkout (unless the pushed tree was built
+     * before: then its slug, and nothing checked out), validate, the slug lookup (an existing
+     * slug: the workspace is discarded) and the patches. Each named step is logged and timed
+     * as when it ran alone; a step that fails names itself.
+     */
+    async prepareBuild(input: DeploymentKey & { commit: string; branch: string }): Promise<PreparedBuild> {
+      const steps: StepTiming[] = [];
+      const startedAt = Date.now();
+      const known = await activities.findSlugOfCommit(input);
+      if (known.slug !== undefined && known.manifest !== undefined) {
+        steps.push({ step: 'checkout', status: 'skipped', startedAt, endedAt: Date.now() });
+        return { treeId: known.treeId, slug: known.slug, manifest: known.manifest, reused: true, steps };
+      }
+      const { workspace, treeId } = await timedStep(steps, 'checkout', () => checkOutCommit(layout, input, known.treeId));
+      const ctx: BuildContext = { ...input, treeId, workspace };
+      const manifest = await timedStep(steps, 'validate', () => activities.validateProject(ctx));
+      const found = await activities.lookupSlug({ ...ctx, manifest });
+      if (found.exists) {
+        await activities.discardWorkspace(ctx);
+        return { treeId, slug: found.slug, manifest, reused: true, steps };
+      }
+      // A retry of this step checked the tree out afresh: the patches apply to a clean tree.
+      const log = new StepLog(layout, ctx);
+      await timedStep(steps, 'patches', () => log.step('patches', `${PATCH_DIR}/*.patch`, () => applyPatchesIn(workspace, log)));
+      return { treeId, slug: found.slug, manifest, reused: false, workspace, steps };
     },
 
     /** The validate step with the slug lookup after it, in one hand-over. */

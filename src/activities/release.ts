@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import { z } from 'zod';
-import type { DeploymentKey } from '../domain/deployment';
+import { timedStep, type DeploymentKey, type StepTiming } from '../domain/deployment';
 import { releaseName } from '../domain/deployment';
 import { hookEnvironment } from '../domain/hook-env';
 import { environmentHostname } from '../domain/names';
@@ -258,7 +258,7 @@ export function createReleaseActivities(deps: ReleaseDeps) {
     return { release };
   }
 
-  return {
+  const activities = {
     /**
      * Copies the slug into a new release directory and links the persistent mounts. Idempotent.
      * With `pruneKeeping`, then removes old releases (never the new one or those named): what
@@ -422,6 +422,22 @@ export function createReleaseActivities(deps: ReleaseDeps) {
     /** Removes releases beyond the newest few, never the current or previous one. */
     pruneReleases(input: DeploymentKey & { keep: string[] }): Promise<{ removed: string[] }> {
       return Promise.resolve({ removed: pruneReleasesOf(layout, input, input.keep) });
+    },
+  };
+  return {
+    ...activities,
+
+    /**
+     * The last two steps in one hand-over: warm-up, then the health check. Each is logged and
+     * timed as when it ran alone; a failed health check names itself.
+     */
+    async verifyRelease(
+      input: DeployContext & { smokePaths?: string[] },
+    ): Promise<{ warmUp: { pages: number; failed: number }; steps: StepTiming[] }> {
+      const steps: StepTiming[] = [];
+      const warmUp = await timedStep(steps, 'warm-up', () => activities.warmUp(input));
+      await timedStep(steps, 'health-check', () => activities.healthCheck(input));
+      return { warmUp, steps };
     },
   };
 }

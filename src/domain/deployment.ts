@@ -21,6 +21,25 @@ export const COMPENSATION_STEPS = ['restore-previous'] as const;
 export const DEPLOYMENT_STEPS = [...BUILD_STEPS, ...DEPLOY_STEPS, ...COMPENSATION_STEPS] as const;
 export type DeploymentStep = (typeof DEPLOYMENT_STEPS)[number];
 
+/**
+ * One named step of several that a single local activity ran, in order (see the deployment
+ * workflow's STEPS_TOGETHER): when it started and ended, and whether it had work to do.
+ */
+export interface StepTiming {
+  step: DeploymentStep;
+  status: 'succeeded' | 'skipped';
+  startedAt: number;
+  endedAt: number;
+}
+
+/** Runs a named step of a combined one and records its timing. */
+export async function timedStep<T>(steps: StepTiming[], step: DeploymentStep, run: () => Promise<T>): Promise<T> {
+  const startedAt = Date.now();
+  const result = await run();
+  steps.push({ step, status: 'succeeded', startedAt, endedAt: Date.now() });
+  return result;
+}
+
 /** Identifies one deployment everywhere: ids of files, directories and log lines derive from it. */
 export interface DeploymentKey {
   project: string;

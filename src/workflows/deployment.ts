@@ -31,6 +31,7 @@ import {
   type DeploymentStep,
   type DeploymentSucceeded,
   type StepFailureDetails,
+  type StepTiming,
 } from '../domain/deployment';
 import { hostTaskQueue } from '../domain/names';
 import type { SlugManifest } from '../domain/project-files';
@@ -70,6 +71,13 @@ export const LOCAL_STEPS = 'short-steps-as-local-activities';
  * staging of the new one. Every named step is still one local activity or activity.
  */
 export const LOOKUPS_WITH_STEPS = 'lookups-with-their-steps';
+/**
+ * Patch: the engine's consecutive short steps run together, one hand-over each group: the
+ * checkout, validation and patches (prepareBuild), and warm-up with the health check
+ * (verifyRelease). Each named step is still logged, timed and reported in the progress, and a
+ * failure still names its step; the history has one marker per group.
+ */
+export const STEPS_TOGETHER = 'short-steps-together';
 
 const retry: RetryPolicy = { initialInterval: '1s', maximumAttempts: 5, nonRetryableErrorTypes: [STEP_FAILED] };
 const heartbeatTimeout = ACTIVITY_HEARTBEAT_TIMEOUT;
@@ -122,6 +130,8 @@ export async function deploymentWorkflow(input: DeploymentInput): Promise<Deploy
   const local = patched(LOCAL_STEPS);
   // Since this patch the lookups ride with their steps (see LOOKUPS_WITH_STEPS).
   const withSteps = local && patched(LOOKUPS_WITH_STEPS);
+  // Since this patch consecutive short steps run together (see STEPS_TOGETHER).
+  const together = withSteps && patched(STEPS_TOGETHER);
   const short: Steps<EngineActivities> = local ? engineLocal : engine;
   /** Whether this host's short steps may run locally: until an engine says it is not the host. */
   let hostHere = local;
@@ -164,14 +174,37 @@ export async function deploymentWorkflow(input: DeploymentInput): Promise<Deploy
       s.endedAt = Date.now();
     }
   }
+  /**
+   * Several named steps run by one local activity, in order: reported as they ran (from the
+   * activity's timings), or up to the one that failed.
+   */
+  async function steps<T extends { steps: StepTiming[] }>(names: readonly DeploymentStep[], run: () => Promise<T>): Promise<T> {
+    currentStep = names[0]!;
+    const first: StepProgress = { step: currentStep, status: 'running', startedAt: Date.now() };
+    progress.steps.push(first);
+    const at = progress.steps.length - 1;
+    try {
+      const result = await run();
+      progress.steps.splice(at, 1, ...result.steps.map((t) => ({ ...t })));
+      return result;
+    } catch (err) {
+      const d: unknown = applicationFailureOf(err)?.details?.[0];
+      const failed = isStepFailureDetails(d) && names.includes(d.step) ? d.step : currentStep;
+      const now = Date.now();
+      const before = names.slice(0, names.indexOf(failed)).map((step): StepProgress => ({ step, status: 'succeeded', startedAt: first.startedAt, endedAt: now }));
+      progress.steps.splice(at, 1, ...before, { step: failed, status: 'failed', startedAt: first.startedAt, endedAt: now });
+      currentStep = failed;
+      throw err;
+    }
+  }
   const skip = (name: DeploymentStep): void => {
     const now = Date.now();
     progress.steps.push({ step: name, status: 'skipped', startedAt: now, endedAt: now });
   };
 
-  /** Patches, build hook, static content (when in the build) and the slug store. */
-  async function build(ctx: BuildContextOf, manifest: SlugManifest, slug: string): Promise<void> {
-    await step('patches', () => short.applyPatches.executeWithOptions({ summary: 'apply m2-hotfixes' }, [ctx]));
+  /** Patches (unless applied already), build hook, static content (when in the build) and the slug store. */
+  async function build(ctx: BuildContextOf, manifest: SlugManifest, slug: string, done: { patched?: boolean } = {}): Promise<void> {
+    if (!done.patched) await step('patches', () => short.applyPatches.executeWithOptions({ summary: 'apply m2-hotfixes' }, [ctx]));
     await step('build-hook', () => engineLong.runBuildHook.executeWithOptions({ summary: 'run hooks.build' }, [{ ...ctx, manifest }]));
     if (manifest.staticContent.where === 'build') {
       await step('static-content-build', () =>
@@ -204,6 +237,22 @@ export async function deploymentWorkflow(input: DeploymentInput): Promise<Deploy
       manifest = await short.loadSlugManifest.executeWithOptions({ summary: `load slug ${slug}` }, [{ slug }]);
       slugReused = true;
       for (const s of ['checkout', 'validate', 'patches', 'build-hook', 'static-content-build', 'store-slug'] as const) skip(s);
+    } else if (together) {
+      // Checkout (unless the tree was built), validation, slug lookup and patches in one go.
+      const prepared = await steps(['checkout', 'validate', 'patches'], () =>
+        short.prepareBuild.executeWithOptions(
+          { summary: `check out ${input.commit.slice(0, 12)} unless its tree was built, validate, look up the slug, apply m2-hotfixes` },
+          [{ ...key, commit: input.commit, branch: input.branch }],
+        ),
+      );
+      ({ treeId, slug, manifest } = prepared);
+      slugReused = prepared.reused;
+      if (prepared.reused) {
+        const reported = new Set(prepared.steps.map((t) => t.step));
+        for (const s of ['validate', 'patches', 'build-hook', 'static-content-build', 'store-slug'] as const) if (!reported.has(s)) skip(s);
+      } else {
+        await build({ ...key, branch: input.branch, treeId, workspace: prepared.workspace ?? '' }, manifest, slug, { patched: true });
+      }
     } else if (withSteps) {
       // The checkout step looks up the tree's slug first: a tree built before is not checked out.
       const checkout = await step(
@@ -311,12 +360,24 @@ export async function deploymentWorkflow(input: DeploymentInput): Promise<Deploy
     await step('post-deploy-hook', () =>
       hostLong.runPostDeployHook.executeWithOptions({ summary: 'run hooks.post_deploy' }, [dctx]),
     );
-    await step('warm-up', () => onHost((h, k) => h.warmUp.executeWithOptions({ summary: 'warm up pages' }, [{ ...dctx, ...k }]), hostLong));
-    await step('health-check', () =>
-      onHost((h, k) =>
-        h.healthCheck.executeWithOptions({ summary: 'health check of the routes' }, [{ ...dctx, ...k, smokePaths: input.smokePaths ?? [] }]),
-      ),
-    );
+    if (together) {
+      await steps(['warm-up', 'health-check'], () =>
+        onHost(
+          (h, k) =>
+            h.verifyRelease.executeWithOptions({ summary: 'warm up pages, then health check of the routes' }, [
+              { ...dctx, ...k, smokePaths: input.smokePaths ?? [] },
+            ]),
+          hostLong,
+        ),
+      );
+    } else {
+      await step('warm-up', () => onHost((h, k) => h.warmUp.executeWithOptions({ summary: 'warm up pages' }, [{ ...dctx, ...k }]), hostLong));
+      await step('health-check', () =>
+        onHost((h, k) =>
+          h.healthCheck.executeWithOptions({ summary: 'health check of the routes' }, [{ ...dctx, ...k, smokePaths: input.smokePaths ?? [] }]),
+        ),
+      );
+    }
 
     if (!withSteps) {
       const keep = [release, ...keepLive];

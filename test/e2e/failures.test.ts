@@ -60,6 +60,10 @@ describe('failures are compensated', function () {
     assert.equal(patch.failedStep, 'patches');
     assert.match(patch.error, /step "patches" failed: patch m2-hotfixes\/002-broken\.patch does not apply/);
     await expectUnchanged();
+    // The progress names each step of the combined ones as it ran, up to the one that failed.
+    const stepsOf = async (n: number): Promise<string> =>
+      (await p.client.deploymentProgress(p.project, 'integration', n)).steps.map((x) => `${x.step}:${x.status}`).join(' ');
+    assert.equal(await stepsOf(patch.deployment), 'checkout:succeeded validate:succeeded patches:failed');
 
     const hook = await failWith({ 'm2-hotfixes/002-broken.patch': null, BREAK_DEPLOY: '1\n', 'content/headline.txt': 'Hooked\n' });
     assert.equal(hook.failedStep, 'deploy-hook');
@@ -78,6 +82,7 @@ describe('failures are compensated', function () {
     assert.equal(health.failedStep, 'health-check');
     assert.match(health.error, /step "health-check" failed: health check failed: http:\/\/integration\..*\/ answered 404 \[restored d000001\]/);
     await expectUnchanged();
+    assert.match(await stepsOf(health.deployment), / post-deploy-hook:succeeded warm-up:succeeded health-check:failed restore-previous:succeeded$/);
 
     const status = await p.client.environmentStatus(p.project, 'integration');
     assert.equal(status.current?.deployment, p.first.deployment);

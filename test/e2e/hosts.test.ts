@@ -65,8 +65,8 @@ describe('one worker per host', function () {
     assert.match(json, /SlipwayNotThisHost/);
     const outcome = await replayHistoryJson(json, id, id);
     assert.ok(outcome.ok, `${id}: ${outcome.error}`);
-    // The second file was recorded after the lookups-with-their-steps patch.
-    for (const name of ['deployment-on-another-host.json', 'deployment-on-another-host-lookups-with-steps.json']) {
+    // Recorded after the lookups-with-their-steps patch, then after short-steps-together.
+    for (const name of ['deployment-on-another-host.json', 'deployment-on-another-host-lookups-with-steps.json', 'deployment-on-another-host-steps-together.json']) {
       const file = path.join(PACKAGE_ROOT, 'test', 'histories', name);
       if (process.env.SLIPWAY_RECORD_HISTORIES === '1' && !fs.existsSync(file)) fs.writeFileSync(file, `${JSON.stringify(JSON.parse(json), null, 1)}\n`);
     }

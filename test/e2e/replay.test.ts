@@ -122,6 +122,11 @@ hooks:
       // Recorded after the branch-head-from-a-following-push patch: a push that follows the
       // known head deploys its own commit, with no read of the branch head.
       'environment-head-from-push.json': workflowIds.environment(p, 'integration'),
+      // Recorded after the short-steps-together patch: checkout, validation and patches in
+      // one local activity, warm-up and health check in another.
+      'deployment-steps-together.json': workflowIds.deployment(p, 'integration', d2.deployment),
+      'deployment-steps-together-reused.json': workflowIds.deployment(p, 'integration', reused.deployment),
+      'deployment-steps-together-failed.json': workflowIds.deployment(p, 'integration', d3.deployment),
     };
     const afterPush = new Set(['environment-local-branch-head.json', 'environment-push-delivered.json', 'environment-head-from-push.json']);
     for (const [file, id] of Object.entries(scenarios)) {
