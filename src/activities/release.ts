@@ -431,13 +431,40 @@ export function createReleaseActivities(deps: ReleaseDeps) {
      * The last two steps in one hand-over: warm-up, then the health check. Each is logged and
      * timed as when it ran alone; a failed health check names itself.
      */
-    async verifyRelease(
-      input: DeployContext & { smokePaths?: string[] },
-    ): Promise<{ warmUp: { pages: number; failed: number }; steps: StepTiming[] }> {
+    /**
+     * Maintenance on, the deploy hook, the switch, maintenance off: in one activity, so that
+     * no hand-over falls inside the maintenance window. The switch happens only after the
+     * hook succeeded; a failed hook leaves the live release as it was.
+     */
+    async deployAndSwitch(
+      input: DeployContext & { mode: 'install' | 'update' },
+    ): Promise<{ since: number; until: number; previous?: string; steps: StepTiming[] }> {
       const steps: StepTiming[] = [];
-      const warmUp = await timedStep(steps, 'warm-up', () => activities.warmUp(input));
-      await timedStep(steps, 'health-check', () => activities.healthCheck(input));
-      return { warmUp, steps };
+      const { since } = await timedStep(steps, 'deploy-hook', () => activities.runDeployHook({ ...input, maintenanceFirst: true }));
+      const switched = await timedStep(steps, 'switch-release', () => activities.switchReleaseAndServe(input));
+      return { since: since ?? switched.until, ...switched, steps };
+    },
+
+    /**
+     * The post-deploy hook, then the warm-up and the health check, in one activity: the site
+     * is live already, and the checks follow the hook with no hand-over.
+     */
+    async postDeployAndVerify(input: DeployContext & { smokePaths?: string[] }): Promise<Verified> {
+      const steps: StepTiming[] = [];
+      await timedStep(steps, 'post-deploy-hook', () => activities.runPostDeployHook(input));
+      return verifyRelease(input, steps);
     },
   };
+
+  async function verifyRelease(input: DeployContext & { smokePaths?: string[] }, steps: StepTiming[]): Promise<Verified> {
+    const warmUp = await timedStep(steps, 'warm-up', () => activities.warmUp(input));
+    await timedStep(steps, 'health-check', () => activities.healthCheck(input));
+    return { warmUp, steps };
+  }
+}
+
+/** What the warm-up and the health check report, with the steps run so far. */
+interface Verified {
+  warmUp: { pages: number; failed: number };
+  steps: StepTiming[];
 }

@@ -72,10 +72,13 @@ export const LOCAL_STEPS = 'short-steps-as-local-activities';
  */
 export const LOOKUPS_WITH_STEPS = 'lookups-with-their-steps';
 /**
- * Patch: the engine's consecutive short steps run together, one hand-over each group: the
- * checkout, validation and patches (prepareBuild), and warm-up with the health check
- * (verifyRelease). Each named step is still logged, timed and reported in the progress, and a
- * failure still names its step; the history has one marker per group.
+ * Patch: consecutive steps run together, one hand-over each group: the checkout, validation
+ * and patches (one local activity, prepareBuild); maintenance on, the deploy hook, the switch
+ * and maintenance off (one activity, deployAndSwitch: no hand-over inside the maintenance
+ * window); the post-deploy hook with the warm-up and the health check (one activity,
+ * postDeployAndVerify: the site is live already). Each
+ * named step is still logged, timed and reported in the progress, and a failure still names
+ * its step; the history has one event per group.
  */
 export const STEPS_TOGETHER = 'short-steps-together';
 
@@ -324,7 +327,26 @@ export async function deploymentWorkflow(input: DeploymentInput): Promise<Deploy
     const shortWindow = patched(SHORT_MAINTENANCE_WINDOW) && manifest.staticContent.where !== 'deploy';
     let since: number;
     let until: number;
-    if (shortWindow) {
+    if (shortWindow && together) {
+      // Maintenance on, the hook, the switch and maintenance off in one activity (see STEPS_TOGETHER).
+      skip('static-content-deploy');
+      switched = true; // before the call: a call that timed out or was cancelled may have switched
+      let done: { since: number; until: number };
+      try {
+        done = await steps(['deploy-hook', 'switch-release'], () =>
+          hostLong.deployAndSwitch.executeWithOptions(
+            { summary: `maintenance on, run hooks.deploy (${input.mode}), switch current to ${release}, maintenance off` },
+            [{ ...dctx, mode: input.mode }],
+          ),
+        );
+      } catch (err) {
+        // A failed hook (its step's own failure) switched nothing: only maintenance to undo.
+        const d: unknown = applicationFailureOf(err)?.details?.[0];
+        if (isStepFailureDetails(d) && d.step === 'deploy-hook') switched = false;
+        throw err;
+      }
+      ({ since, until } = done);
+    } else if (shortWindow) {
       const hook = await step('deploy-hook', () =>
         hostLong.runDeployHook.executeWithOptions({ summary: `maintenance on, then run hooks.deploy (${input.mode})` }, [
           { ...dctx, mode: input.mode, maintenanceFirst: true },
@@ -357,20 +379,17 @@ export async function deploymentWorkflow(input: DeploymentInput): Promise<Deploy
       ));
     }
     maintenanceOn = false;
-    await step('post-deploy-hook', () =>
-      hostLong.runPostDeployHook.executeWithOptions({ summary: 'run hooks.post_deploy' }, [dctx]),
-    );
     if (together) {
-      await steps(['warm-up', 'health-check'], () =>
-        onHost(
-          (h, k) =>
-            h.verifyRelease.executeWithOptions({ summary: 'warm up pages, then health check of the routes' }, [
-              { ...dctx, ...k, smokePaths: input.smokePaths ?? [] },
-            ]),
-          hostLong,
-        ),
+      // The checks follow the hook in the same activity: the site is live already.
+      await steps(['post-deploy-hook', 'warm-up', 'health-check'], () =>
+        hostLong.postDeployAndVerify.executeWithOptions({ summary: 'run hooks.post_deploy, warm up pages, health check of the routes' }, [
+          { ...dctx, smokePaths: input.smokePaths ?? [] },
+        ]),
       );
     } else {
+      await step('post-deploy-hook', () =>
+        hostLong.runPostDeployHook.executeWithOptions({ summary: 'run hooks.post_deploy' }, [dctx]),
+      );
       await step('warm-up', () => onHost((h, k) => h.warmUp.executeWithOptions({ summary: 'warm up pages' }, [{ ...dctx, ...k }]), hostLong));
       await step('health-check', () =>
         onHost((h, k) =>
