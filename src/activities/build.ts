@@ -354,6 +354,25 @@ export function createBuildActivities(layout: Layout) {
       return { treeId, slug: found.slug, manifest, reused: false, workspace, steps };
     },
 
+    /**
+     * The rest of the build in one activity, as ece-tools runs its build scenario: the build
+     * hook, static content (when decided for the build; else reported as skipped) and the slug
+     * store. Each named step is logged and timed as when it ran alone; a retry builds again
+     * from the clean tree (the hook's own retry handling) and finds the slug stored or not.
+     */
+    async buildSlug(input: BuildContext & { manifest: SlugManifest; slug: string }): Promise<{ steps: StepTiming[] }> {
+      const steps: StepTiming[] = [];
+      await timedStep(steps, 'build-hook', () => activities.runBuildHook(input));
+      if (input.manifest.staticContent.where === 'build') {
+        await timedStep(steps, 'static-content-build', () => activities.buildStaticContent(input));
+      } else {
+        const now = Date.now();
+        steps.push({ step: 'static-content-build', status: 'skipped', startedAt: now, endedAt: now });
+      }
+      await timedStep(steps, 'store-slug', () => activities.storeSlug(input));
+      return { steps };
+    },
+
     /** The validate step with the slug lookup after it, in one hand-over. */
     async validateAndLookUpSlug(input: BuildContext): Promise<{ manifest: SlugManifest; slug: string; exists: boolean }> {
       const manifest = await activities.validateProject(input);

@@ -72,13 +72,16 @@ export const LOCAL_STEPS = 'short-steps-as-local-activities';
  */
 export const LOOKUPS_WITH_STEPS = 'lookups-with-their-steps';
 /**
- * Patch: consecutive steps run together, one hand-over each group: the checkout, validation
- * and patches (one local activity, prepareBuild); maintenance on, the deploy hook, the switch
- * and maintenance off (one activity, deployAndSwitch: no hand-over inside the maintenance
- * window); the post-deploy hook with the warm-up and the health check (one activity,
- * postDeployAndVerify: the site is live already). Each
- * named step is still logged, timed and reported in the progress, and a failure still names
- * its step; the history has one event per group.
+ * Patch: consecutive steps run together, one hand-over per group, as ece-tools runs its build,
+ * deploy and post-deploy scenarios:
+ * - prepareBuild (local activity): checkout, validation, slug lookup, patches;
+ * - buildSlug (activity): the build hook, static content, the slug store;
+ * - stageRelease (local activity, as before);
+ * - deployAndSwitch (activity): maintenance on, the deploy hook, the switch, maintenance off,
+ *   so no hand-over falls inside the maintenance window;
+ * - postDeployAndVerify (activity): the post-deploy hook, warm-up, health check.
+ * Each named step is still logged, timed and reported in the progress, and a failure still
+ * names its step; the history has one event per group.
  */
 export const STEPS_TOGETHER = 'short-steps-together';
 
@@ -205,9 +208,9 @@ export async function deploymentWorkflow(input: DeploymentInput): Promise<Deploy
     progress.steps.push({ step: name, status: 'skipped', startedAt: now, endedAt: now });
   };
 
-  /** Patches (unless applied already), build hook, static content (when in the build) and the slug store. */
-  async function build(ctx: BuildContextOf, manifest: SlugManifest, slug: string, done: { patched?: boolean } = {}): Promise<void> {
-    if (!done.patched) await step('patches', () => short.applyPatches.executeWithOptions({ summary: 'apply m2-hotfixes' }, [ctx]));
+  /** Patches, build hook, static content (when in the build) and the slug store. */
+  async function build(ctx: BuildContextOf, manifest: SlugManifest, slug: string): Promise<void> {
+    await step('patches', () => short.applyPatches.executeWithOptions({ summary: 'apply m2-hotfixes' }, [ctx]));
     await step('build-hook', () => engineLong.runBuildHook.executeWithOptions({ summary: 'run hooks.build' }, [{ ...ctx, manifest }]));
     if (manifest.staticContent.where === 'build') {
       await step('static-content-build', () =>
@@ -254,7 +257,14 @@ export async function deploymentWorkflow(input: DeploymentInput): Promise<Deploy
         const reported = new Set(prepared.steps.map((t) => t.step));
         for (const s of ['validate', 'patches', 'build-hook', 'static-content-build', 'store-slug'] as const) if (!reported.has(s)) skip(s);
       } else {
-        await build({ ...key, branch: input.branch, treeId, workspace: prepared.workspace ?? '' }, manifest, slug, { patched: true });
+        // The build hook, static content and the slug store in one activity.
+        const ctx = { ...key, branch: input.branch, treeId, workspace: prepared.workspace ?? '' };
+        await steps(['build-hook', 'static-content-build', 'store-slug'], () =>
+          engineLong.buildSlug.executeWithOptions(
+            { summary: `run hooks.build${manifest.staticContent.where === 'build' ? ', deploy static content' : ''}, store slug ${slug}` },
+            [{ ...ctx, manifest, slug }],
+          ),
+        );
       }
     } else if (withSteps) {
       // The checkout step looks up the tree's slug first: a tree built before is not checked out.

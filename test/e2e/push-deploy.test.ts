@@ -124,6 +124,9 @@ describe('a push to integration builds and deploys it', function () {
     assert.equal(failed.status, 'failed');
     assert.equal(failed.failedStep, 'build-hook');
     assert.match(failed.error ?? '', /step "build-hook" failed \(exit code 1\)/);
+    // The steps run together are reported one by one, up to the one that failed.
+    const progress = await client.deploymentProgress(project.project, 'integration', failed.deployment);
+    assert.equal(progress.steps.map((x) => `${x.step}:${x.status}`).join(' '), 'checkout:succeeded validate:succeeded patches:succeeded build-hook:failed');
 
     // The deployment workflow's own failure carries the details an operator needs.
     const handle = client.temporal.workflow.getHandle(`deploy/${project.project}/integration/${failed.deployment}`);
