@@ -35,7 +35,7 @@ interface Options {
   only?: string[];
   out: string;
   scale: number[];
-  scaleRuns?: number;
+  scaleRuns: number;
   ephemeral: boolean;
 }
 
@@ -43,12 +43,12 @@ async function main(): Promise<void> {
   const program = new Command()
     .name('npm run bench --')
     .description('Slipway benchmarks (issue 7): every figure is a median over --runs runs, each ratio against a baseline measured in the same run')
-    .option('--runs <n>', 'measured runs per figure', positiveInt, 5)
-    .option('--warmup <n>', 'unmeasured runs before them', (v) => (v === '0' ? 0 : positiveInt(v)), 1)
+    .option('--runs <n>', 'measured runs per figure', positiveInt, 9)
+    .option('--warmup <n>', 'unmeasured runs before them (the worker warms up: JIT, caches)', (v) => (v === '0' ? 0 : positiveInt(v)), 2)
     .option('--only <names>', `comma-separated scenarios: ${SCENARIOS.map((s) => s.name).join(', ')}`, (v) => v.split(',').map((s) => s.trim()).filter(Boolean))
     .option('--out <file>', 'where to write the JSON', path.join(PACKAGE_ROOT, 'bench', 'results', 'latest.json'))
     .option('--scale <counts>', 'environment counts deploying at once (scale scenario)', (v) => v.split(',').map((s) => positiveInt(s.trim())), [1, 10, 50])
-    .option('--scale-runs <n>', 'runs per environment count in the scale scenario (default: --runs)', positiveInt)
+    .option('--scale-runs <n>', 'runs per environment count in the scale scenario', positiveInt, 5)
     .option('--ephemeral', "keep Temporal's state in memory instead of a SQLite file (slipway up uses the file)", false)
     .addHelpText('after', '\nExamples:\n  npm run bench\n  npm run bench -- --runs 1 --warmup 0 --only durability,maintenance');
   program.parse(process.argv);
@@ -65,7 +65,7 @@ async function main(): Promise<void> {
     for (const s of selected) {
       log(`== ${s.name}: ${s.title}`);
       const t0 = Date.now();
-      const r = await s.run({ stack, runs: opts.runs, warmup: opts.warmup, scale: opts.scale, scaleRuns: opts.scaleRuns ?? opts.runs, log });
+      const r = await s.run({ stack, runs: opts.runs, warmup: opts.warmup, scale: opts.scale, scaleRuns: opts.scaleRuns, log });
       results.push({ name: s.name, title: s.title, runs: opts.runs, durationMs: Date.now() - t0, ...r });
       log(`== ${s.name} done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     }

@@ -137,7 +137,7 @@ export const durability: Scenario = {
       ],
       notes: [
         `Where the deployment's own orchestration goes (first step, gaps, round trips, tail): from its history and the worker's activity timings; a cold deployment of the sample store has ${shape}.`,
-        'Both sides push a commit that changes content/headline.txt (a new tree: a cold build) and are timed from the start of `git push`; Slipway to the deployment workflow closing (server event time), the script to its exit.',
+        'Both sides push a commit that changes content/headline.txt (a new tree: a cold build) and are timed from the start of `git push`; Slipway to the deployment workflow closing (server event time), the script to its exit. The bench awaits the deployment through the server (its workflow result, a long poll), not by querying the engine.',
         'The script does the same work: clone, hotfix patches, build hook, static content (cp -r), store the build, copy into a release with mounts, maintenance flag, deploy hook, symlink switch (ln -sfn + mv -T), post-deploy hook. Slipway additionally validates the five project files, writes a step log, warms up 2 pages and health-checks the routes through the router.',
       ],
     };
