@@ -14,6 +14,7 @@ import type { BenchReport, ScenarioResult } from './lib/results';
 import { startBenchStack } from './lib/stack';
 import { table } from './lib/table';
 import { durability } from './scenarios/durability';
+import { floor } from './scenarios/floor';
 import { maintenance } from './scenarios/maintenance';
 import { pushToLive } from './scenarios/push-to-live';
 import { scale } from './scenarios/scale';
@@ -21,7 +22,7 @@ import { slugReuse } from './scenarios/slug-reuse';
 import { staticContent } from './scenarios/static-content';
 import type { Scenario } from './scenarios/scenario';
 
-export const SCENARIOS: Scenario[] = [durability, slugReuse, staticContent, maintenance, scale, pushToLive];
+export const SCENARIOS: Scenario[] = [durability, floor, slugReuse, staticContent, maintenance, scale, pushToLive];
 
 const positiveInt = (v: string): number => {
   const n = Number(v);

@@ -12,7 +12,7 @@ import { workflowIds } from '../../src/domain/names';
 const EventType = temporal.api.enums.v1.EventType;
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 
-function eventMs(e: HistoryEvent): number {
+export function eventMs(e: HistoryEvent): number {
   const t = e.eventTime;
   if (!t) return Number.NaN;
   return Number(t.seconds ?? 0) * 1000 + (t.nanos ?? 0) / 1e6;

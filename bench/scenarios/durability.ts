@@ -45,6 +45,7 @@ export const durability: Scenario = {
     const localGap: number[] = [];
     const roundTrip: number[] = [];
     const tail: number[] = [];
+    const inWorkflow: number[] = [];
     let shape = '';
     for (let i = 0; i < warmup + runs; i++) {
       const measured = i >= warmup;
@@ -69,6 +70,7 @@ export const durability: Scenario = {
           localGap.push(an.localGaps ? an.localGapMs / an.localGaps : 0);
           roundTrip.push(an.roundTrips ? an.roundTripMs / an.roundTrips : 0);
           tail.push(an.tailMs);
+          inWorkflow.push(t.closedMs - t.startedMs - t.activityMs);
           toStart.push(bd.toStartMs);
           queue.push(bd.queueMs);
           between.push(bd.betweenMs);
@@ -127,6 +129,7 @@ export const durability: Scenario = {
         figure(sc, { id: 'local-gap', label: 'gap before each local step (mean per deployment)', unit: 'ms', samples: localGap }),
         figure(sc, { id: 'round-trip', label: 'round trip before each activity (mean per deployment)', unit: 'ms', samples: roundTrip }),
         figure(sc, { id: 'tail', label: 'last step done → deployment workflow closed', unit: 'ms', samples: tail }),
+        figure(sc, { id: 'in-workflow', label: 'deployment workflow started → closed, minus its activities (see floor)', unit: 'ms', samples: inWorkflow }),
         figure(sc, { id: 'events-deployment', label: 'history events of the deployment workflow', unit: 'events', samples: events }),
         figure(sc, {
           id: 'events-all',
