@@ -117,6 +117,12 @@ function applicationFailureOf(err: unknown): ApplicationFailure | undefined {
   return undefined;
 }
 
+/** The step a step failure names, if the error is one. */
+function failedStepOf(err: unknown): DeploymentStep | undefined {
+  const d: unknown = applicationFailureOf(err)?.details?.[0];
+  return isStepFailureDetails(d) ? d.step : undefined;
+}
+
 function isNotThisHost(err: unknown): boolean {
   return applicationFailureOf(err)?.type === NOT_THIS_HOST;
 }
@@ -181,8 +187,8 @@ export async function deploymentWorkflow(input: DeploymentInput): Promise<Deploy
     }
   }
   /**
-   * Several named steps run by one local activity, in order: reported as they ran (from the
-   * activity's timings), or up to the one that failed.
+   * Several named steps run in order by one local activity or activity: reported as they ran
+   * (from the activity's timings), or up to the one that failed.
    */
   async function steps<T extends { steps: StepTiming[] }>(names: readonly DeploymentStep[], run: () => Promise<T>): Promise<T> {
     currentStep = names[0]!;
@@ -194,8 +200,8 @@ export async function deploymentWorkflow(input: DeploymentInput): Promise<Deploy
       progress.steps.splice(at, 1, ...result.steps.map((t) => ({ ...t })));
       return result;
     } catch (err) {
-      const d: unknown = applicationFailureOf(err)?.details?.[0];
-      const failed = isStepFailureDetails(d) && names.includes(d.step) ? d.step : currentStep;
+      const named = failedStepOf(err);
+      const failed = named !== undefined && names.includes(named) ? named : currentStep;
       const now = Date.now();
       const before = names.slice(0, names.indexOf(failed)).map((step): StepProgress => ({ step, status: 'succeeded', startedAt: first.startedAt, endedAt: now }));
       progress.steps.splice(at, 1, ...before, { step: failed, status: 'failed', startedAt: first.startedAt, endedAt: now });
@@ -351,8 +357,7 @@ export async function deploymentWorkflow(input: DeploymentInput): Promise<Deploy
         );
       } catch (err) {
         // A failed hook (its step's own failure) switched nothing: only maintenance to undo.
-        const d: unknown = applicationFailureOf(err)?.details?.[0];
-        if (isStepFailureDetails(d) && d.step === 'deploy-hook') switched = false;
+        if (failedStepOf(err) === 'deploy-hook') switched = false;
         throw err;
       }
       ({ since, until } = done);
