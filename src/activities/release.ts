@@ -8,8 +8,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import { z } from 'zod';
-import { timedStep, type DeploymentKey, type StepTiming } from '../domain/deployment';
-import { releaseName } from '../domain/deployment';
+import { releaseName, timedStep, type DeploymentKey, type StepTiming } from '../domain/deployment';
 import { hookEnvironment } from '../domain/hook-env';
 import { environmentHostname } from '../domain/names';
 import type { SlugManifest } from '../domain/project-files';
@@ -428,10 +427,6 @@ export function createReleaseActivities(deps: ReleaseDeps) {
     ...activities,
 
     /**
-     * The last two steps in one hand-over: warm-up, then the health check. Each is logged and
-     * timed as when it ran alone; a failed health check names itself.
-     */
-    /**
      * Maintenance on, the deploy hook, the switch, maintenance off: in one activity, so that
      * no hand-over falls inside the maintenance window. The switch happens only after the
      * hook succeeded; a failed hook leaves the live release as it was.
@@ -449,22 +444,14 @@ export function createReleaseActivities(deps: ReleaseDeps) {
      * The post-deploy hook, then the warm-up and the health check, in one activity: the site
      * is live already, and the checks follow the hook with no hand-over.
      */
-    async postDeployAndVerify(input: DeployContext & { smokePaths?: string[] }): Promise<Verified> {
+    async postDeployAndVerify(
+      input: DeployContext & { smokePaths?: string[] },
+    ): Promise<{ warmUp: { pages: number; failed: number }; steps: StepTiming[] }> {
       const steps: StepTiming[] = [];
       await timedStep(steps, 'post-deploy-hook', () => activities.runPostDeployHook(input));
-      return verifyRelease(input, steps);
+      const warmUp = await timedStep(steps, 'warm-up', () => activities.warmUp(input));
+      await timedStep(steps, 'health-check', () => activities.healthCheck(input));
+      return { warmUp, steps };
     },
   };
-
-  async function verifyRelease(input: DeployContext & { smokePaths?: string[] }, steps: StepTiming[]): Promise<Verified> {
-    const warmUp = await timedStep(steps, 'warm-up', () => activities.warmUp(input));
-    await timedStep(steps, 'health-check', () => activities.healthCheck(input));
-    return { warmUp, steps };
-  }
-}
-
-/** What the warm-up and the health check report, with the steps run so far. */
-interface Verified {
-  warmUp: { pages: number; failed: number };
-  steps: StepTiming[];
 }

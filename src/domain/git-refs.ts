@@ -8,12 +8,15 @@ export interface RefUpdate {
 export const ZERO_COMMIT = '0'.repeat(40);
 const SHA = /^[0-9a-f]{40}$/;
 
+/** A full commit id: 40 lowercase hex digits. */
+export const isCommitId = (s: unknown): s is string => typeof s === 'string' && SHA.test(s);
+
 /** Branch updates only (tags and other refs are not environments); malformed lines are skipped. */
 export function parseRefUpdates(text: string): RefUpdate[] {
   const updates: RefUpdate[] = [];
   for (const line of text.split('\n')) {
     const [before, after, ref, extra] = line.trim().split(/\s+/);
-    if (extra !== undefined || !before || !after || !ref || !SHA.test(before) || !SHA.test(after)) continue;
+    if (extra !== undefined || !before || !after || !ref || !isCommitId(before) || !isCommitId(after)) continue;
     if (!ref.startsWith('refs/heads/') || ref.length === 'refs/heads/'.length) continue;
     updates.push({ before, after, branch: ref.slice('refs/heads/'.length) });
   }

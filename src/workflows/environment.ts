@@ -39,6 +39,7 @@ import {
 import { hostTaskQueue } from '../domain/names';
 import { workflowIds } from '../domain/names';
 import { SlipwayCommit, SlipwayEnvironment, SlipwayKind, SlipwayPhase, SlipwayProject } from '../domain/search-attributes';
+import { isCommitId } from '../domain/git-refs';
 import { deploymentWorkflow } from './deployment';
 
 /** A push to the environment's branch (sent by the project workflow). */
@@ -75,7 +76,6 @@ const LOCAL_BRANCH_HEAD_PATCH = 'branch-head-as-local-activity';
  * the head read from Git as before.
  */
 const HEAD_FROM_PUSH_PATCH = 'branch-head-from-a-following-push';
-const COMMIT_ID = /^[0-9a-f]{40}$/;
 const gitLocal = proxyLocalActivities<EngineActivities>({ startToCloseTimeout: '1 minute', retry: { initialInterval: '1s', maximumAttempts: 10 } });
 
 export async function environmentWorkflow(initial: EnvironmentState): Promise<void> {
@@ -216,7 +216,7 @@ export async function environmentWorkflow(initial: EnvironmentState): Promise<vo
       // arrive out of order, the branch head cannot. A push that follows the known head
       // directly is the exception: its commit is the head (since HEAD_FROM_PUSH_PATCH).
       const follows =
-        push?.before !== undefined && push.before === state.head && COMMIT_ID.test(push.commit) && patched(HEAD_FROM_PUSH_PATCH);
+        push?.before !== undefined && push.before === state.head && isCommitId(push.commit) && patched(HEAD_FROM_PUSH_PATCH);
       commit = follows
         ? push.commit
         : await (patched(LOCAL_BRANCH_HEAD_PATCH) ? gitLocal : git).resolveBranchHead.executeWithOptions(
