@@ -152,8 +152,9 @@ export function createBuildActivities(layout: Layout) {
         // A file that cannot be read as text is the only problem reported: the others would
         // only say it is missing.
         const plan: ReturnType<typeof planFromProjectFiles> =
-          unreadable.length > 0 ? { ok: false, issues: unreadable, warnings: [] } : planFromProjectFiles(texts);
+          unreadable.length > 0 ? { ok: false, issues: unreadable, warnings: [], notes: [] } : planFromProjectFiles(texts);
         for (const w of plan.warnings) log.line('validate', `warning: ${formatIssue(w)}`);
+        for (const n of plan.notes) log.line('validate', `info: ${formatIssue(n)}`);
         if (!plan.ok) {
           const lines = plan.issues.map(formatIssue);
           for (const l of lines) log.line('validate', `error: ${l}`);

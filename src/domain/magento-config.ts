@@ -32,9 +32,10 @@ export const CONFIG_PHP = 'app/etc/config.php';
 
 const DEFAULT_LOCALE = 'en_US';
 const THEME_KEY = /^([^/\s]+)\/([^/\s]+)\/([^/\s]+)$/;
-const THEME_PATH = /^[^/\s]+\/[^/\s]+$/;
+/** A theme as "Vendor/name" (its area left out), as parent_id and ece-tools' theme lists name it. */
+export const THEME_PATH = /^[^/\s]+\/[^/\s]+$/;
 // Language, optional script (zh_Hans_CN, sr_Latn_RS), country: the shape of Magento's locale codes.
-const LOCALE = /^[a-z]{2,3}(?:_[A-Z][a-z]{3})?_[A-Z]{2}$/;
+export const LOCALE = /^[a-z]{2,3}(?:_[A-Z][a-z]{3})?_[A-Z]{2}$/;
 
 // PHP has a single array type, and the parser turns an empty one, or one keyed 0..n-1, into a
 // JS list. So a map accepts any list (keyed by index), and a settings array accepts an empty list.

@@ -153,7 +153,7 @@ export const PROJECT_FILE_CASES: ProjectFileCase[] = [
   pf('pf/env-scd-threads-a-word', 'env: SCD_THREADS a word', '.magento.env.yaml', 'stage:\n  build:\n    SCD_THREADS: four\n', /\.magento\.env\.yaml: stage\.build\.SCD_THREADS: must be a whole number from 1 to 64/),
   pf('pf/env-scd-threads-zero', 'env: SCD_THREADS zero', '.magento.env.yaml', 'stage:\n  deploy:\n    SCD_THREADS: 0\n', /\.magento\.env\.yaml: stage\.deploy\.SCD_THREADS: must be a whole number from 1 to 64/),
   pf('pf/env-warm-up-pages-not-a-list', 'env: WARM_UP_PAGES not a list', '.magento.env.yaml', 'stage:\n  post-deploy:\n    WARM_UP_PAGES: "/"\n', /\.magento\.env\.yaml: stage\.post-deploy\.WARM_UP_PAGES: /),
-  pf('pf/env-warm-up-pages-entry-not-a-path', 'env: WARM_UP_PAGES entry not a path', '.magento.env.yaml', 'stage:\n  post-deploy:\n    WARM_UP_PAGES:\n      - home\n', /\.magento\.env\.yaml: stage\.post-deploy\.WARM_UP_PAGES\.0: /),
+  pf('pf/env-warm-up-pages-entry-not-a-path', 'env: WARM_UP_PAGES entry not a page', '.magento.env.yaml', 'stage:\n  post-deploy:\n    WARM_UP_PAGES:\n      - "ftp://shop.test/home"\n', /\.magento\.env\.yaml: stage\.post-deploy\.WARM_UP_PAGES\.0: /),
   pf('pf/env-skip-scd-yes', 'env: SKIP_SCD "yes"', '.magento.env.yaml', 'stage:\n  build:\n    SKIP_SCD: "yes"\n', /\.magento\.env\.yaml: stage\.build\.SKIP_SCD: /),
   // app/etc/config.php
   pf('pf/config-php-not-an-array-literal', 'config.php: not an array literal', 'app/etc/config.php', '<?php\nreturn loadConfig();\n', /app\/etc\/config\.php: line 2, column \d+: /),

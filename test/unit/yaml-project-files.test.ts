@@ -49,6 +49,7 @@ stage:
   global:
     SCD_ON_DEMAND: true
     SKIP_SCD: false
+    DEPLOY_FROM_GIT_OPTIONS: {repositories: {}}
   build:
     SCD_THREADS: 4
     SCD_STRATEGY: compact
@@ -58,7 +59,6 @@ stage:
     SCD_MATRIX:
       Magento/backend: {language: [en_US]}
     CLEAN_STATIC_FILES: false
-    DEPLOY_FROM_GIT_OPTIONS: {repositories: {}}
   post-deploy:
     WARM_UP_PAGES: ["/", "/checkout", "https://shop.example.test/sale"]
     TTFB_TESTED_PAGES: ["/"]
@@ -245,12 +245,11 @@ describe('YAML project files', function () {
       assert.deepEqual(parsed.warnings, []);
       assert.deepEqual(ok(parsed), {
         stage: {
-          global: { SCD_ON_DEMAND: true, SKIP_SCD: false },
+          global: { SCD_ON_DEMAND: true, SKIP_SCD: false, DEPLOY_FROM_GIT_OPTIONS: { repositories: {} } },
           build: { SCD_THREADS: 4, SCD_STRATEGY: 'compact', SCD_EXCLUDE_THEMES: 'Magento/luma', VERBOSE_COMMANDS: '-vv' },
           deploy: {
             SCD_MATRIX: { 'Magento/backend': { language: ['en_US'] } },
             CLEAN_STATIC_FILES: false,
-            DEPLOY_FROM_GIT_OPTIONS: { repositories: {} },
           },
           'post-deploy': { WARM_UP_PAGES: ['/', '/checkout', 'https://shop.example.test/sale'], TTFB_TESTED_PAGES: ['/'] },
         },
@@ -285,11 +284,11 @@ describe('YAML project files', function () {
       const config = ok(parsed);
       assert.deepEqual(parsed.warnings, [
         { file: '.magento.env.yaml', path: 'mystery', reason: 'unknown section "mystery"; it is ignored' },
-        { file: '.magento.env.yaml', path: 'stage.build.SCD_THREDS', reason: 'unknown variable "SCD_THREDS" in stage build; it is ignored' },
+        { file: '.magento.env.yaml', path: 'stage.build.SCD_THREDS', reason: 'unknown variable "SCD_THREDS" in stage build; did you mean "SCD_THREADS"?' },
         {
           file: '.magento.env.yaml',
           path: 'stage.post-deploy.SCD_THREADS',
-          reason: 'variable "SCD_THREADS" does not belong in stage post-deploy (only build, deploy); it is ignored',
+          reason: 'variable "SCD_THREADS" does not belong in stage post-deploy (only global, build, deploy); it is ignored',
         },
       ]);
       assert.equal(config.stage.build.SCD_THREDS, 4, 'unknown variables are kept');
@@ -360,7 +359,7 @@ describe('YAML project files', function () {
       ['SCD_MATRIX as a list', 'env', 'stage:\n  deploy:\n    SCD_MATRIX: [a]\n', 'stage.deploy.SCD_MATRIX', 'must be a map'],
       ['VERBOSE_COMMANDS -vvvv', 'env', 'stage:\n  deploy:\n    VERBOSE_COMMANDS: -vvvv\n', 'stage.deploy.VERBOSE_COMMANDS', 'must be "", "-v", "-vv" or "-vvv"'],
       ['WARM_UP_PAGES not a list', 'env', 'stage:\n  post-deploy:\n    WARM_UP_PAGES: /\n', 'stage.post-deploy.WARM_UP_PAGES', 'must be a list of pages'],
-      ['a WARM_UP_PAGES entry "home"', 'env', 'stage:\n  post-deploy:\n    WARM_UP_PAGES: ["/", home]\n', 'stage.post-deploy.WARM_UP_PAGES.1', 'must be a path starting with "/" or a full http(s) URL, not "home"'],
+      ['a WARM_UP_PAGES entry "ftp://shop.test/home"', 'env', 'stage:\n  post-deploy:\n    WARM_UP_PAGES: ["/", "ftp://shop.test/home"]\n', 'stage.post-deploy.WARM_UP_PAGES.1', '"ftp://shop.test/home" is not an http(s) URL'],
       ['a TTFB_TESTED_PAGES entry that is a number', 'env', 'stage:\n  post-deploy:\n    TTFB_TESTED_PAGES: [1]\n', 'stage.post-deploy.TTFB_TESTED_PAGES.0', 'must be a string'],
     ];
 

@@ -5,7 +5,7 @@
  */
 import { appConfigSchema, webRootOf, type ConfigIssue } from '../app-config';
 import { CONFIG_PHP, parseMagentoConfig, type MagentoConfig, type ThemeRef } from '../magento-config';
-import { ENV_FILE, envVariable, parseEnvConfig, type EnvConfig } from './env-config';
+import { ENV_FILE, envVariable, pagesToRequest, parseEnvConfig, type EnvConfig } from './env-config';
 import { DEFAULT_ROUTES_YAML, parseRoutes, ROUTES_FILE, type Routes } from './routes';
 import { computeRelationships, parseServices, SERVICES_FILE, type Services } from './services';
 import { parseYamlMap, zodIssuesAt } from './yaml-file';
@@ -39,12 +39,14 @@ export interface SlugManifest {
   /** Mount path in the application → path in the environment's persistent storage. */
   mounts: Record<string, string>;
   staticContent: StaticContentPlan;
+  /** WARM_UP_PAGES as Slipway requests them: paths and URLs (relative pages made paths, patterns left out). */
   warmUpPages: string[];
 }
 
+/** The manifest, or the issues that stop it; warnings and notes (worth knowing, nothing to fix) either way. */
 export type PlanResult =
-  | { ok: true; manifest: SlugManifest; warnings: ConfigIssue[] }
-  | { ok: false; issues: ConfigIssue[]; warnings: ConfigIssue[] };
+  | { ok: true; manifest: SlugManifest; warnings: ConfigIssue[]; notes: ConfigIssue[] }
+  | { ok: false; issues: ConfigIssue[]; warnings: ConfigIssue[]; notes: ConfigIssue[] };
 
 const SAFE_RELATIVE = /^(?!\/)(?!.*(^|\/)\.\.?(\/|$))[A-Za-z0-9._@+-]+(\/[A-Za-z0-9._@+-]+)*$/;
 
@@ -109,10 +111,11 @@ export function decideStaticContent(env: EnvConfig, magento: MagentoConfig | und
 export function planFromProjectFiles(files: ProjectFileTexts): PlanResult {
   const issues: ConfigIssue[] = [];
   const warnings: ConfigIssue[] = [];
+  const notes: ConfigIssue[] = [];
 
   const appText = files[APP_FILE];
   if (appText === undefined) {
-    return { ok: false, issues: [{ file: APP_FILE, path: '', reason: 'file is missing: every application needs one' }], warnings };
+    return { ok: false, issues: [{ file: APP_FILE, path: '', reason: 'file is missing: every application needs one' }], warnings, notes };
   }
   const appMap = parseYamlMap(APP_FILE, appText, 'a map of application settings');
   const app = appMap.ok ? appConfigSchema.safeParse(appMap.value) : undefined;
@@ -127,6 +130,7 @@ export function planFromProjectFiles(files: ProjectFileTexts): PlanResult {
   const env = parseEnvConfig(files[ENV_FILE] ?? '');
   for (const r of [services, routes, env]) {
     warnings.push(...r.warnings);
+    notes.push(...r.notes);
     if (!r.ok) issues.push(...r.issues);
   }
   let magento: MagentoConfig | undefined;
@@ -144,18 +148,19 @@ export function planFromProjectFiles(files: ProjectFileTexts): PlanResult {
     if (!rel.ok) issues.push(...rel.issues);
   }
   if (issues.length > 0 || !appConfig || !services.ok || !routes.ok || !env.ok) {
-    return { ok: false, issues, warnings };
+    return { ok: false, issues, warnings, notes };
   }
   const variables: Record<string, string> = {};
   for (const [k, v] of Object.entries(appConfig.variables?.env ?? {})) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) {
-      return { ok: false, issues: [{ file: APP_FILE, path: `variables.env.${k}`, reason: 'not a valid environment variable name' }], warnings };
+      return { ok: false, issues: [{ file: APP_FILE, path: `variables.env.${k}`, reason: 'not a valid environment variable name' }], warnings, notes };
     }
     variables[k] = typeof v === 'string' ? v : JSON.stringify(v);
   }
   return {
     ok: true,
     warnings,
+    notes,
     manifest: {
       appName: appConfig.name,
       webRoot: webRootOf(appConfig),
@@ -170,7 +175,7 @@ export function planFromProjectFiles(files: ProjectFileTexts): PlanResult {
       routes: routes.value,
       mounts,
       staticContent: decideStaticContent(env.value, magento),
-      warmUpPages: envVariable(env.value, 'post-deploy', 'WARM_UP_PAGES'),
+      warmUpPages: pagesToRequest(envVariable(env.value, 'post-deploy', 'WARM_UP_PAGES')),
     },
   };
 }

@@ -70,7 +70,7 @@ const routeSchema = z.looseObject(
 export function parseRoutes(text: string, opts: { appName?: string } = {}): Parsed<Routes> {
   const warnings: ConfigIssue[] = [];
   const top = parseYamlMap(ROUTES_FILE, text, 'a map of URL template → route');
-  if (!top.ok) return { ...top, warnings };
+  if (!top.ok) return { ...top, warnings, notes: [] };
 
   const issues: ConfigIssue[] = [];
   const issue = (path: string, reason: string) => issues.push({ file: ROUTES_FILE, path, reason });
@@ -100,7 +100,7 @@ export function parseRoutes(text: string, opts: { appName?: string } = {}): Pars
       else if (!problem) routes[template] = { ...parsed.data, type: 'redirect', to };
     }
   }
-  return issues.length > 0 ? { ok: false, issues, warnings } : { ok: true, value: routes, warnings };
+  return issues.length > 0 ? { ok: false, issues, warnings, notes: [] } : { ok: true, value: routes, warnings, notes: [] };
 }
 
 function substitute(template: string, defaultHost: string, allHost: string): string {

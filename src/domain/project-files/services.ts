@@ -84,7 +84,7 @@ const serviceSchema = z.looseObject(
 export function parseServices(text: string): Parsed<Services> {
   const warnings: ConfigIssue[] = [];
   const top = parseYamlMap(SERVICES_FILE, text, 'a map of service name → {type, disk}');
-  if (!top.ok) return { ...top, warnings };
+  if (!top.ok) return { ...top, warnings, notes: [] };
 
   const issues: ConfigIssue[] = [];
   const services: Services = {};
@@ -106,7 +106,7 @@ export function parseServices(text: string): Parsed<Services> {
     }
     services[name] = { ...parsed.data, type: `${kind}:${version}`, kind, version };
   }
-  return issues.length > 0 ? { ok: false, issues, warnings } : { ok: true, value: services, warnings };
+  return issues.length > 0 ? { ok: false, issues, warnings, notes: [] } : { ok: true, value: services, warnings, notes: [] };
 }
 
 /** One endpoint of a relationship, as in Magento Cloud's MAGENTO_CLOUD_RELATIONSHIPS. */

@@ -7,8 +7,13 @@ import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { zodIssues, type ConfigIssue } from '../app-config';
 
-/** A parsed project file: the value, or the issues that stop it; warnings either way. */
-export type Parsed<T> = { ok: true; value: T; warnings: ConfigIssue[] } | { ok: false; issues: ConfigIssue[]; warnings: ConfigIssue[] };
+/**
+ * A parsed project file: the value, or the issues that stop it; either way its warnings, and its
+ * notes (things worth knowing that need no change, such as a setting Slipway accepts and ignores).
+ */
+export type Parsed<T> =
+  | { ok: true; value: T; warnings: ConfigIssue[]; notes: ConfigIssue[] }
+  | { ok: false; issues: ConfigIssue[]; warnings: ConfigIssue[]; notes: ConfigIssue[] };
 
 /** At most this many YAML errors are reported per file; a broken file can have thousands. */
 const MAX_YAML_ISSUES = 10;
