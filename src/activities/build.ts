@@ -14,7 +14,7 @@ import type { Layout } from '../home';
 import { checkOutCommit, git, treeOfCommit } from './git';
 import { Context } from '@temporalio/activity';
 import { runHook, stopLeftoverGroup } from './lib/hook-process';
-import { deployStaticContent } from './lib/static-content';
+import { deployStaticContent, findThemes, staticVersion, themeSelection } from './lib/static-content';
 import { StepLog, errorMessage, stepFailure } from './lib/step-log';
 
 export interface BuildContext extends DeploymentKey {
@@ -238,21 +238,20 @@ export function createBuildActivities(layout: Layout) {
       const log = new StepLog(layout, input);
       const scd = input.manifest.staticContent;
       await log.step('static-content-build', `${scd.locales.join(', ')} with ${scd.buildThreads} thread(s)`, async () => {
-        if (!fs.existsSync(path.join(input.workspace, 'app', 'design'))) {
-          log.line('static-content-build', 'no app/design directory: no themes to deploy');
+        if (scd.themes.length === 0 && (await findThemes(input.workspace)).size === 0) {
+          log.line('static-content-build', 'no theme in app/design or registered under vendor/: nothing to deploy');
           return;
         }
         const r = await deployStaticContent({
           appDir: input.workspace,
-          themes: scd.themes,
-          locales: scd.locales,
+          ...themeSelection(scd, 'build'),
           threads: scd.buildThreads,
-          version: input.slug.slice(0, 12),
+          version: staticVersion(),
           log: (l) => log.line('static-content-build', l),
         }).catch((err: unknown) => {
           throw stepFailure({ step: 'static-content-build', logTail: errorMessage(err), message: errorMessage(err) });
         });
-        log.line('static-content-build', `${r.files} files for ${r.jobs} theme/locale pairs`);
+        log.line('static-content-build', `${r.files} files for ${r.jobs} theme/locale pairs, version ${r.version}`);
       });
     },
 

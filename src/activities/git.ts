@@ -288,7 +288,10 @@ export function createGitActivities(layout: Layout) {
       const r = git(layout.remote(input.project));
       const from = (await r.revparse([`refs/heads/${input.branch}`])).trim();
       if (from === input.commit) return { from };
-      const ff = await r.raw(['merge-base', '--is-ancestor', from, input.commit]).then(() => true, () => false);
+      // `merge-base --is-ancestor` answers by exit code alone, which simple-git's raw() does not
+      // report (it resolves on exit 1 when nothing was printed): compare the merge base instead.
+      const base = await r.raw(['merge-base', from, input.commit]).then((out) => out.trim(), () => '');
+      const ff = base === from;
       if (!ff) {
         throw ApplicationFailure.nonRetryable(
           `${input.branch} (${from.slice(0, 12)}) is not an ancestor of ${input.commit.slice(0, 12)}: a promotion only fast-forwards`,
@@ -297,6 +300,23 @@ export function createGitActivities(layout: Layout) {
       }
       await r.raw(['update-ref', `refs/heads/${input.branch}`, input.commit, from]);
       return { from };
+    },
+
+    /**
+     * Moves a branch back to where it was before a promotion moved it (the promoted deployment
+     * was rolled back), as the engine: only if it still points where the promotion put it.
+     */
+    async moveBranchBack(input: { project: string; branch: string; to: string; from: string }): Promise<void> {
+      const r = git(layout.remote(input.project));
+      const head = (await r.revparse([`refs/heads/${input.branch}`])).trim();
+      if (head === input.to) return;
+      if (head !== input.from) {
+        throw ApplicationFailure.nonRetryable(
+          `${input.branch} moved to ${head.slice(0, 12)} meanwhile; left there`,
+          'SlipwayRefused',
+        );
+      }
+      await r.raw(['update-ref', `refs/heads/${input.branch}`, input.to, input.from]);
     },
 
     /** The commit a branch points at now. */

@@ -44,4 +44,4 @@ export function hookEnvironment(i: HookEnvInput): Record<string, string> {
 }
 
 /** Bumped whenever the engine changes what a build produces: part of every slug key. */
-export const ENGINE_BUILD_VERSION = '1';
+export const ENGINE_BUILD_VERSION = '2';

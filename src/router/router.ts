@@ -10,6 +10,8 @@ import * as path from 'node:path';
 import send from 'send';
 import { releaseInfoFile, releaseInfoSchema, type ReleaseInfo } from '../activities/release';
 import type { Layout } from '../home';
+import { locationsForWebRoot, resolveRequest } from '../domain/project-files/web-locations';
+import { publishOnRequest, ThemeCatalog } from '../activities/lib/static-content';
 
 export interface RouterOptions {
   layout: Layout;
@@ -48,6 +50,18 @@ function page(res: http.ServerResponse, status: number, title: string, body: str
 
 const escapeHtml = (s: string): string =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+/** A path's stat, or nothing when no such file is there (ENOENT, ENOTDIR, a dangling link, …). */
+function statOrNothing(file: string): fs.Stats | undefined {
+  try {
+    return fs.statSync(file);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Set on an answer that the application's PHP front controller would have given: which one. */
+export const PASSTHRU_HEADER = 'x-slipway-passthru';
 
 export function createRouter(layout: Layout): http.Server {
   const infoCache = new Map<string, ReleaseInfo>();
@@ -91,6 +105,82 @@ export function createRouter(layout: Layout): http.Server {
     return { ...direct, exact: true, host };
   };
 
+  /** One theme catalogue per release with static content made on request (releases never change). */
+  const catalogs = new Map<string, ThemeCatalog>();
+  const catalogOf = (releaseDir: string): ThemeCatalog => {
+    let catalog = catalogs.get(releaseDir);
+    if (!catalog) {
+      if (catalogs.size >= 64) catalogs.delete(catalogs.keys().next().value!);
+      catalog = new ThemeCatalog(releaseDir);
+      catalogs.set(releaseDir, catalog);
+    }
+    return catalog;
+  };
+
+  /** The directory pub/static lands in: its mount (the engine's own path) or the release's own. */
+  const staticDir = (t: RouteTarget, current: { dir: string; info: ReleaseInfo }): string => {
+    const source = current.info.mounts?.['pub/static'];
+    return source ? path.join(layout.environment(t.project, t.environment), 'mounts', source) : path.join(current.dir, 'pub', 'static');
+  };
+
+  const notFound = (res: http.ServerResponse, why = 'No such page.'): void => page(res, 404, 'Not found', escapeHtml(why));
+
+  /**
+   * Serves a path of the current release through its `web.locations`: a file that may be
+   * served, else static content made on request, Magento's versioned static URLs, or the
+   * location's passthru. PHP scripts are never served as files.
+   */
+  async function serve(req: http.IncomingMessage, res: http.ServerResponse, t: RouteTarget, current: { dir: string; info: ReleaseInfo }, pathname: string): Promise<void> {
+    const locations = current.info.locations ?? locationsForWebRoot(current.info.webRoot);
+    let urlPath = pathname;
+    for (let hops = 0; hops < 5; hops++) {
+      const r = resolveRequest(locations, urlPath);
+      if (r.kind === 'none') return notFound(res);
+      const script = /\.php$/i.test(r.file);
+      const stat = statOrNothing(path.join(current.dir, r.file));
+      if (r.allow && !script && (stat?.isFile() || (stat?.isDirectory() && r.location.index.some((i) => !/\.php$/i.test(i))))) {
+        if (stat.isDirectory() && !urlPath.endsWith('/')) {
+          res.writeHead(301, { location: `${urlPath}/`, 'cache-control': 'no-store' });
+          res.end();
+          return;
+        }
+        send(req, stat.isDirectory() ? `/${r.file}/`.replace(/\/+$/, '/') : `/${r.file}`, { root: current.dir, index: r.location.index.filter((i) => !/\.php$/i.test(i)), dotfiles: 'deny', cacheControl: false })
+          .on('error', (err: { status?: number }) => {
+            const status = err.status ?? 500;
+            page(res, status, status === 404 ? 'Not found' : 'Error', status === 404 ? 'No such page.' : 'The page could not be served.');
+          })
+          .pipe(res);
+        return;
+      }
+      // Static content made on its first request (SCD_ON_DEMAND), as Magento's pub/static.php does.
+      if (!stat && current.info.staticContent?.onDemand && r.file.startsWith('pub/static/')) {
+        const rel = r.file.slice('pub/static/'.length);
+        const made = await publishOnRequest(catalogOf(current.dir), staticDir(t, current), rel).catch(() => undefined);
+        if (made) {
+          send(req, `/${rel}`, { root: staticDir(t, current), dotfiles: 'deny', cacheControl: false }).on('error', () => notFound(res)).pipe(res);
+          return;
+        }
+      }
+      // Magento's versioned static URLs, for locations that do not rewrite them themselves.
+      const versioned = /^\/static\/version\d+\/(.+)$/.exec(r.path);
+      if (!stat && versioned) {
+        urlPath = `/static/${versioned[1]}`;
+        continue;
+      }
+      if (typeof r.passthru === 'string' && r.passthru !== r.path) {
+        if (/\.php$/i.test(r.passthru)) {
+          // Said in a header too: the health check tells this from a page that is missing.
+          res.setHeader(PASSTHRU_HEADER, r.passthru);
+          return notFound(res, 'No such file; this environment runs no PHP front controller for it.');
+        }
+        urlPath = r.passthru;
+        continue;
+      }
+      return notFound(res, script ? 'PHP scripts are not served as files.' : 'No such page.');
+    }
+    return notFound(res);
+  }
+
   return http.createServer((req, res) => {
     const target = resolveHost(req.headers.host);
     if (!target) {
@@ -114,8 +204,15 @@ export function createRouter(layout: Layout): http.Server {
       .filter((r) => r.host === target.host && pathname.startsWith(r.path))
       .sort((a, b) => b.path.length - a.path.length)[0];
     if (route?.type === 'redirect' && route.to) {
-      const location = route.to.replace(/\/$/, '') + pathname.slice(route.path.length - (route.path.endsWith('/') ? 1 : 0));
-      res.writeHead(301, { location, 'cache-control': 'no-store' });
+      const location = new URL(route.to.replace(/\/$/, '') + pathname.slice(route.path.length - (route.path.endsWith('/') ? 1 : 0)));
+      // A redirect to a host this router serves keeps the scheme (plain http: this edge has
+      // no TLS) and the port the request came to.
+      const port = /:(\d+)$/.exec(req.headers.host ?? '')?.[1];
+      if (location.hostname.endsWith('.localhost')) {
+        location.protocol = 'http:';
+        if (port && location.port === '') location.port = port;
+      }
+      res.writeHead(301, { location: location.href, 'cache-control': 'no-store' });
       res.end();
       return;
     }
@@ -123,15 +220,12 @@ export function createRouter(layout: Layout): http.Server {
       page(res, 404, 'No route', `No route of ${escapeHtml(target.environment)} matches this host.`);
       return;
     }
-    const root = path.join(current.dir, current.info.webRoot);
     res.setHeader('x-slipway-release', current.info.release);
     res.setHeader('x-slipway-commit', current.info.commit);
-    send(req, pathname, { root, index: ['index.html'], dotfiles: 'deny', cacheControl: false })
-      .on('error', (err: { status?: number }) => {
-        const status = err.status ?? 500;
-        page(res, status, status === 404 ? 'Not found' : 'Error', status === 404 ? 'No such page.' : 'The page could not be served.');
-      })
-      .pipe(res);
+    serve(req, res, target, current, pathname).catch(() => {
+      if (!res.headersSent) page(res, 500, 'Error', 'The page could not be served.');
+      else res.destroy();
+    });
   });
 }
 

@@ -11,6 +11,7 @@ import {
   defineQuery,
   getExternalWorkflowHandle,
   isCancellation,
+  patched,
   proxyActivities,
   setHandler,
   startChild,
@@ -27,6 +28,12 @@ import { promotionClosedSignal } from './project-signals';
 import { ticketClosedSignal, ticketOutcomeSignal, ticketWorkflow } from './ticket';
 
 export const promotionQuery = defineQuery<PromotionResult>('promotion');
+
+/**
+ * Patch: when the promoted deployment fails and is rolled back, the target branch is moved back
+ * to the commit it had, which is the one still served.
+ */
+export const BRANCH_FOLLOWS_ROLLBACK = 'branch-follows-rollback';
 
 const git = proxyActivities<EngineActivities>({
   startToCloseTimeout: '2 minutes',
@@ -95,7 +102,7 @@ export async function promotionWorkflow(input: PromotionInput): Promise<Promotio
     }
 
     result.status = 'deploying';
-    await git.fastForward.executeWithOptions({ summary: `fast-forward ${input.target}` }, [
+    const moved = await git.fastForward.executeWithOptions({ summary: `fast-forward ${input.target}` }, [
       { project: input.project, branch: input.target, commit: input.release.commit },
     ]);
     await getExternalWorkflowHandle(workflowIds.environment(input.project, input.target)).signal(environmentPromoteSignal, {
@@ -113,6 +120,16 @@ export async function promotionWorkflow(input: PromotionInput): Promise<Promotio
     if (d.status !== 'succeeded') {
       result.status = 'failed';
       result.error = d.error;
+      // The deployment was undone: the branch goes back to the commit still served (since this patch).
+      if (patched(BRANCH_FOLLOWS_ROLLBACK)) {
+        await git.moveBranchBack
+          .executeWithOptions({ summary: `move ${input.target} back to ${moved.from.slice(0, 12)}` }, [
+            { project: input.project, branch: input.target, to: moved.from, from: input.release.commit },
+          ])
+          .catch((err: unknown) => {
+            result.error = `${result.error ?? ''}; ${input.target} not moved back: ${err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err)}`;
+          });
+      }
       await ticketHandle.signal(ticketOutcomeSignal, {
         outcome: `deployment #${d.deployment} of ${input.target} failed and was rolled back: ${d.error ?? ''}`,
       });

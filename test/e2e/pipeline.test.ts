@@ -6,7 +6,7 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { commitOnly, deployedProject, getPage, push } from '../harness/world';
+import { commitOnly, deployedProject, getPage, getWorld, push } from '../harness/world';
 
 const NO_SCOPES_CONFIG = `<?php
 // No website or store under scopes: static content waits for the deploy.
@@ -30,7 +30,7 @@ describe('the build and deploy pipeline', function () {
     assert.match(log1, /\[deploy-hook\] \| deploy mode: install; schema at version 0/);
     assert.match(log1, /\[deploy-hook\] \| applied db\/migrations\/002-add-prices\.sql/);
     assert.match(log1, /\[post-deploy-hook\] \| caches flushed for integration/);
-    assert.match(log1, /\[warm-up\] \/about\.html: 200 in \d+ ms/);
+    assert.match(log1, /\[warm-up\] http:\/\/integration\.[a-z0-9-]+\.localhost\/about\.html: 200 in \d+ ms/);
     assert.match(log1, /\[stage-release\] mount var -> shared:files\/var/);
 
     // The page: hotfix applied, static content of both locales published.
@@ -45,7 +45,8 @@ describe('the build and deploy pipeline', function () {
     // The redirect route of .magento/routes.yaml.
     const www = await getPage(p.project, `www.integration`, '/about.html');
     assert.equal(www.status, 301);
-    assert.equal(www.headers.location, `http://integration.${p.project}.localhost/about.html`);
+    // The Location keeps the router's port: the page it names is reachable as it is.
+    assert.equal(www.headers.location, `http://integration.${p.project}.localhost:${(await getWorld()).routerPort}/about.html`);
 
     const commit = await commitOnly(p.repo, { 'db/migrations/003-add-stock.sql': 'ALTER TABLE products ADD COLUMN qty INT;\n' });
     await push(p.repo, 'integration');

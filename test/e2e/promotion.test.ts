@@ -156,6 +156,7 @@ describe('promotion', function () {
     assert.match(result.error ?? '', /step "health-check" failed: health check failed: .*\/admin answered 404 \[no previous release: unpublished\]/);
     assert.equal((await getPage(project.project, 'production')).status, 404, 'production rolled back (it had no release before)');
     assert.equal(await head(project.remote, 'master'), initial, 'master untouched');
+    assert.equal(await head(project.remote, 'production'), initial, 'production back at the commit it had: nothing newer is served');
     for (let i = 0; i < 30 && !(await client.ticket(project.project, pr.ticket)).outcome; i++) await new Promise((r) => setTimeout(r, 100));
     assert.match((await client.ticket(project.project, pr.ticket)).outcome ?? '', /failed and was rolled back: .*\/admin answered 404/);
     void first;

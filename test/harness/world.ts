@@ -41,10 +41,13 @@ export function tempDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `slipway-${prefix}-`));
 }
 
-/** A copy of the sample store with some files replaced (path → content; null removes). */
-export function sampleVariant(changes: Record<string, string | null> = {}): string {
+/** A project in the layout of the public magento/magento-cloud template (test/fixtures/cloud-template). */
+export const CLOUD_TEMPLATE = path.resolve(__dirname, '..', '..', '..', 'test', 'fixtures', 'cloud-template');
+
+/** A copy of the sample store (or of `base`) with some files replaced (path → content; null removes). */
+export function sampleVariant(changes: Record<string, string | null> = {}, base = SAMPLE_STORE): string {
   const dir = tempDir('src');
-  fs.cpSync(SAMPLE_STORE, dir, { recursive: true });
+  fs.cpSync(base, dir, { recursive: true });
   for (const [file, content] of Object.entries(changes)) {
     const full = path.join(dir, file);
     if (content === null) fs.rmSync(full, { force: true });
@@ -59,10 +62,11 @@ export function sampleVariant(changes: Record<string, string | null> = {}): stri
 export async function createProject(
   prefix: string,
   changes: Record<string, string | null> = {},
-  options: { productionApprovals?: 1 | 2 } = {},
+  options: { productionApprovals?: 1 | 2; base?: string } = {},
 ): Promise<ProjectInfo> {
   const w = await getWorld();
-  return w.client.createProject({ project: uniqueName(prefix), from: sampleVariant(changes), ...options });
+  const { base, ...rest } = options;
+  return w.client.createProject({ project: uniqueName(prefix), from: sampleVariant(changes, base), ...rest });
 }
 
 /** An ordinary clone of one branch of the remote, as a developer makes it. */

@@ -14,7 +14,6 @@ import {
   envVariable,
   excludedThemes,
   KNOWN_ENV_VARIABLES,
-  pagesToRequest,
   parseEnvConfig,
   type EnvConfig,
 } from '../../src/domain/project-files/env-config';
@@ -428,7 +427,7 @@ describe('ece-tools variables in .magento.env.yaml', function () {
   });
 
   describe('the plan', function () {
-    it('carries the notes of .magento.env.yaml (other files have none) and requests WARM_UP_PAGES as paths and URLs', function () {
+    it('carries the notes of .magento.env.yaml (other files have none) and keeps WARM_UP_PAGES as written (the warm-up resolves them per route)', function () {
       const env = envText({
         deploy: { REDIS_BACKEND: 'Cm_Cache_Backend_Redis', SCD_THREADS: 2 },
         'post-deploy': { WARM_UP_PAGES: ['/', 'index.php/customer/account/create', 'category:*:*', 'https://shop.example.test/sale'] },
@@ -439,7 +438,7 @@ describe('ece-tools variables in .magento.env.yaml', function () {
         '.magento.env.yaml: stage.deploy.REDIS_BACKEND: REDIS_BACKEND (stage deploy) is not used by Slipway; it is accepted and ignored',
       ]);
       assert.deepEqual(plan.warnings.map((w) => w.path), ['stage.post-deploy.WARM_UP_PAGES.2']);
-      assert.deepEqual(plan.manifest.warmUpPages, ['/', '/index.php/customer/account/create', 'https://shop.example.test/sale']);
+      assert.deepEqual(plan.manifest.warmUpPages, ['/', 'index.php/customer/account/create', 'category:*:*', 'https://shop.example.test/sale']);
 
       const refusedPlan = planFromProjectFiles({ ...sampleTexts(), [ENV_FILE]: `${env}  build:\n    SCD_THREADS: 0\n` });
       assert.ok(!refusedPlan.ok);
@@ -479,8 +478,5 @@ describe('ece-tools variables in .magento.env.yaml', function () {
       }
     });
 
-    it('pagesToRequest: paths and URLs as written, relative pages as paths, patterns left out', function () {
-      assert.deepEqual(pagesToRequest(['/', 'index.php', 'product:*:*', 'https://shop.example.test/x']), ['/', '/index.php', 'https://shop.example.test/x']);
-    });
   });
 });

@@ -5,6 +5,9 @@ import * as path from 'node:path';
 import { fetchFromRouter } from '../../src/cli/demo';
 import { Layout } from '../../src/home';
 import { parseHost, startRouter, type RunningRouter } from '../../src/router/router';
+import { parseWebLocations } from '../../src/domain/project-files/web-locations';
+import { createReleaseActivities } from '../../src/activities/release';
+import type { SlugManifest } from '../../src/domain/project-files';
 import { tempDir } from '../harness/world';
 
 describe('router', function () {
@@ -64,6 +67,89 @@ describe('router', function () {
       } finally {
         fs.rmSync(flag);
       }
+    });
+  });
+
+  describe('web.locations, redirects and scripts', function () {
+    const layout = new Layout(tempDir('router-loc'));
+    let router: RunningRouter;
+    before(async () => {
+      router = await startRouter({ layout, port: 0 });
+      const rel = path.join(layout.releases('shop', 'integration'), 'd000002');
+      for (const [file, content] of Object.entries({
+        'pub/page.html': '<title>Page</title>',
+        'pub/notes.md': 'not allowed by any rule',
+        'pub/index.php': '<?php $password = "s3cret";',
+        'pub/static/frontend/A/b/en_US/x.css': '.x{}',
+        'pub/admin/index.html': '<title>Admin</title>',
+      })) {
+        fs.mkdirSync(path.dirname(path.join(rel, file)), { recursive: true });
+        fs.writeFileSync(path.join(rel, file), content);
+      }
+      const locations = parseWebLocations(
+        {
+          '/': { root: 'pub', passthru: '/index.php', index: ['index.php'], allow: false, rules: { '\\.(css|html?)$': { allow: true } } },
+          '/static': { root: 'pub/static', allow: true, passthru: '/front-static.php', rules: { '^/static/version\\d+/(?<resource>.*)$': { passthru: '/static/$resource' } } },
+          '/admin': { root: 'pub/admin', allow: true, index: ['index.html'] },
+        },
+        '.magento.app.yaml',
+        [],
+      );
+      fs.writeFileSync(
+        path.join(layout.releases('shop', 'integration'), 'd000002.json'),
+        JSON.stringify({
+          release: 'd000002', deployment: 2, commit: 'c2', slug: 's2', webRoot: 'pub', stagedAt: '', locations,
+          routes: [
+            { host: 'integration.shop.localhost', path: '/', type: 'upstream', url: 'http://integration.shop.localhost/' },
+            { host: 'www.integration.shop.localhost', path: '/', type: 'redirect', url: 'http://www.integration.shop.localhost/', to: 'https://integration.shop.localhost/' },
+            { host: 'integration.shop.localhost', path: '/old-admin', type: 'redirect', url: 'http://integration.shop.localhost/old-admin', to: 'http://integration.shop.localhost/admin/gone.html' },
+          ],
+        }),
+      );
+      fs.symlinkSync('releases/d000002', layout.current('shop', 'integration'));
+    });
+    after(() => router.close());
+    const get = (urlPath: string, host = 'integration.shop.localhost') => fetchFromRouter(router.port, host, urlPath);
+
+    it('serves files the rules allow, and nothing else', async function () {
+      assert.equal((await get('/page.html')).body, '<title>Page</title>');
+      assert.equal((await get('/notes.md')).status, 404, 'allow: false and no rule allows .md');
+    });
+
+    it('rewrites versioned static URLs by the location rule', async function () {
+      assert.equal((await get('/static/frontend/A/b/en_US/x.css')).body, '.x{}');
+      assert.equal((await get('/static/version1732371234/frontend/A/b/en_US/x.css')).body, '.x{}');
+      assert.equal((await get('/static/version1/frontend/A/b/en_US/missing.css')).status, 404);
+    });
+
+    it('never serves a PHP script as text', async function () {
+      for (const url of ['/index.php', '/', '/nosuch']) {
+        const res = await get(url);
+        assert.equal(res.status, 404, url);
+        assert.doesNotMatch(res.body, /s3cret/, url);
+      }
+    });
+
+    it('redirects a directory to its slash, then serves its index', async function () {
+      const res = await get('/admin');
+      assert.equal(res.status, 301);
+      assert.equal(res.headers.location, '/admin/');
+      assert.match((await get('/admin/')).body, /Admin/);
+    });
+
+    it('the smoke check follows redirects: a redirect to a missing page fails it', async function () {
+      const activities = createReleaseActivities({ layout, routerPort: () => router.port });
+      const manifest = { routes: { 'http://{default}/': { type: 'upstream', upstream: 'app:http' } } } as unknown as SlugManifest;
+      const ctx = { project: 'shop', environment: 'integration', number: 2, branch: 'integration', commit: 'c2', treeId: 't', release: 'd000002', manifest };
+      await activities.healthCheck({ ...ctx, smokePaths: ['/admin'] });
+      assert.match(fs.readFileSync(layout.deployLog(ctx), 'utf8'), /\/admin: 200 \(via http:\/\/integration\.shop\.localhost\/admin\/\)/);
+      await assert.rejects(activities.healthCheck({ ...ctx, smokePaths: ['/old-admin'] }), /\/old-admin answered 404 \(via http:\/\/integration\.shop\.localhost\/admin\/gone\.html\)/);
+    });
+
+    it("keeps the router's port (and plain http) in a redirect route's Location", async function () {
+      const res = await get('/page.html?x=1', 'www.integration.shop.localhost');
+      assert.equal(res.status, 301);
+      assert.equal(res.headers.location, `http://integration.shop.localhost:${router.port}/page.html`);
     });
   });
 });

@@ -189,7 +189,7 @@ describe('static content deploy', function () {
       const app = sampleStore();
       await rejectsWith(
         deployStaticContent(input(app, { themes: [STOREFRONT, { ...STOREFRONT, name: 'nosuch' }] })),
-        /^theme frontend\/Luma\/nosuch not found: no directory .*app\/design\/frontend\/Luma\/nosuch$/,
+        /^theme frontend\/Luma\/nosuch not found: no directory .*app\/design\/frontend\/Luma\/nosuch, and no registration\.php under vendor\/ registers it$/,
       );
       assert.ok(!fs.existsSync(path.join(app, 'pub')), 'nothing is written');
     });
@@ -212,7 +212,7 @@ describe('static content deploy', function () {
       const app = sampleStore({ [`${LUMA}/child/theme.xml`]: xml });
       await rejectsWith(
         deployStaticContent(input(app)),
-        /^theme frontend\/Luma\/child: parent theme frontend\/Luma\/gone not found \(no directory .*\)$/,
+        /^theme frontend\/Luma\/child: its parent theme frontend\/Luma\/gone is registered nowhere \(no directory .*app\/design\/frontend\/Luma\/gone, and no registration\.php under vendor\/ registers it\)$/,
       );
     });
 

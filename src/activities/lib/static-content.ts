@@ -1,6 +1,9 @@
 /**
  * A native Magento static content deploy (`bin/magento setup:static-content:deploy`, no PHP):
  * publishes each theme's `web/` assets, for each locale, into `pub/static/<area>/<Vendor>/<name>/<locale>/`.
+ * Themes are found as Magento finds them: `app/design/<area>/<Vendor>/<name>/`, and wherever a
+ * `registration.php` of a composer package under `vendor/` registers one
+ * (`ComponentRegistrar::THEME, 'frontend/Magento/blank'`), read without running PHP.
  *
  * For one (theme, locale) the published files are, from lowest to highest precedence:
  *   the parent theme's resolved files (recursively), then the theme's `web/**` (without the
@@ -12,6 +15,8 @@ import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { readComponentRegistrations } from '../../domain/php-registration';
+import { realDirectory } from './mounts';
 
 export interface ThemeRef {
   area: string;
@@ -24,10 +29,16 @@ export interface ThemeRef {
 export interface StaticContentInput {
   /** application root (a build workspace or a release directory) */
   appDir: string;
-  /** when empty: every theme found under app/design/<area>/<Vendor>/<name>/ */
+  /** where the static content goes; default `<appDir>/pub/static` */
+  outDir?: string;
+  /** when empty: every theme found (app/design and registered under vendor/) */
   themes: ThemeRef[];
   /** e.g. ['en_US', 'fr_FR'] */
   locales: string[];
+  /** SCD_EXCLUDE_THEMES: "Vendor/name" of themes not to deploy */
+  exclude?: string[];
+  /** SCD_MATRIX: "Vendor/name" → the locales to deploy for that theme (empty: none) */
+  matrix?: Record<string, string[]>;
   /** at most this many (theme, locale) jobs at once (Magento's SCD_THREADS), ≥ 1 */
   threads: number;
   /** the deployed version, e.g. a timestamp '1732371234' or a deployment id */
@@ -74,52 +85,110 @@ interface Theme {
   i18n: Map<string, Map<string, Source>>; // locale → web/i18n/<locale>/**, keyed by relative path
 }
 
-export async function deployStaticContent(input: StaticContentInput): Promise<StaticContentResult> {
-  const started = performance.now();
-  const log = input.log ?? (() => undefined);
-  const { version } = input;
-  const locales = validate(input);
-  const design = path.join(input.appDir, 'app', 'design');
+/** Magento's deployed version: digits (its URLs are /static/version<N>/…), the time in seconds. */
+export const staticVersion = (): string => String(Math.floor(Date.now() / 1000));
 
-  // Resolve every theme and its ancestors before touching pub/: input errors leave no trace.
-  const refs = input.themes.length > 0 ? input.themes : await discoverThemes(design);
-  const explicit = new Map<string, ThemeRef>();
-  for (const ref of refs) {
-    checkRef(ref);
-    if (!explicit.has(themeId(ref))) explicit.set(themeId(ref), ref);
+/** The themes, locales, exclusions and matrix of a static content plan, for one phase. */
+export function themeSelection(
+  scd: {
+    themes: ThemeRef[];
+    locales: string[];
+    excludeThemes?: Record<'build' | 'deploy', string[]>;
+    matrix?: Record<'build' | 'deploy', Record<string, string[]>>;
+  },
+  phase: 'build' | 'deploy',
+): Pick<StaticContentInput, 'themes' | 'locales' | 'exclude' | 'matrix'> {
+  return { themes: scd.themes, locales: scd.locales, exclude: scd.excludeThemes?.[phase] ?? [], matrix: scd.matrix?.[phase] ?? {} };
+}
+
+/**
+ * The themes of one application directory, each read once: where they are (see findThemes),
+ * their parent and their files. A deploy uses one; the router keeps one per release for static
+ * content made on request.
+ */
+export class ThemeCatalog {
+  private readonly loaded = new Map<string, Promise<Theme>>();
+  private located?: Promise<Map<string, string>>;
+
+  constructor(
+    readonly appDir: string,
+    private readonly log: (line: string) => void = () => undefined,
+    private readonly givenParents = new Map<string, string | undefined>(),
+  ) {}
+
+  /** Theme id → its directory: app/design first, then the registrations under vendor/. */
+  locations(): Promise<Map<string, string>> {
+    this.located ??= findThemes(this.appDir, this.log);
+    return this.located;
   }
-  const loaded = new Map<string, Promise<Theme>>();
-  const load = (id: string, neededBy?: string): Promise<Theme> => {
-    let theme = loaded.get(id);
+
+  private async load(id: string, neededBy?: string): Promise<Theme> {
+    let theme = this.loaded.get(id);
     if (!theme) {
-      theme = loadTheme(design, id, explicit.get(id)?.parent, neededBy, log);
-      loaded.set(id, theme);
+      const dir = (await this.locations()).get(id);
+      theme = loadTheme(dir, id, this.givenParents.get(id), neededBy, this.appDir, this.log);
+      this.loaded.set(id, theme);
     }
     return theme;
-  };
-  const chains = new Map<string, Theme[]>(); // theme id → [root ancestor, …, the theme]
-  for (const id of explicit.keys()) {
+  }
+
+  /** The theme and its ancestors: [root ancestor, …, the theme]. */
+  async chain(id: string): Promise<Theme[]> {
     const chain: Theme[] = [];
-    for (let theme = await load(id); ; ) {
+    for (let theme = await this.load(id); ; ) {
       if (chain.some((t) => t.id === theme.id)) {
         const cycle = [...chain.reverse().map((t) => t.id), theme.id].join(' → ');
         throw new StaticContentError(`theme ${id}: parent cycle ${cycle}`);
       }
       chain.unshift(theme);
       if (!theme.parent) break;
-      theme = await load(theme.parent, theme.id);
+      theme = await this.load(theme.parent, theme.id);
     }
-    chains.set(id, chain);
+    return chain;
+  }
+}
+
+export async function deployStaticContent(input: StaticContentInput): Promise<StaticContentResult> {
+  const started = performance.now();
+  const log = input.log ?? (() => undefined);
+  const { version } = input;
+  const locales = validate(input);
+
+  // Resolve every theme and its ancestors before touching pub/: input errors leave no trace.
+  const explicit = new Map<string, ThemeRef>();
+  for (const ref of input.themes) {
+    checkRef(ref);
+    if (!explicit.has(themeId(ref))) explicit.set(themeId(ref), ref);
+  }
+  const catalog = new ThemeCatalog(input.appDir, log, new Map([...explicit].map(([id, ref]) => [id, ref.parent])));
+  let ids = [...explicit.keys()];
+  if (ids.length === 0) {
+    ids = [...(await catalog.locations()).keys()];
+    if (ids.length === 0) {
+      throw new StaticContentError(`no themes found under ${path.join(input.appDir, 'app', 'design')}/<area>/<Vendor>/<name>/ or registered under vendor/`);
+    }
+  }
+  const excluded = new Set(input.exclude ?? []);
+  const chains = new Map<string, Theme[]>(); // theme id → [root ancestor, …, the theme]
+  for (const id of ids) {
+    if (excluded.has(vendorAndName(id))) {
+      log(`${id}: excluded (SCD_EXCLUDE_THEMES)`);
+      continue;
+    }
+    chains.set(id, await catalog.chain(id));
   }
 
   // Publish every (theme, locale) into the temporary directory, then swap it in.
-  const pub = path.join(input.appDir, 'pub');
-  const target = path.join(pub, 'static');
-  const tmp = path.join(pub, `static.tmp-${version}`);
-  const old = path.join(pub, `static.old-${version}`);
+  const target = input.outDir ?? path.join(input.appDir, 'pub', 'static');
+  const tmp = `${target}.tmp-${version}`;
+  const old = `${target}.old-${version}`;
   await fsp.rm(tmp, { recursive: true, force: true }); // a leftover of an interrupted deploy
   await fsp.mkdir(tmp, { recursive: true });
-  const jobs = [...chains].flatMap(([id, chain]) => locales.map((locale) => ({ id, chain, locale })));
+  const jobs = [...chains].flatMap(([id, chain]) => {
+    const only = input.matrix?.[vendorAndName(id)];
+    if (only !== undefined) log(`${id}: ${only.length > 0 ? only.join(', ') : 'no locale'} (SCD_MATRIX)`);
+    return (only ?? locales).map((locale) => ({ id, chain, locale }));
+  });
   let files = 0;
   let bytes = 0;
   try {
@@ -149,7 +218,7 @@ function validate(input: StaticContentInput): string[] {
     throw new StaticContentError(`invalid version ${JSON.stringify(version)}: expected 1 to 64 of A-Z a-z 0-9 . _ -`);
   }
   if (locales.length === 0) throw new StaticContentError('no locales to deploy');
-  for (const locale of locales) {
+  for (const locale of [...locales, ...Object.values(input.matrix ?? {}).flat()]) {
     if (!LOCALE.test(locale)) throw new StaticContentError(`invalid locale ${JSON.stringify(locale)}: expected e.g. en_US`);
   }
   if (!fs.statSync(input.appDir, { throwIfNoEntry: false })?.isDirectory()) {
@@ -159,6 +228,8 @@ function validate(input: StaticContentInput): string[] {
 }
 
 const themeId = (ref: ThemeRef): string => `${ref.area}/${ref.vendor}/${ref.name}`;
+/** 'frontend/Magento/blank' → 'Magento/blank', as SCD_EXCLUDE_THEMES and SCD_MATRIX name themes. */
+const vendorAndName = (id: string): string => id.split('/').slice(1).join('/');
 
 function checkRef(ref: ThemeRef): void {
   if (![ref.area, ref.vendor, ref.name].every((s) => SEGMENT.test(s))) {
@@ -176,34 +247,69 @@ function parentId(area: string, parent: string, of: string): string {
   return `${area}/${parent}`;
 }
 
-/** Every app/design/<area>/<Vendor>/<name>/ directory. */
-async function discoverThemes(design: string): Promise<ThemeRef[]> {
-  const subdirs = async (dir: string): Promise<string[]> => {
-    const entries = await fsp.readdir(dir, { withFileTypes: true }).catch(() => []);
-    return entries.filter((e) => e.isDirectory() && SEGMENT.test(e.name)).map((e) => e.name).sort();
-  };
-  const refs: ThemeRef[] = [];
+/** The entries of a directory that are real directories (no links) named like a path segment. */
+async function subdirs(dir: string): Promise<string[]> {
+  const entries = await fsp.readdir(dir, { withFileTypes: true }).catch(() => []);
+  return entries.filter((e) => e.isDirectory() && SEGMENT.test(e.name)).map((e) => e.name).sort();
+}
+
+/**
+ * Where each theme of an application is, by id ('frontend/Magento/blank'): every
+ * app/design/<area>/<Vendor>/<name>/ directory, then every theme a composer package registers
+ * in vendor/<vendor>/<package>/registration.php (read without running PHP; a file that cannot
+ * be read so is skipped with a log line). The first place found for an id wins. Links are
+ * never followed.
+ */
+export async function findThemes(appDir: string, log: (line: string) => void = () => undefined): Promise<Map<string, string>> {
+  const found = new Map<string, string>();
+  const design = path.join(appDir, 'app', 'design');
   for (const area of await subdirs(design)) {
     for (const vendor of await subdirs(path.join(design, area))) {
-      for (const name of await subdirs(path.join(design, area, vendor))) refs.push({ area, vendor, name });
+      for (const name of await subdirs(path.join(design, area, vendor))) found.set(`${area}/${vendor}/${name}`, path.join(design, area, vendor, name));
     }
   }
-  if (refs.length === 0) throw new StaticContentError(`no themes found under ${design}/<area>/<Vendor>/<name>/`);
-  return refs;
+  const vendorDir = path.join(appDir, 'vendor');
+  for (const vendor of await subdirs(vendorDir)) {
+    for (const pkg of await subdirs(path.join(vendorDir, vendor))) {
+      const dir = path.join(vendorDir, vendor, pkg);
+      const file = path.join(dir, 'registration.php');
+      const st = await fsp.lstat(file).catch(() => undefined);
+      if (!st?.isFile()) continue;
+      const read = readComponentRegistrations(await fsp.readFile(file, 'utf8'));
+      const rel = path.relative(appDir, file);
+      if (!read.ok) {
+        log(`${rel}: skipped, cannot be read without running PHP: ${read.reason}`);
+        continue;
+      }
+      for (const reg of read.value) {
+        if (reg.type !== 'theme') continue;
+        const parts = reg.name.split('/');
+        if (parts.length !== 3 || !parts.every((p) => SEGMENT.test(p))) {
+          log(`${rel}: skipped theme ${JSON.stringify(reg.name)}: expected <area>/<Vendor>/<name>`);
+          continue;
+        }
+        if (found.has(reg.name)) continue;
+        found.set(reg.name, reg.subdir ? path.join(dir, reg.subdir) : dir);
+      }
+    }
+  }
+  return found;
 }
 
 /** Reads a theme: its parent (given, else from theme.xml) and the files of its web/ directory. */
 async function loadTheme(
-  design: string,
+  found: string | undefined,
   id: string,
   givenParent: string | undefined,
   neededBy: string | undefined,
+  appDir: string,
   log: (line: string) => void,
 ): Promise<Theme> {
-  const dir = path.join(design, ...id.split('/'));
-  if (!(await fsp.stat(dir).catch(() => undefined))?.isDirectory()) {
+  const dir = found ?? path.join(appDir, 'app', 'design', ...id.split('/'));
+  if (!found || !(await fsp.lstat(dir).catch(() => undefined))?.isDirectory()) {
+    const nowhere = `no directory ${dir}, and no registration.php under vendor/ registers it`;
     throw new StaticContentError(
-      neededBy ? `theme ${neededBy}: parent theme ${id} not found (no directory ${dir})` : `theme ${id} not found: no directory ${dir}`,
+      neededBy ? `theme ${neededBy}: its parent theme ${id} is registered nowhere (${nowhere})` : `theme ${id} not found: ${nowhere}`,
     );
   }
   const area = id.split('/')[0] ?? '';
@@ -282,6 +388,32 @@ async function publish(
     bytes += source.size;
   });
   return { files: files.size, bytes };
+}
+
+/**
+ * Static content made on request (SCD_ON_DEMAND), as Magento's pub/static.php does it: one file
+ * of pub/static, `<area>/<Vendor>/<name>/<locale>/<path>`, resolved through the theme and its
+ * ancestors as a full deploy would, and published into `outDir`. Returns the file written, or
+ * undefined when the path names no theme, locale or file of one. Links are never followed,
+ * neither in the themes nor in `outDir`.
+ */
+export async function publishOnRequest(catalog: ThemeCatalog, outDir: string, staticPath: string): Promise<string | undefined> {
+  const [area, vendor, name, locale, ...rest] = staticPath.split('/');
+  if (!area || !vendor || !name || !locale || rest.length === 0) return undefined;
+  if (![area, vendor, name, ...rest].every((p) => SEGMENT.test(p)) || !LOCALE.test(locale)) return undefined;
+  const id = `${area}/${vendor}/${name}`;
+  if (!(await catalog.locations()).has(id)) return undefined;
+  const chain = await catalog.chain(id);
+  const rel = rest.join('/');
+  let source: Source | undefined;
+  for (let i = chain.length - 1; i >= 0 && !source; i--) source = chain[i]!.i18n.get(locale)?.get(rel) ?? chain[i]!.base.get(rel);
+  if (!source) return undefined;
+  const dest = path.join(outDir, ...staticPath.split('/'));
+  await realDirectory(outDir, path.dirname(dest));
+  const tmp = `${dest}.tmp-${process.pid}`;
+  await fsp.copyFile(source.abs, tmp, fs.constants.COPYFILE_FICLONE);
+  await fsp.rename(tmp, dest);
+  return dest;
 }
 
 /** Replaces `target` by `tmp`, keeping the previous `target` aside until the new one is in place. */

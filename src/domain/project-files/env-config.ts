@@ -14,7 +14,7 @@ import { classifyPage } from './pages';
 import { describeValue, isMap, parseYamlMap, zodIssuesAt, type Parsed } from './yaml-file';
 
 export { ENV_STAGES, type EnvStage } from './ece-variables';
-export { classifyPage, pagesToRequest, type PageClass } from './pages';
+export { classifyPage, type PageClass } from './pages';
 
 export const ENV_FILE = '.magento.env.yaml';
 

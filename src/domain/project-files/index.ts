@@ -5,9 +5,10 @@
  */
 import { appConfigSchema, webRootOf, type ConfigIssue } from '../app-config';
 import { CONFIG_PHP, parseMagentoConfig, type MagentoConfig, type ThemeRef } from '../magento-config';
-import { ENV_FILE, envVariable, pagesToRequest, parseEnvConfig, type EnvConfig } from './env-config';
+import { ENV_FILE, envVariable, excludedThemes, parseEnvConfig, type EnvConfig, type ScdMatrix } from './env-config';
 import { DEFAULT_ROUTES_YAML, parseRoutes, ROUTES_FILE, type Routes } from './routes';
 import { computeRelationships, parseServices, SERVICES_FILE, type Services } from './services';
+import { parseWebLocations, type WebLocation } from './web-locations';
 import { parseYamlMap, zodIssuesAt } from './yaml-file';
 
 export const APP_FILE = '.magento.app.yaml';
@@ -25,11 +26,26 @@ export interface StaticContentPlan {
   locales: string[];
   buildThreads: number;
   deployThreads: number;
+  /** STATIC_CONTENT_SYMLINK: a `pub/static` mount links the release's static content (else copies it). */
+  symlink?: boolean;
+  /** CLEAN_STATIC_FILES: a `pub/static` mount is emptied before it is seeded. */
+  clean?: boolean;
+  /** SCD_EXCLUDE_THEMES: "Vendor/name" of themes not deployed (per phase). */
+  excludeThemes?: { build: string[]; deploy: string[] };
+  /** SCD_MATRIX: "Vendor/name" → the only locales deployed for that theme (per phase). */
+  matrix?: { build: Record<string, string[]>; deploy: Record<string, string[]> };
+  /** SCD_ON_DEMAND: with `where: 'none'`, static content is generated on its first request. */
+  onDemand?: boolean;
+  /** SCD_STRATEGY (accepted; every strategy publishes the same files here). */
+  strategy?: { build: string; deploy: string };
 }
 
 export interface SlugManifest {
   appName: string;
+  /** The directory that serves "/" (what releases staged before `locations` recorded). */
   webRoot: string;
+  /** `web.locations`, validated (absent in manifests of slugs built before they were read). */
+  locations?: WebLocation[];
   hooks: { build: string; deploy: string; postDeploy: string };
   /** `variables.env` of .magento.app.yaml: plain environment variables of every hook. */
   variables: Record<string, string>;
@@ -39,8 +55,12 @@ export interface SlugManifest {
   /** Mount path in the application → path in the environment's persistent storage. */
   mounts: Record<string, string>;
   staticContent: StaticContentPlan;
-  /** WARM_UP_PAGES as Slipway requests them: paths and URLs (relative pages made paths, patterns left out). */
+  /** WARM_UP_PAGES as written: paths, pages relative to each route's base URL, URLs, pattern forms (skipped). */
   warmUpPages: string[];
+  /** WARM_UP_CONCURRENCY: pages warmed at once (absent in older manifests: 1). */
+  warmUpConcurrency?: number;
+  /** TTFB_TESTED_PAGES: pages whose time to first byte is measured after the warm-up. */
+  ttfbPages?: string[];
 }
 
 /** The manifest, or the issues that stop it; warnings and notes (worth knowing, nothing to fix) either way. */
@@ -85,15 +105,24 @@ function parseMounts(raw: Record<string, unknown> | undefined, issues: ConfigIss
   return mounts;
 }
 
+/** SCD_MATRIX as "Vendor/name" → its locales (none: the theme is left out). */
+const matrixLocales = (matrix: ScdMatrix): Record<string, string[]> =>
+  Object.fromEntries(Object.entries(matrix).map(([theme, entry]) => [theme, entry.language]));
+
 export function decideStaticContent(env: EnvConfig, magento: MagentoConfig | undefined): StaticContentPlan {
   const base = {
     themes: magento?.themes ?? [],
     locales: magento?.locales ?? ['en_US'],
     buildThreads: envVariable(env, 'build', 'SCD_THREADS'),
     deployThreads: envVariable(env, 'deploy', 'SCD_THREADS'),
+    symlink: envVariable(env, 'deploy', 'STATIC_CONTENT_SYMLINK'),
+    clean: envVariable(env, 'deploy', 'CLEAN_STATIC_FILES'),
+    excludeThemes: { build: excludedThemes(envVariable(env, 'build', 'SCD_EXCLUDE_THEMES')), deploy: excludedThemes(envVariable(env, 'deploy', 'SCD_EXCLUDE_THEMES')) },
+    matrix: { build: matrixLocales(envVariable(env, 'build', 'SCD_MATRIX')), deploy: matrixLocales(envVariable(env, 'deploy', 'SCD_MATRIX')) },
+    strategy: { build: envVariable(env, 'build', 'SCD_STRATEGY'), deploy: envVariable(env, 'deploy', 'SCD_STRATEGY') },
   };
   if (envVariable(env, 'build', 'SCD_ON_DEMAND')) {
-    return { ...base, where: 'none', reason: `${ENV_FILE} sets SCD_ON_DEMAND: static content is generated on request` };
+    return { ...base, where: 'none', onDemand: true, reason: `${ENV_FILE} sets SCD_ON_DEMAND: static content is generated on request` };
   }
   const scopes = magento?.hasScopes
     ? `${CONFIG_PHP} declares ${[...magento.websites.map((w) => `website ${w}`), ...magento.stores.map((s) => `store ${s}`)].join(', ')}`
@@ -141,6 +170,7 @@ export function planFromProjectFiles(files: ProjectFileTexts): PlanResult {
     else issues.push(...parsed.issues);
   }
   const mounts = parseMounts(appConfig?.mounts, issues);
+  const locations = parseWebLocations(appConfig?.web?.locations, APP_FILE, issues);
 
   if (appConfig && services.ok) {
     // Relationships naming services that do not exist are caught now, in the build.
@@ -164,6 +194,7 @@ export function planFromProjectFiles(files: ProjectFileTexts): PlanResult {
     manifest: {
       appName: appConfig.name,
       webRoot: webRootOf(appConfig),
+      locations,
       hooks: {
         build: appConfig.hooks?.build ?? '',
         deploy: appConfig.hooks?.deploy ?? '',
@@ -175,7 +206,11 @@ export function planFromProjectFiles(files: ProjectFileTexts): PlanResult {
       routes: routes.value,
       mounts,
       staticContent: decideStaticContent(env.value, magento),
-      warmUpPages: pagesToRequest(envVariable(env.value, 'post-deploy', 'WARM_UP_PAGES')),
+      // As written: the warm-up resolves relative pages against each route's base URL and says
+      // why it skips a pattern form.
+      warmUpPages: envVariable(env.value, 'post-deploy', 'WARM_UP_PAGES'),
+      warmUpConcurrency: envVariable(env.value, 'post-deploy', 'WARM_UP_CONCURRENCY'),
+      ttfbPages: envVariable(env.value, 'post-deploy', 'TTFB_TESTED_PAGES'),
     },
   };
 }

@@ -76,15 +76,3 @@ export function classifyPage(entry: unknown): PageClass {
   return { kind: 'relative', page: entry, path: `/${entry}` };
 }
 
-/**
- * The pages Slipway requests for a list of accepted entries: paths and URLs as written, relative
- * pages as paths from the host's root. Patterns are left out (Slipway has no catalogue to expand
- * them), and so is anything invalid.
- */
-export function pagesToRequest(entries: readonly string[]): string[] {
-  return entries.flatMap((entry) => {
-    const page = classifyPage(entry);
-    if (page.kind === 'path' || page.kind === 'url') return [entry];
-    return page.kind === 'relative' ? [page.path] : [];
-  });
-}

@@ -1,0 +1,194 @@
+/**
+ * `web.locations` of `.magento.app.yaml`, as Magento Cloud (Platform.sh) reads them: which
+ * directory serves which URL prefix, which files may be served as they are, where missing or
+ * disallowed files go (`passthru`), and the per-location `rules` (regular expressions on the
+ * request path that override `allow`/`passthru`, or rewrite the request with `$name`/`$1`).
+ * Pure: the router asks `resolveRequest` what a path means, then looks at the disk.
+ */
+import type { ConfigIssue } from '../app-config';
+
+/** One rule of a location: the first whose pattern matches the request path applies. */
+export interface LocationRule {
+  /** The pattern as written in the file (PCRE). */
+  source: string;
+  /** The same pattern for JavaScript's RegExp (PCRE's `(?P<name>` written `(?<name>`). */
+  pattern: string;
+  allow?: boolean;
+  /** A path: the request is rewritten to it (`$name` and `$1` substituted); false: no passthru. */
+  passthru?: string | false;
+}
+
+export interface WebLocation {
+  /** The URL prefix, e.g. "/" or "/static". */
+  path: string;
+  /** Directory relative to the application root ("" or "." is the root itself). */
+  root: string;
+  /** Where a missing or disallowed file goes: a path such as "/index.php", or false. */
+  passthru: string | false;
+  index: string[];
+  /** Whether files may be served as they are (rules may say otherwise per path). */
+  allow: boolean;
+  rules: LocationRule[];
+}
+
+const SAFE_ROOT = /^(?!\/)(?!.*(^|\/)\.\.(\/|$))[A-Za-z0-9._@+-]+(\/[A-Za-z0-9._@+-]+)*$/;
+/** A URL path: starts with "/", no "..", "//", whitespace or query. */
+const URL_PATH = /^\/(?!.*(^|\/)\.\.?(\/|$))[^\s?#]*$/;
+const MAX_REWRITES = 10;
+
+/** The locations an application has when it declares none: `pub/` at "/", as before. */
+export const DEFAULT_LOCATIONS: WebLocation[] = [{ path: '/', root: 'pub', passthru: false, index: ['index.html'], allow: true, rules: [] }];
+
+/** The locations of a release staged before locations were recorded: its web root at "/". */
+export function locationsForWebRoot(webRoot: string): WebLocation[] {
+  return [{ ...DEFAULT_LOCATIONS[0]!, root: webRoot }];
+}
+
+/** PCRE → JavaScript: named groups `(?P<n>…)`; anything JS cannot compile is reported. */
+function toJsPattern(source: string): { pattern: string } | { error: string } {
+  const pattern = source.replace(/\(\?P</g, '(?<');
+  try {
+    new RegExp(pattern);
+    return { pattern };
+  } catch (e) {
+    return { error: `is not a regular expression this engine can use: ${(e as Error).message}` };
+  }
+}
+
+const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function passthruOf(value: unknown, at: string, issues: ConfigIssue[], file: string): string | false | undefined {
+  if (value === undefined) return undefined;
+  if (value === false) return false;
+  if (value === true) return '/index.php'; // Platform.sh: true means the application's front controller
+  if (typeof value === 'string' && URL_PATH.test(value)) return value;
+  issues.push({ file, path: `${at}.passthru`, reason: `must be false or a path starting with "/", such as "/index.php", not ${JSON.stringify(value)}` });
+  return undefined;
+}
+
+/** The validated locations of `web.locations`; problems are pushed onto `issues`. */
+export function parseWebLocations(raw: Record<string, unknown> | undefined, file: string, issues: ConfigIssue[]): WebLocation[] {
+  if (!raw || Object.keys(raw).length === 0) return DEFAULT_LOCATIONS;
+  const out: WebLocation[] = [];
+  for (const [prefix, spec] of Object.entries(raw)) {
+    const at = `web.locations.${prefix}`;
+    if (!URL_PATH.test(prefix)) {
+      issues.push({ file, path: at, reason: 'a location must be a URL path starting with "/", such as "/" or "/static"' });
+      continue;
+    }
+    if (!isMap(spec)) continue; // the schema reports it
+    const root = typeof spec.root === 'string' ? spec.root.replace(/^\/+|\/+$/g, '') : '';
+    if (root !== '' && root !== '.' && !SAFE_ROOT.test(root)) {
+      issues.push({ file, path: `${at}.root`, reason: 'must be a directory inside the application, without ".."' });
+      continue;
+    }
+    const rules: LocationRule[] = [];
+    if (spec.rules !== undefined && !isMap(spec.rules)) {
+      issues.push({ file, path: `${at}.rules`, reason: 'must be a map of regular expression → {allow, passthru, …}' });
+    }
+    for (const [source, rule] of Object.entries(isMap(spec.rules) ? spec.rules : {})) {
+      const ruleAt = `${at}.rules.${source}`;
+      const compiled = toJsPattern(source);
+      if ('error' in compiled) {
+        issues.push({ file, path: ruleAt, reason: compiled.error });
+        continue;
+      }
+      if (!isMap(rule)) {
+        issues.push({ file, path: ruleAt, reason: 'must be a map such as {allow: true} or {passthru: "/index.php"}' });
+        continue;
+      }
+      if (rule.allow !== undefined && typeof rule.allow !== 'boolean') {
+        issues.push({ file, path: `${ruleAt}.allow`, reason: 'must be true or false' });
+      }
+      const passthru = passthruOf(rule.passthru, ruleAt, issues, file);
+      rules.push({
+        source,
+        pattern: compiled.pattern,
+        ...(typeof rule.allow === 'boolean' ? { allow: rule.allow } : {}),
+        ...(passthru !== undefined ? { passthru } : {}),
+      });
+    }
+    if (spec.allow !== undefined && typeof spec.allow !== 'boolean') issues.push({ file, path: `${at}.allow`, reason: 'must be true or false' });
+    // Without an index list a directory serves its index.html, as the web server does by default.
+    const index = Array.isArray(spec.index) ? spec.index.filter((i): i is string => typeof i === 'string' && /^[^/\s]+$/.test(i)) : ['index.html'];
+    out.push({
+      path: prefix,
+      root: root === '.' ? '' : root,
+      passthru: passthruOf(spec.passthru, at, issues, file) ?? false,
+      index,
+      allow: typeof spec.allow === 'boolean' ? spec.allow : true,
+      rules,
+    });
+  }
+  return out;
+}
+
+/** The directory that serves "/" (what older releases record as their web root). */
+export function webRootOfLocations(locations: readonly WebLocation[]): string {
+  return locations.find((l) => l.path === '/')?.root || '.';
+}
+
+/** What a request path means: a file to serve, a passthru, or nothing. */
+export type ResolvedRequest =
+  | {
+      kind: 'file';
+      location: WebLocation;
+      /** The request path after rewrites. */
+      path: string;
+      /** The file (or directory, for an index) relative to the application root. */
+      file: string;
+      /** May the file be served as it is? (else: passthru) */
+      allow: boolean;
+      passthru: string | false;
+    }
+  | { kind: 'none'; reason: string };
+
+function inLocation(urlPath: string, prefix: string): boolean {
+  if (prefix === '/') return true;
+  const p = prefix.replace(/\/+$/, '');
+  return urlPath === p || urlPath.startsWith(`${p}/`);
+}
+
+/** `$name`, `${name}` and `$1` of a rule's passthru, from its match. */
+function substitute(template: string, m: RegExpExecArray): string {
+  return template.replace(/\$(?:\{(\w+)\}|(\w+))/g, (_all, braced: string | undefined, bare: string | undefined) => {
+    const name = braced ?? bare ?? '';
+    const value = /^\d+$/.test(name) ? m[Number(name)] : m.groups?.[name];
+    return value ?? '';
+  });
+}
+
+/**
+ * Resolves a request path against the locations: the longest matching prefix, its first
+ * matching rule (whose passthru rewrites the request, resolved again), the file within the
+ * location's root.
+ */
+export function resolveRequest(locations: readonly WebLocation[], requestPath: string): ResolvedRequest {
+  let urlPath = requestPath;
+  for (let rewrites = 0; rewrites <= MAX_REWRITES; rewrites++) {
+    const location = locations
+      .filter((l) => inLocation(urlPath, l.path))
+      .sort((a, b) => b.path.length - a.path.length)[0];
+    if (!location) return { kind: 'none', reason: 'no location serves this path' };
+    let allow = location.allow;
+    let passthru = location.passthru;
+    let rewrite: string | undefined;
+    for (const rule of location.rules) {
+      const m = new RegExp(rule.pattern).exec(urlPath);
+      if (!m) continue;
+      if (rule.allow !== undefined) allow = rule.allow;
+      if (typeof rule.passthru === 'string') rewrite = substitute(rule.passthru, m);
+      else if (rule.passthru === false) passthru = false;
+      break;
+    }
+    if (rewrite !== undefined && rewrite !== urlPath) {
+      if (!URL_PATH.test(rewrite)) return { kind: 'none', reason: `a rule rewrote the path to ${JSON.stringify(rewrite)}, which is no path` };
+      urlPath = rewrite;
+      continue;
+    }
+    const rest = location.path === '/' ? urlPath : urlPath.slice(location.path.replace(/\/+$/, '').length);
+    const file = [location.root, rest.replace(/^\/+/, '')].filter((s) => s !== '').join('/');
+    return { kind: 'file', location, path: urlPath, file, allow, passthru };
+  }
+  return { kind: 'none', reason: `more than ${MAX_REWRITES} rewrites` };
+}

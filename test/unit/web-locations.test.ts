@@ -1,0 +1,114 @@
+/** `web.locations` of .magento.app.yaml: what is accepted, what a request path resolves to. */
+import { strict as assert } from 'node:assert';
+import type { ConfigIssue } from '../../src/domain/app-config';
+import { pageTargets } from '../../src/activities/release';
+import { resolveRoutes } from '../../src/domain/project-files/routes';
+import { DEFAULT_LOCATIONS, parseWebLocations, resolveRequest } from '../../src/domain/project-files/web-locations';
+
+const FILE = '.magento.app.yaml';
+/** The template's three locations, as YAML gives them. */
+const TEMPLATE = {
+  '/': {
+    root: 'pub',
+    passthru: '/index.php',
+    index: ['index.php'],
+    allow: false,
+    rules: { '\\.(css|js|html?)$': { allow: true }, '^/sitemap(.*)\\.xml$': { passthru: '/media/sitemap$1.xml' } },
+  },
+  '/media': { root: 'pub/media', allow: true, passthru: '/get.php' },
+  '/static': { root: 'pub/static', allow: true, passthru: '/front-static.php', rules: { '^/static/version\\d+/(?<resource>.*)$': { passthru: '/static/$resource' } } },
+};
+
+function parse(raw: Record<string, unknown> | undefined) {
+  const issues: ConfigIssue[] = [];
+  return { locations: parseWebLocations(raw, FILE, issues), issues };
+}
+
+describe('web.locations', function () {
+  it('reads the template locations', function () {
+    const { locations, issues } = parse(TEMPLATE);
+    assert.deepEqual(issues, []);
+    assert.deepEqual(
+      locations.map((l) => [l.path, l.root, l.passthru, l.allow, l.rules.length]),
+      [['/', 'pub', '/index.php', false, 2], ['/media', 'pub/media', '/get.php', true, 0], ['/static', 'pub/static', '/front-static.php', true, 1]],
+    );
+  });
+
+  it('serves pub/ at "/" when the application declares no locations', function () {
+    assert.deepEqual(parse(undefined).locations, DEFAULT_LOCATIONS);
+  });
+
+  it('resolves paths: the longest location, its first matching rule, rewrites', function () {
+    const { locations } = parse(TEMPLATE);
+    const r = (p: string) => {
+      const x = resolveRequest(locations, p);
+      return x.kind === 'file' ? { file: x.file, allow: x.allow, passthru: x.passthru, path: x.path } : x.reason;
+    };
+    assert.deepEqual(r('/welcome.html'), { file: 'pub/welcome.html', allow: true, passthru: '/index.php', path: '/welcome.html' });
+    assert.deepEqual(r('/notes.md'), { file: 'pub/notes.md', allow: false, passthru: '/index.php', path: '/notes.md' });
+    assert.deepEqual(r('/media/a.jpg'), { file: 'pub/media/a.jpg', allow: true, passthru: '/get.php', path: '/media/a.jpg' });
+    assert.deepEqual(r('/mediax/a.jpg'), { file: 'pub/mediax/a.jpg', allow: false, passthru: '/index.php', path: '/mediax/a.jpg' });
+    assert.deepEqual(r('/static/version17/frontend/A/b/en_US/x.css'), {
+      file: 'pub/static/frontend/A/b/en_US/x.css',
+      allow: true,
+      passthru: '/front-static.php',
+      path: '/static/frontend/A/b/en_US/x.css',
+    });
+    assert.deepEqual(r('/sitemap-1.xml'), { file: 'pub/media/sitemap-1.xml', allow: true, passthru: '/get.php', path: '/media/sitemap-1.xml' });
+  });
+
+  it('stops a rewrite loop', function () {
+    const { locations } = parse({ '/': { root: 'pub', rules: { '^/a': { passthru: '/b' }, '^/b': { passthru: '/a' } } } });
+    assert.deepEqual(resolveRequest(locations, '/a'), { kind: 'none', reason: 'more than 10 rewrites' });
+  });
+
+  it('refuses what would escape the application or cannot be used, naming the key', function () {
+    const { issues } = parse({
+      '/': { root: '../../..' },
+      static: { root: 'pub/static' },
+      '/x': { root: 'pub', rules: { '(unclosed': { allow: true }, '^/ok': 'yes' }, passthru: 'index.php' },
+    });
+    assert.deepEqual(
+      issues.map((i) => `${i.path}: ${i.reason.split(':')[0]}`),
+      [
+        'web.locations./.root: must be a directory inside the application, without ".."',
+        'web.locations.static: a location must be a URL path starting with "/", such as "/" or "/static"',
+        'web.locations./x.rules.(unclosed: is not a regular expression this engine can use',
+        'web.locations./x.rules.^/ok: must be a map such as {allow',
+        'web.locations./x.passthru: must be false or a path starting with "/", such as "/index.php", not "index.php"',
+      ],
+    );
+  });
+});
+
+describe('warm-up pages against the routes', function () {
+  it('resolves relative pages against each upstream base URL; URLs of other hosts and patterns are skipped, saying why', function () {
+    const routes = resolveRoutes(
+      {
+        'http://{default}/': { type: 'upstream', upstream: 'app:http' },
+        'http://{default}/de/': { type: 'upstream', upstream: 'app:http' },
+        'http://www.{default}/': { type: 'redirect', to: 'http://{default}/' },
+      },
+      { defaultHost: 'integration.p.localhost' },
+    );
+    const skipped: string[] = [];
+    const targets = pageTargets(
+      ['index.php/customer/account/create', '/about.html', 'category:*:*', 'https://example.com/x', 'http://integration.p.localhost/y?z=1'],
+      routes,
+      (l) => skipped.push(l),
+    );
+    assert.deepEqual(
+      targets.map((t) => t.url),
+      [
+        'http://integration.p.localhost/index.php/customer/account/create',
+        'http://integration.p.localhost/de/index.php/customer/account/create',
+        'http://integration.p.localhost/about.html',
+        'http://integration.p.localhost/y?z=1',
+      ],
+    );
+    assert.deepEqual(skipped, [
+      'category:*:*: needs the catalogue of a running Magento; skipped',
+      "https://example.com/x: example.com is no host of this environment's routes; skipped",
+    ]);
+  });
+});
