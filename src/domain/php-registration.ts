@@ -102,7 +102,9 @@ export function readComponentRegistrations(source: string): ReadRegistrations {
   let program: Php.Program;
   try {
     const engine = new Engine({ parser: { php8: true, suppressErrors: false, extractDoc: false }, ast: { withPositions: true } });
-    program = engine.parseCode(source, 'registration.php');
+    // Without trailing whitespace: php-parser 3.7.0 loops forever on an unclosed attribute
+    // (`#[x`) followed by whitespace at the end of the file.
+    program = engine.parseCode(source.trimEnd(), 'registration.php');
   } catch (e) {
     const err = e as { message?: string; lineNumber?: number };
     return { ok: false, reason: `not valid PHP: ${String(err.message ?? e).split('\n')[0]}`, line: err.lineNumber };

@@ -63,6 +63,10 @@ describe('registration.php', function () {
   it('bounds hostile input before parsing it', function () {
     const deep = read(`<?php\n$x = ${'['.repeat(100_000)}${']'.repeat(100_000)};`);
     assert.deepEqual(deep, { ok: false, reason: 'larger than 64 KiB: no registration.php is' });
+    // php-parser loops forever on this one unless its trailing whitespace is cut.
+    assert.equal(read('<?php\n#[x  \n\n').ok, false);
+    // A long operator chain overflows php-parser's stack: refused, not a crash.
+    assert.equal(read(`<?php\n$x = 1${' . 1'.repeat(12_000)};`).ok, false);
     const nested = read(`<?php\n$x = ${'['.repeat(1000)}${']'.repeat(1000)};`);
     assert.deepEqual(nested, { ok: false, reason: 'nested too deeply to be a registration.php' });
   });
