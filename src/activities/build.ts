@@ -7,7 +7,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { formatIssue, type ConfigIssue } from '../domain/app-config';
-import { timedStep, type DeploymentKey, type StepTiming } from '../domain/deployment';
+import type { DeploymentKey, StepTiming } from '../domain/deployment';
 import { ENGINE_BUILD_VERSION, hookEnvironment } from '../domain/hook-env';
 import { PROJECT_FILES, planFromProjectFiles, type ProjectFileTexts, type SlugManifest } from '../domain/project-files';
 import type { Layout } from '../home';
@@ -15,7 +15,7 @@ import { checkOutCommit, git, treeOfCommit } from './git';
 import { Context } from '@temporalio/activity';
 import { runHook, stopLeftoverGroup } from './lib/hook-process';
 import { deployStaticContent, findThemes, staticVersion, themeSelection } from './lib/static-content';
-import { StepLog, errorMessage, stepFailure } from './lib/step-log';
+import { StepLog, StepRun, errorMessage, stepFailure } from './lib/step-log';
 
 export interface BuildContext extends DeploymentKey {
   branch: string;
@@ -136,247 +136,179 @@ function indexSlug(layout: Layout, project: string, treeId: string, slug: string
   fs.renameSync(`${file}.tmp-${process.pid}`, file);
 }
 
+/** Reads and validates the five project files; every problem names file, key and reason. */
+function validateIn(workspace: string, log: StepLog): SlugManifest {
+  const texts: ProjectFileTexts = {};
+  const unreadable: ConfigIssue[] = [];
+  for (const file of PROJECT_FILES) {
+    const read = readProjectFile(workspace, file);
+    if (typeof read === 'string') texts[file] = read;
+    else if (read) unreadable.push(read);
+  }
+  // A file that cannot be read as text is the only problem reported: the others would only say it is missing.
+  const plan: ReturnType<typeof planFromProjectFiles> =
+    unreadable.length > 0 ? { ok: false, issues: unreadable, warnings: [], notes: [] } : planFromProjectFiles(texts);
+  for (const w of plan.warnings) log.line('validate', `warning: ${formatIssue(w)}`);
+  for (const n of plan.notes) log.line('validate', `info: ${formatIssue(n)}`);
+  if (!plan.ok) {
+    const lines = plan.issues.map(formatIssue);
+    for (const l of lines) log.line('validate', `error: ${l}`);
+    throw stepFailure({ step: 'validate', logTail: lines.join('\n'), message: `invalid project configuration: ${lines.join('; ')}` });
+  }
+  log.line('validate', `static content: ${plan.manifest.staticContent.reason}`);
+  return plan.manifest;
+}
+
+/**
+ * The slug key: the project, the Git tree (which holds the patches, the hooks and the config),
+ * the build inputs from outside it and the engine's build version. Same key, same slug. A
+ * build must not depend on the environment: its slug is promoted unchanged. Per project (no
+ * build output crosses tenants); not per environment: promotion deploys the same slug to
+ * staging and production.
+ */
+function slugKey(project: string, treeId: string, manifest: SlugManifest): string {
+  return crypto
+    .createHash('sha256')
+    .update(JSON.stringify({ project, tree: treeId, manifest, engine: ENGINE_BUILD_VERSION }))
+    .digest('hex')
+    .slice(0, 32);
+}
+
+const slugStored = (layout: Layout, slug: string): boolean => fs.existsSync(layout.slug(slug)) && fs.existsSync(slugManifestFile(layout, slug));
+
+/** The slug a tree was built into before (by this engine version), if it is still stored. */
+function slugOfTree(layout: Layout, project: string, treeId: string): string | undefined {
+  try {
+    const entry = JSON.parse(fs.readFileSync(slugIndexFile(layout, project, treeId), 'utf8')) as { slug?: unknown; engine?: unknown };
+    if (entry.engine === ENGINE_BUILD_VERSION && typeof entry.slug === 'string' && slugStored(layout, entry.slug)) return entry.slug;
+  } catch {
+    /* not built before */
+  }
+  return undefined;
+}
+
+/** hooks.build in the workspace; a retry first stops what a dead attempt left and builds again from the clean tree. */
+async function buildHookIn(layout: Layout, input: BuildContext & { manifest: SlugManifest }, log: StepLog): Promise<void> {
+  if (!input.manifest.hooks.build.trim()) {
+    log.line('build-hook', 'no build hook');
+    return;
+  }
+  if (retried()) {
+    // The attempt that died may have left its hook running and the tree half-built.
+    stopLeftoverGroup({ groupFile: layout.hookGroupFile(input, 'build-hook'), log, step: 'build-hook' });
+    await restoreWorkspace(layout, input, log, 'build-hook');
+    await applyPatchesIn(input.workspace, log);
+  }
+  await runHook({
+    step: 'build-hook',
+    groupFile: layout.hookGroupFile(input, 'build-hook'),
+    script: input.manifest.hooks.build,
+    cwd: input.workspace,
+    log,
+    env: hookEnvironment({
+      project: input.project,
+      environment: input.environment,
+      branch: input.branch,
+      treeId: input.treeId,
+      appDir: input.workspace,
+      env: input.manifest.variables,
+    }),
+  });
+}
+
+/** Static content deployed in the build: it becomes part of the slug. */
+async function staticContentIn(input: BuildContext & { manifest: SlugManifest }, log: StepLog): Promise<void> {
+  const scd = input.manifest.staticContent;
+  if (scd.themes.length === 0 && (await findThemes(input.workspace)).size === 0) {
+    log.line('static-content-build', 'no theme in app/design or registered under vendor/: nothing to deploy');
+    return;
+  }
+  const r = await deployStaticContent({
+    appDir: input.workspace,
+    ...themeSelection(scd, 'build'),
+    threads: scd.buildThreads,
+    version: staticVersion(),
+    log: (l) => log.line('static-content-build', l),
+  }).catch((err: unknown) => {
+    throw stepFailure({ step: 'static-content-build', logTail: errorMessage(err), message: errorMessage(err) });
+  });
+  log.line('static-content-build', `${r.files} files for ${r.jobs} theme/locale pairs, version ${r.version}`);
+}
+
+/** Stores the built workspace as an immutable slug: written aside, then renamed in. Safe to retry. */
+function storeSlugIn(layout: Layout, input: BuildContext & { slug: string; manifest: SlugManifest }, log: StepLog): void {
+  const target = layout.slug(input.slug);
+  fs.mkdirSync(layout.slugs(), { recursive: true });
+  const manifestFile = slugManifestFile(layout, input.slug);
+  fs.writeFileSync(`${manifestFile}.tmp-${process.pid}`, JSON.stringify(input.manifest, null, 2));
+  fs.renameSync(`${manifestFile}.tmp-${process.pid}`, manifestFile);
+  if (fs.existsSync(target)) {
+    log.line('store-slug', 'already stored');
+  } else {
+    // Named by the deployment alone, so that a retry finds what a dead attempt moved aside.
+    const tmp = `${target}.tmp-${input.number}`;
+    if (fs.existsSync(input.workspace)) {
+      fs.rmSync(tmp, { recursive: true, force: true });
+      fs.renameSync(input.workspace, tmp);
+    }
+    fs.renameSync(tmp, target);
+  }
+  fs.rmSync(input.workspace, { recursive: true, force: true });
+  indexSlug(layout, input.project, input.treeId, input.slug);
+}
+
 export function createBuildActivities(layout: Layout) {
-  const activities = {
-    /** Reads and validates the five project files; every problem names file, key and reason. */
-    async validateProject(input: BuildContext): Promise<SlugManifest> {
-      const log = new StepLog(layout, input);
-      return log.step('validate', PROJECT_FILES.join(', '), () => {
-        const texts: ProjectFileTexts = {};
-        const unreadable: ConfigIssue[] = [];
-        for (const file of PROJECT_FILES) {
-          const read = readProjectFile(input.workspace, file);
-          if (typeof read === 'string') texts[file] = read;
-          else if (read) unreadable.push(read);
-        }
-        // A file that cannot be read as text is the only problem reported: the others would
-        // only say it is missing.
-        const plan: ReturnType<typeof planFromProjectFiles> =
-          unreadable.length > 0 ? { ok: false, issues: unreadable, warnings: [], notes: [] } : planFromProjectFiles(texts);
-        for (const w of plan.warnings) log.line('validate', `warning: ${formatIssue(w)}`);
-        for (const n of plan.notes) log.line('validate', `info: ${formatIssue(n)}`);
-        if (!plan.ok) {
-          const lines = plan.issues.map(formatIssue);
-          for (const l of lines) log.line('validate', `error: ${l}`);
-          throw stepFailure({
-            step: 'validate',
-            logTail: lines.join('\n'),
-            message: `invalid project configuration: ${lines.join('; ')}`,
-          });
-        }
-        log.line('validate', `static content: ${plan.manifest.staticContent.reason}`);
-        return Promise.resolve(plan.manifest);
-      });
-    },
-
-    /**
-     * The slug key: the project, the Git tree (which holds the patches, the hooks and the
-     * config), the build inputs from outside it and the engine's build version. Same key, same
-     * slug. A build must not depend on the environment: its slug is promoted unchanged.
-     */
-    lookupSlug(input: BuildContext & { manifest: SlugManifest }): Promise<{ slug: string; exists: boolean }> {
-      const slug = crypto
-        .createHash('sha256')
-        // Per project (no build output crosses tenants); not per environment: promotion deploys
-        // the same slug to staging and production.
-        .update(JSON.stringify({ project: input.project, tree: input.treeId, manifest: input.manifest, engine: ENGINE_BUILD_VERSION }))
-        .digest('hex')
-        .slice(0, 32);
-      const exists = fs.existsSync(layout.slug(slug)) && fs.existsSync(slugManifestFile(layout, slug));
-      if (exists) indexSlug(layout, input.project, input.treeId, slug);
-      new StepLog(layout, input).line(
-        'store-slug',
-        exists ? `slug ${slug} exists: reusing it, build steps skipped` : `slug ${slug} not built yet`,
-      );
-      return Promise.resolve({ slug, exists });
-    },
-
-    /** m2-hotfixes/*.patch in name order, each checked before it is applied. */
-    async applyPatches(input: BuildContext): Promise<{ applied: string[] }> {
-      const log = new StepLog(layout, input);
-      return log.step('patches', `${PATCH_DIR}/*.patch`, async () => {
-        // A retry starts again from the clean tree: the attempt that died may have applied some.
-        if (retried()) await restoreWorkspace(layout, input, log, 'patches');
-        return { applied: await applyPatchesIn(input.workspace, log) };
-      });
-    },
-
-    async runBuildHook(input: BuildContext & { manifest: SlugManifest }): Promise<void> {
-      const log = new StepLog(layout, input);
-      await log.step('build-hook', 'hooks.build', async () => {
-        if (!input.manifest.hooks.build.trim()) {
-          log.line('build-hook', 'no build hook');
-          return;
-        }
-        if (retried()) {
-          // The attempt that died may have left its hook running and the tree half-built:
-          // stop the hook, then build again from the clean tree, patched as before.
-          stopLeftoverGroup({ groupFile: layout.hookGroupFile(input, 'build-hook'), log, step: 'build-hook' });
-          await restoreWorkspace(layout, input, log, 'build-hook');
-          await applyPatchesIn(input.workspace, log);
-        }
-        await runHook({
-          step: 'build-hook',
-          groupFile: layout.hookGroupFile(input, 'build-hook'),
-          script: input.manifest.hooks.build,
-          cwd: input.workspace,
-          log,
-          env: hookEnvironment({
-            project: input.project,
-            environment: input.environment,
-            branch: input.branch,
-            treeId: input.treeId,
-            appDir: input.workspace,
-            env: input.manifest.variables,
-          }),
-        });
-      });
-    },
-
-    /** Static content deployed in the build: it becomes part of the slug. */
-    async buildStaticContent(input: BuildContext & { manifest: SlugManifest; slug: string }): Promise<void> {
-      const log = new StepLog(layout, input);
-      const scd = input.manifest.staticContent;
-      await log.step('static-content-build', `${scd.locales.join(', ')} with ${scd.buildThreads} thread(s)`, async () => {
-        if (scd.themes.length === 0 && (await findThemes(input.workspace)).size === 0) {
-          log.line('static-content-build', 'no theme in app/design or registered under vendor/: nothing to deploy');
-          return;
-        }
-        const r = await deployStaticContent({
-          appDir: input.workspace,
-          ...themeSelection(scd, 'build'),
-          threads: scd.buildThreads,
-          version: staticVersion(),
-          log: (l) => log.line('static-content-build', l),
-        }).catch((err: unknown) => {
-          throw stepFailure({ step: 'static-content-build', logTail: errorMessage(err), message: errorMessage(err) });
-        });
-        log.line('static-content-build', `${r.files} files for ${r.jobs} theme/locale pairs, version ${r.version}`);
-      });
-    },
-
-    /** Stores the built workspace as an immutable slug: written aside, then renamed in. */
-    async storeSlug(input: BuildContext & { slug: string; manifest: SlugManifest }): Promise<void> {
-      const log = new StepLog(layout, input);
-      await log.step('store-slug', `slug ${input.slug}`, () => {
-        const target = layout.slug(input.slug);
-        fs.mkdirSync(layout.slugs(), { recursive: true });
-        const manifestFile = slugManifestFile(layout, input.slug);
-        fs.writeFileSync(`${manifestFile}.tmp-${process.pid}`, JSON.stringify(input.manifest, null, 2));
-        fs.renameSync(`${manifestFile}.tmp-${process.pid}`, manifestFile);
-        if (fs.existsSync(target)) {
-          log.line('store-slug', 'already stored');
-        } else {
-          // Named by the deployment alone, so that a retry finds what a dead attempt moved aside.
-          const tmp = `${target}.tmp-${input.number}`;
-          if (fs.existsSync(input.workspace)) {
-            fs.rmSync(tmp, { recursive: true, force: true });
-            fs.renameSync(input.workspace, tmp);
-          }
-          fs.renameSync(tmp, target);
-        }
-        fs.rmSync(input.workspace, { recursive: true, force: true });
-        indexSlug(layout, input.project, input.treeId, input.slug);
-        return Promise.resolve();
-      });
-    },
-
-    /**
-     * Before any checkout: the tree of the pushed commit, and its slug with the slug's manifest
-     * when that tree was built before (by this engine version). Nothing is checked out.
-     */
-    async findSlugOfCommit(input: DeploymentKey & { commit: string }): Promise<{ treeId: string; slug?: string; manifest?: SlugManifest }> {
-      const treeId = await treeOfCommit(layout, input.project, input.commit);
-      const file = slugIndexFile(layout, input.project, treeId);
-      let slug: string | undefined;
-      try {
-        const entry = JSON.parse(fs.readFileSync(file, 'utf8')) as { slug?: unknown; engine?: unknown };
-        if (entry.engine === ENGINE_BUILD_VERSION && typeof entry.slug === 'string') slug = entry.slug;
-      } catch {
-        /* not built before */
-      }
-      if (!slug || !fs.existsSync(layout.slug(slug)) || !fs.existsSync(slugManifestFile(layout, slug))) return { treeId };
-      new StepLog(layout, input).line('store-slug', `tree ${treeId} was built before: slug ${slug} reused, no checkout, build steps skipped`);
-      return { treeId, slug, manifest: readSlugManifest(layout, slug) };
-    },
-
-    /** The manifest of a stored slug: what a redeploy or a rollback needs, with no build. */
+  return {
+    /** The manifest of a stored slug: what a redeploy, a rollback or a promotion needs, with no build. */
     loadSlugManifest(input: { slug: string }): Promise<SlugManifest> {
       return Promise.resolve(readSlugManifest(layout, input.slug));
-    },
-
-    /** Removes a build workspace that will not be stored (slug reused or build failed). */
-    discardWorkspace(input: BuildContext): Promise<void> {
-      fs.rmSync(path.resolve(input.workspace), { recursive: true, force: true });
-      return Promise.resolve();
-    },
-  };
-  return {
-    ...activities,
-
-    /**
-     * The checkout step with the lookup before it, in one hand-over: the slug of the pushed
-     * commit's tree when that tree was built before (nothing checked out), else the checkout.
-     */
-    async checkoutUnlessBuilt(
-      input: DeploymentKey & { commit: string },
-    ): Promise<{ treeId: string; slug?: string; manifest?: SlugManifest; workspace?: string }> {
-      const known = await activities.findSlugOfCommit(input);
-      if (known.slug !== undefined) return known;
-      return checkOutCommit(layout, input, known.treeId);
     },
 
     /**
      * The first build steps in one hand-over: checkout (unless the pushed tree was built
      * before: then its slug, and nothing checked out), validate, the slug lookup (an existing
-     * slug: the workspace is discarded) and the patches. Each named step is logged and timed
-     * as when it ran alone; a step that fails names itself.
+     * slug: the workspace is discarded) and the patches. A retry checks the tree out afresh,
+     * so the patches apply to a clean tree.
      */
     async prepareBuild(input: DeploymentKey & { commit: string; branch: string }): Promise<PreparedBuild> {
-      const steps: StepTiming[] = [];
-      const startedAt = Date.now();
-      const known = await activities.findSlugOfCommit(input);
-      if (known.slug !== undefined && known.manifest !== undefined) {
-        steps.push({ step: 'checkout', status: 'skipped', startedAt, endedAt: Date.now() });
-        return { treeId: known.treeId, slug: known.slug, manifest: known.manifest, reused: true, steps };
+      const run = new StepRun(layout, input);
+      const treeId = await treeOfCommit(layout, input.project, input.commit);
+      const built = slugOfTree(layout, input.project, treeId);
+      if (built !== undefined) {
+        run.log.line('store-slug', `tree ${treeId} was built before: slug ${built} reused, no checkout, build steps skipped`);
+        run.skip('checkout', `tree ${treeId} was built before`);
+        return { treeId, slug: built, manifest: readSlugManifest(layout, built), reused: true, steps: run.timings };
       }
-      const { workspace, treeId } = await timedStep(steps, 'checkout', () => checkOutCommit(layout, input, known.treeId));
-      const ctx: BuildContext = { ...input, treeId, workspace };
-      const manifest = await timedStep(steps, 'validate', () => activities.validateProject(ctx));
-      const found = await activities.lookupSlug({ ...ctx, manifest });
-      if (found.exists) {
-        await activities.discardWorkspace(ctx);
-        return { treeId, slug: found.slug, manifest, reused: true, steps };
+      const { workspace } = await run.step('checkout', `commit ${input.commit.slice(0, 12)} into a clean workspace`, (log) =>
+        checkOutCommit(layout, input, log, treeId),
+      );
+      const manifest = await run.step('validate', PROJECT_FILES.join(', '), (log) => Promise.resolve(validateIn(workspace, log)));
+      const slug = slugKey(input.project, treeId, manifest);
+      if (slugStored(layout, slug)) {
+        indexSlug(layout, input.project, treeId, slug);
+        run.log.line('store-slug', `slug ${slug} exists: reusing it, build steps skipped`);
+        fs.rmSync(path.resolve(workspace), { recursive: true, force: true });
+        return { treeId, slug, manifest, reused: true, steps: run.timings };
       }
-      // A retry of this step checked the tree out afresh: the patches apply to a clean tree.
-      const log = new StepLog(layout, ctx);
-      await timedStep(steps, 'patches', () => log.step('patches', `${PATCH_DIR}/*.patch`, () => applyPatchesIn(workspace, log)));
-      return { treeId, slug: found.slug, manifest, reused: false, workspace, steps };
+      run.log.line('store-slug', `slug ${slug} not built yet`);
+      await run.step('patches', `${PATCH_DIR}/*.patch`, (log) => applyPatchesIn(workspace, log));
+      return { treeId, slug, manifest, reused: false, workspace, steps: run.timings };
     },
 
     /**
      * The rest of the build in one activity, as ece-tools runs its build scenario: the build
-     * hook, static content (when decided for the build; else reported as skipped) and the slug
-     * store. Each named step is logged and timed as when it ran alone; a retry builds again
-     * from the clean tree (the hook's own retry handling) and finds the slug stored or not.
+     * hook, static content (when decided for the build) and the slug store. A retry builds
+     * again from the clean tree and finds the slug stored or not.
      */
     async buildSlug(input: BuildContext & { manifest: SlugManifest; slug: string }): Promise<{ steps: StepTiming[] }> {
-      const steps: StepTiming[] = [];
-      await timedStep(steps, 'build-hook', () => activities.runBuildHook(input));
-      if (input.manifest.staticContent.where === 'build') {
-        await timedStep(steps, 'static-content-build', () => activities.buildStaticContent(input));
-      } else {
-        const now = Date.now();
-        steps.push({ step: 'static-content-build', status: 'skipped', startedAt: now, endedAt: now });
-      }
-      await timedStep(steps, 'store-slug', () => activities.storeSlug(input));
-      return { steps };
-    },
-
-    /** The validate step with the slug lookup after it, in one hand-over. */
-    async validateAndLookUpSlug(input: BuildContext): Promise<{ manifest: SlugManifest; slug: string; exists: boolean }> {
-      const manifest = await activities.validateProject(input);
-      return { manifest, ...(await activities.lookupSlug({ ...input, manifest })) };
+      const run = new StepRun(layout, input);
+      await run.step('build-hook', 'hooks.build', (log) => buildHookIn(layout, input, log));
+      const scd = input.manifest.staticContent;
+      if (scd.where === 'build') {
+        await run.step('static-content-build', `${scd.locales.join(', ')} with ${scd.buildThreads} thread(s)`, (log) => staticContentIn(input, log));
+      } else run.skip('static-content-build', scd.reason);
+      await run.step('store-slug', `slug ${input.slug}`, (log) => Promise.resolve(storeSlugIn(layout, input, log)));
+      return { steps: run.timings };
     },
   };
 }

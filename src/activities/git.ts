@@ -35,25 +35,23 @@ export async function treeOfCommit(layout: Layout, project: string, commit: stri
 export async function checkOutCommit(
   layout: Layout,
   input: DeploymentKey & { commit: string },
+  log: StepLog,
   knownTreeId?: string,
 ): Promise<{ workspace: string; treeId: string }> {
-  const log = new StepLog(layout, input);
-  return log.step('checkout', `commit ${input.commit.slice(0, 12)} into a clean workspace`, async () => {
-    const remote = layout.remote(input.project);
-    const workspace = layout.buildWorkspace(input);
-    fs.rmSync(workspace, { recursive: true, force: true });
-    fs.mkdirSync(path.dirname(workspace), { recursive: true });
-    let treeId: string;
-    try {
-      treeId = knownTreeId ?? (await treeOfCommit(layout, input.project, input.commit));
-      await git().clone(remote, workspace, ['--shared', '--no-checkout']);
-      await git(workspace).checkout(['--detach', input.commit]);
-    } catch (err) {
-      throw stepFailure({ step: 'checkout', logTail: '', message: `cannot check out ${input.commit}: ${errorMessage(err)}` });
-    }
-    log.line('checkout', `tree ${treeId}`);
-    return { workspace, treeId };
-  });
+  const remote = layout.remote(input.project);
+  const workspace = layout.buildWorkspace(input);
+  fs.rmSync(workspace, { recursive: true, force: true });
+  fs.mkdirSync(path.dirname(workspace), { recursive: true });
+  let treeId: string;
+  try {
+    treeId = knownTreeId ?? (await treeOfCommit(layout, input.project, input.commit));
+    await git().clone(remote, workspace, ['--shared', '--no-checkout']);
+    await git(workspace).checkout(['--detach', input.commit]);
+  } catch (err) {
+    throw stepFailure({ step: 'checkout', logTail: '', message: `cannot check out ${input.commit}: ${errorMessage(err)}` });
+  }
+  log.line('checkout', `tree ${treeId}`);
+  return { workspace, treeId };
 }
 
 export interface CreateRemoteInput {
@@ -323,11 +321,6 @@ export function createGitActivities(layout: Layout) {
     async resolveBranchHead(input: { project: string; branch: string }): Promise<string> {
       const out = await git(layout.remote(input.project)).revparse([`refs/heads/${input.branch}`]);
       return out.trim();
-    },
-
-    /** The checkout step (see checkOutCommit). */
-    checkoutCommit(input: DeploymentKey & { commit: string }): Promise<{ workspace: string; treeId: string }> {
-      return checkOutCommit(layout, input);
     },
   };
 }

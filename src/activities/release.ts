@@ -5,17 +5,11 @@
  * rename(2). While the `maintenance` flag exists the router answers 503.
  */
 import * as fs from 'node:fs';
-import * as http from 'node:http';
 import * as path from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
-import { releaseName, timedStep, type DeploymentKey, type DeploymentStep, type StepTiming } from '../domain/deployment';
+import { releaseName, type DeploymentKey, type DeploymentStep, type StepTiming } from '../domain/deployment';
 import { hookEnvironment } from '../domain/hook-env';
-import { environmentHostname } from '../domain/names';
-import { PASSTHRU_HEADER } from '../router/router';
 import type { SlugManifest } from '../domain/project-files';
-import { classifyPage } from '../domain/project-files/env-config';
-import { resolveRoutes, type ResolvedRoute } from '../domain/project-files/routes';
 import { computeRelationships } from '../domain/project-files/services';
 import type { Layout } from '../home';
 import { runHook } from './lib/hook-process';
@@ -23,7 +17,8 @@ import { deployStaticContent, findThemes, staticVersion, themeSelection } from '
 import { copyTree } from './lib/copy-tree';
 import { INIT_DIR, keepBuildContentAside, realDirectory, seedMounts } from './lib/mounts';
 import { locationsForWebRoot } from '../domain/project-files/web-locations';
-import { StepLog, errorMessage, stepFailure } from './lib/step-log';
+import { StepLog, StepRun, errorMessage, stepFailure } from './lib/step-log';
+import { healthCheckThroughRouter, routesFor, warmUpThroughRouter } from './routing';
 
 /** Written beside each release directory: what the router needs to serve it. */
 export const releaseInfoSchema = z.object({
@@ -113,9 +108,6 @@ function pruneReleasesOf(layout: Layout, key: DeploymentKey, keep: readonly stri
   return removed;
 }
 
-function routesFor(key: DeploymentKey, manifest: SlugManifest): ResolvedRoute[] {
-  return resolveRoutes(manifest.routes, { defaultHost: environmentHostname(key.project, key.environment) });
-}
 
 function hookEnv(layout: Layout, c: DeployContext, extra: Record<string, string>): Record<string, string> {
   const rel = computeRelationships(c.manifest.appRelationships, c.manifest.services, {
@@ -136,96 +128,6 @@ function hookEnv(layout: Layout, c: DeployContext, extra: Record<string, string>
     env: c.manifest.variables,
     extra,
   });
-}
-
-/** What a GET through the router answered: the final status, time to first byte, the redirects followed. */
-interface RouterAnswer {
-  status: number;
-  /** The PHP front controller the request went to, which this Slipway does not run yet (issue 16). */
-  passthru?: string;
-  ttfbMs: number;
-  /** The URLs redirected to, in order. */
-  redirects: string[];
-}
-
-/** One GET through the router with a Host header. */
-function getOnce(port: number, host: string, urlPath: string): Promise<{ status: number; location?: string; passthru?: string; ttfbMs: number }> {
-  const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path: urlPath, headers: { host }, agent: false }, (res) => {
-      const ttfbMs = Math.round(performance.now() - started);
-      res.resume();
-      const passthru = res.headers[PASSTHRU_HEADER];
-      res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, location: res.headers.location, ttfbMs, ...(typeof passthru === 'string' ? { passthru } : {}) }),
-      );
-    });
-    req.setTimeout(10_000, () => req.destroy(new Error('timed out after 10 s')));
-    req.on('error', reject);
-  });
-}
-
-/**
- * GET through the router with the environment's Host header, following redirects (at most 5)
- * to hosts the router serves: what a visitor gets in the end. A redirect elsewhere is answered
- * as it is.
- */
-async function getThroughRouter(port: number, host: string, urlPath: string): Promise<RouterAnswer> {
-  const redirects: string[] = [];
-  let at = { host, path: urlPath };
-  for (;;) {
-    const answer = await getOnce(port, at.host, at.path);
-    if (answer.status < 300 || answer.status >= 400 || !answer.location || redirects.length >= 5) {
-      return { status: answer.status, ttfbMs: answer.ttfbMs, redirects, ...(answer.passthru ? { passthru: answer.passthru } : {}) };
-    }
-    const next = new URL(answer.location, `http://${at.host}${at.path}`);
-    redirects.push(next.href);
-    if (!next.hostname.endsWith('.localhost')) return { status: answer.status, ttfbMs: answer.ttfbMs, redirects };
-    at = { host: next.hostname, path: `${next.pathname}${next.search}` };
-  }
-}
-
-/** A warm-up or TTFB page resolved against the environment's routes: which host, which path. */
-interface PageTarget {
-  url: string;
-  host: string;
-  path: string;
-}
-
-/**
- * The pages of WARM_UP_PAGES or TTFB_TESTED_PAGES as requests: a relative page or a path
- * against the base URL of each upstream route, an absolute URL as it is when this environment
- * serves its host; the pattern forms (category:, product:, store-page:) need the catalogue of
- * a running Magento and are skipped. Each skipped entry is said why.
- */
-export function pageTargets(pages: readonly string[], routes: readonly ResolvedRoute[], skipped: (line: string) => void): PageTarget[] {
-  const bases = routes.filter((r) => r.type === 'upstream').map((r) => r.url);
-  const hosts = new Set(routes.map((r) => r.host));
-  const targets = new Map<string, PageTarget>();
-  const add = (u: URL): void => {
-    targets.set(u.href, { url: u.href, host: u.hostname, path: `${u.pathname}${u.search}` });
-  };
-  for (const page of pages) {
-    const c = classifyPage(page);
-    const kind = c.kind;
-    if (kind === 'pattern') skipped(`${page}: needs the catalogue of a running Magento; skipped`);
-    else if (c.kind === 'invalid') skipped(`${page}: ${c.reason}; skipped`);
-    else if (kind === 'url') {
-      const u = new URL(page);
-      if (hosts.has(u.hostname)) add(u);
-      else skipped(`${page}: ${u.hostname} is no host of this environment's routes; skipped`);
-    } else for (const base of bases) add(new URL(page, base));
-  }
-  return [...targets.values()];
-}
-
-/** Runs `fn` over `items`, at most `limit` at once. */
-async function eachConcurrently<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lane = async (): Promise<void> => {
-    while (next < items.length) await fn(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, lane));
 }
 
 function writeAtomically(file: string, content: string): void {
@@ -295,251 +197,224 @@ function pointCurrent(layout: Layout, key: DeploymentKey, release: string | unde
   return previous;
 }
 
+/** Stages a release from a slug (the stage-release step's work); nothing is left half-written. */
+async function stageIn(
+layout: Layout,
+log: StepLog,
+  input: DeploymentKey & { commit: string; slug: string; manifest: SlugManifest },
+  release: string,
+): Promise<{ release: string }> {
+  const releases = layout.releases(input.project, input.environment);
+  const dir = layout.release(input.project, input.environment, release);
+  const infoFile = releaseInfoFile(releases, release);
+  if (fs.existsSync(infoFile)) return { release };
+  const tmp = `${dir}.tmp`;
+  try {
+    fs.mkdirSync(releases, { recursive: true });
+    fs.rmSync(tmp, { recursive: true, force: true });
+    fs.rmSync(dir, { recursive: true, force: true });
+    // Asynchronous: a large slug must not stall the worker's heartbeats.
+    await copyTree(layout.slug(input.slug), tmp);
+    // What the build left at mounted paths is kept aside in init/, to seed the mounts at deploy.
+    await keepBuildContentAside(tmp, Object.keys(input.manifest.mounts), (l) => log.line('stage-release', l));
+    for (const [mountPath, source] of Object.entries(input.manifest.mounts)) {
+      const shared = mountDirectory(layout, input, source);
+      fs.mkdirSync(shared, { recursive: true });
+      const at = path.join(tmp, mountPath);
+      // Every directory above the mount is a real one of the release: a committed symbolic
+      // link there would have the engine write wherever it points.
+      await realDirectory(tmp, path.dirname(at));
+      fs.rmSync(at, { recursive: true, force: true });
+      fs.symlinkSync(shared, at);
+      log.line('stage-release', `mount ${mountPath} -> shared:files/${source}`);
+    }
+    fs.renameSync(tmp, dir);
+    const scd = input.manifest.staticContent;
+    const info: ReleaseInfo = {
+      release,
+      deployment: input.number,
+      commit: input.commit,
+      slug: input.slug,
+      webRoot: input.manifest.webRoot,
+      stagedAt: new Date().toISOString(),
+      routes: routesFor(input, input.manifest).map((r) => ({ host: r.host, path: r.path, type: r.type, url: r.url, to: r.to })),
+      locations: input.manifest.locations ?? locationsForWebRoot(input.manifest.webRoot),
+      mounts: input.manifest.mounts,
+      staticContent: {
+        symlink: scd.symlink ?? true,
+        clean: scd.clean ?? true,
+        onDemand: scd.where === 'none' && scd.onDemand === true,
+        inDeploy: scd.where === 'deploy',
+        // Magento's deployed version: digits, as its URLs (/static/version<N>/) need.
+        ...(scd.where === 'none' && scd.onDemand === true ? { version: String(Math.floor(Date.now() / 1000)) } : {}),
+      },
+    };
+    writeAtomically(infoFile, JSON.stringify(info, null, 2));
+  } catch (err) {
+    // A full or unwritable disk: nothing half-written is left, and the failure says why.
+    for (const leftover of [tmp, dir]) {
+      try {
+        fs.rmSync(leftover, { recursive: true, force: true });
+      } catch {
+        /* as unwritable as the rest */
+      }
+    }
+    throw stepFailure({ step: 'stage-release', logTail: errorMessage(err), message: `cannot stage release ${release}: ${errorMessage(err)}` });
+  }
+  return { release };
+}
+
+/** Maintenance on: the router answers 503 with the maintenance page. Returns when. */
+function maintenanceOnIn(layout: Layout, input: DeploymentKey): number {
+  fs.mkdirSync(layout.environment(input.project, input.environment), { recursive: true });
+  const since = Date.now();
+  writeAtomically(layout.maintenanceFlag(input.project, input.environment), JSON.stringify({ deployment: input.number, since }));
+  return since;
+}
+
+/** Maintenance off: the router serves the site again. Returns when. */
+function maintenanceOffIn(layout: Layout, input: DeploymentKey): number {
+  fs.rmSync(layout.maintenanceFlag(input.project, input.environment), { force: true });
+  return Date.now();
+}
+
+/** The atomic switch of the environment's current release (a retried switch does not switch again). */
+function switchIn(layout: Layout, input: DeploymentKey & { release: string }, log: StepLog): void {
+  const info = readReleaseInfo(layout, input, input.release);
+  for (const r of info?.routes ?? []) log.line('switch-release', `route ${r.url} ${r.type}${r.to ? ` -> ${r.to}` : ''}`);
+  const previous = pointCurrent(layout, input, input.release);
+  if (previous === input.release) {
+    log.line('switch-release', `already current (a retried attempt): not switched again`);
+    return;
+  }
+  log.line('switch-release', previous ? `was ${previous}` : 'first release of this environment');
+  // One line per switch actually made: what the fault-injection tests count.
+  fs.appendFileSync(
+    path.join(layout.environment(input.project, input.environment), 'switches.log'),
+    `${JSON.stringify({ at: new Date().toISOString(), deployment: input.number, from: previous ?? null, to: input.release })}\n`,
+  );
+}
+
+/** A project hook in the release directory (absent: says so). */
+async function releaseHookIn(
+  layout: Layout,
+  input: DeployContext,
+  step: 'deploy-hook' | 'post-deploy-hook',
+  script: string,
+  extraEnv: Record<string, string>,
+  log: StepLog,
+): Promise<void> {
+  if (!script.trim()) {
+    log.line(step, `no ${step === 'deploy-hook' ? 'deploy' : 'post_deploy'} hook`);
+    return;
+  }
+  await runHook({
+    step,
+    groupFile: layout.hookGroupFile(input, step),
+    script,
+    cwd: layout.release(input.project, input.environment, input.release),
+    log,
+    env: hookEnv(layout, input, extraEnv),
+  });
+}
+
+/** After a failed step inside the maintenance window: the mounts seeded again from the release still served. */
+async function reseedFromLive(layout: Layout, input: DeploymentKey & { release: string }, log: StepLog, step: DeploymentStep): Promise<void> {
+  const live = liveRelease(layout, input);
+  if (!live || live === input.release) return;
+  try {
+    await seedMountsFrom(layout, input, live, (l) => log.line(step, `restoring the mounts of ${live}: ${l}`));
+  } catch (e) {
+    log.line(step, `warning: the mounts could not be seeded again from ${live}: ${errorMessage(e)}`);
+  }
+}
+
+/** Static content deployed in the deploy (the build did not do it): into the release, or its init/ with a pub/static mount. */
+async function staticContentDeployIn(layout: Layout, input: DeployContext, log: StepLog): Promise<void> {
+  const scd = input.manifest.staticContent;
+  const dir = layout.release(input.project, input.environment, input.release);
+  const mounted = Object.keys(input.manifest.mounts).some((m) => m === 'pub/static' || m === 'pub');
+  if (scd.themes.length === 0 && (await findThemes(dir)).size === 0) {
+    log.line('static-content-deploy', 'no theme in app/design or registered under vendor/: nothing to deploy');
+    return;
+  }
+  const r = await deployStaticContent({
+    appDir: dir,
+    ...(mounted ? { outDir: path.join(dir, INIT_DIR, 'pub', 'static') } : {}),
+    ...themeSelection(scd, 'deploy'),
+    threads: scd.deployThreads,
+    version: staticVersion(),
+    log: (l) => log.line('static-content-deploy', l),
+  }).catch((err: unknown) => {
+    throw stepFailure({ step: 'static-content-deploy', logTail: errorMessage(err), message: errorMessage(err) });
+  });
+  log.line('static-content-deploy', `${r.files} files for ${r.jobs} theme/locale pairs, version ${r.version}`);
+}
+
 export function createReleaseActivities(deps: ReleaseDeps) {
   const { layout } = deps;
-
-  /**
-   * A project hook run in the new release directory, logged as one step (absent: says so).
-   * With `seed`, the mounts are seeded from the release's build content first; if the hook
-   * then fails (or is cancelled), they are seeded again from the release still served.
-   */
-  async function runReleaseHook(
-    input: DeployContext,
-    step: 'deploy-hook' | 'post-deploy-hook',
-    hook: 'deploy' | 'post_deploy',
-    summary: string,
-    script: string,
-    extraEnv: Record<string, string>,
-    seed = false,
-  ): Promise<void> {
-    const log = new StepLog(layout, input);
-    await log.step(step, summary, async () => {
-      if (seed) await seedMountsFrom(layout, input, input.release, (l) => log.line(step, l));
-      try {
-        if (!script.trim()) {
-          log.line(step, `no ${hook} hook`);
-          return;
-        }
-        await runHook({
-          step,
-          groupFile: layout.hookGroupFile(input, step),
-          script,
-          cwd: layout.release(input.project, input.environment, input.release),
-          log,
-          env: hookEnv(layout, input, extraEnv),
-        });
-      } catch (err) {
-        if (seed) await reseedFromLive(input, log, step);
-        throw err;
-      }
-    });
-  }
-
-  /** After a failed deploy hook: the mounts seeded again from the release still served. */
-  async function reseedFromLive(input: DeploymentKey & { release: string }, log: StepLog, step: DeploymentStep): Promise<void> {
-    const live = liveRelease(layout, input);
-    if (!live || live === input.release) return;
-    try {
-      await seedMountsFrom(layout, input, live, (l) => log.line(step, `restoring the mounts of ${live}: ${l}`));
-    } catch (e) {
-      log.line(step, `warning: the mounts could not be seeded again from ${live}: ${errorMessage(e)}`);
-    }
-  }
-  function maintenanceOn(input: DeploymentKey): Promise<{ since: number }> {
-    const log = new StepLog(layout, input);
-    return log.step('maintenance-on', 'the router answers 503 with the maintenance page', () => {
-      fs.mkdirSync(layout.environment(input.project, input.environment), { recursive: true });
-      const since = Date.now();
-      writeAtomically(layout.maintenanceFlag(input.project, input.environment), JSON.stringify({ deployment: input.number, since }));
-      return Promise.resolve({ since });
-    });
-  }
-
-  function maintenanceOff(input: DeploymentKey): Promise<{ until: number }> {
-    const log = new StepLog(layout, input);
-    return log.step('maintenance-off', 'the router serves the site again', () => {
-      fs.rmSync(layout.maintenanceFlag(input.project, input.environment), { force: true });
-      return Promise.resolve({ until: Date.now() });
-    });
-  }
-
-  /** Routing and the atomic switch of the environment's current release. */
-  function switchRelease(input: DeploymentKey & { release: string }): Promise<{ previous?: string }> {
-    const log = new StepLog(layout, input);
-    return log.step('switch-release', `current -> ${input.release}`, () => {
-      const info = releaseInfoSchema.parse(
-        JSON.parse(fs.readFileSync(releaseInfoFile(layout.releases(input.project, input.environment), input.release), 'utf8')),
-      );
-      for (const r of info.routes) log.line('switch-release', `route ${r.url} ${r.type}${r.to ? ` -> ${r.to}` : ''}`);
-      const previous = pointCurrent(layout, input, input.release);
-      if (previous === input.release) log.line('switch-release', `already current (a retried attempt): not switched again`);
-      else {
-        log.line('switch-release', previous ? `was ${previous}` : 'first release of this environment');
-        // One line per switch actually made: what the fault-injection tests count.
-        fs.appendFileSync(
-          path.join(layout.environment(input.project, input.environment), 'switches.log'),
-          `${JSON.stringify({ at: new Date().toISOString(), deployment: input.number, from: previous ?? null, to: input.release })}\n`,
-        );
-      }
-      return Promise.resolve(previous === input.release ? {} : { previous });
-    });
-  }
-
-  /** Stages a release from a slug (the stage-release step's work); nothing is left half-written. */
-  async function stage(
-    log: StepLog,
-    input: DeploymentKey & { commit: string; slug: string; manifest: SlugManifest },
-    release: string,
-  ): Promise<{ release: string }> {
-    const releases = layout.releases(input.project, input.environment);
-    const dir = layout.release(input.project, input.environment, release);
-    const infoFile = releaseInfoFile(releases, release);
-    if (fs.existsSync(infoFile)) return { release };
-    const tmp = `${dir}.tmp`;
-    try {
-      fs.mkdirSync(releases, { recursive: true });
-      fs.rmSync(tmp, { recursive: true, force: true });
-      fs.rmSync(dir, { recursive: true, force: true });
-      // Asynchronous: a large slug must not stall the worker's heartbeats.
-      await copyTree(layout.slug(input.slug), tmp);
-      // What the build left at mounted paths is kept aside in init/, to seed the mounts at deploy.
-      await keepBuildContentAside(tmp, Object.keys(input.manifest.mounts), (l) => log.line('stage-release', l));
-      for (const [mountPath, source] of Object.entries(input.manifest.mounts)) {
-        const shared = mountDirectory(layout, input, source);
-        fs.mkdirSync(shared, { recursive: true });
-        const at = path.join(tmp, mountPath);
-        // Every directory above the mount is a real one of the release: a committed symbolic
-        // link there would have the engine write wherever it points.
-        await realDirectory(tmp, path.dirname(at));
-        fs.rmSync(at, { recursive: true, force: true });
-        fs.symlinkSync(shared, at);
-        log.line('stage-release', `mount ${mountPath} -> shared:files/${source}`);
-      }
-      fs.renameSync(tmp, dir);
-      const scd = input.manifest.staticContent;
-      const info: ReleaseInfo = {
-        release,
-        deployment: input.number,
-        commit: input.commit,
-        slug: input.slug,
-        webRoot: input.manifest.webRoot,
-        stagedAt: new Date().toISOString(),
-        routes: routesFor(input, input.manifest).map((r) => ({ host: r.host, path: r.path, type: r.type, url: r.url, to: r.to })),
-        locations: input.manifest.locations ?? locationsForWebRoot(input.manifest.webRoot),
-        mounts: input.manifest.mounts,
-        staticContent: {
-          symlink: scd.symlink ?? true,
-          clean: scd.clean ?? true,
-          onDemand: scd.where === 'none' && scd.onDemand === true,
-          inDeploy: scd.where === 'deploy',
-          // Magento's deployed version: digits, as its URLs (/static/version<N>/) need.
-          ...(scd.where === 'none' && scd.onDemand === true ? { version: String(Math.floor(Date.now() / 1000)) } : {}),
-        },
-      };
-      writeAtomically(infoFile, JSON.stringify(info, null, 2));
-    } catch (err) {
-      // A full or unwritable disk: nothing half-written is left, and the failure says why.
-      for (const leftover of [tmp, dir]) {
-        try {
-          fs.rmSync(leftover, { recursive: true, force: true });
-        } catch {
-          /* as unwritable as the rest */
-        }
-      }
-      throw stepFailure({ step: 'stage-release', logTail: errorMessage(err), message: `cannot stage release ${release}: ${errorMessage(err)}` });
-    }
-    return { release };
-  }
-
-  const activities = {
+  return {
     /**
-     * Copies the slug into a new release directory and links the persistent mounts. Idempotent.
-     * With `pruneKeeping`, then removes old releases (never the new one or those named): what
-     * a deployment did as a last step of its own before (one hand-over less).
+     * Copies the slug into a new release directory and links the persistent mounts (the
+     * build's content of mounted paths kept in init/). Idempotent. Then removes old releases
+     * (never the new one or those in `pruneKeeping`); one that cannot be removed now is
+     * removed by a later deployment.
      */
     async stageRelease(
       input: DeploymentKey & { commit: string; slug: string; manifest: SlugManifest; pruneKeeping?: string[] },
-    ): Promise<{ release: string }> {
-      const log = new StepLog(layout, input);
+    ): Promise<{ release: string; steps: StepTiming[] }> {
+      const run = new StepRun(layout, input);
       const release = releaseName(input.number);
-      const staged = await log.step('stage-release', `release ${release} from slug ${input.slug}`, () => stage(log, input, release));
-      if (input.pruneKeeping) {
-        // Housekeeping: a release that cannot be removed now is removed by a later deployment.
-        try {
-          const removed = pruneReleasesOf(layout, input, [release, ...input.pruneKeeping]);
-          if (removed.length > 0) log.line('stage-release', `old releases removed: ${removed.join(', ')}`);
-        } catch (err) {
-          log.line('stage-release', `warning: old releases not removed: ${errorMessage(err)}`);
-        }
+      await run.step('stage-release', `release ${release} from slug ${input.slug}`, (log) => stageIn(layout, log, input, release));
+      try {
+        const removed = pruneReleasesOf(layout, input, [release, ...(input.pruneKeeping ?? [])]);
+        if (removed.length > 0) run.log.line('stage-release', `old releases removed: ${removed.join(', ')}`);
+      } catch (err) {
+        run.log.line('stage-release', `warning: old releases not removed: ${errorMessage(err)}`);
       }
-      return staged;
+      return { release, steps: run.timings };
     },
 
-    maintenanceOn: (input: DeploymentKey): Promise<{ since: number }> => maintenanceOn(input),
-    maintenanceOff: (input: DeploymentKey): Promise<{ until: number }> => maintenanceOff(input),
-
-    /** Static content deployed in the deploy (the build did not do it), into the new release. */
-    async deployStaticContentInRelease(input: DeployContext): Promise<void> {
-      const log = new StepLog(layout, input);
-      const scd = input.manifest.staticContent;
-      await log.step('static-content-deploy', `${scd.locales.join(', ')} with ${scd.deployThreads} thread(s)`, async () => {
-        const dir = layout.release(input.project, input.environment, input.release);
-        // With a pub/static mount the release's static content goes to init/pub/static, then
-        // the mount is seeded from it, as from static content built in the build.
-        const mounted = Object.keys(input.manifest.mounts).some((m) => m === 'pub/static' || m === 'pub');
-        if (scd.themes.length === 0 && (await findThemes(dir)).size === 0) {
-          log.line('static-content-deploy', 'no theme in app/design or registered under vendor/: nothing to deploy');
-          await seedMountsFrom(layout, input, input.release, (l) => log.line('static-content-deploy', l));
-          return;
-        }
-        const r = await deployStaticContent({
-          appDir: dir,
-          ...(mounted ? { outDir: path.join(dir, INIT_DIR, 'pub', 'static') } : {}),
-          ...themeSelection(scd, 'deploy'),
-          threads: scd.deployThreads,
-          version: staticVersion(),
-          log: (l) => log.line('static-content-deploy', l),
-        }).catch((err: unknown) => {
-          throw stepFailure({ step: 'static-content-deploy', logTail: errorMessage(err), message: errorMessage(err) });
-        });
-        log.line('static-content-deploy', `${r.files} files for ${r.jobs} theme/locale pairs, version ${r.version}`);
-        await seedMountsFrom(layout, input, input.release, (l) => log.line('static-content-deploy', l));
-      });
-    },
-
-    /** hooks.deploy in the new release; SLIPWAY_DEPLOY_MODE says install (first deploy) or update. */
     /**
-     * The deploy hook. With `maintenanceFirst`, maintenance is switched on in the same activity,
-     * just before the hook: the window does not include a round trip through the server.
+     * Maintenance on, static content (when in the deploy), the mounts seeded from the release,
+     * the deploy hook, the switch, maintenance off: in one activity, so that no hand-over falls
+     * inside the maintenance window. The switch happens only after the hook succeeded; a
+     * failure before it seeds the mounts again from the release still served, and the
+     * workflow's compensation switches maintenance off.
      */
-    async runDeployHook(input: DeployContext & { mode: 'install' | 'update'; maintenanceFirst?: boolean }): Promise<{ since?: number }> {
-      const since = input.maintenanceFirst ? (await maintenanceOn(input)).since : undefined;
-      // The mounts are seeded here, inside the maintenance window, unless the static content
-      // deploy just before did it.
-      const seed = input.manifest.staticContent.where !== 'deploy';
-      await runReleaseHook(
-        input,
-        'deploy-hook',
-        'deploy',
-        `hooks.deploy (${input.mode})`,
-        input.manifest.hooks.deploy,
-        { SLIPWAY_DEPLOY_MODE: input.mode },
-        seed,
-      );
-      return { since };
+    async deployAndSwitch(input: DeployContext & { mode: 'install' | 'update' }): Promise<{ since: number; until: number; steps: StepTiming[] }> {
+      const run = new StepRun(layout, input);
+      const since = await run.step('maintenance-on', 'the router answers 503 with the maintenance page', () => Promise.resolve(maintenanceOnIn(layout, input)));
+      const scd = input.manifest.staticContent;
+      let failedAt: DeploymentStep = 'static-content-deploy';
+      try {
+        if (scd.where === 'deploy') {
+          await run.step('static-content-deploy', `${scd.locales.join(', ')} with ${scd.deployThreads} thread(s)`, (log) => staticContentDeployIn(layout, input, log));
+        } else run.skip('static-content-deploy', scd.reason);
+        failedAt = 'deploy-hook';
+        await run.step('deploy-hook', `hooks.deploy (${input.mode})`, async (log) => {
+          await seedMountsFrom(layout, input, input.release, (l) => log.line('deploy-hook', l));
+          await releaseHookIn(layout, input, 'deploy-hook', input.manifest.hooks.deploy, { SLIPWAY_DEPLOY_MODE: input.mode }, log);
+        });
+      } catch (err) {
+        await reseedFromLive(layout, input, run.log, failedAt);
+        throw err;
+      }
+      await run.step('switch-release', `current -> ${input.release}`, (log) => Promise.resolve(switchIn(layout, input, log)));
+      const until = await run.step('maintenance-off', 'the router serves the site again', () => Promise.resolve(maintenanceOffIn(layout, input)));
+      return { since, until, steps: run.timings };
     },
 
-    /** The switch, then maintenance off, in one activity: the window ends without a round trip through the server. */
-    async switchReleaseAndServe(input: DeploymentKey & { release: string }): Promise<{ previous?: string; until: number }> {
-      const switched = await switchRelease(input);
-      const { until } = await maintenanceOff(input);
-      return { ...switched, until };
+    /** The post-deploy hook, then the warm-up and the health check: the site is live already. */
+    async postDeployAndVerify(input: DeployContext & { smokePaths?: string[] }): Promise<{ warmUp: { pages: number; failed: number }; steps: StepTiming[] }> {
+      const run = new StepRun(layout, input);
+      await run.step('post-deploy-hook', 'hooks.post_deploy', (log) => releaseHookIn(layout, input, 'post-deploy-hook', input.manifest.hooks.postDeploy, {}, log));
+      const warmUp = await run.step('warm-up', `${input.manifest.warmUpPages.length} page(s)`, (log) => warmUpThroughRouter(deps.routerPort(), input, log));
+      await run.step('health-check', 'the routes answer', (log) => healthCheckThroughRouter(deps.routerPort(), input, log));
+      return { warmUp, steps: run.timings };
     },
 
-    /** Routing and the atomic switch of the environment's current release. */
-    switchRelease: (input: DeploymentKey & { release: string }): Promise<{ previous?: string }> => switchRelease(input),
-
-    /** Compensation: serve the release that was live before this deployment (none: no current). */
+    /** Compensation: serve the release that was live before this deployment (none: no current), its mounts seeded again. */
     async restorePreviousRelease(input: DeploymentKey & { previous?: string }): Promise<void> {
       const log = new StepLog(layout, input);
       await log.step('restore-previous', input.previous ? `current -> ${input.previous}` : 'no previous release: unpublish', async () => {
@@ -549,93 +424,10 @@ export function createReleaseActivities(deps: ReleaseDeps) {
       });
     },
 
-    async runPostDeployHook(input: DeployContext): Promise<void> {
-      await runReleaseHook(input, 'post-deploy-hook', 'post_deploy', 'hooks.post_deploy', input.manifest.hooks.postDeploy, {});
-    },
-
-    /**
-     * Requests WARM_UP_PAGES through the router (WARM_UP_CONCURRENCY at once) so the first
-     * visitor gets a warm cache, then measures the time to first byte of TTFB_TESTED_PAGES.
-     */
-    async warmUp(input: DeployContext): Promise<{ pages: number; failed: number }> {
+    /** Compensation: maintenance off. */
+    async maintenanceOff(input: DeploymentKey): Promise<{ until: number }> {
       const log = new StepLog(layout, input);
-      const pages = input.manifest.warmUpPages;
-      return log.step('warm-up', `${pages.length} page(s)`, async () => {
-        const port = deps.routerPort();
-        let failed = 0;
-        if (port === undefined) {
-          log.line('warm-up', 'no router on this host: skipped');
-          return { pages: 0, failed: 0 };
-        }
-        const routes = routesFor(input, input.manifest);
-        const skipped = (l: string): void => log.line('warm-up', `warning: ${l}`);
-        const targets = pageTargets(pages, routes, skipped);
-        await eachConcurrently(targets, input.manifest.warmUpConcurrency ?? 1, async (t) => {
-          const started = Date.now();
-          try {
-            const answer = await getThroughRouter(port, t.host, t.path);
-            const via = answer.redirects.length > 0 ? ` (via ${answer.redirects.join(' → ')})` : '';
-            log.line('warm-up', `${t.url}: ${answer.status} in ${Date.now() - started} ms${via}`);
-            if (answer.status >= 400) failed++;
-          } catch (err) {
-            failed++;
-            log.line('warm-up', `${t.url}: ${errorMessage(err)}`);
-          }
-        });
-        // A page that does not warm up is worth a warning, not a rollback (as in ece-tools).
-        if (failed > 0) log.line('warm-up', `warning: ${failed} page(s) did not warm up`);
-        for (const t of pageTargets(input.manifest.ttfbPages ?? [], routes, skipped)) {
-          try {
-            const answer = await getThroughRouter(port, t.host, t.path);
-            log.line('warm-up', `ttfb ${t.url}: ${answer.ttfbMs} ms (status ${answer.status})`);
-          } catch (err) {
-            log.line('warm-up', `ttfb ${t.url}: ${errorMessage(err)}`);
-          }
-        }
-        return { pages: targets.length, failed };
-      });
-    },
-
-    /**
-     * Every upstream route of the environment (and each smoke path) must answer 2xx through
-     * the router, after following its redirects: a redirect to a failing page fails.
-     */
-    async healthCheck(input: DeployContext & { smokePaths?: string[] }): Promise<void> {
-      const log = new StepLog(layout, input);
-      await log.step('health-check', 'the routes answer', async () => {
-        const port = deps.routerPort();
-        if (port === undefined) {
-          log.line('health-check', 'no router on this host: skipped');
-          return;
-        }
-        const problems: string[] = [];
-        const targets = routesFor(input, input.manifest)
-          .filter((x) => x.type === 'upstream')
-          .map((r) => ({ url: r.url, host: r.host, path: r.path }));
-        const defaultHost = environmentHostname(input.project, input.environment);
-        for (const smoke of input.smokePaths ?? []) targets.push({ url: `http://${defaultHost}${smoke}`, host: defaultHost, path: smoke });
-        for (const r of targets) {
-          let status: number | string;
-          let via = '';
-          try {
-            const answer = await getThroughRouter(port, r.host, r.path);
-            status = answer.status;
-            if (answer.redirects.length > 0) via = ` (via ${answer.redirects.join(' → ')})`;
-            if (answer.passthru) {
-              // Magento's front controller answers this route: not checkable until PHP runs.
-              log.line('health-check', `warning: ${r.url}${via} is served by the PHP front controller ${answer.passthru}, which this Slipway does not run yet: not checked`);
-              continue;
-            }
-          } catch (err) {
-            status = errorMessage(err);
-          }
-          log.line('health-check', `${r.url}: ${status}${via}`);
-          if (typeof status !== 'number' || status >= 300) problems.push(`${r.url} answered ${status}${via}`);
-        }
-        if (problems.length > 0) {
-          throw stepFailure({ step: 'health-check', logTail: problems.join('\n'), message: `health check failed: ${problems.join('; ')}` });
-        }
-      });
+      return { until: await log.step('maintenance-off', 'the router serves the site again', () => Promise.resolve(maintenanceOffIn(layout, input))) };
     },
 
     /**
@@ -650,42 +442,6 @@ export function createReleaseActivities(deps: ReleaseDeps) {
         fs.rmSync(layout.deployLogs(input.project, input.environment), { recursive: true, force: true });
       }
       return Promise.resolve();
-    },
-
-    /** Removes releases beyond the newest few, never the current or previous one. */
-    pruneReleases(input: DeploymentKey & { keep: string[] }): Promise<{ removed: string[] }> {
-      return Promise.resolve({ removed: pruneReleasesOf(layout, input, input.keep) });
-    },
-  };
-  return {
-    ...activities,
-
-    /**
-     * Maintenance on, the deploy hook, the switch, maintenance off: in one activity, so that
-     * no hand-over falls inside the maintenance window. The switch happens only after the
-     * hook succeeded; a failed hook leaves the live release as it was.
-     */
-    async deployAndSwitch(
-      input: DeployContext & { mode: 'install' | 'update' },
-    ): Promise<{ since: number; until: number; previous?: string; steps: StepTiming[] }> {
-      const steps: StepTiming[] = [];
-      const { since } = await timedStep(steps, 'deploy-hook', () => activities.runDeployHook({ ...input, maintenanceFirst: true }));
-      const switched = await timedStep(steps, 'switch-release', () => activities.switchReleaseAndServe(input));
-      return { since: since ?? switched.until, ...switched, steps };
-    },
-
-    /**
-     * The post-deploy hook, then the warm-up and the health check, in one activity: the site
-     * is live already, and the checks follow the hook with no hand-over.
-     */
-    async postDeployAndVerify(
-      input: DeployContext & { smokePaths?: string[] },
-    ): Promise<{ warmUp: { pages: number; failed: number }; steps: StepTiming[] }> {
-      const steps: StepTiming[] = [];
-      await timedStep(steps, 'post-deploy-hook', () => activities.runPostDeployHook(input));
-      const warmUp = await timedStep(steps, 'warm-up', () => activities.warmUp(input));
-      await timedStep(steps, 'health-check', () => activities.healthCheck(input));
-      return { warmUp, steps };
     },
   };
 }

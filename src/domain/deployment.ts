@@ -22,8 +22,8 @@ export const DEPLOYMENT_STEPS = [...BUILD_STEPS, ...DEPLOY_STEPS, ...COMPENSATIO
 export type DeploymentStep = (typeof DEPLOYMENT_STEPS)[number];
 
 /**
- * One named step of several that a single local activity ran, in order (see the deployment
- * workflow's STEPS_TOGETHER): when it started and ended, and whether it had work to do.
+ * One named step of several that a single activity ran, in order (a group of the deployment's
+ * plan): when it started and ended, and whether it had work to do.
  */
 export interface StepTiming {
   step: DeploymentStep;
@@ -32,13 +32,6 @@ export interface StepTiming {
   endedAt: number;
 }
 
-/** Runs a named step of a combined one and records its timing. */
-export async function timedStep<T>(steps: StepTiming[], step: DeploymentStep, run: () => Promise<T>): Promise<T> {
-  const startedAt = Date.now();
-  const result = await run();
-  steps.push({ step, status: 'succeeded', startedAt, endedAt: Date.now() });
-  return result;
-}
 
 /** Identifies one deployment everywhere: ids of files, directories and log lines derive from it. */
 export interface DeploymentKey {

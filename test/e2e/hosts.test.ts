@@ -65,8 +65,8 @@ describe('one worker per host', function () {
     assert.match(json, /SlipwayNotThisHost/);
     const outcome = await replayHistoryJson(json, id, id);
     assert.ok(outcome.ok, `${id}: ${outcome.error}`);
-    // Recorded after the lookups-with-their-steps patch, then after short-steps-together.
-    for (const name of ['deployment-on-another-host.json', 'deployment-on-another-host-lookups-with-steps.json', 'deployment-on-another-host-steps-together.json']) {
+    // Recorded for the deployment as a declared plan (the patched paths' histories retired).
+    for (const name of ['deployment-plan-on-another-host.json']) {
       const file = path.join(PACKAGE_ROOT, 'test', 'histories', name);
       if (process.env.SLIPWAY_RECORD_HISTORIES === '1' && !fs.existsSync(file)) fs.writeFileSync(file, `${JSON.stringify(JSON.parse(json), null, 1)}\n`);
     }

@@ -3,7 +3,8 @@
  * the live histories of a fresh run of representative workflows (a project, its integration
  * environment, a successful and a failed deployment, a ticket). With SLIPWAY_RECORD_HISTORIES=1
  * the scenarios that have no saved history yet are saved there; an existing one is never
- * overwritten: a change that breaks an old history needs `patched()`, not a new recording.
+ * overwritten: a change that breaks an old history follows the versioning policy of
+ * docs/architecture.md (a patch, or the path and its histories retired), never a new recording.
  */
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
@@ -23,13 +24,13 @@ describe('replay', function () {
       workflowsPath: require.resolve('../fixtures/nondeterministic'),
       logger: { trace: () => {}, debug: () => {}, info: () => {}, warn: () => {}, error: () => {}, log: () => {} },
     });
-    const file = path.join(HISTORIES, 'deployment-succeeded.json');
+    const file = path.join(HISTORIES, 'deployment-plan.json');
     const json = fs.readFileSync(file, 'utf8');
-    const outcome = await replayHistoryJson(json, file, 'deployment-succeeded', altered);
+    const outcome = await replayHistoryJson(json, file, 'deployment-plan', altered);
     assert.equal(outcome.ok, false, 'the altered code must not replay the recorded history');
     assert.match(outcome.error ?? '', /[Nn]ondeterminism|DeterminismViolation/);
     // The current code does replay it.
-    assert.ok((await replayHistoryJson(json, file, 'deployment-succeeded')).ok);
+    assert.ok((await replayHistoryJson(json, file, 'deployment-plan')).ok);
   });
 
   it('slipway replay --workflow-id and --file', async function () {
@@ -99,41 +100,27 @@ hooks:
       'ticket-approved.json': `ticket/${p}/${ticket.id}`,
       'project.json': workflowIds.project(p),
       'environment-integration.json': workflowIds.environment(p, 'integration'),
-      'deployment-initial.json': workflowIds.deployment(p, 'integration', first.deployment),
-      'deployment-succeeded.json': workflowIds.deployment(p, 'integration', d2.deployment),
-      // Recorded after the maintenance-in-release-steps patch: the patched path, replayed too.
-      'deployment-short-maintenance-window.json': workflowIds.deployment(p, 'integration', d2.deployment),
-      // Recorded after the slug-by-tree-before-checkout patch: a tree built before, no checkout.
-      'deployment-slug-by-tree.json': workflowIds.deployment(p, 'integration', reused.deployment),
-      'deployment-build-hook-failed.json': workflowIds.deployment(p, 'integration', d3.deployment),
-      // Recorded after the short-steps-as-local-activities and branch-head-as-local-activity
-      // patches: the engine's short steps as local activities (markers in the history).
-      'deployment-local-steps.json': workflowIds.deployment(p, 'integration', d2.deployment),
-      'deployment-local-steps-failed.json': workflowIds.deployment(p, 'integration', d3.deployment),
       'environment-local-branch-head.json': workflowIds.environment(p, 'integration'),
-      // Recorded after the lookups-with-their-steps patch (the tree's slug looked up by the
-      // checkout step, the slug key by the validate step, pruning with staging), and after
-      // pushes went straight to the environment (the project records them, forwards nothing).
-      'deployment-lookups-with-steps.json': workflowIds.deployment(p, 'integration', d2.deployment),
-      'deployment-lookups-with-steps-reused.json': workflowIds.deployment(p, 'integration', reused.deployment),
-      'deployment-lookups-with-steps-failed.json': workflowIds.deployment(p, 'integration', d3.deployment),
+      // Pushes went straight to the environment (the project records them, forwards nothing).
       'environment-push-delivered.json': workflowIds.environment(p, 'integration'),
       'project-push-delivered.json': workflowIds.project(p),
       // Recorded after the branch-head-from-a-following-push patch: a push that follows the
       // known head deploys its own commit, with no read of the branch head.
       'environment-head-from-push.json': workflowIds.environment(p, 'integration'),
-      // Recorded after the short-steps-together patch: checkout, validation and patches in
-      // one local activity, warm-up and health check in another.
-      'deployment-steps-together.json': workflowIds.deployment(p, 'integration', d2.deployment),
-      'deployment-steps-together-reused.json': workflowIds.deployment(p, 'integration', reused.deployment),
-      'deployment-steps-together-failed.json': workflowIds.deployment(p, 'integration', d3.deployment),
+      // The deployment as a declared plan walked by one runner (no patch markers): a cold
+      // build, a tree built before, a failed build hook, a promoted slug. The histories of the
+      // patched paths before it were retired with those paths (docs/architecture.md, versioning).
+      'deployment-plan.json': workflowIds.deployment(p, 'integration', d2.deployment),
+      'deployment-plan-reused.json': workflowIds.deployment(p, 'integration', reused.deployment),
+      'deployment-plan-failed.json': workflowIds.deployment(p, 'integration', d3.deployment),
+      'deployment-plan-promoted.json': workflowIds.deployment(p, 'staging', 1),
     };
     const afterPush = new Set(['environment-local-branch-head.json', 'environment-push-delivered.json', 'environment-head-from-push.json']);
     for (const [file, id] of Object.entries(scenarios)) {
       const json = afterPush.has(file) ? environmentAfterPush : await fetchHistoryJson(client.temporal, id);
       const outcome = await replayHistoryJson(json, id, id);
       assert.ok(outcome.ok, `${id}: ${outcome.error}`);
-      // Only new scenarios are recorded: an old history that no longer replays needs patched().
+      // Only new scenarios are recorded (see the versioning policy in docs/architecture.md).
       if (process.env.SLIPWAY_RECORD_HISTORIES === '1' && !fs.existsSync(path.join(HISTORIES, file))) {
         fs.mkdirSync(HISTORIES, { recursive: true });
         fs.writeFileSync(path.join(HISTORIES, file), `${JSON.stringify(JSON.parse(json), null, 1)}\n`);

@@ -6,7 +6,8 @@ import { fetchFromRouter } from '../../src/cli/demo';
 import { Layout } from '../../src/home';
 import { parseHost, startRouter, type RunningRouter } from '../../src/router/router';
 import { parseWebLocations } from '../../src/domain/project-files/web-locations';
-import { createReleaseActivities } from '../../src/activities/release';
+import { healthCheckThroughRouter } from '../../src/activities/routing';
+import { StepLog } from '../../src/activities/lib/step-log';
 import type { SlugManifest } from '../../src/domain/project-files';
 import { tempDir } from '../harness/world';
 
@@ -138,12 +139,12 @@ describe('router', function () {
     });
 
     it('the smoke check follows redirects: a redirect to a missing page fails it', async function () {
-      const activities = createReleaseActivities({ layout, routerPort: () => router.port });
       const manifest = { routes: { 'http://{default}/': { type: 'upstream', upstream: 'app:http' } } } as unknown as SlugManifest;
-      const ctx = { project: 'shop', environment: 'integration', number: 2, branch: 'integration', commit: 'c2', treeId: 't', release: 'd000002', manifest };
-      await activities.healthCheck({ ...ctx, smokePaths: ['/admin'] });
+      const ctx = { project: 'shop', environment: 'integration', number: 2, manifest };
+      const log = new StepLog(layout, ctx);
+      await healthCheckThroughRouter(router.port, { ...ctx, smokePaths: ['/admin'] }, log);
       assert.match(fs.readFileSync(layout.deployLog(ctx), 'utf8'), /\/admin: 200 \(via http:\/\/integration\.shop\.localhost\/admin\/\)/);
-      await assert.rejects(activities.healthCheck({ ...ctx, smokePaths: ['/old-admin'] }), /\/old-admin answered 404 \(via http:\/\/integration\.shop\.localhost\/admin\/gone\.html\)/);
+      await assert.rejects(healthCheckThroughRouter(router.port, { ...ctx, smokePaths: ['/old-admin'] }, log), /\/old-admin answered 404 \(via http:\/\/integration\.shop\.localhost\/admin\/gone\.html\)/);
     });
 
     it("keeps the router's port (and plain http) in a redirect route's Location", async function () {

@@ -1,7 +1,7 @@
 /** `web.locations` of .magento.app.yaml: what is accepted, what a request path resolves to. */
 import { strict as assert } from 'node:assert';
 import type { ConfigIssue } from '../../src/domain/app-config';
-import { pageTargets } from '../../src/activities/release';
+import { pageTargets } from '../../src/activities/routing';
 import { resolveRoutes } from '../../src/domain/project-files/routes';
 import { DEFAULT_LOCATIONS, parseWebLocations, resolveRequest } from '../../src/domain/project-files/web-locations';
 

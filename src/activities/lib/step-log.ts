@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
-import type { DeploymentKey, DeploymentStep, StepFailureDetails } from '../../domain/deployment';
+import type { DeploymentKey, DeploymentStep, StepFailureDetails, StepTiming } from '../../domain/deployment';
 import { STEP_FAILED } from '../../domain/deployment';
 import type { Layout } from '../../home';
 
@@ -35,6 +35,35 @@ export class StepLog {
       this.line(step, `failed after ${Date.now() - started} ms: ${errorMessage(err)}`);
       throw err;
     }
+  }
+}
+
+/**
+ * The named steps of one activity call (a group of the deployment's plan), all through one
+ * deployment log: each logged with its start, duration and outcome, and timed for the
+ * workflow's progress. The one wrapper every step goes through; step bodies only add lines.
+ */
+export class StepRun {
+  readonly timings: StepTiming[] = [];
+  readonly log: StepLog;
+
+  constructor(layout: Layout, key: DeploymentKey) {
+    this.log = new StepLog(layout, key);
+  }
+
+  /** Runs a named step: logged and timed; its body gets the log for its own lines. */
+  async step<T>(step: DeploymentStep, summary: string, fn: (log: StepLog) => Promise<T>): Promise<T> {
+    const startedAt = Date.now();
+    const result = await this.log.step(step, summary, () => fn(this.log));
+    this.timings.push({ step, status: 'succeeded', startedAt, endedAt: Date.now() });
+    return result;
+  }
+
+  /** A named step with nothing to do: logged why, reported as skipped. */
+  skip(step: DeploymentStep, why: string): void {
+    const now = Date.now();
+    this.log.line(step, `skipped: ${why}`);
+    this.timings.push({ step, status: 'skipped', startedAt: now, endedAt: now });
   }
 }
 

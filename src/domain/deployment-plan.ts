@@ -1,0 +1,129 @@
+/**
+ * A deployment as a declared plan, as ece-tools' scenario files list a build's and a deploy's
+ * steps: ordered groups of named steps, each group run by one activity (one hand-over), on the
+ * engine's queue or the serving host's, locally or not, with what undoes it. The deployment
+ * workflow walks the plan with one runner; adding a step is one entry here and its body in
+ * the group's activity. Pure: unit-tested, bundled into workflow code.
+ */
+import { BUILD_STEPS, type DeploymentInput, type DeploymentStep } from './deployment';
+import type { SlugManifest } from './project-files';
+
+/** The activities that run a group of steps (see src/activities). */
+export type GroupActivity = 'loadSlugManifest' | 'prepareBuild' | 'buildSlug' | 'stageRelease' | 'deployAndSwitch' | 'postDeployAndVerify';
+
+/** What undoes a group's work once it may have started, in the order the stack unwinds it. */
+export interface Undo {
+  /** The compensation step, as reported and logged; its activity runs on the host's queue. */
+  step: 'restore-previous' | 'maintenance-off';
+  /**
+   * Not needed when the group failed at one of these steps (they come before what this
+   * undoes): a failed deploy hook switched nothing. A failure that names no step (a timeout, a
+   * cancellation) always needs it.
+   */
+  notAfterFailureOf?: DeploymentStep[];
+  /** Needed only while the group runs: the group undoes it itself when it completes. */
+  whileRunning?: boolean;
+}
+
+export interface PlannedGroup {
+  activity: GroupActivity;
+  phase: 'build' | 'deploy';
+  /** The named steps the activity runs, in order (it reports each: succeeded or skipped). */
+  steps: DeploymentStep[];
+  /** The engine's queue, or the queue of the host that serves the environment. */
+  queue: 'engine' | 'host';
+  /**
+   * A local activity of the deployment's workflow task (no round trip through the server); a
+   * host's group runs so only when this engine is that host, else on the host's queue.
+   */
+  local: boolean;
+  /** Runs user code (a hook) or static content: long, heartbeats, cancelled at once. */
+  long: boolean;
+  /** What the Temporal UI shows for the call. */
+  summary: string;
+  /** Steps the plan does not run here, reported as skipped before the group runs. */
+  skips?: DeploymentStep[];
+  /** Run only when the slug was not found built: the build proper. */
+  onlyIfNotBuilt?: boolean;
+  /** Pushed on the compensation stack before the call: a call that timed out may have done part of it. */
+  undo?: Undo[];
+}
+
+/** Steps a deployment of a stored slug does not run: everything of the build. */
+export const BUILD_STEP_NAMES: readonly DeploymentStep[] = BUILD_STEPS;
+
+const short = (commit: string): string => commit.slice(0, 12);
+
+/** The build: from a commit, or nothing to build (a stored slug: redeploy, rollback, promotion). */
+export function planBuild(input: Pick<DeploymentInput, 'commit' | 'source'>): PlannedGroup[] {
+  if (input.source.kind === 'slug') {
+    const slug = input.source.slug;
+    return [{ activity: 'loadSlugManifest', phase: 'build', steps: [], skips: [...BUILD_STEP_NAMES], queue: 'engine', local: true, long: false, summary: `load slug ${slug}` }];
+  }
+  return [
+    {
+      activity: 'prepareBuild',
+      phase: 'build',
+      steps: ['checkout', 'validate', 'patches'],
+      queue: 'engine',
+      local: true,
+      long: false,
+      summary: `check out ${short(input.commit)} unless its tree was built, validate, look up the slug, apply m2-hotfixes`,
+    },
+    {
+      activity: 'buildSlug',
+      phase: 'build',
+      steps: ['build-hook', 'static-content-build', 'store-slug'],
+      queue: 'engine',
+      local: false,
+      long: true,
+      summary: 'run hooks.build, deploy static content when in the build, store the slug',
+      onlyIfNotBuilt: true,
+    },
+  ];
+}
+
+/** The deploy of a slug whose manifest is known: stage, switch inside the maintenance window, verify. */
+export function planDeploy(input: Pick<DeploymentInput, 'number' | 'mode'>, manifest: Pick<SlugManifest, 'staticContent'>): PlannedGroup[] {
+  const release = `d${String(input.number).padStart(6, '0')}`;
+  const scdInDeploy = manifest.staticContent.where === 'deploy';
+  return [
+    {
+      activity: 'stageRelease',
+      phase: 'deploy',
+      steps: ['stage-release'],
+      queue: 'host',
+      local: true,
+      long: false,
+      summary: `stage ${release}, then prune old releases`,
+    },
+    {
+      activity: 'deployAndSwitch',
+      phase: 'deploy',
+      steps: scdInDeploy ? ['static-content-deploy', 'deploy-hook', 'switch-release'] : ['deploy-hook', 'switch-release'],
+      ...(scdInDeploy ? {} : { skips: ['static-content-deploy' as const] }),
+      queue: 'host',
+      local: false,
+      long: true,
+      summary: `maintenance on, ${scdInDeploy ? 'deploy static content, ' : ''}run hooks.deploy (${input.mode}), switch current to ${release}, maintenance off`,
+      undo: [{ step: 'maintenance-off', whileRunning: true }, { step: 'restore-previous', notAfterFailureOf: ['static-content-deploy', 'deploy-hook'] }],
+    },
+    {
+      activity: 'postDeployAndVerify',
+      phase: 'deploy',
+      steps: ['post-deploy-hook', 'warm-up', 'health-check'],
+      queue: 'host',
+      local: false,
+      long: true,
+      summary: 'run hooks.post_deploy, warm up pages, health check of the routes',
+    },
+  ];
+}
+
+/**
+ * The undos to run after a group failed, in order: the stack unwound from its top, without
+ * those that the step it failed at makes unneeded.
+ */
+export function undosToRun(stack: readonly Undo[], failedStep: DeploymentStep | undefined): Undo[] {
+  return [...stack].reverse().filter((u) => failedStep === undefined || !u.notAfterFailureOf?.includes(failedStep));
+}

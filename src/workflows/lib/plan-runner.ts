@@ -1,0 +1,221 @@
+/**
+ * The one runner of a deployment's plan (src/domain/deployment-plan.ts): it calls each group's
+ * activity on the queue the plan names (locally when it may), reports every named step in the
+ * deployment's progress (running, then as the activity timed it, or skipped), keeps the phase
+ * search attribute, and keeps the compensation stack: a group's undos are pushed before its call
+ * (a call that timed out may have done part of its work), those needed only while it runs are
+ * dropped when it completes, and on failure the stack unwinds from the top. Deterministic code.
+ */
+import { ActivityFailure, ApplicationFailure, upsertSearchAttributes } from '@temporalio/workflow';
+import type { HostActivities } from '../../activities';
+import { isStepFailureDetails, NOT_THIS_HOST, type DeploymentInput, type DeploymentStep, type StepTiming } from '../../domain/deployment';
+import { undosToRun, type GroupActivity, type PlannedGroup, type Undo } from '../../domain/deployment-plan';
+import type { SlugManifest } from '../../domain/project-files';
+import { SlipwayPhase } from '../../domain/search-attributes';
+
+export type StepStatus = 'running' | 'succeeded' | 'failed' | 'skipped';
+export interface StepProgress {
+  step: DeploymentStep;
+  status: StepStatus;
+  startedAt: number;
+  endedAt?: number;
+}
+export interface DeploymentProgress {
+  phase: 'build' | 'deploy' | 'compensating' | 'succeeded' | 'failed';
+  commit: string;
+  steps: StepProgress[];
+}
+
+/** What the groups of a deployment learn and hand on: the argument of every group's activity. */
+export interface DeploymentContext {
+  project: string;
+  environment: string;
+  number: number;
+  branch: string;
+  commit: string;
+  mode: 'install' | 'update';
+  smokePaths: string[];
+  /** Releases that pruning keeps besides the new one: the live one. */
+  pruneKeeping: string[];
+  treeId?: string;
+  slug?: string;
+  manifest?: SlugManifest;
+  slugReused?: boolean;
+  workspace?: string;
+  release?: string;
+  /** Maintenance on and off (the window), from the group that switches. */
+  since?: number;
+  until?: number;
+}
+
+/** A proxy's call as the runner makes it: any group activity, with one argument. */
+type Call = { executeWithOptions(o: { summary: string }, args: [unknown]): Promise<unknown> };
+export type GroupProxy = Record<GroupActivity, Call>;
+type CompensationProxy = Pick<Record<keyof HostActivities, Call>, 'restorePreviousRelease' | 'maintenanceOff'>;
+
+/** The proxies a runner calls through: by queue, local or not, long or not. */
+export interface RunnerProxies {
+  engineLocal: GroupProxy;
+  engineLong: GroupProxy;
+  hostLocal: GroupProxy;
+  host: GroupProxy & CompensationProxy;
+  hostLong: GroupProxy;
+}
+
+/** The application failure a step raised: an activity's comes wrapped, a local activity's as it is. */
+function applicationFailureOf(err: unknown): ApplicationFailure | undefined {
+  if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) return err.cause;
+  if (err instanceof ApplicationFailure) return err;
+  return undefined;
+}
+
+/** The step a step failure names, if the error is one. */
+export function failedStepOf(err: unknown): DeploymentStep | undefined {
+  const d: unknown = applicationFailureOf(err)?.details?.[0];
+  return isStepFailureDetails(d) ? d.step : undefined;
+}
+
+/** How each group's result feeds the context (the activities' results, as recorded in histories). */
+const ABSORB: Record<GroupActivity, (ctx: DeploymentContext, result: unknown, input: DeploymentInput) => void> = {
+  loadSlugManifest: (ctx, r, input) => {
+    if (input.source.kind !== 'slug') return;
+    Object.assign(ctx, { manifest: r as SlugManifest, slug: input.source.slug, treeId: input.source.treeId, slugReused: true });
+  },
+  prepareBuild: (ctx, r) => {
+    const p = r as { treeId: string; slug: string; manifest: SlugManifest; reused: boolean; workspace?: string };
+    Object.assign(ctx, { treeId: p.treeId, slug: p.slug, manifest: p.manifest, slugReused: p.reused, workspace: p.workspace ?? '' });
+  },
+  buildSlug: () => undefined,
+  stageRelease: (ctx, r) => {
+    ctx.release = (r as { release: string }).release;
+  },
+  deployAndSwitch: (ctx, r) => {
+    const d = r as { since: number; until: number };
+    Object.assign(ctx, { since: d.since, until: d.until });
+  },
+  postDeployAndVerify: () => undefined,
+};
+
+export class PlanRunner {
+  readonly progress: DeploymentProgress;
+  /** The step being run, or the last one that failed: what a failure without details names. */
+  currentStep: DeploymentStep = 'checkout';
+  private readonly undos: Undo[] = [];
+  /** Whether this engine may run the host's groups locally: until it says it is not the host. */
+  private hostHere = true;
+
+  constructor(
+    private readonly input: DeploymentInput,
+    readonly ctx: DeploymentContext,
+    private readonly proxies: RunnerProxies,
+  ) {
+    this.progress = { phase: 'build', commit: input.commit, steps: [] };
+  }
+
+  setPhase(phase: DeploymentProgress['phase']): void {
+    this.progress.phase = phase;
+    upsertSearchAttributes([{ key: SlipwayPhase, value: phase }]);
+  }
+
+  private report(step: DeploymentStep, status: StepStatus, startedAt: number, endedAt: number): void {
+    this.progress.steps.push({ step, status, startedAt, endedAt });
+  }
+
+  /** Runs the groups in order; the phase changes as the groups' phase does. */
+  async run(groups: readonly PlannedGroup[]): Promise<void> {
+    for (const group of groups) {
+      if (group.phase !== this.progress.phase) this.setPhase(group.phase);
+      if (group.onlyIfNotBuilt && this.ctx.slugReused) {
+        for (const step of group.steps) this.report(step, 'skipped', Date.now(), Date.now());
+        continue;
+      }
+      await this.runGroup(group);
+    }
+  }
+
+  private call(group: PlannedGroup): Promise<unknown> {
+    const o = { summary: group.summary };
+    const args = { ...this.ctx };
+    if (group.queue === 'engine') return (group.local ? this.proxies.engineLocal : this.proxies.engineLong)[group.activity].executeWithOptions(o, [args]);
+    if (!group.local) return this.proxies.hostLong[group.activity].executeWithOptions(o, [args]);
+    // A host's short group: locally when this engine is the host, else on the host's queue.
+    if (!this.hostHere) return this.proxies.host[group.activity].executeWithOptions(o, [args]);
+    return this.proxies.hostLocal[group.activity].executeWithOptions(o, [{ ...args, host: this.input.host }]).catch((err: unknown) => {
+      if (applicationFailureOf(err)?.type !== NOT_THIS_HOST) throw err;
+      this.hostHere = false;
+      return this.proxies.host[group.activity].executeWithOptions(o, [args]);
+    });
+  }
+
+  private async runGroup(group: PlannedGroup): Promise<void> {
+    for (const step of group.skips ?? []) this.report(step, 'skipped', Date.now(), Date.now());
+    const startedAt = Date.now();
+    const at = this.progress.steps.length;
+    if (group.steps.length > 0) {
+      this.currentStep = group.steps[0]!;
+      this.progress.steps.push({ step: this.currentStep, status: 'running', startedAt });
+    }
+    const pushed = group.undo ?? [];
+    this.undos.push(...pushed);
+    let result: unknown;
+    try {
+      result = await this.call(group);
+    } catch (err) {
+      const named = failedStepOf(err);
+      const failed = named !== undefined && group.steps.includes(named) ? named : this.currentStep;
+      const before = group.steps.slice(0, Math.max(0, group.steps.indexOf(failed)));
+      const now = Date.now();
+      this.progress.steps.splice(at, this.progress.steps.length - at, ...before.map((step) => ({ step, status: 'succeeded' as const, startedAt, endedAt: now })));
+      if (group.steps.length > 0) this.report(failed, 'failed', startedAt, now);
+      this.currentStep = failed;
+      throw err;
+    }
+    // Undos needed only while the group ran are done by the group itself.
+    for (const u of pushed.filter((x) => x.whileRunning)) this.undos.splice(this.undos.lastIndexOf(u), 1);
+    ABSORB[group.activity](this.ctx, result, this.input);
+    // Every planned step as the activity timed it, in plan order; one it did not report was skipped.
+    const timings = (result as { steps?: StepTiming[] } | undefined)?.steps;
+    const now = Date.now();
+    const reported = group.steps.map((step): StepProgress => {
+      const t = timings?.find((x) => x.step === step);
+      if (t) return { ...t };
+      return timings ? { step, status: 'skipped', startedAt: now, endedAt: now } : { step, status: 'succeeded', startedAt, endedAt: now };
+    });
+    this.progress.steps.splice(at, this.progress.steps.length - at, ...reported);
+  }
+
+  /**
+   * Unwinds the compensation stack after a failure (the caller makes it non-cancellable): the
+   * release served before is restored, maintenance switched off. Returns what was undone.
+   */
+  async compensate(failedStep: DeploymentStep | undefined): Promise<string[]> {
+    const undone: string[] = [];
+    const toRun = undosToRun(this.undos, failedStep);
+    if (toRun.length === 0) return undone;
+    this.setPhase('compensating');
+    const key = { project: this.input.project, environment: this.input.environment, number: this.input.number };
+    for (const u of toRun) {
+      if (u.step === 'restore-previous') {
+        const previous = this.input.liveRelease;
+        const startedAt = Date.now();
+        this.currentStep = 'restore-previous';
+        this.progress.steps.push({ step: 'restore-previous', status: 'running', startedAt });
+        const s = this.progress.steps[this.progress.steps.length - 1]!;
+        try {
+          await this.proxies.host.restorePreviousRelease.executeWithOptions({ summary: `restore ${previous ?? 'nothing'}` }, [{ ...key, previous }]);
+          s.status = 'succeeded';
+        } catch (err) {
+          s.status = 'failed';
+          throw err;
+        } finally {
+          s.endedAt = Date.now();
+        }
+        undone.push(previous ? `restored ${previous}` : 'no previous release: unpublished');
+      } else {
+        await this.proxies.host.maintenanceOff.executeWithOptions({ summary: 'maintenance off (compensation)' }, [key]);
+        undone.push('maintenance off');
+      }
+    }
+    return undone;
+  }
+}

@@ -1,0 +1,51 @@
+/** The deployment's declared plan: which groups, in which order, on which queue, undone how. */
+import { strict as assert } from 'node:assert';
+import { planBuild, planDeploy, undosToRun } from '../../src/domain/deployment-plan';
+
+const scd = (where: 'build' | 'deploy' | 'none') => ({ staticContent: { where, reason: '', themes: [], locales: ['en_US'], buildThreads: 1, deployThreads: 1 } });
+const shape = (groups: ReturnType<typeof planDeploy>) => groups.map((g) => `${g.activity}@${g.queue}${g.local ? ':local' : ''}${g.long ? ':long' : ''}[${g.steps.join(',')}]`);
+
+describe('the deployment plan', function () {
+  it('builds a commit: checkout, validation and patches locally, then the build proper only when the slug is not built', function () {
+    const groups = planBuild({ commit: 'c'.repeat(40), source: { kind: 'commit' } });
+    assert.deepEqual(shape(groups), ['prepareBuild@engine:local[checkout,validate,patches]', 'buildSlug@engine:long[build-hook,static-content-build,store-slug]']);
+    assert.equal(groups[1]!.onlyIfNotBuilt, true);
+    assert.ok(groups.every((g) => g.phase === 'build' && g.undo === undefined), 'the build changes nothing live');
+  });
+
+  it('builds nothing for a stored slug: every build step is skipped', function () {
+    const [load, ...rest] = planBuild({ commit: 'c', source: { kind: 'slug', slug: 's', treeId: 't', reason: 'rollback', from: 1 } });
+    assert.equal(rest.length, 0);
+    assert.equal(load!.activity, 'loadSlugManifest');
+    assert.deepEqual(load!.skips, ['checkout', 'validate', 'patches', 'build-hook', 'static-content-build', 'store-slug']);
+  });
+
+  it('deploys: stage locally on the host, then the maintenance window and the checks on its queue', function () {
+    assert.deepEqual(shape(planDeploy({ number: 3, mode: 'update' }, scd('build'))), [
+      'stageRelease@host:local[stage-release]',
+      'deployAndSwitch@host:long[deploy-hook,switch-release]',
+      'postDeployAndVerify@host:long[post-deploy-hook,warm-up,health-check]',
+    ]);
+    const [, window] = planDeploy({ number: 3, mode: 'update' }, scd('build'));
+    assert.deepEqual(window!.skips, ['static-content-deploy']);
+  });
+
+  it('puts static content deployed at deploy time inside the maintenance window group', function () {
+    const [, window] = planDeploy({ number: 3, mode: 'install' }, scd('deploy'));
+    assert.deepEqual(window!.steps, ['static-content-deploy', 'deploy-hook', 'switch-release']);
+    assert.equal(window!.skips, undefined);
+    assert.match(window!.summary, /deploy static content, run hooks\.deploy \(install\), switch current to d000003/);
+  });
+
+  it('undoes the window: maintenance off while it runs, the release restored unless the failure came before the switch', function () {
+    const [, window] = planDeploy({ number: 3, mode: 'update' }, scd('build'));
+    const stack = window!.undo!;
+    assert.deepEqual(undosToRun(stack, undefined).map((u) => u.step), ['restore-previous', 'maintenance-off']);
+    assert.deepEqual(undosToRun(stack, 'deploy-hook').map((u) => u.step), ['maintenance-off']);
+    assert.deepEqual(undosToRun(stack, 'static-content-deploy').map((u) => u.step), ['maintenance-off']);
+    assert.deepEqual(undosToRun(stack, 'switch-release').map((u) => u.step), ['restore-previous', 'maintenance-off']);
+    // Once the window closed, only the restore stays on the stack (the runner drops the rest).
+    const afterWindow = stack.filter((u) => !u.whileRunning);
+    assert.deepEqual(undosToRun(afterWindow, 'health-check').map((u) => u.step), ['restore-previous']);
+  });
+});
