@@ -8,10 +8,10 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { z } from 'zod';
 import { releaseName, timedStep, type DeploymentKey, type DeploymentStep, type StepTiming } from '../domain/deployment';
 import { hookEnvironment } from '../domain/hook-env';
 import { environmentHostname } from '../domain/names';
+import { releaseInfoFile, releaseInfoSchema, type ReleaseInfo } from '../domain/release-info';
 import { PASSTHRU_HEADER } from '../router/router';
 import type { SlugManifest } from '../domain/project-files';
 import { classifyPage } from '../domain/project-files/env-config';
@@ -19,70 +19,11 @@ import { resolveRoutes, type ResolvedRoute } from '../domain/project-files/route
 import { computeRelationships } from '../domain/project-files/services';
 import type { Layout } from '../home';
 import { runHook } from './lib/hook-process';
-import { deployStaticContent, findThemes, staticVersion, themeSelection } from './lib/static-content';
+import { deployStaticContent, findThemes, staticVersion, themeSelection } from '../magento/static-content';
 import { copyTree } from './lib/copy-tree';
-import { INIT_DIR, keepBuildContentAside, realDirectory, seedMounts } from './lib/mounts';
+import { INIT_DIR, keepBuildContentAside, realDirectory, seedMounts } from '../magento/mounts';
 import { locationsForWebRoot } from '../domain/project-files/web-locations';
 import { StepLog, errorMessage, stepFailure } from './lib/step-log';
-
-/** Written beside each release directory: what the router needs to serve it. */
-export const releaseInfoSchema = z.object({
-  release: z.string(),
-  deployment: z.number(),
-  commit: z.string(),
-  slug: z.string(),
-  webRoot: z.string(),
-  stagedAt: z.string(),
-  routes: z
-    .array(
-      z.object({
-        host: z.string(),
-        path: z.string(),
-        type: z.enum(['upstream', 'redirect']),
-        url: z.string(),
-        to: z.string().optional(),
-      }),
-    )
-    .default([]),
-  /** `web.locations` (releases staged before they were recorded have `webRoot` only). */
-  locations: z
-    .array(
-      z.object({
-        path: z.string(),
-        root: z.string(),
-        passthru: z.union([z.string(), z.literal(false)]),
-        index: z.array(z.string()),
-        allow: z.boolean(),
-        rules: z.array(
-          z.object({
-            source: z.string(),
-            pattern: z.string(),
-            allow: z.boolean().optional(),
-            passthru: z.union([z.string(), z.literal(false)]).optional(),
-          }),
-        ),
-      }),
-    )
-    .optional(),
-  /** Mount path in the application → its source under the environment's mounts/. */
-  mounts: z.record(z.string(), z.string()).optional(),
-  /** How the release's static content reaches a `pub/static` mount, and whether it is made on request. */
-  staticContent: z
-    .object({
-      symlink: z.boolean(),
-      clean: z.boolean(),
-      onDemand: z.boolean(),
-      /** The deployed version of static content made on request (pub/static/deployed_version.txt). */
-      version: z.string().optional(),
-      /** Static content is deployed into this release by the deploy (not the build). */
-      inDeploy: z.boolean().optional(),
-    })
-    .optional(),
-});
-export type ReleaseInfo = z.infer<typeof releaseInfoSchema>;
-
-export const releaseInfoFile = (releasesDir: string, release: string): string =>
-  path.join(releasesDir, `${release}.json`);
 
 export interface ReleaseDeps {
   layout: Layout;
@@ -507,9 +448,9 @@ export function createReleaseActivities(deps: ReleaseDeps) {
       });
     },
 
-    /** hooks.deploy in the new release; SLIPWAY_DEPLOY_MODE says install (first deploy) or update. */
     /**
-     * The deploy hook. With `maintenanceFirst`, maintenance is switched on in the same activity,
+     * The deploy hook (hooks.deploy) in the new release; SLIPWAY_DEPLOY_MODE says install (first
+     * deploy) or update. With `maintenanceFirst`, maintenance is switched on in the same activity,
      * just before the hook: the window does not include a round trip through the server.
      */
     async runDeployHook(input: DeployContext & { mode: 'install' | 'update'; maintenanceFirst?: boolean }): Promise<{ since?: number }> {

@@ -15,7 +15,7 @@ import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { readComponentRegistrations } from '../../domain/php-registration';
+import { readComponentRegistrations } from '../domain/php-registration';
 import { realDirectory } from './mounts';
 
 export interface ThemeRef {
