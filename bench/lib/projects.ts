@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { SAMPLE_STORE } from '../../src/cli/demo';
+import { SAMPLE_STORE } from '../../src/home';
 import type { SlipwayClient } from '../../src/client';
 import type { DeploymentRecord } from '../../src/domain/environment';
 import { workflowIds } from '../../src/domain/names';

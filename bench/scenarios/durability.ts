@@ -6,7 +6,7 @@
  * lookup) minus what the plain push took in the same run (the git transfer itself).
  */
 import * as path from 'node:path';
-import { SAMPLE_STORE } from '../../src/cli/demo';
+import { SAMPLE_STORE } from '../../src/home';
 import { releaseName } from '../../src/domain/deployment';
 import { git } from '../lib/exec';
 import { anatomy, breakdown, describeTimeline, deploymentTimeline, environmentActivityMsBefore, eventsSince, historyLength } from '../lib/history';

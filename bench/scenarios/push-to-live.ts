@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { SAMPLE_STORE } from '../../src/cli/demo';
+import { SAMPLE_STORE } from '../../src/home';
 import { environmentHostname } from '../../src/domain/names';
 import { probeUntil } from '../lib/probe';
 import { appYamlWithHooks, cloneBranch, commit, createDeployedProject, deployedQuietly, nextDeployment, push, sampleVariant } from '../lib/projects';

@@ -4,7 +4,7 @@
  * (deployments / (last closed − first push)), p50 and p95 latency (push → the deployment
  * workflow closed), the worker process's peak RSS, and history events per deployment.
  */
-import { SAMPLE_STORE } from '../../src/cli/demo';
+import { SAMPLE_STORE } from '../../src/home';
 import { workflowIds } from '../../src/domain/names';
 import { deploymentTimeline, describeTimeline, eventsSince, historyLength } from '../lib/history';
 import { cloneBranch, commit, createDeployedProject, deployed, nextDeployment, nowMs, push, type Clone } from '../lib/projects';

@@ -9,7 +9,7 @@ import { appYamlWithHooks, cloneBranch, commit, createDeployedProject, deployedQ
 import { figure } from '../lib/results';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { SAMPLE_STORE } from '../../src/cli/demo';
+import { SAMPLE_STORE } from '../../src/home';
 import type { Scenario } from './scenario';
 
 function buildPhaseMs(t: DeploymentTimeline): number {

@@ -1,5 +1,5 @@
 /**
- * 3. Static content deploy: the native SCD (src/activities/lib/static-content.ts, as the
+ * 3. Static content deploy: the native SCD (src/magento/static-content.ts, as the
  * build and deploy activities call it) against `cp -r` of the same files
  * (bench/baseline/scd-cp.sh), on a generated store: a parent theme and a child theme with a
  * few thousand files, three locales, translations for one of them.
@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { deployStaticContent } from '../../src/activities/lib/static-content';
+import { deployStaticContent } from '../../src/magento/static-content';
 import { run } from '../lib/exec';
 import { tempDir } from '../lib/projects';
 import { figure } from '../lib/results';

@@ -14,7 +14,7 @@ import type { Layout } from '../home';
 import { checkOutCommit, git, treeOfCommit } from './git';
 import { Context } from '@temporalio/activity';
 import { runHook, stopLeftoverGroup } from './lib/hook-process';
-import { deployStaticContent, findThemes, staticVersion, themeSelection } from './lib/static-content';
+import { deployStaticContent, findThemes, staticVersion, themeSelection } from '../magento/static-content';
 import { StepLog, StepRun, errorMessage, stepFailure } from './lib/step-log';
 
 export interface BuildContext extends DeploymentKey {

@@ -6,78 +6,19 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { z } from 'zod';
 import { releaseName, type DeploymentKey, type DeploymentStep, type StepTiming } from '../domain/deployment';
 import { hookEnvironment } from '../domain/hook-env';
+import { releaseInfoFile, releaseInfoSchema, type ReleaseInfo } from '../domain/release-info';
 import type { SlugManifest } from '../domain/project-files';
 import { computeRelationships } from '../domain/project-files/services';
 import type { Layout } from '../home';
 import { runHook } from './lib/hook-process';
-import { deployStaticContent, findThemes, staticVersion, themeSelection } from './lib/static-content';
+import { deployStaticContent, findThemes, staticVersion, themeSelection } from '../magento/static-content';
 import { copyTree } from './lib/copy-tree';
-import { INIT_DIR, keepBuildContentAside, realDirectory, seedMounts } from './lib/mounts';
+import { INIT_DIR, keepBuildContentAside, realDirectory, seedMounts } from '../magento/mounts';
 import { locationsForWebRoot } from '../domain/project-files/web-locations';
 import { StepLog, StepRun, errorMessage, stepFailure } from './lib/step-log';
 import { healthCheckThroughRouter, routesFor, warmUpThroughRouter } from './routing';
-
-/** Written beside each release directory: what the router needs to serve it. */
-export const releaseInfoSchema = z.object({
-  release: z.string(),
-  deployment: z.number(),
-  commit: z.string(),
-  slug: z.string(),
-  webRoot: z.string(),
-  stagedAt: z.string(),
-  routes: z
-    .array(
-      z.object({
-        host: z.string(),
-        path: z.string(),
-        type: z.enum(['upstream', 'redirect']),
-        url: z.string(),
-        to: z.string().optional(),
-      }),
-    )
-    .default([]),
-  /** `web.locations` (releases staged before they were recorded have `webRoot` only). */
-  locations: z
-    .array(
-      z.object({
-        path: z.string(),
-        root: z.string(),
-        passthru: z.union([z.string(), z.literal(false)]),
-        index: z.array(z.string()),
-        allow: z.boolean(),
-        rules: z.array(
-          z.object({
-            source: z.string(),
-            pattern: z.string(),
-            allow: z.boolean().optional(),
-            passthru: z.union([z.string(), z.literal(false)]).optional(),
-          }),
-        ),
-      }),
-    )
-    .optional(),
-  /** Mount path in the application → its source under the environment's mounts/. */
-  mounts: z.record(z.string(), z.string()).optional(),
-  /** How the release's static content reaches a `pub/static` mount, and whether it is made on request. */
-  staticContent: z
-    .object({
-      symlink: z.boolean(),
-      clean: z.boolean(),
-      onDemand: z.boolean(),
-      /** The deployed version of static content made on request (pub/static/deployed_version.txt). */
-      version: z.string().optional(),
-      /** Static content is deployed into this release by the deploy (not the build). */
-      inDeploy: z.boolean().optional(),
-    })
-    .optional(),
-});
-export type ReleaseInfo = z.infer<typeof releaseInfoSchema>;
-
-export const releaseInfoFile = (releasesDir: string, release: string): string =>
-  path.join(releasesDir, `${release}.json`);
 
 export interface ReleaseDeps {
   layout: Layout;
@@ -158,7 +99,7 @@ function liveRelease(layout: Layout, key: DeploymentKey): string | undefined {
 }
 
 /**
- * Seeds the environment's mounts from a release's build content (`init/`, see lib/mounts), as
+ * Seeds the environment's mounts from a release's build content (`init/`, see src/magento/mounts.ts), as
  * that release's own settings say. Releases staged before this kept nothing aside: no-op.
  */
 async function seedMountsFrom(layout: Layout, key: DeploymentKey, release: string, log: (line: string) => void): Promise<void> {

@@ -14,6 +14,7 @@ import { environmentNameProblem } from '../domain/environment-names';
 import { projectIdSchema } from '../domain/schemas';
 import type { Role } from '../domain/tickets';
 import { InvalidInputError, NotFoundError, SlipwayError } from '../errors';
+import { SAMPLE_STORE } from '../home';
 import type { Identities } from '../identities';
 
 export interface Caller {
@@ -88,7 +89,6 @@ export function registerRoutes(app: FastifyInstance, deps: { client: SlipwayClie
     },
   }, async (req, reply) => {
     try {
-      const { SAMPLE_STORE } = await import('../cli/demo');
       const info = await client.createProject({ ...req.body, from: req.body.from ?? SAMPLE_STORE });
       return reply.code(201).send(info);
     } catch (err) {

@@ -3,7 +3,6 @@
  * project, push a change with the git command line, wait for its deployment, fetch the page.
  */
 import * as fs from 'node:fs';
-import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { simpleGit } from 'simple-git';
@@ -13,25 +12,8 @@ import { Layout, SAMPLE_STORE } from '../home';
 import { freePort } from '../temporal/dev-server';
 import { startStack } from '../stack';
 import { loadIdentities } from '../identities';
+import { fetchFromRouter, pageTitle } from '../router/fetch';
 import { progressPrinter, untilStopped } from './output';
-
-export { SAMPLE_STORE };
-
-/** GET through the router with the environment's Host header (no DNS for *.localhost needed). */
-export function fetchFromRouter(port: number, host: string, urlPath = '/'): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path: urlPath, headers: { host: `${host}:${port}` } }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
-    });
-    req.on('error', reject);
-    req.setTimeout(10_000, () => req.destroy(new Error('timed out')));
-  });
-}
-
-export const pageTitle = (html: string): string | undefined => /<title>([^<]*)<\/title>/i.exec(html)?.[1]?.trim();
 
 export async function runDemo(options: { keep: boolean; out?: (line: string) => void }): Promise<void> {
   const out = options.out ?? ((l: string) => console.log(l));

@@ -8,10 +8,10 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import send from 'send';
-import { releaseInfoFile, releaseInfoSchema, type ReleaseInfo } from '../activities/release';
+import { releaseInfoFile, releaseInfoSchema, type ReleaseInfo } from '../domain/release-info';
 import type { Layout } from '../home';
 import { locationsForWebRoot, resolveRequest } from '../domain/project-files/web-locations';
-import { publishOnRequest, ThemeCatalog } from '../activities/lib/static-content';
+import { publishOnRequest, ThemeCatalog } from '../magento/static-content';
 
 export interface RouterOptions {
   layout: Layout;

@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { strict as assert } from 'node:assert';
-import { fetchFromRouter } from '../../src/cli/demo';
+import { fetchFromRouter } from '../../src/router/fetch';
 import { clone, commitAndPush, sampleVariant, uniqueName } from '../harness/world';
 import { seededRandom, startChaosStack, type ChaosStack } from './harness';
 

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { strict as assert } from 'node:assert';
-import { SAMPLE_STORE } from '../../src/cli/demo';
+import { SAMPLE_STORE } from '../../src/home';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { SlipwayError } from '../../src/errors';
 import { clone, commitAndPush, sampleVariant, uniqueName } from '../harness/world';

@@ -10,7 +10,7 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fetchFromRouter } from '../../src/cli/demo';
+import { fetchFromRouter } from '../../src/router/fetch';
 import { CLOUD_TEMPLATE, clone, commitAndPush, createProject, getPage, getWorld } from '../harness/world';
 
 const ENV_YAML = fs.readFileSync(path.join(CLOUD_TEMPLATE, '.magento.env.yaml'), 'utf8');

@@ -10,7 +10,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { SAMPLE_STORE } from '../../src/cli/demo';
+import { SAMPLE_STORE } from '../../src/home';
 import { workflowIds } from '../../src/domain/names';
 import type { TicketRecord } from '../../src/domain/tickets';
 import type { SlipwayClient } from '../../src/client';

@@ -8,7 +8,7 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fetchFromRouter } from '../../src/cli/demo';
+import { fetchFromRouter } from '../../src/router/fetch';
 import { workflowIds } from '../../src/domain/names';
 import { fetchHistoryJson, replayHistoryJson } from '../../src/replay';
 import { freePort } from '../../src/temporal/dev-server';

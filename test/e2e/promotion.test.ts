@@ -9,7 +9,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { SAMPLE_STORE } from '../../src/cli/demo';
+import { SAMPLE_STORE } from '../../src/home';
 import { minimalApp } from '../fixtures/app-yaml';
 import { runSlipway } from '../harness/processes';
 import { commitOnly, createProject, deployedProject, getPage, getWorld, push } from '../harness/world';

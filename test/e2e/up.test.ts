@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { freePort } from '../../src/temporal/dev-server';
 import { Layout, readRuntimeInfo } from '../../src/home';
-import { fetchFromRouter } from '../../src/cli/demo';
+import { fetchFromRouter } from '../../src/router/fetch';
 import { processGroupMembers, runSlipway, spawnSlipway, waitUntil } from '../harness/processes';
 import { tempDir } from '../harness/world';
 

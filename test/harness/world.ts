@@ -9,8 +9,8 @@ import * as path from 'node:path';
 import * as crypto from 'node:crypto';
 import { simpleGit, type SimpleGit } from 'simple-git';
 import { SlipwayClient } from '../../src/client';
-import { fetchFromRouter, pageTitle, SAMPLE_STORE } from '../../src/cli/demo';
-import { Layout } from '../../src/home';
+import { fetchFromRouter, pageTitle } from '../../src/router/fetch';
+import { Layout, SAMPLE_STORE } from '../../src/home';
 import type { ProjectInfo } from '../../src/domain/project';
 
 export interface World {

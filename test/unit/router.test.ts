@@ -2,7 +2,7 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fetchFromRouter } from '../../src/cli/demo';
+import { fetchFromRouter } from '../../src/router/fetch';
 import { Layout } from '../../src/home';
 import { parseHost, startRouter, type RunningRouter } from '../../src/router/router';
 import { parseWebLocations } from '../../src/domain/project-files/web-locations';

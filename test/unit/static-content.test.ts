@@ -8,7 +8,7 @@ import {
   StaticContentError,
   type StaticContentInput,
   type ThemeRef,
-} from '../../src/activities/lib/static-content';
+} from '../../src/magento/static-content';
 
 const SAMPLE_STORE = path.resolve(__dirname, '../../../examples/sample-store');
 const LUMA = 'app/design/frontend/Luma';

@@ -1,0 +1,254 @@
+/** `slipway env …`: environments, their deployments, logs and SSH keys. */
+import * as fs from 'node:fs';
+import { InvalidArgumentError } from 'commander';
+import type { SlipwayClient } from '../../client';
+import { SlipwayError } from '../../errors';
+import type { Cli } from '../context';
+import { progressPrinter } from '../output';
+
+export function registerEnvCommands({ program, withClient }: Cli): void {
+  const envCmd = program.command('env').description('environments');
+  envCmd
+    .command('status <project> <environment>')
+    .description('current release, running and recent deployments')
+    .option('--json', 'machine-readable output', false)
+    .addHelpText('after', '\nExample:\n  slipway env status shop integration --json')
+    .action(async (project: string, environment: string, opts: { json: boolean }) => {
+      await withClient(async (client) => {
+        const s = await client.environmentStatus(project, environment);
+        if (opts.json) {
+          console.log(JSON.stringify(s, null, 2));
+          return;
+        }
+        console.log(`${project}/${environment}`);
+        console.log(`  current:  ${s.current ? `#${s.current.deployment} ${s.current.commit.slice(0, 12)} (${s.current.release})` : 'none'}`);
+        console.log(`  running:  ${s.running ? `#${s.running.deployment} ${s.running.commit.slice(0, 12)}` : 'none'}`);
+        for (const d of s.deployments.slice(-10)) {
+          console.log(`  #${d.deployment} ${d.commit.slice(0, 12)} ${d.status}${d.error ? `: ${d.error}` : ''}`);
+        }
+      });
+    });
+
+  envCmd
+    .command('list <project>')
+    .description('the environments of a project as a tree: type, parent, active or inactive')
+    .option('--json', 'machine-readable output', false)
+    .addHelpText('after', '\nExample:\n  slipway env list shop --json')
+    .action(async (project: string, opts: { json: boolean }) => {
+      await withClient(async (client) => {
+        const info = await client.project(project);
+        const tree = environmentTree(info.environments);
+        if (opts.json) {
+          console.log(JSON.stringify({ project: info.project, plan: info.plan, activeIntegration: info.activeIntegration, activeIntegrationLimit: info.activeIntegrationLimit, environments: info.environments, tree }, null, 2));
+          return;
+        }
+        console.log(`${info.project} (plan ${info.plan}; ${info.activeIntegration} of ${info.activeIntegrationLimit} active integration environments)`);
+        const print = (n: TreeNode, depth: number): void => {
+          console.log(`${'  '.repeat(depth + 1)}${n.name.padEnd(24 - depth * 2)} ${n.type.padEnd(18)} ${n.status}`);
+          for (const c of n.children) print(c, depth + 1);
+        };
+        for (const r of tree) print(r, 0);
+      });
+    });
+
+  envCmd
+    .command('branch <project> <name>')
+    .description("create an environment: a branch from its parent's head, activated and deployed unless --inactive")
+    .option('--parent <environment>', 'the parent environment', 'integration')
+    .option('--inactive', 'create it inactive: it keeps code, is not deployed and takes no slot', false)
+    .option('--no-wait', 'do not wait for its deployment')
+    .addHelpText('after', '\nExamples:\n  slipway env branch shop sprint-3\n  slipway env branch shop feature1 --parent sprint-3 --inactive')
+    .action(async (project: string, name: string, opts: { parent: string; inactive: boolean; wait: boolean }) => {
+      await withClient(async (client) => {
+        const e = await client.branch(project, { name, parent: opts.parent, inactive: opts.inactive });
+        console.error(`${e.name} created from ${e.parent ?? ''} (${e.status})`);
+        if (e.status === 'active' && opts.wait) await waitAndReport(client, project, name, {});
+      });
+    });
+
+  for (const [verb, description] of [
+    ['activate', 'activate an environment (takes a slot of the plan) and deploy it'],
+    ['deactivate', 'stop serving an environment and free its slot; its code is kept'],
+    ['delete', 'delete an environment and its branch'],
+    ['sync', "merge the parent's code into the environment, then deploy it"],
+    ['merge', "merge the environment's code into its parent, then deploy the parent"],
+  ] as const) {
+    envCmd
+      .command(`${verb} <project> <environment>`)
+      .description(description)
+      .option('--no-wait', 'do not wait for the resulting deployment')
+      .addHelpText('after', `\nExample:\n  slipway env ${verb} shop sprint-3`)
+      .action(async (project: string, name: string, opts: { wait: boolean }) => {
+        await withClient(async (client) => {
+          switch (verb) {
+            case 'activate': {
+              const before = await lastDeployment(client, project, name);
+              await client.activate(project, name);
+              console.error(`${name} is active`);
+              if (opts.wait) await waitAndReport(client, project, name, { after: before });
+              return;
+            }
+            case 'deactivate':
+              await client.deactivate(project, name);
+              console.error(`${name} is inactive: no longer served; its code is kept`);
+              return;
+            case 'delete':
+              await client.deleteEnvironment(project, name);
+              console.error(`${name} deleted, with its branch`);
+              return;
+            case 'sync':
+            case 'merge': {
+              const r = verb === 'sync' ? await client.sync(project, name) : await client.merge(project, name);
+              if (!r.changed) {
+                console.error(`${r.target} is up to date already: nothing to ${verb}`);
+                return;
+              }
+              console.error(`${r.target} is now at ${r.commit.slice(0, 12)}${r.deploys ? '; deploying' : ' (inactive: not deployed)'}`);
+              if (r.deploys && opts.wait) await waitAndReport(client, project, r.target, { commit: r.commit });
+              return;
+            }
+          }
+        });
+      });
+  }
+
+  envCmd
+    .command('ssh-keys <project> <environment>')
+    .description('the SSH keys of staging or production; --add asks for one through a support ticket')
+    .option('--add <public-key-file>', 'open a ticket to add this public key (recorded once approved)')
+    .option('--as <user>', 'who asks (with --add)')
+    .option('--json', 'machine-readable output', false)
+    .addHelpText('after', '\nExamples:\n  slipway env ssh-keys shop production --add ~/.ssh/id_ed25519.pub --as alice\n  slipway env ssh-keys shop production --json')
+    .action(async (project: string, environment: string, opts: { add?: string; as?: string; json: boolean }) => {
+      await withClient(async (client) => {
+        if (opts.add) {
+          if (!opts.as) throw new SlipwayError('--add needs --as <user>', 2);
+          let text: string;
+          try {
+            text = fs.readFileSync(opts.add, 'utf8');
+          } catch {
+            throw new SlipwayError(`cannot read ${opts.add}`, 2);
+          }
+          const r = await client.requestSshKey(project, environment, text, opts.as);
+          console.log(r.ticket);
+          console.error(`${r.ticket} opened for ${r.fingerprint}: the key is added to ${environment} once a support engineer approves`);
+          return;
+        }
+        const keys = await client.sshKeys(project, environment);
+        if (opts.json) {
+          console.log(JSON.stringify(keys, null, 2));
+          return;
+        }
+        if (keys.length === 0) console.log(`no SSH keys on ${environment}`);
+        for (const k of keys) console.log(`${k.fingerprint} ${k.type} ${k.comment} (${k.ticket}, approved by ${k.approvedBy.join(', ')})`);
+      });
+    });
+
+  envCmd
+    .command('redeploy <project> <environment>')
+    .description('deploy the current release again from its slug, with no build')
+    .addHelpText('after', '\nExample:\n  slipway env redeploy shop integration')
+    .action(async (project: string, environment: string) => {
+      await withClient(async (client) => {
+        const { deployment } = await client.redeploy(project, environment);
+        await followDeployment(client, project, environment, deployment);
+      });
+    });
+  envCmd
+    .command('cancel <project> <environment>')
+    .description('stop the running deployment: its hook and every process it started; the release served before it stays served')
+    .addHelpText('after', '\nExample:\n  slipway env cancel shop integration')
+    .action(async (project: string, environment: string) => {
+      await withClient(async (client) => {
+        const d = await client.cancelDeployment(project, environment);
+        if (d.status === 'cancelled') {
+          const served = (await client.environmentStatus(project, environment)).current;
+          console.error(`deployment #${d.deployment} cancelled; ${served ? `${served.release} (deployment #${served.deployment}) is served` : 'nothing was live'}`);
+          return;
+        }
+        throw new SlipwayError(`deployment #${d.deployment} ended (${d.status}) before it could be cancelled`);
+      });
+    });
+  envCmd
+    .command('rollback <project> <environment>')
+    .description('deploy an earlier release again (default: the previous one), with no build')
+    .option('--to <deployment>', 'the deployment number whose release to deploy again', (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a deployment number (1, 2, …)');
+      return n;
+    })
+    .addHelpText('after', '\nExamples:\n  slipway env rollback shop integration\n  slipway env rollback shop integration --to 3')
+    .action(async (project: string, environment: string, opts: { to?: number }) => {
+      await withClient(async (client) => {
+        const { deployment } = await client.rollback(project, environment, opts.to);
+        await followDeployment(client, project, environment, deployment);
+      });
+    });
+
+  envCmd
+    .command('log <project> <environment> [deployment]')
+    .description('the timestamped log of a deployment (default: the newest)')
+    .option('--json', 'machine-readable output: {deployment, lines}', false)
+    .addHelpText('after', '\nExample:\n  slipway env log shop integration 3')
+    .action(async (project: string, environment: string, deployment: string | undefined, opts: { json: boolean }) => {
+      await withClient(async (client) => {
+        let n = deployment === undefined ? undefined : Number(deployment);
+        if (n !== undefined && (!Number.isInteger(n) || n < 1)) throw new SlipwayError('deployment must be a positive integer', 2);
+        if (n === undefined) {
+          const s = await client.environmentStatus(project, environment);
+          n = s.running?.deployment ?? s.deployments[s.deployments.length - 1]?.deployment;
+          if (n === undefined) throw new SlipwayError(`${project}/${environment} has no deployment yet`);
+        }
+        const log = client.deploymentLog(project, environment, n);
+        if (opts.json) console.log(JSON.stringify({ deployment: n, lines: log.split('\n').filter(Boolean) }, null, 2));
+        else process.stdout.write(log);
+      });
+    });
+}
+
+/** Waits for the next deployment of an environment (after `after`), showing progress. */
+async function waitAndReport(client: SlipwayClient, project: string, environment: string, opts: { after?: number; commit?: string }): Promise<void> {
+  const p = progressPrinter();
+  const d = await client.waitForDeployment(project, environment, { ...opts, onProgress: (x) => p.deployment(x) });
+  p.done();
+  if (d.status !== 'succeeded') throw new SlipwayError(`${environment}: deployment #${d.deployment} failed: ${d.error ?? ''}`);
+  console.error(`${environment}: deployment #${d.deployment} of ${d.commit.slice(0, 12)} is live`);
+}
+
+async function lastDeployment(client: SlipwayClient, project: string, environment: string): Promise<number> {
+  try {
+    const s = await client.environmentStatus(project, environment);
+    return s.running?.deployment ?? s.deployments[s.deployments.length - 1]?.deployment ?? 0;
+  } catch {
+    return 0; // never started
+  }
+}
+
+interface TreeNode {
+  name: string;
+  type: string;
+  status: string;
+  parent?: string;
+  children: TreeNode[];
+}
+
+function environmentTree(envs: Array<{ name: string; type: string; status: string; parent?: string }>): TreeNode[] {
+  const nodes = new Map(envs.map((e) => [e.name, { ...e, children: [] as TreeNode[] }]));
+  const roots: TreeNode[] = [];
+  for (const n of nodes.values()) {
+    const parent = n.parent ? nodes.get(n.parent) : undefined;
+    if (parent) parent.children.push(n);
+    else roots.push(n);
+  }
+  const order = ['master', 'integration', 'staging', 'production'];
+  roots.sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
+  return roots;
+}
+
+async function followDeployment(client: SlipwayClient, project: string, environment: string, n: number): Promise<void> {
+  const p = progressPrinter();
+  const d = await client.waitForDeployment(project, environment, { after: n - 1, onProgress: (x) => p.deployment(x) });
+  p.done();
+  if (d.status !== 'succeeded') throw new SlipwayError(`deployment #${d.deployment} failed: ${d.error ?? ''}`);
+  console.error(`deployment #${d.deployment} of ${d.commit.slice(0, 12)} is live (slug ${d.slug ?? '?'}, no build)`);
+}

@@ -1,0 +1,39 @@
+/** `slipway project …`: projects. */
+import * as path from 'node:path';
+import { SlipwayError } from '../../errors';
+import { SAMPLE_STORE } from '../../home';
+import type { Cli } from '../context';
+import { progressPrinter } from '../output';
+
+export function registerProjectCommands({ program, withClient }: Cli): void {
+  const projectCmd = program.command('project').description('projects');
+  projectCmd
+    .command('create <id>')
+    .description('create a project: a Git remote with master, integration, staging and production, and deploy integration')
+    .option('--from <dir>', 'directory whose files make the initial commit', SAMPLE_STORE)
+    .option('--plan <plan>', 'pro (5 active integration environments) or enterprise (8)', 'pro')
+    .option('--host <name>', 'the host that serves its environments (a `slipway worker --host` serves it)', 'local')
+    .option('--production-approvals <n>', 'distinct support approvals a promotion to production needs: 1, or 2 for the two-person rule', '1')
+    .option('--no-wait', 'do not wait for the first deployment of integration')
+    .addHelpText('after', '\nExample:\n  slipway project create shop --from ./my-store --production-approvals 2\n  git clone "$(slipway project create shop)" shop')
+    .action(async (id: string, opts: { from: string; plan: string; host: string; productionApprovals: string; wait: boolean }) => {
+      await withClient(async (client) => {
+        const info = await client.createProject({
+          project: id,
+          plan: opts.plan,
+          host: opts.host,
+          from: path.resolve(opts.from),
+          productionApprovals: Number(opts.productionApprovals),
+        });
+        console.error(`Project ${id} created (plan ${info.plan}). Remote:`);
+        console.log(info.remote);
+        if (opts.wait) {
+          const p = progressPrinter();
+          const d = await client.waitForDeployment(id, 'integration', { onProgress: (x) => p.deployment(x) });
+          p.done();
+          if (d.status !== 'succeeded') throw new SlipwayError(`integration failed to deploy: ${d.error ?? ''}`);
+          console.error(`integration deployed (#${d.deployment}, ${d.commit.slice(0, 12)})`);
+        }
+      });
+    });
+}
