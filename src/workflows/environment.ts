@@ -4,7 +4,6 @@
  * arrive during a deployment are coalesced: the branch's newest commit deploys next. Redeploys
  * and rollbacks are Updates with validators: refused at once, with a reason, or queued.
  */
-import { ACTIVITY_HEARTBEAT_TIMEOUT } from '../domain/activity-timeouts';
 import {
   ChildWorkflowFailure,
   ApplicationFailure,
@@ -18,13 +17,10 @@ import {
   executeChild,
   getExternalWorkflowHandle,
   patched,
-  proxyActivities,
-  proxyLocalActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { EngineActivities, HostActivities } from '../activities';
 import { describeFailure, isStepFailureDetails, type DeploymentInput, type DeploymentSource } from '../domain/deployment';
 import {
   DEPLOYMENT_RECORDS_KEPT,
@@ -36,10 +32,10 @@ import {
   type PromotionRequest,
   type PushEvent,
 } from '../domain/environment';
-import { hostTaskQueue } from '../domain/names';
 import { workflowIds } from '../domain/names';
 import { SlipwayCommit, SlipwayEnvironment, SlipwayKind, SlipwayPhase, SlipwayProject } from '../domain/search-attributes';
 import { isCommitId } from '../domain/git-refs';
+import { environmentGit as git, environmentGitLocal as gitLocal, environmentHost } from './activity-proxies';
 import { deploymentWorkflow } from './deployment';
 
 /** A push to the environment's branch (sent by the project workflow). */
@@ -61,12 +57,6 @@ const MALFORMED_SIGNALS_PATCH = 'ignore-malformed-environment-signals';
 const LIFECYCLE_ACTIONS: readonly unknown[] = ['activate', 'deactivate', 'retire'] satisfies LifecycleAction[];
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
 
-const git = proxyActivities<EngineActivities>({
-  startToCloseTimeout: '1 minute',
-  heartbeatTimeout: ACTIVITY_HEARTBEAT_TIMEOUT,
-  retry: { initialInterval: '1s', maximumAttempts: 10 },
-});
-
 /** Since this patch, the branch head is read by a local activity: no round trip through the server before a deployment starts. */
 const LOCAL_BRANCH_HEAD_PATCH = 'branch-head-as-local-activity';
 /**
@@ -76,17 +66,11 @@ const LOCAL_BRANCH_HEAD_PATCH = 'branch-head-as-local-activity';
  * the head read from Git as before.
  */
 const HEAD_FROM_PUSH_PATCH = 'branch-head-from-a-following-push';
-const gitLocal = proxyLocalActivities<EngineActivities>({ startToCloseTimeout: '1 minute', retry: { initialInterval: '1s', maximumAttempts: 10 } });
 
 export async function environmentWorkflow(initial: EnvironmentState): Promise<void> {
   const state: EnvironmentState = { ...initial, requests: initial.requests ?? [], lifecycle: initial.lifecycle ?? [] };
   const lifecycle = state.lifecycle!;
-  const host = proxyActivities<HostActivities>({
-    taskQueue: hostTaskQueue(state.host),
-    startToCloseTimeout: '5 minutes',
-    heartbeatTimeout: ACTIVITY_HEARTBEAT_TIMEOUT,
-    retry: { initialInterval: '1s', maximumAttempts: 10 },
-  });
+  const host = environmentHost(state.host);
   let running: DeploymentRecord | undefined;
   const assigned = new Map<string, number>();
   let nextRequestId = 0;
