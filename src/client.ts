@@ -16,6 +16,7 @@ import { z } from 'zod';
 import type { DeploymentRecord, EnvironmentStatus, PushEvent } from './domain/environment';
 import { ZERO_COMMIT } from './domain/git-refs';
 import { environmentNameProblem } from './domain/environment-names';
+import { NOT_FOUND } from './domain/failure-types';
 import { ENGINE_TASK_QUEUE, workflowIds } from './domain/names';
 import { createProjectInputSchema, projectIdSchema } from './domain/schemas';
 import { type BranchPush, type ProjectInfo, type ProjectState } from './domain/project';
@@ -68,7 +69,7 @@ function failureMessage(err: Error): string {
 
 /** A refused Update as the caller's error: not found (404 in the API) or refused (409). */
 function updateRefusal(err: WorkflowUpdateFailedError): SlipwayError {
-  if (err.cause instanceof ApplicationFailure && err.cause.type === 'SlipwayNotFound') return new NotFoundError(err.cause.message);
+  if (err.cause instanceof ApplicationFailure && err.cause.type === NOT_FOUND) return new NotFoundError(err.cause.message);
   return new SlipwayError(`refused: ${failureMessage(err)}`);
 }
 

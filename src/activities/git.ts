@@ -7,6 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { simpleGit, type SimpleGit } from 'simple-git';
 import { ApplicationFailure } from '@temporalio/common';
+import { INVALID_INPUT, MERGE_CONFLICT, REFUSED } from '../domain/failure-types';
 import { MAIN_BRANCHES } from '../domain/names';
 import type { DeploymentKey } from '../domain/deployment';
 import { PACKAGE_ROOT, hookToken, type Layout } from '../home';
@@ -177,7 +178,7 @@ export function createGitActivities(layout: Layout) {
       if (!fs.statSync(input.from, { throwIfNoEntry: false })?.isDirectory()) {
         throw ApplicationFailure.nonRetryable(
           `cannot create project ${input.project}: ${input.from} is not a directory`,
-          'SlipwayInvalidInput',
+          INVALID_INPUT,
         );
       }
       // A half-made remote from an earlier attempt is discarded: nobody can have pushed to it.
@@ -213,7 +214,7 @@ export function createGitActivities(layout: Layout) {
       const commit = (await r.revparse([`refs/heads/${input.from}`])).trim();
       const existing = await r.raw(['for-each-ref', '--format=%(objectname)', `refs/heads/${input.name}`]);
       if (existing.trim() && existing.trim() !== commit) {
-        throw ApplicationFailure.nonRetryable(`branch ${input.name} exists already`, 'SlipwayRefused');
+        throw ApplicationFailure.nonRetryable(`branch ${input.name} exists already`, REFUSED);
       }
       await r.raw(['update-ref', `refs/heads/${input.name}`, commit, existing.trim() || '']);
       return { commit };
@@ -250,7 +251,7 @@ export function createGitActivities(layout: Layout) {
           await w.raw(['merge', '--abort']).catch(() => undefined);
           throw ApplicationFailure.create({
             message: `merging ${input.source} into ${input.target} conflicts in: ${conflicted.join(', ') || '(unknown paths)'}; nothing was changed. Resolve it in a clone (git merge ${input.source}) and push.`,
-            type: 'SlipwayMergeConflict',
+            type: MERGE_CONFLICT,
             nonRetryable: true,
             details: [{ paths: conflicted }],
           });
@@ -293,7 +294,7 @@ export function createGitActivities(layout: Layout) {
       if (!ff) {
         throw ApplicationFailure.nonRetryable(
           `${input.branch} (${from.slice(0, 12)}) is not an ancestor of ${input.commit.slice(0, 12)}: a promotion only fast-forwards`,
-          'SlipwayRefused',
+          REFUSED,
         );
       }
       await r.raw(['update-ref', `refs/heads/${input.branch}`, input.commit, from]);
@@ -311,7 +312,7 @@ export function createGitActivities(layout: Layout) {
       if (head !== input.from) {
         throw ApplicationFailure.nonRetryable(
           `${input.branch} moved to ${head.slice(0, 12)} meanwhile; left there`,
-          'SlipwayRefused',
+          REFUSED,
         );
       }
       await r.raw(['update-ref', `refs/heads/${input.branch}`, input.to, input.from]);

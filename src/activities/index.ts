@@ -3,7 +3,8 @@
  * engine's on the engine task queue and the release ones on each host's task queue.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { NOT_THIS_HOST, type DeploymentKey } from '../domain/deployment';
+import type { DeploymentKey } from '../domain/deployment';
+import { NOT_THIS_HOST } from '../domain/failure-types';
 import { DEFAULT_HOST } from '../domain/names';
 import type { Layout } from '../home';
 import { createBuildActivities } from './build';

@@ -47,7 +47,7 @@ export interface DeploymentKey {
 }
 
 /** A host's step run locally by an engine that is not that host: the step runs on the host's queue. */
-export const NOT_THIS_HOST = 'SlipwayNotThisHost';
+export { NOT_THIS_HOST } from './failure-types';
 
 /** Where the code comes from: a commit to build, or a stored slug (redeploy, rollback, promotion). */
 export type DeploymentSource =
@@ -110,10 +110,8 @@ export interface DeploymentFailed {
 
 export type DeploymentOutcome = DeploymentSucceeded | DeploymentFailed;
 
-/** Temporal error type of a step that must not be retried (a user's hook or file is at fault). */
-export const STEP_FAILED = 'SlipwayStepFailed';
-/** Temporal error type a failed deployment workflow ends with. */
-export const DEPLOYMENT_FAILED = 'SlipwayDeploymentFailed';
+/** Temporal error types of a deployment (their home is failure-types; kept here for the importers). */
+export { DEPLOYMENT_FAILED, STEP_FAILED } from './failure-types';
 
 export function isStepFailureDetails(x: unknown): x is StepFailureDetails {
   return typeof x === 'object' && x !== null && 'step' in x && 'message' in x && 'logTail' in x;

@@ -4,7 +4,6 @@
  * arrive during a deployment are coalesced: the branch's newest commit deploys next. Redeploys
  * and rollbacks are Updates with validators: refused at once, with a reason, or queued.
  */
-import { ACTIVITY_HEARTBEAT_TIMEOUT } from '../domain/activity-timeouts';
 import {
   ChildWorkflowFailure,
   ApplicationFailure,
@@ -18,13 +17,11 @@ import {
   executeChild,
   getExternalWorkflowHandle,
   patched,
-  proxyActivities,
-  proxyLocalActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
+  type ChildWorkflowOptions,
 } from '@temporalio/workflow';
-import type { EngineActivities, HostActivities } from '../activities';
 import { describeFailure, isStepFailureDetails, type DeploymentInput, type DeploymentSource } from '../domain/deployment';
 import {
   DEPLOYMENT_RECORDS_KEPT,
@@ -36,10 +33,10 @@ import {
   type PromotionRequest,
   type PushEvent,
 } from '../domain/environment';
-import { hostTaskQueue } from '../domain/names';
 import { workflowIds } from '../domain/names';
 import { SlipwayCommit, SlipwayEnvironment, SlipwayKind, SlipwayPhase, SlipwayProject } from '../domain/search-attributes';
 import { isCommitId } from '../domain/git-refs';
+import { environmentGit as git, environmentGitLocal as gitLocal, environmentHost } from './activity-proxies';
 import { deploymentWorkflow } from './deployment';
 
 /** A push to the environment's branch (sent by the project workflow). */
@@ -61,12 +58,6 @@ const MALFORMED_SIGNALS_PATCH = 'ignore-malformed-environment-signals';
 const LIFECYCLE_ACTIONS: readonly unknown[] = ['activate', 'deactivate', 'retire'] satisfies LifecycleAction[];
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
 
-const git = proxyActivities<EngineActivities>({
-  startToCloseTimeout: '1 minute',
-  heartbeatTimeout: ACTIVITY_HEARTBEAT_TIMEOUT,
-  retry: { initialInterval: '1s', maximumAttempts: 10 },
-});
-
 /** Since this patch, the branch head is read by a local activity: no round trip through the server before a deployment starts. */
 const LOCAL_BRANCH_HEAD_PATCH = 'branch-head-as-local-activity';
 /**
@@ -76,21 +67,91 @@ const LOCAL_BRANCH_HEAD_PATCH = 'branch-head-as-local-activity';
  * the head read from Git as before.
  */
 const HEAD_FROM_PUSH_PATCH = 'branch-head-from-a-following-push';
-const gitLocal = proxyLocalActivities<EngineActivities>({ startToCloseTimeout: '1 minute', retry: { initialInterval: '1s', maximumAttempts: 10 } });
 
-export async function environmentWorkflow(initial: EnvironmentState): Promise<void> {
-  const state: EnvironmentState = { ...initial, requests: initial.requests ?? [], lifecycle: initial.lifecycle ?? [] };
+/** What one deployment deploys and why (the push path reads its commit from the branch). */
+interface Planned {
+  commit: string;
+  source: DeploymentSource;
+  reason: NonNullable<DeploymentRecord['reason']>;
+  rollbackOf?: number;
+  smokePaths?: string[];
+}
+
+/** A promotion, redeploy or rollback as a deployment; nothing when its release is gone. */
+function plannedFromRequest(state: EnvironmentState, request: DeploymentRequest): Planned | undefined {
+  if (request.kind === 'promotion' && request.promotion) {
+    const pr = request.promotion;
+    const source: DeploymentSource = { kind: 'slug', slug: pr.slug, treeId: pr.treeId, reason: 'promotion', from: pr.sourceDeployment };
+    return { commit: pr.commit, source, reason: 'promotion', smokePaths: pr.smokePaths };
+  }
+  const target =
+    request.kind === 'redeploy' ? state.current : state.deployments.find((d) => d.deployment === request.to && d.status === 'succeeded');
+  if (!target?.slug || !target.treeId) return undefined;
+  return {
+    commit: target.commit,
+    source: { kind: 'slug', slug: target.slug, treeId: target.treeId, reason: request.kind, from: target.deployment },
+    reason: request.kind,
+    rollbackOf: request.kind === 'rollback' ? request.to : undefined,
+  };
+}
+
+/** The deployment child of number `n`: its input, id, summary and search attributes. */
+function deploymentChild(state: EnvironmentState, n: number, p: Planned): Omit<ChildWorkflowOptions, 'typeInfo' | 'args'> & { args: [DeploymentInput] } {
+  const { commit, reason, rollbackOf } = p;
+  const input: DeploymentInput = {
+    project: state.project,
+    environment: state.environment,
+    branch: state.branch,
+    commit,
+    number: n,
+    host: state.host,
+    source: p.source,
+    mode: state.installed || state.current ? 'update' : 'install',
+    liveRelease: state.current?.release,
+    smokePaths: p.smokePaths,
+  };
+  return {
+    workflowId: workflowIds.deployment(state.project, state.environment, n),
+    args: [input],
+    staticSummary:
+      `${{ push: 'Deploy', redeploy: 'Redeploy', rollback: `Roll back to #${rollbackOf} in`, promotion: 'Promote to' }[reason]} ` +
+      `${state.project}/${state.environment} #${n} at ${commit.slice(0, 12)}`,
+    typedSearchAttributes: [
+      { key: SlipwayProject, value: state.project },
+      { key: SlipwayEnvironment, value: state.environment },
+      { key: SlipwayCommit, value: commit },
+      { key: SlipwayKind, value: 'deployment' },
+      { key: SlipwayPhase, value: 'build' },
+    ],
+  };
+}
+
+/** The record of a deployment that failed or was cancelled. */
+function unsuccessful(running: DeploymentRecord, err: unknown): DeploymentRecord {
+  const details = err instanceof ChildWorkflowFailure && err.cause instanceof ApplicationFailure ? err.cause.details?.[0] : undefined;
+  const cancelled = err instanceof ChildWorkflowFailure && err.cause instanceof CancelledFailure;
+  return {
+    ...running,
+    status: cancelled ? 'cancelled' : 'failed',
+    endedAt: Date.now(),
+    error: cancelled
+      ? 'cancelled: what it had changed was undone, the release served before it is served'
+      : isStepFailureDetails(details)
+        ? describeFailure(details)
+        : err instanceof Error
+          ? err.message
+          : String(err),
+    failedStep: isStepFailureDetails(details) ? details.step : undefined,
+  };
+}
+
+/**
+ * The environment's signals, query and Updates. Redeploys and rollbacks wait in the queue until
+ * the main loop gives them a deployment number (`assigned`; 0: dropped).
+ */
+function registerHandlers(state: EnvironmentState, assigned: Map<string, number>, running: () => DeploymentRecord | undefined): void {
   const lifecycle = state.lifecycle!;
-  const host = proxyActivities<HostActivities>({
-    taskQueue: hostTaskQueue(state.host),
-    startToCloseTimeout: '5 minutes',
-    heartbeatTimeout: ACTIVITY_HEARTBEAT_TIMEOUT,
-    retry: { initialInterval: '1s', maximumAttempts: 10 },
-  });
-  let running: DeploymentRecord | undefined;
-  const assigned = new Map<string, number>();
   let nextRequestId = 0;
-
   setHandler(environmentPushSignal, (push) => {
     if (state.active === false) return; // an inactive environment keeps its code, undeployed
     if (!isObject(push) && patched(MALFORMED_SIGNALS_PATCH)) return;
@@ -105,7 +166,7 @@ export async function environmentWorkflow(initial: EnvironmentState): Promise<vo
     if (!LIFECYCLE_ACTIONS.includes(action) && patched(MALFORMED_SIGNALS_PATCH)) return;
     lifecycle.push(action);
   });
-  setHandler(environmentStatusQuery, () => ({ ...state, running }));
+  setHandler(environmentStatusQuery, () => ({ ...state, running: running() }));
 
   const enqueue = async (request: Omit<DeploymentRequest, 'id'>): Promise<{ deployment: number }> => {
     const id = `r${workflowInfo().runId.slice(0, 8)}-${nextRequestId++}`;
@@ -138,6 +199,15 @@ export async function environmentWorkflow(initial: EnvironmentState): Promise<vo
       }
     },
   });
+}
+
+export async function environmentWorkflow(initial: EnvironmentState): Promise<void> {
+  const state: EnvironmentState = { ...initial, requests: initial.requests ?? [], lifecycle: initial.lifecycle ?? [] };
+  const lifecycle = state.lifecycle!;
+  const host = environmentHost(state.host);
+  let running: DeploymentRecord | undefined;
+  const assigned = new Map<string, number>();
+  registerHandlers(state, assigned, () => running);
 
   const record = (r: DeploymentRecord): void => {
     state.deployments.push(r);
@@ -184,31 +254,15 @@ export async function environmentWorkflow(initial: EnvironmentState): Promise<vo
       continue;
     }
 
-    let commit: string;
-    let source: DeploymentSource = { kind: 'commit' };
-    let reason: DeploymentRecord['reason'] = 'push';
-    let rollbackOf: number | undefined;
     const request = state.requests.shift();
-    let smokePaths: string[] | undefined;
-    if (request?.kind === 'promotion' && request.promotion) {
-      const pr = request.promotion;
-      commit = pr.commit;
-      reason = 'promotion';
-      smokePaths = pr.smokePaths;
-      source = { kind: 'slug', slug: pr.slug, treeId: pr.treeId, reason: 'promotion', from: pr.sourceDeployment };
-    } else if (request) {
-      const target =
-        request.kind === 'redeploy'
-          ? state.current
-          : state.deployments.find((d) => d.deployment === request.to && d.status === 'succeeded');
-      if (!target?.slug || !target.treeId) {
+    let planned: Planned;
+    if (request) {
+      const fromRequest = plannedFromRequest(state, request);
+      if (!fromRequest) {
         assigned.set(request.id, 0); // validated at the door; gone since (records are bounded)
         continue;
       }
-      commit = target.commit;
-      reason = request.kind;
-      rollbackOf = request.kind === 'rollback' ? request.to : undefined;
-      source = { kind: 'slug', slug: target.slug, treeId: target.treeId, reason: request.kind, from: target.deployment };
+      planned = fromRequest;
     } else {
       const push = state.pending;
       state.pending = undefined;
@@ -217,7 +271,7 @@ export async function environmentWorkflow(initial: EnvironmentState): Promise<vo
       // directly is the exception: its commit is the head (since HEAD_FROM_PUSH_PATCH).
       const follows =
         push?.before !== undefined && push.before === state.head && isCommitId(push.commit) && patched(HEAD_FROM_PUSH_PATCH);
-      commit = follows
+      const commit = follows
         ? push.commit
         : await (patched(LOCAL_BRANCH_HEAD_PATCH) ? gitLocal : git).resolveBranchHead.executeWithOptions(
             { summary: `resolve ${state.branch}` },
@@ -226,42 +280,20 @@ export async function environmentWorkflow(initial: EnvironmentState): Promise<vo
       state.head = commit;
       const last = state.deployments[state.deployments.length - 1];
       if (state.current?.commit === commit && last?.status === 'succeeded') continue;
+      planned = { commit, source: { kind: 'commit' }, reason: 'push' };
     }
 
     const n = state.nextDeployment++;
     if (request) assigned.set(request.id, n);
-    const input: DeploymentInput = {
-      project: state.project,
-      environment: state.environment,
-      branch: state.branch,
-      commit,
-      number: n,
-      host: state.host,
-      source,
-      mode: state.installed || state.current ? 'update' : 'install',
-      liveRelease: state.current?.release,
-      smokePaths,
-    };
+    const { commit, reason, rollbackOf } = planned;
+    const child = deploymentChild(state, n, planned);
     running = { deployment: n, commit, status: 'running', startedAt: Date.now(), reason, rollbackOf };
     upsertSearchAttributes([
       { key: SlipwayPhase, value: 'deploying' },
       { key: SlipwayCommit, value: commit },
     ]);
     try {
-      const result = await executeChild(deploymentWorkflow, {
-        workflowId: workflowIds.deployment(state.project, state.environment, n),
-        args: [input],
-        staticSummary:
-          `${{ push: 'Deploy', redeploy: 'Redeploy', rollback: `Roll back to #${rollbackOf} in`, promotion: 'Promote to' }[reason]} ` +
-          `${state.project}/${state.environment} #${n} at ${commit.slice(0, 12)}`,
-        typedSearchAttributes: [
-          { key: SlipwayProject, value: state.project },
-          { key: SlipwayEnvironment, value: state.environment },
-          { key: SlipwayCommit, value: commit },
-          { key: SlipwayKind, value: 'deployment' },
-          { key: SlipwayPhase, value: 'build' },
-        ],
-      });
+      const result = await executeChild(deploymentWorkflow, child);
       if (state.current) state.previous = state.current;
       state.current = { deployment: n, commit, slug: result.slug, treeId: result.treeId, release: result.release };
       state.installed = true;
@@ -276,22 +308,7 @@ export async function environmentWorkflow(initial: EnvironmentState): Promise<vo
         maintenanceMs: result.maintenanceMs,
       });
     } catch (err) {
-      const details =
-        err instanceof ChildWorkflowFailure && err.cause instanceof ApplicationFailure ? err.cause.details?.[0] : undefined;
-      const cancelled = err instanceof ChildWorkflowFailure && err.cause instanceof CancelledFailure;
-      record({
-        ...running,
-        status: cancelled ? 'cancelled' : 'failed',
-        endedAt: Date.now(),
-        error: cancelled
-          ? 'cancelled: what it had changed was undone, the release served before it is served'
-          : isStepFailureDetails(details)
-            ? describeFailure(details)
-            : err instanceof Error
-              ? err.message
-              : String(err),
-        failedStep: isStepFailureDetails(details) ? details.step : undefined,
-      });
+      record(unsuccessful(running, err));
     } finally {
       const finished = running;
       running = undefined;

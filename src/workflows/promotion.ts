@@ -12,17 +12,15 @@ import {
   getExternalWorkflowHandle,
   isCancellation,
   patched,
-  proxyActivities,
   setHandler,
   startChild,
 } from '@temporalio/workflow';
-import { ACTIVITY_HEARTBEAT_TIMEOUT } from '../domain/activity-timeouts';
-import type { EngineActivities } from '../activities';
 import type { DeploymentRecord } from '../domain/environment';
 import { workflowIds } from '../domain/names';
 import type { PromotionInput, PromotionResult } from '../domain/promotion';
 import { SlipwayKind, SlipwayProject, SlipwayTicketStatus } from '../domain/search-attributes';
 import type { TicketRecord } from '../domain/tickets';
+import { promotionGit as git } from './activity-proxies';
 import { environmentPromoteSignal, promotionDeployedSignal } from './environment';
 import { promotionClosedSignal } from './project-signals';
 import { ticketClosedSignal, ticketOutcomeSignal, ticketWorkflow } from './ticket';
@@ -34,12 +32,6 @@ export const promotionQuery = defineQuery<PromotionResult>('promotion');
  * to the commit it had, which is the one still served.
  */
 export const BRANCH_FOLLOWS_ROLLBACK = 'branch-follows-rollback';
-
-const git = proxyActivities<EngineActivities>({
-  startToCloseTimeout: '2 minutes',
-  heartbeatTimeout: ACTIVITY_HEARTBEAT_TIMEOUT,
-  retry: { initialInterval: '1s', maximumAttempts: 5, nonRetryableErrorTypes: ['SlipwayRefused'] },
-});
 
 export async function promotionWorkflow(input: PromotionInput): Promise<PromotionResult> {
   const ticketName = `SUP-${input.ticket}`;

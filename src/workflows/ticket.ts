@@ -16,6 +16,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import { REFUSED } from '../domain/failure-types';
 import { SlipwayTicketStatus } from '../domain/search-attributes';
 import {
   decisionRefusal,
@@ -96,7 +97,7 @@ export async function ticketWorkflow(input: TicketInput): Promise<TicketRecord> 
     ticketDecisionUpdate,
     (req) => {
       const refusal = decide(req, 'update');
-      if (refusal) throw ApplicationFailure.create({ message: refusal, type: 'SlipwayRefused', nonRetryable: true });
+      if (refusal) throw ApplicationFailure.create({ message: refusal, type: REFUSED, nonRetryable: true });
       return ticket;
     },
     {

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import type { DeploymentKey, DeploymentStep, StepFailureDetails, StepTiming } from '../../domain/deployment';
-import { STEP_FAILED } from '../../domain/deployment';
+import { STEP_FAILED } from '../../domain/failure-types';
 import type { Layout } from '../../home';
 
 export class StepLog {

@@ -1,0 +1,51 @@
+/**
+ * The activity proxies of the workflows and their retry policies, in one place. Every activity
+ * heartbeats while it runs (the worker's interceptor), so each proxy here is given the same
+ * heartbeat timeout: an attempt lost with its worker is retried soon. The factories serve any
+ * workflow; the named proxies are those of the project, environment and promotion workflows.
+ */
+import {
+  proxyActivities,
+  proxyLocalActivities,
+  type ActivityInterfaceFor,
+  type ActivityOptions,
+  type RetryPolicy,
+} from '@temporalio/workflow';
+import type { EngineActivities, HostActivities } from '../activities';
+import { ACTIVITY_HEARTBEAT_TIMEOUT } from '../domain/activity-timeouts';
+import { INVALID_INPUT, MERGE_CONFLICT, REFUSED } from '../domain/failure-types';
+import { hostTaskQueue } from '../domain/names';
+
+export const RETRY = {
+  /** Git operations a user asked for (branch, merge, delete): a refused or conflicting one is final. */
+  userGit: { initialInterval: '1s', maximumAttempts: 5, nonRetryableErrorTypes: [INVALID_INPUT, REFUSED, MERGE_CONFLICT] },
+  /** An environment's own work: reading its branch, serving or unserving it. */
+  environment: { initialInterval: '1s', maximumAttempts: 10 },
+  /** A promotion's Git steps: a refused fast-forward is final. */
+  promotion: { initialInterval: '1s', maximumAttempts: 5, nonRetryableErrorTypes: [REFUSED] },
+} satisfies Record<string, RetryPolicy>;
+
+/** What a proxy is given besides the heartbeat timeout (and, for a host, its task queue). */
+type ProxyOptions = Omit<ActivityOptions, 'heartbeatTimeout' | 'taskQueue'>;
+
+/** The engine's activities on the engine's task queue. */
+export const engineProxies = (options: ProxyOptions): ActivityInterfaceFor<EngineActivities> =>
+  proxyActivities<EngineActivities>({ ...options, heartbeatTimeout: ACTIVITY_HEARTBEAT_TIMEOUT });
+
+/** A host's activities on that host's task queue (`hostTaskQueue(host)`). */
+export const hostProxies = (taskQueue: string, options: ProxyOptions): ActivityInterfaceFor<HostActivities> =>
+  proxyActivities<HostActivities>({ ...options, taskQueue, heartbeatTimeout: ACTIVITY_HEARTBEAT_TIMEOUT });
+
+/** The project workflow's Git operations (create the remote, branch, merge, delete). */
+export const projectGit = engineProxies({ startToCloseTimeout: '5 minutes', retry: RETRY.userGit });
+
+/** The environment workflow's reads of its branch. */
+export const environmentGit = engineProxies({ startToCloseTimeout: '1 minute', retry: RETRY.environment });
+/** The same as a local activity: no round trip through the server before a deployment starts. */
+export const environmentGitLocal = proxyLocalActivities<EngineActivities>({ startToCloseTimeout: '1 minute', retry: RETRY.environment });
+/** The environment workflow's host: it stops serving the environment. */
+export const environmentHost = (host: string): ActivityInterfaceFor<HostActivities> =>
+  hostProxies(hostTaskQueue(host), { startToCloseTimeout: '5 minutes', retry: RETRY.environment });
+
+/** The promotion workflow's Git steps (read the target's head, fast-forward, move back). */
+export const promotionGit = engineProxies({ startToCloseTimeout: '2 minutes', retry: RETRY.promotion });

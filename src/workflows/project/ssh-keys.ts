@@ -1,0 +1,60 @@
+/**
+ * SSH keys of staging and production: a request opens a ticket, and the key is recorded only
+ * once the ticket is approved.
+ */
+import { defineUpdate, setHandler } from '@temporalio/workflow';
+import { isObject, sshKeyRefusal, type SshKeyTicketRequest } from '../../domain/project-rules';
+import { ticketClosedSignal } from '../ticket';
+import type { ProjectContext } from './context';
+import { openTicket, takeTicketNumber } from './tickets';
+
+export type { SshKeyTicketRequest } from '../../domain/project-rules';
+/** Opens a ticket to add an SSH public key to staging or production; recorded once approved. */
+export const requestSshKeyUpdate = defineUpdate<{ ticket: string }, [SshKeyTicketRequest]>('requestSshKey');
+
+export function registerSshKeys(ctx: ProjectContext): void {
+  const { state, outbox } = ctx;
+  setHandler(
+    requestSshKeyUpdate,
+    async (r) => {
+      ctx.recheck(sshKeyRefusal(state, r));
+      const number = takeTicketNumber(state);
+      const { roster, expiresInMs, remindBeforeMs, ...key } = r;
+      (state.pendingSshKeys ??= {})[String(number)] = key;
+      await openTicket(
+        {
+          project: state.project,
+          number,
+          kind: 'ssh-key',
+          target: r.environment as 'staging' | 'production',
+          requester: r.requester,
+          title: `Add SSH key ${r.fingerprint} (${r.comment || r.type}) to ${r.environment}`,
+          requiredApprovals: 1,
+          expiresInMs,
+          remindBeforeMs,
+          roster,
+          payload: { key: r.key, fingerprint: r.fingerprint },
+        },
+        `SUP-${number}: add an SSH key to ${state.project} ${r.environment}, requested by ${r.requester}`,
+      );
+      return { ticket: `SUP-${number}` };
+    },
+    { validator: (r: SshKeyTicketRequest) => ctx.validate(() => sshKeyRefusal(state, r)) },
+  );
+  /** An SSH-key ticket closed: the key is recorded only if it was approved. */
+  setHandler(ticketClosedSignal, (t) => {
+    if (!isObject(t)) return;
+    const key = state.pendingSshKeys?.[String(t.number)];
+    if (!key || t.kind !== 'ssh-key') return;
+    delete state.pendingSshKeys![String(t.number)];
+    if (t.status === 'approved') {
+      ((state.sshKeys ??= {})[key.environment] ??= []).push({
+        ...key,
+        ticket: t.id,
+        approvedBy: t.approvals.map((a) => a.user),
+        addedAt: Date.now(),
+      });
+      outbox.push({ ticket: t.number, outcome: `key ${key.fingerprint} added to ${key.environment}` });
+    }
+  });
+}
