@@ -5,6 +5,7 @@
  * workflow; the named proxies are those of the project, environment and promotion workflows.
  */
 import {
+  ActivityCancellationType,
   proxyActivities,
   proxyLocalActivities,
   type ActivityInterfaceFor,
@@ -13,7 +14,7 @@ import {
 } from '@temporalio/workflow';
 import type { EngineActivities, HostActivities } from '../activities';
 import { ACTIVITY_HEARTBEAT_TIMEOUT } from '../domain/activity-timeouts';
-import { INVALID_INPUT, MERGE_CONFLICT, REFUSED } from '../domain/failure-types';
+import { INVALID_INPUT, MERGE_CONFLICT, REFUSED, STEP_FAILED } from '../domain/failure-types';
 import { hostTaskQueue } from '../domain/names';
 
 export const RETRY = {
@@ -23,6 +24,8 @@ export const RETRY = {
   environment: { initialInterval: '1s', maximumAttempts: 10 },
   /** A promotion's Git steps: a refused fast-forward is final. */
   promotion: { initialInterval: '1s', maximumAttempts: 5, nonRetryableErrorTypes: [REFUSED] },
+  /** A deployment's groups: a step that fails because of the project (its hook, file, patch) is final. */
+  deployment: { initialInterval: '1s', maximumAttempts: 5, nonRetryableErrorTypes: [STEP_FAILED] },
 } satisfies Record<string, RetryPolicy>;
 
 /** What a proxy is given besides the heartbeat timeout (and, for a host, its task queue). */
@@ -49,3 +52,22 @@ export const environmentHost = (host: string): ActivityInterfaceFor<HostActiviti
 
 /** The promotion workflow's Git steps (read the target's head, fast-forward, move back). */
 export const promotionGit = engineProxies({ startToCloseTimeout: '2 minutes', retry: RETRY.promotion });
+
+/**
+ * A deployment's proxies, for its plan runner: the engine's short groups as local activities,
+ * its long ones (hooks, static content) as activities that, when cancelled, are waited for
+ * until the hook's process group has stopped; the same on the queue of the host that serves
+ * the environment (its short groups locally only when this engine is that host).
+ */
+export function deploymentProxies(host: string) {
+  const retry = RETRY.deployment;
+  const taskQueue = hostTaskQueue(host);
+  const long = { startToCloseTimeout: '60 minutes', cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED, retry } as const;
+  return {
+    engineLocal: proxyLocalActivities<EngineActivities>({ startToCloseTimeout: '5 minutes', retry }),
+    engineLong: engineProxies(long),
+    hostLocal: proxyLocalActivities<HostActivities>({ startToCloseTimeout: '5 minutes', retry }),
+    host: hostProxies(taskQueue, { startToCloseTimeout: '5 minutes', retry }),
+    hostLong: hostProxies(taskQueue, long),
+  };
+}

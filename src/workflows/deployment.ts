@@ -7,8 +7,8 @@
 import { ApplicationFailure, CancellationScope, defineQuery, isCancellation, setHandler } from '@temporalio/workflow';
 import { DEPLOYMENT_FAILED, describeFailure, isStepFailureDetails, type DeploymentInput, type DeploymentStep, type DeploymentSucceeded, type StepFailureDetails } from '../domain/deployment';
 import { planBuild, planDeploy } from '../domain/deployment-plan';
-import { deploymentProxies } from './lib/deployment-proxies';
-import { failedStepOf, PlanRunner, type DeploymentProgress } from './lib/plan-runner';
+import { deploymentProxies } from './activity-proxies';
+import { failedStepOf, PlanRunner, type DeploymentProgress, type RunnerProxies } from './lib/plan-runner';
 
 export type { DeploymentProgress, StepProgress, StepStatus } from './lib/plan-runner';
 
@@ -30,7 +30,7 @@ export async function deploymentWorkflow(input: DeploymentInput): Promise<Deploy
       // A stored slug (redeploy, rollback, promotion): known before the plan runs.
       ...(input.source.kind === 'slug' ? { slug: input.source.slug, treeId: input.source.treeId } : {}),
     },
-    deploymentProxies(input.host),
+    deploymentProxies(input.host) as unknown as RunnerProxies,
   );
   setHandler(deploymentProgressQuery, () => runner.progress);
   const { ctx } = runner;
