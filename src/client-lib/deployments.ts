@@ -1,0 +1,139 @@
+/**
+ * The client's environment operations: its status, redeploy and rollback, and its deployments
+ * (progress, waiting, cancelling, logs).
+ */
+import * as fs from 'node:fs';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import type { DeploymentRecord, EnvironmentStatus } from '../domain/environment';
+import { workflowIds } from '../domain/names';
+import { NotFoundError, SlipwayError } from '../errors';
+import { deploymentProgressQuery, type DeploymentProgress } from '../workflows/deployment';
+import { environmentStatusQuery, redeployUpdate, rollbackUpdate } from '../workflows/environment';
+import { checkEnvironmentRef, updateRefusal } from './checks';
+import { sleep, type ClientContext } from './context';
+
+export interface WaitOptions {
+  /** Wait for a deployment numbered above this one. */
+  after?: number;
+  /** …of this commit (or any, when absent). */
+  commit?: string;
+  timeoutMs?: number;
+  onProgress?: (p: DeploymentProgress & { deployment: number }) => void;
+}
+
+export async function environmentStatus(ctx: ClientContext, project: string, environment: string): Promise<EnvironmentStatus> {
+  checkEnvironmentRef(project, environment);
+  try {
+    return await ctx.temporal.workflow
+      .getHandle(workflowIds.environment(project, environment))
+      .query(environmentStatusQuery);
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) {
+      throw new NotFoundError(`no environment ${environment} in project ${project}`);
+    }
+    throw err;
+  }
+}
+
+export async function redeploy(ctx: ClientContext, project: string, environment: string): Promise<{ deployment: number }> {
+  const handle = ctx.temporal.workflow.getHandle(workflowIds.environment(project, environment));
+  return refusable(() => handle.executeUpdate(redeployUpdate), project, environment);
+}
+
+export async function rollback(ctx: ClientContext, project: string, environment: string, to?: number): Promise<{ deployment: number }> {
+  const handle = ctx.temporal.workflow.getHandle(workflowIds.environment(project, environment));
+  return refusable(() => handle.executeUpdate(rollbackUpdate, { args: [{ to }] }), project, environment);
+}
+
+/** Turns an Update's validator refusal into a SlipwayError with its reason. */
+async function refusable<T>(call: () => Promise<T>, project: string, environment: string): Promise<T> {
+  checkEnvironmentRef(project, environment);
+  try {
+    return await call();
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw new NotFoundError(`no environment ${environment} in project ${project}`);
+    if (err instanceof WorkflowUpdateFailedError) throw updateRefusal(err);
+    throw err;
+  }
+}
+
+export async function cancelDeployment(ctx: ClientContext, project: string, environment: string): Promise<DeploymentRecord> {
+  const status = await environmentStatus(ctx, project, environment);
+  const running = status.running;
+  if (!running) throw new SlipwayError(`nothing to cancel: no deployment of ${project}/${environment} is running`);
+  try {
+    await ctx.temporal.workflow.getHandle(workflowIds.deployment(project, environment, running.deployment)).cancel();
+  } catch (err) {
+    if (!(err instanceof WorkflowNotFoundError)) throw err; // it ended meanwhile: its record says how
+  }
+  return waitForDeployment(ctx, project, environment, { after: running.deployment - 1 });
+}
+
+export async function deploymentProgress(ctx: ClientContext, project: string, environment: string, n: number): Promise<DeploymentProgress> {
+  return ctx.temporal.workflow
+    .getHandle(workflowIds.deployment(project, environment, n))
+    .query(deploymentProgressQuery);
+}
+
+export async function waitForDeployment(
+  ctx: ClientContext,
+  project: string,
+  environment: string,
+  options: WaitOptions = {},
+): Promise<DeploymentRecord> {
+  const deadline = Date.now() + (options.timeoutMs ?? 300_000);
+  const after = options.after ?? 0;
+  for (;;) {
+    const status = await statusOrPause(ctx, project, environment, deadline);
+    if (!status) continue;
+    const done = status.deployments.find(
+      (d) => d.deployment > after && (options.commit === undefined || d.commit === options.commit),
+    );
+    if (done) return done;
+    if (status.running && options.onProgress) {
+      await reportProgress(ctx, project, environment, status.running.deployment, options.onProgress);
+    }
+    if (Date.now() > deadline) {
+      throw new SlipwayError(
+        `timed out waiting for a deployment of ${project}/${environment}${options.commit ? ` at ${options.commit}` : ''}`,
+      );
+    }
+    await sleep(100);
+  }
+}
+
+/**
+ * The environment's status; undefined, after a pause, while it cannot be had: a query needs a
+ * worker, and while one restarts this keeps waiting (until the deadline).
+ */
+async function statusOrPause(ctx: ClientContext, project: string, environment: string, deadline: number): Promise<EnvironmentStatus | undefined> {
+  try {
+    return await environmentStatus(ctx, project, environment);
+  } catch (err) {
+    if (err instanceof SlipwayError || Date.now() > deadline) throw err;
+    await sleep(500);
+    return undefined;
+  }
+}
+
+async function reportProgress(
+  ctx: ClientContext,
+  project: string,
+  environment: string,
+  n: number,
+  onProgress: NonNullable<WaitOptions['onProgress']>,
+): Promise<void> {
+  try {
+    const p = await deploymentProgress(ctx, project, environment, n);
+    onProgress({ ...p, deployment: n });
+  } catch {
+    /* the deployment just finished */
+  }
+}
+
+export function deploymentLog(ctx: ClientContext, project: string, environment: string, n: number): string {
+  checkEnvironmentRef(project, environment);
+  const file = ctx.layout.deployLog({ project, environment, number: n });
+  if (!fs.existsSync(file)) throw new NotFoundError(`no log for deployment ${n} of ${project}/${environment}`);
+  return fs.readFileSync(file, 'utf8');
+}

@@ -1,0 +1,180 @@
+/**
+ * The client's project operations: creating a project, its record, the refusable operations on
+ * its environments (Updates of the project workflow) and the pushes the git hook reports.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import type { PushEvent } from '../domain/environment';
+import { environmentNameProblem } from '../domain/environment-names';
+import { ZERO_COMMIT } from '../domain/git-refs';
+import { ENGINE_TASK_QUEUE, workflowIds } from '../domain/names';
+import type { BranchPush, EnvironmentEntry, ProjectInfo, ProjectState } from '../domain/project';
+import { createProjectInputSchema } from '../domain/schemas';
+import { SlipwayKind, SlipwayProject } from '../domain/search-attributes';
+import { InvalidInputError, NotFoundError, SlipwayError } from '../errors';
+import { environmentPushSignal } from '../workflows/environment';
+import {
+  activateUpdate,
+  branchPushedSignal,
+  branchUpdate,
+  deactivateUpdate,
+  deleteUpdate,
+  mergeUpdate,
+  projectInfoQuery,
+  projectReadyUpdate,
+  projectWorkflow,
+  syncUpdate,
+  type MergeResult,
+} from '../workflows/project';
+import { checkProjectId, updateRefusal, zodMessage } from './checks';
+import { until, type ClientContext, type WorkflowHandle } from './context';
+import { environmentStatus } from './deployments';
+
+export interface CreateProjectRequest {
+  project: string;
+  plan?: string;
+  from: string;
+  host?: string;
+  productionApprovals?: number;
+}
+
+export interface BranchRequest {
+  name: string;
+  parent?: string;
+  inactive?: boolean;
+}
+
+export async function createProject(ctx: ClientContext, raw: CreateProjectRequest): Promise<ProjectInfo> {
+  const state = initialState(raw);
+  try {
+    const handle = await ctx.temporal.workflow.start(projectWorkflow, {
+      taskQueue: ENGINE_TASK_QUEUE,
+      workflowId: workflowIds.project(state.project),
+      args: [state],
+      workflowIdConflictPolicy: 'FAIL',
+      staticSummary: `Project ${state.project} (plan ${state.plan})`,
+      typedSearchAttributes: [
+        { key: SlipwayProject, value: state.project },
+        { key: SlipwayKind, value: 'project' },
+      ],
+    });
+    return await handle.executeUpdate(projectReadyUpdate);
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) {
+      throw new SlipwayError(`project ${state.project} already exists`);
+    }
+    throw err;
+  }
+}
+
+/** The new project's workflow state: refused unless the request is valid and `from` holds a Magento Cloud project. */
+function initialState(raw: CreateProjectRequest): ProjectState {
+  const parsed = createProjectInputSchema.safeParse(raw);
+  if (!parsed.success) throw new InvalidInputError(zodMessage(parsed.error));
+  const input = { ...parsed.data, from: path.resolve(parsed.data.from) };
+  if (!fs.statSync(input.from, { throwIfNoEntry: false })?.isDirectory()) {
+    throw new InvalidInputError(`--from ${raw.from}: not a directory`);
+  }
+  if (!fs.existsSync(path.join(input.from, '.magento.app.yaml'))) {
+    throw new InvalidInputError(`--from ${raw.from}: no .magento.app.yaml there; it is not a Magento Cloud project`);
+  }
+  return {
+    project: input.project,
+    plan: input.plan,
+    from: input.from,
+    host: input.host,
+    productionApprovals: input.productionApprovals,
+    environments: {},
+  };
+}
+
+export async function projectInfo(ctx: ClientContext, project: string): Promise<ProjectInfo> {
+  checkProjectId(project);
+  try {
+    const info = await ctx.temporal.workflow.getHandle(workflowIds.project(project)).query(projectInfoQuery);
+    if (!info) throw new SlipwayError(`project ${project} is still being created`);
+    return info;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw new NotFoundError(`no project ${project}`);
+    throw err;
+  }
+}
+
+/** Runs one of the project's refusable operations (an Update with a validator). */
+export async function projectUpdate<Ret>(ctx: ClientContext, project: string, run: (handle: WorkflowHandle) => Promise<Ret>): Promise<Ret> {
+  checkProjectId(project);
+  const handle = ctx.temporal.workflow.getHandle(workflowIds.project(project));
+  try {
+    return await run(handle);
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw new NotFoundError(`no project ${project}`);
+    if (err instanceof WorkflowUpdateFailedError) throw updateRefusal(err);
+    throw err;
+  }
+}
+
+export function branch(ctx: ClientContext, project: string, request: BranchRequest): Promise<EnvironmentEntry> {
+  return projectUpdate(ctx, project, (h) => h.executeUpdate(branchUpdate, { args: [request] }));
+}
+
+export function activate(ctx: ClientContext, project: string, name: string): Promise<EnvironmentEntry> {
+  return projectUpdate(ctx, project, (h) => h.executeUpdate(activateUpdate, { args: [{ name }] }));
+}
+
+export async function deactivate(ctx: ClientContext, project: string, name: string): Promise<EnvironmentEntry> {
+  const entry = await projectUpdate(ctx, project, (h) => h.executeUpdate(deactivateUpdate, { args: [{ name }] }));
+  if (entry.started) {
+    await until(async () => {
+      const s = await environmentStatus(ctx, project, name);
+      return s.active === false && !s.running && (s.lifecycle ?? []).length === 0;
+    }, `${name} to stop serving`);
+  }
+  return entry;
+}
+
+export async function deleteEnvironment(ctx: ClientContext, project: string, name: string): Promise<{ deleted: string }> {
+  const result = await projectUpdate(ctx, project, (h) => h.executeUpdate(deleteUpdate, { args: [{ name }] }));
+  await until(async () => {
+    const d = await ctx.temporal.workflow.getHandle(workflowIds.environment(project, name)).describe().catch(() => undefined);
+    return d === undefined || d.status.name !== 'RUNNING';
+  }, `${name} to be removed`);
+  return result;
+}
+
+export function sync(ctx: ClientContext, project: string, name: string): Promise<MergeResult> {
+  return projectUpdate(ctx, project, (h) => h.executeUpdate(syncUpdate, { args: [{ name }] }));
+}
+
+export function merge(ctx: ClientContext, project: string, name: string): Promise<MergeResult> {
+  return projectUpdate(ctx, project, (h) => h.executeUpdate(mergeUpdate, { args: [{ name }] }));
+}
+
+/**
+ * A new commit on an existing environment goes straight to the environment's workflow, which
+ * ignores it while inactive; the project still gets every push, to keep its records and to
+ * handle new and deleted branches (and forwards only what was not delivered). One workflow
+ * task less between the push and the deployment (bench/analysis.md).
+ */
+export async function branchPushed(ctx: ClientContext, project: string, push: BranchPush): Promise<void> {
+  const delivered = await deliverToEnvironment(ctx, project, push);
+  try {
+    await ctx.temporal.workflow.getHandle(workflowIds.project(project)).signal(branchPushedSignal, { ...push, delivered });
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw new NotFoundError(`no project ${project} is running`);
+    throw err;
+  }
+}
+
+/** Whether the push went to its environment's workflow: not when it deletes the branch or no such environment runs. */
+async function deliverToEnvironment(ctx: ClientContext, project: string, push: BranchPush): Promise<boolean> {
+  if (push.after === ZERO_COMMIT || environmentNameProblem(push.branch) !== undefined) return false;
+  try {
+    const event: PushEvent = { commit: push.after, pushedAt: push.pushedAt, before: push.before };
+    await ctx.temporal.workflow.getHandle(workflowIds.environment(project, push.branch)).signal(environmentPushSignal, event);
+    return true;
+  } catch (err) {
+    if (!(err instanceof WorkflowNotFoundError)) throw err; // no such environment yet: the project decides
+    return false;
+  }
+}

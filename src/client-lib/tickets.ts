@@ -1,0 +1,117 @@
+/**
+ * The client's support tickets: opening, reading, deciding and listing them, and the SSH-key
+ * requests they decide.
+ */
+import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ENGINE_TASK_QUEUE, workflowIds } from '../domain/names';
+import type { SshKeyRecord } from '../domain/project';
+import { SlipwayKind, SlipwayProject, SlipwayTicketStatus } from '../domain/search-attributes';
+import type { DecisionRequest, TicketInput, TicketRecord } from '../domain/tickets';
+import { InvalidInputError, NotFoundError, SlipwayError } from '../errors';
+import { loadIdentities } from '../identities';
+import { parsePublicKey } from '../ssh-keys';
+import { ticketDecisionUpdate, ticketQuery, ticketWorkflow } from '../workflows/ticket';
+import { allocateTicketUpdate, requestSshKeyUpdate } from '../workflows/project';
+import { updateRefusal } from './checks';
+import type { ClientContext, WorkflowHandle } from './context';
+import { projectInfo, projectUpdate } from './projects';
+
+export type TicketRequest = Omit<TicketInput, 'number' | 'roster' | 'requiredApprovals'> & { requiredApprovals?: 1 | 2 };
+
+export async function openTicket(ctx: ClientContext, input: TicketRequest): Promise<TicketRecord> {
+  const identities = loadIdentities(ctx.layout);
+  if (!identities.roster.some((i) => i.user === input.requester)) {
+    throw new InvalidInputError(`unknown user ${JSON.stringify(input.requester)} (identities: ${identities.file})`);
+  }
+  const { number } = await projectUpdate(ctx, input.project, (h) => h.executeUpdate(allocateTicketUpdate));
+  const requiredApprovals =
+    input.requiredApprovals ?? (input.target === 'production' ? (await projectInfo(ctx, input.project)).productionApprovals : 1);
+  const handle = await ctx.temporal.workflow.start(ticketWorkflow, {
+    taskQueue: ENGINE_TASK_QUEUE,
+    workflowId: workflowIds.ticket(input.project, number),
+    args: [{ ...input, number, requiredApprovals, roster: identities.roster }],
+    staticSummary: `SUP-${number}: ${input.title} (${input.project}, requested by ${input.requester})`,
+    typedSearchAttributes: [
+      { key: SlipwayProject, value: input.project },
+      { key: SlipwayKind, value: 'ticket' },
+      { key: SlipwayTicketStatus, value: 'open' },
+    ],
+  });
+  return handle.query(ticketQuery);
+}
+
+function ticketHandle(ctx: ClientContext, project: string, ticket: string): WorkflowHandle {
+  const m = /^SUP-(\d{1,9})$/.exec(ticket);
+  if (!m) throw new InvalidInputError(`ticket must look like SUP-<number>, not ${JSON.stringify(ticket)}`);
+  return ctx.temporal.workflow.getHandle(workflowIds.ticket(project, Number(m[1])));
+}
+
+export async function ticketRecord(ctx: ClientContext, project: string, ticket: string): Promise<TicketRecord> {
+  try {
+    return await ticketHandle(ctx, project, ticket).query(ticketQuery);
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw new NotFoundError(`no ticket ${ticket} in project ${project}`);
+    throw err;
+  }
+}
+
+export async function decide(ctx: ClientContext, project: string, ticket: string, request: DecisionRequest): Promise<TicketRecord> {
+  const handle = ticketHandle(ctx, project, ticket);
+  try {
+    return await handle.executeUpdate(ticketDecisionUpdate, { args: [request] });
+  } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError) throw updateRefusal(err);
+    if (err instanceof WorkflowNotFoundError || (err instanceof Error && /already completed/i.test(err.message))) {
+      // A closed ticket's workflow has ended and takes no updates: say why, from its record.
+      const record = await handle.query(ticketQuery).catch(() => undefined);
+      if (!record) throw new NotFoundError(`no ticket ${ticket} in project ${project}`);
+      throw new SlipwayError(`refused: ${record.id} is ${record.status}: it takes no more decisions`);
+    }
+    throw err;
+  }
+}
+
+export async function listTickets(ctx: ClientContext, project: string, options: { open?: boolean }): Promise<TicketRecord[]> {
+  await projectInfo(ctx, project); // a valid id (it goes into the query) of a project that exists
+  const query = `SlipwayProject = "${project}" AND SlipwayKind = "ticket"${options.open ? ' AND SlipwayTicketStatus = "open"' : ''}`;
+  const records: TicketRecord[] = [];
+  for await (const wf of ctx.temporal.workflow.list({ query })) {
+    records.push(await ctx.temporal.workflow.getHandle(wf.workflowId, wf.runId).query(ticketQuery));
+  }
+  return records.sort((a, b) => a.number - b.number);
+}
+
+export async function requestSshKey(
+  ctx: ClientContext,
+  project: string,
+  environment: string,
+  publicKey: string,
+  requester: string,
+): Promise<{ ticket: string; fingerprint: string }> {
+  const key = parsePublicKey(publicKey);
+  const identities = loadIdentities(ctx.layout);
+  const { ticket } = await projectUpdate(ctx, project, (h) =>
+    h.executeUpdate(requestSshKeyUpdate, {
+      args: [
+        {
+          environment,
+          type: key.type,
+          key: key.key,
+          comment: key.comment,
+          fingerprint: key.fingerprint,
+          requester,
+          roster: identities.roster,
+          expiresInMs: identities.ticketExpiryMs,
+          remindBeforeMs: identities.ticketReminderMs,
+        },
+      ],
+    }),
+  );
+  return { ticket, fingerprint: key.fingerprint };
+}
+
+export async function sshKeys(ctx: ClientContext, project: string, environment: string): Promise<SshKeyRecord[]> {
+  const info = await projectInfo(ctx, project);
+  if (!info.environments.some((e) => e.name === environment)) throw new NotFoundError(`no environment ${environment} in project ${project}`);
+  return info.sshKeys[environment] ?? [];
+}
