@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { SlipwayError } from '../../errors';
 import { Layout } from '../../home';
+import type { Command } from 'commander';
 import { port, type Cli } from '../context';
 import { untilStopped } from '../output';
 
@@ -72,12 +73,7 @@ export function registerProcessCommands({ program, layout, withClient }: Cli): v
       await worker.shutdown().catch(() => undefined);
     });
 
-  program
-    .command('api')
-    .description('run the HTTP API alone (the production-like setup runs it beside workers and routers)')
-    .option('--port <port>', 'HTTP port', port, 8081)
-    .option('--listen <address>', 'address to listen on', '127.0.0.1')
-    .addHelpText('after', '\nExample:\n  TEMPORAL_ADDRESS=temporal:7233 slipway --home /data api --port 8081 --listen 0.0.0.0')
+  listening(program, 'api', 'run the HTTP API alone (the production-like setup runs it beside workers and routers)', 8081, 'TEMPORAL_ADDRESS=temporal:7233 slipway --home /data api --port 8081 --listen 0.0.0.0')
     .action(async (opts: { port: number; listen: string }) => {
       const l = layout();
       const { startApi } = await import('../../api/server');
@@ -91,12 +87,7 @@ export function registerProcessCommands({ program, layout, withClient }: Cli): v
       });
     });
 
-  program
-    .command('router')
-    .description("run the router alone: serves this data directory's environments by host name")
-    .option('--port <port>', 'HTTP port', port, 8080)
-    .option('--listen <address>', 'address to listen on', '127.0.0.1')
-    .addHelpText('after', '\nExample:\n  slipway --home /data router --port 8080 --listen 0.0.0.0')
+  listening(program, 'router', "run the router alone: serves this data directory's environments by host name", 8080, 'slipway --home /data router --port 8080 --listen 0.0.0.0')
     .action(async (opts: { port: number; listen: string }) => {
       const { startRouter } = await import('../../router/router');
       const router = await startRouter({ layout: layout(), port: opts.port, host: opts.listen });
@@ -104,4 +95,14 @@ export function registerProcessCommands({ program, layout, withClient }: Cli): v
       await untilStopped();
       await router.close();
     });
+}
+
+/** A command that runs a server on its own: --port and --listen, and an example. */
+function listening(program: Command, name: string, description: string, defaultPort: number, example: string): Command {
+  return program
+    .command(name)
+    .description(description)
+    .option('--port <port>', 'HTTP port', port, defaultPort)
+    .option('--listen <address>', 'address to listen on', '127.0.0.1')
+    .addHelpText('after', `\nExample:\n  ${example}`);
 }
