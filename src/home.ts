@@ -72,6 +72,10 @@ export class Layout {
   current(project: string, environment: string): string {
     return path.join(this.environment(project, environment), 'current');
   }
+  /** A mount's persistent storage (`shared:files/<source>`), linked into each release. */
+  mount(project: string, environment: string, source: string): string {
+    return path.join(this.environment(project, environment), 'mounts', source);
+  }
   maintenanceFlag(project: string, environment: string): string {
     return path.join(this.environment(project, environment), 'maintenance');
   }

@@ -76,10 +76,6 @@ function writeAtomically(file: string, content: string): void {
   fs.renameSync(`${file}.tmp-${process.pid}`, file);
 }
 
-/** A mount's directory on disk: the environment's persistent storage. */
-function mountDirectory(layout: Layout, key: { project: string; environment: string }, source: string): string {
-  return path.join(layout.environment(key.project, key.environment), 'mounts', source);
-}
 
 function readReleaseInfo(layout: Layout, key: DeploymentKey, release: string): ReleaseInfo | undefined {
   try {
@@ -108,7 +104,7 @@ async function seedMountsFrom(layout: Layout, key: DeploymentKey, release: strin
   const sc = info.staticContent;
   await seedMounts({
     release: layout.release(key.project, key.environment, release),
-    mounts: Object.fromEntries(Object.entries(info.mounts).map(([at, source]) => [at, mountDirectory(layout, key, source)])),
+    mounts: Object.fromEntries(Object.entries(info.mounts).map(([at, source]) => [at, layout.mount(key.project, key.environment, source)])),
     staticSymlink: sc?.symlink ?? true,
     cleanStatic: sc?.clean ?? true,
     ...(sc?.onDemand && sc.version ? { onDemandVersion: sc.version } : {}),
@@ -159,7 +155,7 @@ log: StepLog,
     // What the build left at mounted paths is kept aside in init/, to seed the mounts at deploy.
     await keepBuildContentAside(tmp, Object.keys(input.manifest.mounts), (l) => log.line('stage-release', l));
     for (const [mountPath, source] of Object.entries(input.manifest.mounts)) {
-      const shared = mountDirectory(layout, input, source);
+      const shared = layout.mount(input.project, input.environment, source);
       fs.mkdirSync(shared, { recursive: true });
       const at = path.join(tmp, mountPath);
       // Every directory above the mount is a real one of the release: a committed symbolic
@@ -187,7 +183,7 @@ log: StepLog,
         onDemand: scd.where === 'none' && scd.onDemand === true,
         inDeploy: scd.where === 'deploy',
         // Magento's deployed version: digits, as its URLs (/static/version<N>/) need.
-        ...(scd.where === 'none' && scd.onDemand === true ? { version: String(Math.floor(Date.now() / 1000)) } : {}),
+        ...(scd.where === 'none' && scd.onDemand === true ? { version: staticVersion() } : {}),
       },
     };
     writeAtomically(infoFile, JSON.stringify(info, null, 2));

@@ -120,7 +120,7 @@ export function createRouter(layout: Layout): http.Server {
   /** The directory pub/static lands in: its mount (the engine's own path) or the release's own. */
   const staticDir = (t: RouteTarget, current: { dir: string; info: ReleaseInfo }): string => {
     const source = current.info.mounts?.['pub/static'];
-    return source ? path.join(layout.environment(t.project, t.environment), 'mounts', source) : path.join(current.dir, 'pub', 'static');
+    return source ? layout.mount(t.project, t.environment, source) : path.join(current.dir, 'pub', 'static');
   };
 
   const notFound = (res: http.ServerResponse, why = 'No such page.'): void => page(res, 404, 'Not found', escapeHtml(why));

@@ -8,7 +8,7 @@ import { ApplicationFailure, CancellationScope, defineQuery, isCancellation, set
 import { DEPLOYMENT_FAILED, describeFailure, isStepFailureDetails, type DeploymentInput, type DeploymentStep, type DeploymentSucceeded, type StepFailureDetails } from '../domain/deployment';
 import { planBuild, planDeploy } from '../domain/deployment-plan';
 import { deploymentProxies } from './activity-proxies';
-import { failedStepOf, PlanRunner, type DeploymentProgress, type RunnerProxies } from './lib/plan-runner';
+import { applicationFailureOf, failedStepOf, PlanRunner, type DeploymentProgress, type RunnerProxies } from './lib/plan-runner';
 
 export type { DeploymentProgress, StepProgress, StepStatus } from './lib/plan-runner';
 
@@ -61,7 +61,7 @@ export async function deploymentWorkflow(input: DeploymentInput): Promise<Deploy
 }
 
 function failureDetails(err: unknown, step: DeploymentStep): StepFailureDetails {
-  const failure = err instanceof ApplicationFailure ? err : err instanceof Error && err.cause instanceof ApplicationFailure ? err.cause : undefined;
+  const failure = applicationFailureOf(err);
   if (failure) {
     const d: unknown = failure.details?.[0];
     if (isStepFailureDetails(d)) return { ...d };

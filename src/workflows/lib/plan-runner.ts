@@ -63,7 +63,7 @@ export interface RunnerProxies {
 }
 
 /** The application failure a step raised: an activity's comes wrapped, a local activity's as it is. */
-function applicationFailureOf(err: unknown): ApplicationFailure | undefined {
+export function applicationFailureOf(err: unknown): ApplicationFailure | undefined {
   if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) return err.cause;
   if (err instanceof ApplicationFailure) return err;
   return undefined;
