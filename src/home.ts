@@ -82,9 +82,13 @@ export class Layout {
   deployLogs(project: string, environment: string): string {
     return path.join(this.home, 'logs', project, environment);
   }
-  /** The process group of a hook that is running, so that a retried attempt can stop one left behind by a dead worker. */
-  hookGroupFile(k: DeploymentKey, step: string): string {
-    return path.join(this.home, 'run', 'hooks', k.project, k.environment, `${releaseName(k.number)}-${step}.pgid`);
+  /**
+   * The name of a hook's sandbox (its cgroup): unique per data directory, deployment and step,
+   * so that a retried attempt finds and stops what a dead worker's attempt left running.
+   */
+  hookSandboxName(k: DeploymentKey, step: string): string {
+    const home = crypto.createHash('sha256').update(path.resolve(this.home)).digest('hex').slice(0, 10);
+    return `${home}.${k.project}.${k.environment}.${releaseName(k.number)}.${step}`;
   }
   deployLog(k: DeploymentKey): string {
     return path.join(this.home, 'logs', k.project, k.environment, `${releaseName(k.number)}.log`);
@@ -146,4 +150,30 @@ export function hookToken(layout: Layout): string {
     fs.renameSync(`${layout.hookAuthFile}.tmp`, layout.hookAuthFile);
   }
   return token;
+}
+
+/**
+ * The control plane's secrets readable by the engine's user only, whatever made them: the
+ * hook token, curl's header file, the identities file in the data directory and Temporal's
+ * database. The data directory itself is searchable (the sandbox's users reach the
+ * directories bound into their sandboxes through it) but not listable by others. Idempotent.
+ */
+export function protectControlPlane(layout: Layout): void {
+  fs.mkdirSync(layout.home, { recursive: true });
+  const homeMode = fs.statSync(layout.home).mode & 0o7777;
+  if ((homeMode & 0o077) !== 0o011) fs.chmodSync(layout.home, (homeMode & 0o700) | 0o711);
+  for (const file of [
+    layout.hookTokenFile,
+    layout.hookAuthFile,
+    path.join(layout.home, 'identities.yaml'),
+    layout.temporalDb,
+    `${layout.temporalDb}-wal`,
+    `${layout.temporalDb}-shm`,
+  ]) {
+    try {
+      if ((fs.statSync(file).mode & 0o077) !== 0) fs.chmodSync(file, 0o600);
+    } catch {
+      /* not made (yet) */
+    }
+  }
 }

@@ -2,6 +2,8 @@
  * The Slipway worker: workflows and build activities on the engine's task queue, and the
  * release (deploy) activities on the task queue of one host.
  */
+import { temporalConnectionOptions } from './temporal/connection-options';
+import { checkSandbox } from './sandbox/sandbox';
 import {
   DefaultLogger,
   NativeConnection,
@@ -15,7 +17,7 @@ import { heartbeatInterceptor } from './activities/lib/heartbeat';
 import { timingInterceptors } from './activities/lib/timings';
 import { workflowBundle } from './temporal/workflow-bundle';
 import { DEFAULT_HOST, ENGINE_TASK_QUEUE, hostTaskQueue } from './domain/names';
-import type { Layout } from './home';
+import { protectControlPlane, type Layout } from './home';
 
 export interface WorkerOptions {
   address: string;
@@ -61,7 +63,10 @@ export { workflowBundle };
 
 export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
   installRuntime();
-  const connection = await NativeConnection.connect({ address: options.address });
+  // Tenant hooks run in the sandbox, and nowhere else: a host that cannot make one says so now.
+  await checkSandbox();
+  protectControlPlane(options.layout);
+  const connection = await NativeConnection.connect({ address: options.address, ...temporalConnectionOptions() });
   const namespace = options.namespace ?? 'default';
   const workers: Worker[] = [];
   const host = options.host ?? DEFAULT_HOST;

@@ -13,7 +13,7 @@ import { PROJECT_FILES, planFromProjectFiles, type ProjectFileTexts, type SlugMa
 import type { Layout } from '../home';
 import { checkOutCommit, git, treeOfCommit } from './git';
 import { Context } from '@temporalio/activity';
-import { runHook, stopLeftoverGroup } from './lib/hook-process';
+import { runHook, SANDBOX_APP_DIR, stopLeftoverHook } from './lib/hook-process';
 import { deployStaticContent, findThemes, staticVersion, themeSelection } from '../magento/static-content';
 import { StepLog, StepRun, errorMessage, stepFailure } from './lib/step-log';
 
@@ -195,22 +195,26 @@ async function buildHookIn(layout: Layout, input: BuildContext & { manifest: Slu
   }
   if (retried()) {
     // The attempt that died may have left its hook running and the tree half-built.
-    stopLeftoverGroup({ groupFile: layout.hookGroupFile(input, 'build-hook'), log, step: 'build-hook' });
+    stopLeftoverHook({ name: layout.hookSandboxName(input, 'build-hook'), log, step: 'build-hook' });
     await restoreWorkspace(layout, input, log, 'build-hook');
     await applyPatchesIn(input.workspace, log);
   }
   await runHook({
+    layout,
+    project: input.project,
+    environment: input.environment,
     step: 'build-hook',
-    groupFile: layout.hookGroupFile(input, 'build-hook'),
+    kind: 'build',
+    name: layout.hookSandboxName(input, 'build-hook'),
     script: input.manifest.hooks.build,
-    cwd: input.workspace,
+    app: { dir: input.workspace, writable: true },
     log,
     env: hookEnvironment({
       project: input.project,
       environment: input.environment,
       branch: input.branch,
       treeId: input.treeId,
-      appDir: input.workspace,
+      appDir: SANDBOX_APP_DIR,
       env: input.manifest.variables,
     }),
   });

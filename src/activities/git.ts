@@ -59,6 +59,8 @@ export interface CreateRemoteInput {
   project: string;
   /** Absolute path of the directory whose files become the initial commit. */
   from: string;
+  /** The project's plan, recorded in the remote (`slipway.plan`) for the sandbox's limits. */
+  plan?: string;
 }
 
 export interface CreateRemoteResult {
@@ -200,6 +202,7 @@ export function createGitActivities(layout: Layout) {
         await w.raw(['push', remote, ...MAIN_BRANCHES.map((b) => `HEAD:refs/heads/${b}`)]);
         const r = git(remote);
         await r.addConfig('slipway.project', input.project);
+        if (input.plan) await r.addConfig('slipway.plan', input.plan);
         installRemoteHooks(layout, remote, input.project);
         fs.writeFileSync(path.join(remote, 'slipway-ready'), `${commit}\n`);
         return { remote, commit };

@@ -12,7 +12,7 @@ import { releaseInfoFile, releaseInfoSchema, type ReleaseInfo } from '../domain/
 import type { SlugManifest } from '../domain/project-files';
 import { computeRelationships } from '../domain/project-files/services';
 import type { Layout } from '../home';
-import { runHook } from './lib/hook-process';
+import { runHook, SANDBOX_APP_DIR } from './lib/hook-process';
 import { deployStaticContent, findThemes, staticVersion, themeSelection } from '../magento/static-content';
 import { copyTree } from './lib/copy-tree';
 import { INIT_DIR, keepBuildContentAside, realDirectory, seedMounts } from '../magento/mounts';
@@ -63,7 +63,7 @@ function hookEnv(layout: Layout, c: DeployContext, extra: Record<string, string>
     environment: c.environment,
     branch: c.branch,
     treeId: c.treeId,
-    appDir: layout.release(c.project, c.environment, c.release),
+    appDir: SANDBOX_APP_DIR,
     relationships: rel.ok ? rel.value : {},
     routes,
     env: c.manifest.variables,
@@ -162,7 +162,9 @@ log: StepLog,
       // link there would have the engine write wherever it points.
       await realDirectory(tmp, path.dirname(at));
       fs.rmSync(at, { recursive: true, force: true });
-      fs.symlinkSync(shared, at);
+      // Relative (releases/<r>/<path> → ../../mounts/<source>): the same link resolves on the
+      // host and in a hook's sandbox, where the release is /app and the mounts /mounts/<source>.
+      fs.symlinkSync(path.relative(path.dirname(at), shared), at);
       log.line('stage-release', `mount ${mountPath} -> shared:files/${source}`);
     }
     fs.renameSync(tmp, dir);
@@ -245,11 +247,27 @@ async function releaseHookIn(
     log.line(step, `no ${step === 'deploy-hook' ? 'deploy' : 'post_deploy'} hook`);
     return;
   }
+  const dir = layout.release(input.project, input.environment, input.release);
   await runHook({
+    layout,
+    project: input.project,
+    environment: input.environment,
     step,
-    groupFile: layout.hookGroupFile(input, step),
+    kind: step === 'deploy-hook' ? 'deploy' : 'post_deploy',
+    name: layout.hookSandboxName(input, step),
     script,
-    cwd: layout.release(input.project, input.environment, input.release),
+    // The environment's directory as the release's links expect it: the release read-only at
+    // /app and at /releases/<release> (the links the engine made in the mounts point there),
+    // each mount writable at /mounts/<source> (where the release's mount links lead).
+    app: { dir, writable: false },
+    binds: [
+      { dir, at: path.posix.join('/releases', input.release), writable: false },
+      ...[...new Set(Object.values(input.manifest.mounts))].map((source) => ({
+        dir: layout.mount(input.project, input.environment, source),
+        at: path.posix.join('/mounts', source),
+        writable: true,
+      })),
+    ],
     log,
     env: hookEnv(layout, input, extraEnv),
   });

@@ -97,6 +97,8 @@ export interface StepFailureDetails {
   /** The last lines of the step's log. */
   logTail: string;
   message: string;
+  /** The sandbox limit the hook hit (memory, processes, cpu-time, file-size, timeout, silence). */
+  limit?: string;
   /** What was done to leave the environment as it was: "restored d000003; maintenance off". */
   compensation?: string;
 }

@@ -152,7 +152,14 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<Ru
   args.push(...tuningArgs(options));
   // The dev server's HTTP API and metrics otherwise take random ports; they stay on loopback.
   const out = options.logFile ? fs.openSync(options.logFile, 'a') : 'ignore';
-  const child = spawn(exe.path, args, { stdio: ['ignore', out, out] });
+  // Its database (and the WAL beside it) readable by the engine's user only: no umask 022 files.
+  const umask = process.umask(0o077);
+  let child: ReturnType<typeof spawn>;
+  try {
+    child = spawn(exe.path, args, { stdio: ['ignore', out, out] });
+  } finally {
+    process.umask(umask);
+  }
   if (typeof out === 'number') fs.closeSync(out);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
 

@@ -93,7 +93,9 @@ export async function projectWorkflow(initial: ProjectState): Promise<void> {
 
   if (state.remote === undefined) {
     const created = await git.createProjectRemote.executeWithOptions({ summary: 'create the Git remote' }, [
-      { project: state.project, from: state.from },
+      // The plan goes with it: the sandbox's limits default to the plan's (an argument only:
+      // replay compares no activity input, so no patch).
+      { project: state.project, from: state.from, plan: state.plan },
     ]);
     for (const branch of MAIN_BRANCHES) {
       state.environments[branch] = {

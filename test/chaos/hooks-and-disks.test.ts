@@ -1,8 +1,9 @@
 /**
  * A hook that hangs, and a release directory that cannot be written:
- * - the worker killed under a hanging hook: the heartbeat timeout notices, the next attempt
- *   stops the whole process group the dead attempt left behind;
- * - `slipway env cancel` stops the running deployment cleanly: its hook's process group is
+ * - the worker killed under a hanging hook: the hook's sandbox dies with its worker (nothing
+ *   is left running), the heartbeat timeout notices, and the next attempt cleans up what the
+ *   dead attempt left before it runs the hook again;
+ * - `slipway env cancel` stops the running deployment cleanly: every process of its hook is
  *   gone, maintenance is off and the previous release is served;
  * - an unwritable and a full release directory: the deployment fails cleanly, naming why,
  *   and the previous release is served.
@@ -13,20 +14,31 @@ import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
 import { fetchFromRouter } from '../../src/router/fetch';
 import { SAMPLE_STORE } from '../../src/home';
-import { processGroupMembers, runSlipway, waitUntil } from '../harness/processes';
-import { clone, commitAndPush, sampleVariant, tempDir, uniqueName } from '../harness/world';
+import { runSlipway, waitUntil } from '../harness/processes';
+import { clone, commitAndPush, sampleVariant, uniqueName } from '../harness/world';
 import { startChaosStack, type ChaosStack } from './harness';
 
 const SAMPLE_APP = fs.readFileSync(path.join(SAMPLE_STORE, '.magento.app.yaml'), 'utf8');
 
-/** The sample's app file with a deploy hook that records its process group, starts a child, and hangs. */
-function hangingDeploy(pgidFile: string): string {
-  // A function replacement: in a replacement string "$$" would become "$".
-  return SAMPLE_APP.replace(/^ {2}deploy: \|\n/m, () => `  deploy: |\n    echo $$ >> ${pgidFile}\n    sleep 600 &\n    sleep 600\n`);
+/**
+ * The sample's app file with a deploy hook that records each run in its mount (the only place
+ * outside its sandbox it can write), starts a child, and hangs; both sleeps carry a marker.
+ */
+function hangingDeploy(marker: string): string {
+  return SAMPLE_APP.replace(/^ {2}deploy: \|\n/m, () => `  deploy: |\n    mkdir -p var && echo run >> var/hook-runs\n    sleep ${marker} &\n    sleep ${marker}\n`);
 }
 
-function groups(pgidFile: string): number[] {
-  return fs.existsSync(pgidFile) ? fs.readFileSync(pgidFile, 'utf8').trim().split('\n').filter(Boolean).map(Number) : [];
+function runs(file: string): number {
+  return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).length : 0;
+}
+
+/** The host's processes running the hook's marked sleeps. */
+function hookProcesses(marker: string): number[] {
+  try {
+    return execFileSync('pgrep', ['-f', `^sleep ${marker}$`], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
 }
 
 describe('chaos: hanging hooks and unwritable disks', function () {
@@ -49,25 +61,24 @@ describe('chaos: hanging hooks and unwritable disks', function () {
     return { project, repo: await clone(stack.layout.remote(project), 'integration') };
   }
 
-  it('a hanging hook: its worker killed, the retry stops the group left behind; env cancel stops it cleanly', async function () {
+  it('a hanging hook: its worker killed, its sandbox dies with it and the retry cleans up; env cancel stops it cleanly', async function () {
     this.timeout(4 * 60_000);
     const { client, layout } = stack;
     const { project, repo } = await deployedProject('hang');
     const before = await page(project);
     assert.equal(before.status, 200);
-    const pgidFile = path.join(tempDir('pgid'), 'groups');
-    const commit = await commitAndPush(repo, 'integration', { '.magento.app.yaml': hangingDeploy(pgidFile) });
-    await waitUntil(() => groups(pgidFile).length === 1, 60_000, 'the deploy hook started');
-    const [first] = groups(pgidFile);
-    await waitUntil(() => processGroupMembers(first!).length >= 2, 10_000, 'the hook and its child run');
+    const marker = `6${process.pid % 1000}1.25`;
+    const runsFile = path.join(layout.mount(project, 'integration', 'var'), 'hook-runs');
+    const commit = await commitAndPush(repo, 'integration', { '.magento.app.yaml': hangingDeploy(marker) });
+    await waitUntil(() => runs(runsFile) === 1, 60_000, 'the deploy hook started');
+    await waitUntil(() => hookProcesses(marker).length >= 2, 10_000, 'the hook and its child run');
 
-    // The worker dies under the hook: its process group is orphaned until the retry stops it.
+    // The worker dies under the hook: the hook's sandbox dies with it, nothing is left running.
     await stack.worker.kill9();
+    await waitUntil(() => hookProcesses(marker).length === 0, 10_000, "the dead worker's hook processes are gone");
     await stack.worker.start();
-    await waitUntil(() => groups(pgidFile).length === 2, 60_000, 'the deploy hook was retried after the heartbeat timeout');
-    await waitUntil(() => processGroupMembers(first!).length === 0, 10_000, 'the orphaned hook group is gone');
-    const [, second] = groups(pgidFile);
-    await waitUntil(() => processGroupMembers(second!).length >= 2, 10_000, 'the retried hook and its child run');
+    await waitUntil(() => runs(runsFile) === 2, 60_000, 'the deploy hook was retried after the heartbeat timeout');
+    await waitUntil(() => hookProcesses(marker).length >= 2, 10_000, 'the retried hook and its child run');
     const running = (await client.environmentStatus(project, 'integration')).running;
     assert.equal(running?.commit, commit);
     assert.equal((await page(project)).status, 503, 'in maintenance while the deploy hook runs');
@@ -75,7 +86,7 @@ describe('chaos: hanging hooks and unwritable disks', function () {
     const cancel = await runSlipway(['env', 'cancel', project, 'integration'], stack.cliEnv);
     assert.equal(cancel.code, 0, cancel.stderr);
     assert.match(cancel.stderr, new RegExp(`deployment #${running.deployment} cancelled; ${before.release} \\(deployment #1\\) is served`));
-    assert.deepEqual(processGroupMembers(second!), [], 'the cancelled hook group is gone');
+    assert.deepEqual(hookProcesses(marker), [], "every process of the cancelled hook is gone");
     const after = await page(project);
     assert.equal(after.status, 200);
     assert.equal(after.release, before.release, 'the previous release is served');
@@ -84,7 +95,7 @@ describe('chaos: hanging hooks and unwritable disks', function () {
     assert.equal(status.deployments.find((d) => d.deployment === running.deployment)?.status, 'cancelled');
     assert.equal(status.running, undefined);
     const log = client.deploymentLog(project, 'integration', running.deployment);
-    assert.match(log, /stopped the deploy-hook left running by an earlier attempt/);
+    assert.match(log, /(stopped the deploy-hook left running by|cleaned up the sandbox of the deploy-hook's) earlier attempt/);
     assert.match(log, /cancelled: stopping the hook and every process it started/);
 
     const nothing = await runSlipway(['env', 'cancel', project, 'integration'], stack.cliEnv);

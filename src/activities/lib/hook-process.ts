@@ -1,52 +1,51 @@
 /**
- * Runs a project hook (`hooks.build`, `hooks.deploy`, …) the way Magento Cloud does: `bash -e`
- * in the application directory, with an environment built by the engine, never the worker's
- * own. The hook gets its own process group, so cancellation stops everything it started.
+ * Runs a project hook (`hooks.build`, `hooks.deploy`, `hooks.post_deploy`) the way Magento
+ * Cloud does, `bash -e` in the application directory, but in the project's sandbox
+ * (src/sandbox/): its own unprivileged user, only its application and mounts, no network, no
+ * engine secrets, the engine-built environment only, the plan's limits, a time limit per
+ * hook kind and silence detection. A hook that fails, hits a limit or runs out of time fails
+ * its step for good (not retried: it would fail again); a sandbox that cannot be set up is
+ * the engine's failure, and retried.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { spawn } from 'node:child_process';
 import { Context } from '@temporalio/activity';
 import type { DeploymentStep } from '../../domain/deployment';
+import { formatDuration, formatSize, type HookKind } from '../../domain/sandbox-limits';
+import type { Layout } from '../../home';
+import { sandboxIdentity } from '../../sandbox/identity';
+import { sandboxLimitsFor } from '../../sandbox/limits';
+import { chownTree } from '../../sandbox/ownership';
+import { runInSandbox, SANDBOX_APP_DIR, stopLeftoverSandbox, type SandboxBind } from '../../sandbox/sandbox';
 import { stepFailure, type StepLog } from './step-log';
 
+export { SANDBOX_APP_DIR };
+
 export interface HookRun {
+  layout: Layout;
+  project: string;
+  environment: string;
   step: DeploymentStep;
+  kind: HookKind;
   script: string;
-  cwd: string;
+  /** The application directory: the build workspace (writable) or the release (read-only). */
+  app: { dir: string; writable: boolean };
+  /** More directories shown in the sandbox: the environment's mounts (writable), the release again. */
+  binds?: SandboxBind[];
   env: Record<string, string>;
   log: StepLog;
-  /** Lines of output kept for the failure report. */
-  tailLines?: number;
   /**
-   * Where the hook's process group id is kept while it runs. A worker killed with `kill -9`
-   * cannot stop its hooks; the next attempt finds the group here and stops it first.
+   * The run's name, unique per deployment and step: a retried attempt finds what a dead
+   * worker's attempt left under it and stops it first.
    */
-  groupFile: string;
-}
-
-/** Stops the process group an earlier attempt left running (its worker died), if any. */
-export function stopLeftoverGroup(run: Pick<HookRun, 'groupFile' | 'log' | 'step'>): void {
-  let pgid: number;
-  try {
-    pgid = Number(fs.readFileSync(run.groupFile, 'utf8').trim());
-  } catch {
-    return; // no earlier attempt, or it ended cleanly
-  }
-  if (!Number.isInteger(pgid) || pgid <= 1) return;
-  try {
-    process.kill(-pgid, 'SIGKILL');
-    run.log.line(run.step, `stopped the ${run.step} left running by an earlier attempt (process group ${pgid})`);
-  } catch {
-    /* it had ended */
-  }
-  fs.rmSync(run.groupFile, { force: true });
+  name: string;
 }
 
 const BASE_ENV = {
   PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
   LANG: 'C.UTF-8',
   LC_ALL: 'C.UTF-8',
+  HOME: SANDBOX_APP_DIR,
+  USER: 'web',
+  TMPDIR: '/tmp',
 };
 
 function activityContext(): Context | undefined {
@@ -57,100 +56,67 @@ function activityContext(): Context | undefined {
   }
 }
 
+/** Stops what an earlier attempt of this hook left running (its worker died), if anything. */
+export function stopLeftoverHook(run: Pick<HookRun, 'name' | 'log' | 'step'>): void {
+  const n = stopLeftoverSandbox(run.name);
+  if (n === undefined) return;
+  run.log.line(
+    run.step,
+    n > 0
+      ? `stopped the ${run.step} left running by an earlier attempt (${n} processes)`
+      : `cleaned up the sandbox of the ${run.step}'s earlier attempt (its processes had ended with their worker)`,
+  );
+}
+
 export async function runHook(run: HookRun): Promise<void> {
-  const tailMax = run.tailLines ?? 40;
-  const tail: string[] = [];
   const ctx = activityContext();
-  stopLeftoverGroup(run);
-  const child = spawn('bash', ['-e', '-c', run.script], {
-    cwd: run.cwd,
-    env: { ...BASE_ENV, HOME: run.cwd, ...run.env },
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const pgid = child.pid;
-  if (pgid !== undefined) {
-    fs.mkdirSync(path.dirname(run.groupFile), { recursive: true });
-    fs.writeFileSync(run.groupFile, `${pgid}\n`);
-  }
-
-  const collect = (stream: NodeJS.ReadableStream): void => {
-    let partial = '';
-    stream.setEncoding('utf8');
-    stream.on('data', (chunk: string) => {
-      const text = partial + chunk;
-      const lines = text.split('\n');
-      partial = lines.pop() ?? '';
-      for (const l of lines) {
-        run.log.line(run.step, `| ${l}`);
-        tail.push(l);
-        if (tail.length > tailMax) tail.shift();
-      }
-    });
-    stream.on('end', () => {
-      if (partial) {
-        run.log.line(run.step, `| ${partial}`);
-        tail.push(partial);
-        if (tail.length > tailMax) tail.shift();
-      }
-    });
-  };
-  collect(child.stdout);
-  collect(child.stderr);
-
-  let killTimer: NodeJS.Timeout | undefined;
-  const stopGroup = (): void => {
-    if (pgid === undefined) return;
-    try {
-      process.kill(-pgid, 'SIGTERM');
-    } catch {
-      return; // already gone
-    }
-    killTimer = setTimeout(() => {
-      try {
-        process.kill(-pgid, 'SIGKILL');
-      } catch {
-        /* already gone */
-      }
-    }, 3000);
-    killTimer.unref();
-  };
+  stopLeftoverHook(run);
+  const identity = sandboxIdentity(run.layout, run.project);
+  const { plan, limits } = await sandboxLimitsFor(run.layout, run.project);
+  const timeoutSeconds = limits.timeoutSeconds[run.kind];
+  // What the hook may write belongs to the project's user: the workspace it builds, the mounts.
+  if (run.app.writable) await chownTree(run.app.dir, identity);
+  // The engine seeds mounts (init/ copied in) as itself: handed over before every hook.
+  for (const b of run.binds ?? []) if (b.writable) await chownTree(b.dir, identity);
+  const writable = (run.binds ?? []).filter((b) => b.writable).length;
+  run.log.line(
+    run.step,
+    `sandbox: uid ${identity.uid}, no network, ${run.app.writable ? 'the workspace writable' : 'the release read-only'}${
+      writable ? `, ${writable} mounts writable` : ''
+    }; limits (plan ${plan}): ${formatSize(limits.memoryBytes)} memory, ${limits.processes} processes, ${formatDuration(timeoutSeconds)}, silence ${formatDuration(limits.silenceSeconds)}`,
+  );
 
   const heartbeat = ctx ? setInterval(() => ctx.heartbeat(), 1000) : undefined;
-  const onCancel = (): void => {
-    run.log.line(run.step, 'cancelled: stopping the hook and every process it started');
-    stopGroup();
-  };
+  const onCancel = (): void => run.log.line(run.step, 'cancelled: stopping the hook and every process it started');
   ctx?.cancellationSignal.addEventListener('abort', onCancel);
-
   try {
-    const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>(
-      (resolve, reject) => {
-        child.once('error', reject);
-        child.once('close', (c, s) => resolve({ code: c, signal: s }));
-      },
-    );
-    if (code === 0) return;
-    if (ctx?.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
-    const exitCode = code ?? 128;
+    const end = await runInSandbox({
+      name: run.name,
+      dataDir: run.layout.home,
+      identity,
+      hostname: `${run.project}-${run.environment}`.slice(0, 63),
+      app: run.app,
+      binds: run.binds ?? [],
+      command: ['bash', '-e', '-c', run.script],
+      env: { ...BASE_ENV, ...run.env },
+      limits,
+      timeoutSeconds,
+      onOutput: (l) => run.log.line(run.step, `| ${l}`),
+      ...(ctx ? { signal: ctx.cancellationSignal } : {}),
+    });
+    if (end.kind === 'cancelled') throw ctx?.cancellationSignal.reason ?? new Error(`the ${run.step} was cancelled`);
+    if (end.kind === 'exited' && end.code === 0) return;
+    const message = end.kind === 'limit' ? `the ${run.kind} hook ${end.message}` : `the ${run.step} hook exited with code ${end.code}`;
+    if (end.kind === 'limit') run.log.line(run.step, message);
     throw stepFailure({
       step: run.step,
-      exitCode,
-      logTail: tail.join('\n'),
-      message: signal ? `the ${run.step} hook was killed by ${signal}` : `the ${run.step} hook exited with code ${exitCode}`,
+      exitCode: end.kind === 'limit' ? (end.code ?? 137) : end.code,
+      logTail: end.tail.join('\n'),
+      message,
+      ...(end.kind === 'limit' ? { limit: end.limit } : {}),
     });
   } finally {
     if (heartbeat) clearInterval(heartbeat);
     ctx?.cancellationSignal.removeEventListener('abort', onCancel);
-    // Nothing a hook started outlives it.
-    if (pgid !== undefined) {
-      try {
-        process.kill(-pgid, 'SIGKILL');
-      } catch {
-        /* group already empty */
-      }
-    }
-    if (killTimer) clearTimeout(killTimer);
-    fs.rmSync(run.groupFile, { force: true });
   }
 }

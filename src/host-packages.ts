@@ -1,0 +1,85 @@
+/**
+ * Host software from Debian packages (bubblewrap now; the web server and services later):
+ * found on PATH, else installed with `apt-get` on first use when Slipway runs as root on
+ * Debian or Ubuntu, else one clear error naming the package and the command to install it.
+ * Never a binary from anywhere else.
+ */
+import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
+import { findOnPath } from './temporal/locate';
+import { SlipwayError } from './errors';
+
+export interface HostProgram {
+  /** The program's name on PATH. */
+  program: string;
+  /** The Debian package that ships it. */
+  debianPackage: string;
+  /** What Slipway needs it for, for the messages. */
+  purpose: string;
+}
+
+export class HostPackageMissingError extends SlipwayError {
+  constructor(p: HostProgram, why: string) {
+    super(`${p.program} is needed ${p.purpose} and is not on PATH; ${why}. Install the Debian package: apt-get install ${p.debianPackage}`);
+    this.name = 'HostPackageMissingError';
+  }
+}
+
+/** Debian or a derivative (Ubuntu): apt-get installs from the distribution's own packages. */
+export function isDebianLike(osRelease = '/etc/os-release'): boolean {
+  try {
+    const text = fs.readFileSync(osRelease, 'utf8');
+    const field = (k: string): string => (new RegExp(`^${k}=(.*)$`, 'm').exec(text)?.[1] ?? '').replace(/^"|"$/g, '');
+    return [field('ID'), ...field('ID_LIKE').split(/\s+/)].some((id) => id === 'debian' || id === 'ubuntu');
+  } catch {
+    return false;
+  }
+}
+
+function run(cmd: string, args: string[]): Promise<{ ok: boolean; output: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      cmd,
+      args,
+      { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, maxBuffer: 16 * 1024 * 1024 },
+      (err, stdout, stderr) => resolve({ ok: !err, output: `${stdout}${stderr}` }),
+    );
+  });
+}
+
+const installs = new Map<string, Promise<string>>();
+
+/**
+ * The program's path: on PATH, or installed now (root on Debian/Ubuntu; `progress` says so).
+ * Concurrent callers share one installation.
+ */
+export function ensureHostProgram(p: HostProgram, progress: (message: string) => void = () => {}): Promise<string> {
+  const found = findOnPath(p.program, process.env.PATH);
+  if (found) return Promise.resolve(found);
+  let pending = installs.get(p.debianPackage);
+  if (!pending) {
+    pending = install(p, progress).finally(() => installs.delete(p.debianPackage));
+    installs.set(p.debianPackage, pending);
+  }
+  return pending;
+}
+
+async function install(p: HostProgram, progress: (message: string) => void): Promise<string> {
+  if (process.getuid?.() !== 0) throw new HostPackageMissingError(p, 'Slipway installs it itself only when it runs as root');
+  if (!isDebianLike()) throw new HostPackageMissingError(p, 'Slipway installs it itself only on Debian or Ubuntu');
+  progress(`installing the Debian package ${p.debianPackage} (${p.program}, needed ${p.purpose}) with apt-get…`);
+  const args = ['-o', 'DPkg::Lock::Timeout=300', 'install', '-y', '--no-install-recommends', p.debianPackage];
+  let r = await run('apt-get', args);
+  if (!r.ok) {
+    // A fresh machine may have no package lists yet.
+    await run('apt-get', ['-o', 'DPkg::Lock::Timeout=300', 'update']);
+    r = await run('apt-get', args);
+  }
+  const found = findOnPath(p.program, process.env.PATH) ?? findOnPath(p.program, '/usr/sbin:/usr/bin:/sbin:/bin');
+  if (!r.ok || !found) {
+    const tail = r.output.trim().split('\n').slice(-3).join(' / ');
+    throw new HostPackageMissingError(p, `apt-get install ${p.debianPackage} failed: ${tail}`);
+  }
+  progress(`installed ${p.debianPackage}: ${found}`);
+  return found;
+}

@@ -1,0 +1,358 @@
+/**
+ * The sandbox every piece of tenant code runs in (hooks now; the application and its crons
+ * next), built from kernel isolation with bubblewrap:
+ *
+ *   sh (joins the run's cgroup) → prlimit (CPU time, file size, no core files)
+ *     → setpriv (the project's uid/gid, no supplementary groups, no new privileges)
+ *       → bwrap (new user, pid, network, IPC and UTS namespaces; a new root with only the
+ *                system directories read-only, the app at /app, its mounts; a fresh /proc,
+ *                /dev and /tmp; dies with the worker)
+ *         → the command
+ *
+ * Nothing of the data directory is visible but what the run binds; no engine port is
+ * reachable (the network namespace has only its own loopback); the environment is exactly
+ * the one given (never the worker's); every process dies when the command ends (bubblewrap's
+ * init is pid 1 of the namespace) or when the run is stopped (the cgroup is killed whole).
+ */
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ensureHostProgram } from '../host-packages';
+import { formatDuration, formatSize, type SandboxLimits } from '../domain/sandbox-limits';
+import { SandboxCgroup } from './cgroup';
+import type { SandboxIdentity } from './identity';
+
+/** Where the application is inside the sandbox, as on Magento Cloud. */
+export const SANDBOX_APP_DIR = '/app';
+
+export interface SandboxBind {
+  /** A directory on the host. */
+  dir: string;
+  /** Where it is inside the sandbox (an absolute path, never under /app). */
+  at: string;
+  writable: boolean;
+}
+
+export interface SandboxRun {
+  /** Unique among running sandboxes of this machine: the cgroup's name. */
+  name: string;
+  /** The data directory the bound directories are in (made searchable, never listable). */
+  dataDir: string;
+  identity: SandboxIdentity;
+  hostname: string;
+  /** The application directory, bound at /app. */
+  app: { dir: string; writable: boolean };
+  binds: SandboxBind[];
+  command: string[];
+  /** The whole environment of the command. */
+  env: Record<string, string>;
+  limits: SandboxLimits;
+  /** Wall-clock limit for this run, in seconds. */
+  timeoutSeconds: number;
+  onOutput: (line: string) => void;
+  /** Aborting stops the run (SIGTERM to every process, SIGKILL 3 s later). */
+  signal?: AbortSignal;
+}
+
+export type LimitName = 'memory' | 'processes' | 'cpu-time' | 'file-size' | 'timeout' | 'silence';
+
+export type SandboxEnd =
+  | { kind: 'exited'; code: number; tail: string[] }
+  | { kind: 'limit'; limit: LimitName; message: string; code: number | null; tail: string[] }
+  | { kind: 'cancelled'; tail: string[] };
+
+/** The sandbox could not be set up: the engine's failure, not the tenant's (worth a retry). */
+export class SandboxSetupError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SandboxSetupError';
+  }
+}
+
+interface Tools {
+  bwrap: string;
+  setpriv: string;
+  prlimit: string;
+}
+
+let tools: Promise<Tools> | undefined;
+
+/** bubblewrap (installed from Debian on first use when root), setpriv and prlimit (util-linux). */
+export function sandboxTools(progress: (m: string) => void = (m) => console.error(`slipway: ${m}`)): Promise<Tools> {
+  tools ??= (async () => ({
+    bwrap: await ensureHostProgram({ program: 'bwrap', debianPackage: 'bubblewrap', purpose: 'to run tenant code in a sandbox' }, progress),
+    setpriv: await ensureHostProgram({ program: 'setpriv', debianPackage: 'util-linux', purpose: "to run tenant code as its project's user" }),
+    prlimit: await ensureHostProgram({ program: 'prlimit', debianPackage: 'util-linux', purpose: 'to limit tenant code' }),
+  }))().catch((err: unknown) => {
+    tools = undefined;
+    throw err;
+  });
+  return tools;
+}
+
+/**
+ * What a worker checks before it takes work: root (a user per project, cgroups), bubblewrap
+ * (installed now if missing), and a cgroup with memory and process limits.
+ */
+export async function checkSandbox(progress?: (m: string) => void): Promise<void> {
+  if (process.getuid?.() !== 0) {
+    throw new SandboxSetupError(
+      "Slipway's worker runs tenant code in a sandbox, as each project's own user and with cgroup limits, which needs root: run the worker as root",
+    );
+  }
+  await sandboxTools(progress);
+  const probe = SandboxCgroup.create(`probe-${process.pid}`, { memoryBytes: 64 * 1024 * 1024, processes: 8 });
+  probe.remove();
+}
+
+/** System directories shown read-only: what shells, PHP and the usual build tools need. */
+const SYSTEM_DIRS = ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32'];
+const ETC_ENTRIES = [
+  'alternatives',
+  'ssl',
+  'ca-certificates',
+  'ca-certificates.conf',
+  'ld.so.cache',
+  'ld.so.conf',
+  'ld.so.conf.d',
+  'localtime',
+  'nsswitch.conf',
+  'resolv.conf',
+  'mime.types',
+  'php',
+  'ImageMagick-6',
+];
+
+let systemArgs: string[] | undefined;
+
+function systemBinds(): string[] {
+  if (systemArgs) return systemArgs;
+  const args: string[] = [];
+  for (const dir of SYSTEM_DIRS) {
+    const st = fs.lstatSync(dir, { throwIfNoEntry: false });
+    if (!st) continue;
+    if (st.isSymbolicLink()) args.push('--symlink', fs.readlinkSync(dir), dir);
+    else if (st.isDirectory()) args.push('--ro-bind', dir, dir);
+  }
+  for (const entry of ETC_ENTRIES) {
+    const p = path.join('/etc', entry);
+    if (fs.existsSync(p)) args.push('--ro-bind', p, p);
+  }
+  systemArgs = args;
+  return args;
+}
+
+/**
+ * bubblewrap, started as the unprivileged user, reaches the directories it binds with that
+ * user's rights: each directory above them must be searchable by others. The data directory
+ * is made so (search only: 0711, nothing can be listed); any other is reported.
+ */
+const reachable = new Set<string>();
+export function makeReachable(dir: string, ownedRoot: string): void {
+  if (reachable.has(dir)) return;
+  const chain: string[] = [];
+  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+    chain.unshift(d);
+    if (d === path.dirname(d)) break;
+  }
+  const root = path.resolve(ownedRoot);
+  for (const d of chain.slice(0, -1)) {
+    const mode = fs.statSync(d).mode;
+    if (mode & 0o001) continue;
+    if (d === root || d.startsWith(`${root}${path.sep}`)) fs.chmodSync(d, (mode & 0o7777) | 0o711);
+    else {
+      throw new SandboxSetupError(
+        `the sandbox cannot reach ${dir}: ${d} is not searchable by other users (chmod o+x ${d}, or choose another SLIPWAY_HOME)`,
+      );
+    }
+  }
+  reachable.add(dir);
+}
+
+function bwrapArgs(run: SandboxRun): string[] {
+  const args = [
+    '--unshare-user',
+    '--unshare-pid',
+    '--unshare-net',
+    '--unshare-ipc',
+    '--unshare-uts',
+    '--unshare-cgroup-try',
+    '--hostname',
+    run.hostname,
+    '--die-with-parent',
+    '--new-session',
+    ...systemBinds(),
+    '--ro-bind',
+    path.join(run.identity.etcDir, 'passwd'),
+    '/etc/passwd',
+    '--ro-bind',
+    path.join(run.identity.etcDir, 'group'),
+    '/etc/group',
+    '--ro-bind',
+    path.join(run.identity.etcDir, 'hosts'),
+    '/etc/hosts',
+    '--proc',
+    '/proc',
+    '--dev',
+    '/dev',
+    '--tmpfs',
+    '/tmp',
+    '--tmpfs',
+    '/var/tmp',
+    run.app.writable ? '--bind' : '--ro-bind',
+    run.app.dir,
+    SANDBOX_APP_DIR,
+  ];
+  for (const b of run.binds) args.push(b.writable ? '--bind' : '--ro-bind', b.dir, b.at);
+  // The new root itself (a tmpfs holding the mount points) is read-only too.
+  args.push('--remount-ro', '/', '--chdir', SANDBOX_APP_DIR, '--json-status-fd', '3');
+  return args;
+}
+
+/**
+ * Stops what a run of this name left (its worker died under it): the number of processes
+ * killed, or undefined when no such run had been set up.
+ */
+export function stopLeftoverSandbox(name: string): number | undefined {
+  const group = SandboxCgroup.named(name);
+  if (!group || group.procsFiles.length === 0) return undefined;
+  const n = group.pids().length;
+  group.remove();
+  return n;
+}
+
+/** Joins the cgroups named before `--`, then becomes the rest: no user input in the script. */
+const JOIN_CGROUP = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"';
+
+/** A CPU delta below this between two checks counts as "no CPU" for silence detection. */
+const IDLE_CPU_NS = 20_000_000;
+
+export async function runInSandbox(run: SandboxRun): Promise<SandboxEnd> {
+  const t = await sandboxTools();
+  for (const dir of [run.app.dir, run.identity.etcDir, ...run.binds.map((b) => b.dir)]) makeReachable(dir, run.dataDir);
+  stopLeftoverSandbox(run.name);
+  const cgroup = SandboxCgroup.create(run.name, run.limits);
+  const cpu = Math.max(1, Math.ceil(run.limits.cpuSeconds));
+  const argv = [
+    '-c',
+    JOIN_CGROUP,
+    'slipway-sandbox',
+    ...cgroup.procsFiles,
+    '--',
+    t.prlimit,
+    `--cpu=${cpu}:${cpu + 5}`,
+    `--fsize=${run.limits.fileSizeBytes}`,
+    '--core=0',
+    '--',
+    t.setpriv,
+    `--reuid=${run.identity.uid}`,
+    `--regid=${run.identity.gid}`,
+    '--clear-groups',
+    '--no-new-privs',
+    '--',
+    t.bwrap,
+    ...bwrapArgs(run),
+    '--',
+    ...run.command,
+  ];
+
+  const tail: string[] = [];
+  let lastActivity = Date.now();
+  const child = spawn('/bin/sh', argv, { cwd: '/', env: run.env, stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
+  let started = false;
+  let status = '';
+  const statusPipe = child.stdio[3] as NodeJS.ReadableStream;
+  statusPipe.setEncoding('utf8');
+  statusPipe.on('data', (chunk: string) => {
+    status += chunk;
+    if (/"child-pid"/.test(status)) started = true;
+  });
+  const collect = (stream: NodeJS.ReadableStream): void => {
+    let partial = '';
+    stream.setEncoding('utf8');
+    const emit = (l: string): void => {
+      run.onOutput(l);
+      tail.push(l);
+      if (tail.length > 40) tail.shift();
+    };
+    stream.on('data', (chunk: string) => {
+      lastActivity = Date.now();
+      const lines = (partial + chunk).split('\n');
+      partial = lines.pop() ?? '';
+      for (const l of lines) emit(l);
+    });
+    stream.on('end', () => {
+      if (partial) emit(partial);
+    });
+  };
+  collect(child.stdout!);
+  collect(child.stderr!);
+
+  let stopped: { limit: LimitName; message: string } | 'cancelled' | undefined;
+  const stop = (why: typeof stopped): void => {
+    if (stopped) return;
+    stopped = why;
+    cgroup.killAll();
+  };
+  const timeout = setTimeout(
+    () => stop({ limit: 'timeout', message: `ran past its time limit of ${formatDuration(run.timeoutSeconds)} and was stopped` }),
+    run.timeoutSeconds * 1000,
+  );
+  let lastCpu = cgroup.usage().cpuNs ?? 0;
+  const silenceMs = run.limits.silenceSeconds * 1000;
+  const watch = setInterval(
+    () => {
+      const cpuNs = cgroup.usage().cpuNs;
+      if (cpuNs !== undefined && cpuNs - lastCpu > IDLE_CPU_NS) lastActivity = Date.now();
+      lastCpu = cpuNs ?? lastCpu;
+      if (Date.now() - lastActivity >= silenceMs) {
+        stop({ limit: 'silence', message: `printed nothing and used no CPU for ${formatDuration(run.limits.silenceSeconds)} and was stopped` });
+      }
+    },
+    Math.min(5000, Math.max(250, silenceMs / 4)),
+  );
+  let termTimer: NodeJS.Timeout | undefined;
+  const onAbort = (): void => {
+    if (stopped) return;
+    stopped = 'cancelled';
+    cgroup.signalAll('SIGTERM');
+    termTimer = setTimeout(() => cgroup.killAll(), 3000);
+  };
+  run.signal?.addEventListener('abort', onAbort);
+  if (run.signal?.aborted) onAbort();
+
+  try {
+    const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('close', (c, s) => resolve({ code: c, signal: s }));
+    });
+    const usage = cgroup.usage();
+    if (stopped === 'cancelled') return { kind: 'cancelled', tail };
+    if (stopped) return { kind: 'limit', ...stopped, code, tail };
+    if (!started) {
+      throw new SandboxSetupError(`the sandbox did not start (exit ${code ?? signal}): ${tail.slice(-3).join(' / ') || 'no message'}`);
+    }
+    if (code === 0) return { kind: 'exited', code: 0, tail };
+    if (usage.oomKills > 0) {
+      return { kind: 'limit', limit: 'memory', message: `exceeded its memory limit of ${formatSize(run.limits.memoryBytes)}`, code, tail };
+    }
+    if (usage.processLimitHits > 0) {
+      return { kind: 'limit', limit: 'processes', message: `reached its limit of ${run.limits.processes} processes`, code, tail };
+    }
+    // bash reports a child killed by a signal as 128 + the signal: SIGXCPU 24, SIGXFSZ 25.
+    if (code === 128 + 24) {
+      return { kind: 'limit', limit: 'cpu-time', message: `exceeded its CPU-time limit of ${formatDuration(run.limits.cpuSeconds)} per process`, code, tail };
+    }
+    if (code === 128 + 25) {
+      return { kind: 'limit', limit: 'file-size', message: `exceeded its file-size limit of ${formatSize(run.limits.fileSizeBytes)}`, code, tail };
+    }
+    return { kind: 'exited', code: code ?? 128, tail };
+  } finally {
+    clearTimeout(timeout);
+    clearInterval(watch);
+    if (termTimer) clearTimeout(termTimer);
+    run.signal?.removeEventListener('abort', onAbort);
+    // Nothing the command started outlives it.
+    cgroup.remove();
+  }
+}
