@@ -3,6 +3,7 @@
  * the engine. It validates its input before anything is started. Its operations live in
  * src/client-lib/, by what they act on: projects, deployments, tickets, promotions.
  */
+import { temporalConnectionOptions } from './temporal/connection-options';
 import { Client, Connection } from '@temporalio/client';
 import type { DeploymentRecord, EnvironmentStatus } from './domain/environment';
 import type { BranchPush, EnvironmentEntry, ProjectInfo, SshKeyRecord } from './domain/project';
@@ -40,9 +41,10 @@ export class SlipwayClient {
 
   static async connect(options: ConnectOptions): Promise<SlipwayClient> {
     const address = resolveTemporalAddress(options.layout, options.address);
+    const auth = temporalConnectionOptions();
     let connection: Connection;
     try {
-      connection = await Connection.connect({ address, connectTimeout: 5000 });
+      connection = await Connection.connect({ address, connectTimeout: 5000, ...auth });
     } catch (err) {
       throw new SlipwayError(
         `cannot reach the Temporal server at ${address}: ${err instanceof Error ? err.message : String(err)}. ` +

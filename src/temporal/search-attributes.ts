@@ -2,6 +2,7 @@
  * Registers Slipway's custom search attributes on a server that Slipway did not start
  * (TEMPORAL_ADDRESS): the dev server it starts gets them on its command line.
  */
+import { temporalConnectionOptions } from './connection-options';
 import { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { SEARCH_ATTRIBUTES } from '../domain/search-attributes';
@@ -14,7 +15,7 @@ const TYPES = {
 
 /** Returns the names it had to add. */
 export async function ensureSearchAttributes(address: string, namespace = 'default'): Promise<string[]> {
-  const connection = await Connection.connect({ address });
+  const connection = await Connection.connect({ address, ...temporalConnectionOptions() });
   try {
     const existing = await connection.operatorService.listSearchAttributes({ namespace });
     const missing = Object.entries(SEARCH_ATTRIBUTES).filter(([name]) => !(name in (existing.customAttributes ?? {})));
