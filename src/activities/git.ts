@@ -103,14 +103,15 @@ function postReceiveScript(layout: Layout, project: string): string {
 }
 
 /**
- * The pre-receive hook: staging, production and master take code only from the engine
- * (promotion), integration cannot be deleted, and a new branch must be able to name an
- * environment. It refuses the whole push, saying how code gets there. Shell builtins only
- * (no grep, no git config): it runs before every push is accepted.
+ * The pre-receive hook: only branches (`refs/heads/*`: no tags, notes or other refs, from
+ * anyone), staging, production and master take code only from the engine (promotion),
+ * integration cannot be deleted, and a new branch must be able to name an environment. It
+ * refuses the whole push, saying why and how code gets there. Shell builtins only (no grep, no
+ * git config): it runs before every push is accepted.
  */
 function preReceiveScript(layout: Layout, project: string): string {
   return `#!/bin/sh
-# Installed by Slipway: read-only branches and environment names.
+# Installed by Slipway: branches only, read-only branches and environment names.
 LC_ALL=C
 SLIPWAY_HOME=${shQuote(layout.home)}
 project=${shQuote(project)}
@@ -121,7 +122,13 @@ engine=no
 if [ -n "$token" ] && [ "\${SLIPWAY_ENGINE_PUSH:-}" = "$token" ]; then engine=yes; fi
 status=0
 while read -r old new ref; do
-  case "$ref" in refs/heads/*) ;; *) continue ;; esac
+  case "$ref" in
+    refs/heads/*) ;;
+    *)
+      echo "Slipway: $ref refused: the remote accepts only branches (refs/heads/*); tags and other refs are not kept." >&2
+      status=1
+      continue ;;
+  esac
   branch=\${ref#refs/heads/}
   case "$branch" in
     staging|production|master)
