@@ -13,6 +13,7 @@ import {
   type WorkflowBundleOption,
 } from '@temporalio/worker';
 import { createEngineActivities, createHostActivities, localHostActivities } from './activities';
+import { upgradeRemotes } from './activities/git';
 import { heartbeatInterceptor } from './activities/lib/heartbeat';
 import { timingInterceptors } from './activities/lib/timings';
 import { workflowBundle } from './temporal/workflow-bundle';
@@ -73,6 +74,9 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const interceptors = { activity: [...timingInterceptors(), heartbeatInterceptor] };
   const hostActivities = createHostActivities({ layout: options.layout, routerPort: options.routerPort ?? (() => undefined) });
   if (options.engine !== false) {
+    // Remotes made by an earlier version get this version's hooks and settings.
+    const remotes = await upgradeRemotes(options.layout);
+    for (const f of remotes.failed) console.error(`warning: remote not brought up to date: ${f}`);
     workers.push(
       await Worker.create({
         connection,

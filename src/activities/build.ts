@@ -16,6 +16,11 @@ import { Context } from '@temporalio/activity';
 import { runHook, SANDBOX_APP_DIR, stopLeftoverHook } from './lib/hook-process';
 import { deployStaticContent, findThemes, staticVersion, themeSelection } from '../magento/static-content';
 import { StepLog, StepRun, errorMessage, stepFailure } from './lib/step-log';
+import { pruneSlugStore, recordSlugUse } from './slug-store';
+import { removeLeftoversOf } from './leftovers';
+import { slugsKeptFrom } from '../domain/slug-pruning';
+import { ApplicationFailure } from '@temporalio/common';
+import { NOT_FOUND } from '../domain/failure-types';
 
 export interface BuildContext extends DeploymentKey {
   branch: string;
@@ -243,6 +248,8 @@ async function staticContentIn(input: BuildContext & { manifest: SlugManifest },
 function storeSlugIn(layout: Layout, input: BuildContext & { slug: string; manifest: SlugManifest }, log: StepLog): void {
   const target = layout.slug(input.slug);
   fs.mkdirSync(layout.slugs(), { recursive: true });
+  // Recorded before the slug appears: pruning never takes a slug that is being stored.
+  recordSlugUse(layout, input, input.slug);
   const manifestFile = slugManifestFile(layout, input.slug);
   fs.writeFileSync(`${manifestFile}.tmp-${process.pid}`, JSON.stringify(input.manifest, null, 2));
   fs.renameSync(`${manifestFile}.tmp-${process.pid}`, manifestFile);
@@ -261,10 +268,39 @@ function storeSlugIn(layout: Layout, input: BuildContext & { slug: string; manif
   indexSlug(layout, input.project, input.treeId, input.slug);
 }
 
+/**
+ * After a new slug is stored (the only time the store grows): the slugs that no release
+ * references, past the newest N of each environment (SLIPWAY_SLUGS_KEPT, default 5), are
+ * removed. A failure here is logged and fails nothing.
+ */
+async function pruneSlugsAfterStore(layout: Layout, log: StepLog): Promise<void> {
+  const { n, warning } = slugsKeptFrom(process.env.SLIPWAY_SLUGS_KEPT);
+  if (warning) log.line('store-slug', `warning: ${warning}`);
+  try {
+    const r = await pruneSlugStore(layout, n);
+    if (r.pruned.length > 0) {
+      log.line('store-slug', `slugs pruned (no release references them, none among the newest ${n} of an environment): ${r.pruned.join(', ')}`);
+    }
+    log.line('store-slug', `slug store: ${r.kept} slug(s) kept${r.cleaned > 0 ? `, ${r.cleaned} index entries, records and leftovers removed` : ''}`);
+  } catch (err) {
+    log.line('store-slug', `warning: slugs not pruned: ${errorMessage(err)}`);
+  }
+}
+
 export function createBuildActivities(layout: Layout) {
   return {
     /** The manifest of a stored slug: what a redeploy, a rollback or a promotion needs, with no build. */
-    loadSlugManifest(input: { slug: string }): Promise<SlugManifest> {
+    loadSlugManifest(input: Partial<DeploymentKey> & { slug: string }): Promise<SlugManifest> {
+      // Recorded first: the slug is then among the environment's newest, and pruning leaves it.
+      if (input.project && input.environment && input.number !== undefined) {
+        recordSlugUse(layout, { project: input.project, environment: input.environment, number: input.number }, input.slug);
+      }
+      if (!slugStored(layout, input.slug)) {
+        throw ApplicationFailure.nonRetryable(
+          `slug ${input.slug} is no longer stored: slugs that no release references are pruned past the newest of each environment; push or redeploy a commit instead (it is built again)`,
+          NOT_FOUND,
+        );
+      }
       return Promise.resolve(readSlugManifest(layout, input.slug));
     },
 
@@ -275,9 +311,21 @@ export function createBuildActivities(layout: Layout) {
      * so the patches apply to a clean tree.
      */
     async prepareBuild(input: DeploymentKey & { commit: string; branch: string }): Promise<PreparedBuild> {
+      /** A stored slug about to be reused: recorded as used, then checked again (pruning may have just taken it). */
+      const reuse = (slug: string | undefined): string | undefined => {
+        if (slug === undefined) return undefined;
+        recordSlugUse(layout, input, slug);
+        return slugStored(layout, slug) ? slug : undefined;
+      };
       const run = new StepRun(layout, input);
+      try {
+        const removed = await removeLeftoversOf(layout, input);
+        if (removed.length > 0) run.log.line('checkout', `left by earlier deployments, removed: ${removed.join('; ')}`);
+      } catch (err) {
+        run.log.line('checkout', `warning: leftovers of earlier deployments not removed: ${errorMessage(err)}`);
+      }
       const treeId = await treeOfCommit(layout, input.project, input.commit);
-      const built = slugOfTree(layout, input.project, treeId);
+      const built = reuse(slugOfTree(layout, input.project, treeId));
       if (built !== undefined) {
         run.log.line('store-slug', `tree ${treeId} was built before: slug ${built} reused, no checkout, build steps skipped`);
         run.skip('checkout', `tree ${treeId} was built before`);
@@ -288,7 +336,7 @@ export function createBuildActivities(layout: Layout) {
       );
       const manifest = await run.step('validate', PROJECT_FILES.join(', '), (log) => Promise.resolve(validateIn(workspace, log)));
       const slug = slugKey(input.project, treeId, manifest);
-      if (slugStored(layout, slug)) {
+      if (reuse(slugStored(layout, slug) ? slug : undefined) !== undefined) {
         indexSlug(layout, input.project, treeId, slug);
         run.log.line('store-slug', `slug ${slug} exists: reusing it, build steps skipped`);
         fs.rmSync(path.resolve(workspace), { recursive: true, force: true });
@@ -311,7 +359,10 @@ export function createBuildActivities(layout: Layout) {
       if (scd.where === 'build') {
         await run.step('static-content-build', `${scd.locales.join(', ')} with ${scd.buildThreads} thread(s)`, (log) => staticContentIn(input, log));
       } else run.skip('static-content-build', scd.reason);
-      await run.step('store-slug', `slug ${input.slug}`, (log) => Promise.resolve(storeSlugIn(layout, input, log)));
+      await run.step('store-slug', `slug ${input.slug}`, async (log) => {
+        storeSlugIn(layout, input, log);
+        await pruneSlugsAfterStore(layout, log);
+      });
       return { steps: run.timings };
     },
   };

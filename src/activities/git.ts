@@ -9,6 +9,7 @@ import { simpleGit, type SimpleGit } from 'simple-git';
 import { ApplicationFailure } from '@temporalio/common';
 import { INVALID_INPUT, MERGE_CONFLICT, REFUSED } from '../domain/failure-types';
 import { MAIN_BRANCHES } from '../domain/names';
+import { DEFAULT_MAX_PUSH_SIZE, sizeInBytes } from '../domain/push-limit';
 import type { DeploymentKey } from '../domain/deployment';
 import { PACKAGE_ROOT, hookToken, type Layout } from '../home';
 import { StepLog, stepFailure, errorMessage } from './lib/step-log';
@@ -105,14 +106,15 @@ function postReceiveScript(layout: Layout, project: string): string {
 }
 
 /**
- * The pre-receive hook: staging, production and master take code only from the engine
- * (promotion), integration cannot be deleted, and a new branch must be able to name an
- * environment. It refuses the whole push, saying how code gets there. Shell builtins only
- * (no grep, no git config): it runs before every push is accepted.
+ * The pre-receive hook: only branches (`refs/heads/*`: no tags, notes or other refs, from
+ * anyone), staging, production and master take code only from the engine (promotion),
+ * integration cannot be deleted, and a new branch must be able to name an environment. It
+ * refuses the whole push, saying why and how code gets there. Shell builtins only (no grep, no
+ * git config): it runs before every push is accepted.
  */
 function preReceiveScript(layout: Layout, project: string): string {
   return `#!/bin/sh
-# Installed by Slipway: read-only branches and environment names.
+# Installed by Slipway: branches only, read-only branches and environment names.
 LC_ALL=C
 SLIPWAY_HOME=${shQuote(layout.home)}
 project=${shQuote(project)}
@@ -123,7 +125,13 @@ engine=no
 if [ -n "$token" ] && [ "\${SLIPWAY_ENGINE_PUSH:-}" = "$token" ]; then engine=yes; fi
 status=0
 while read -r old new ref; do
-  case "$ref" in refs/heads/*) ;; *) continue ;; esac
+  case "$ref" in
+    refs/heads/*) ;;
+    *)
+      echo "Slipway: $ref refused: the remote accepts only branches (refs/heads/*); tags and other refs are not kept." >&2
+      status=1
+      continue ;;
+  esac
   branch=\${ref#refs/heads/}
   case "$branch" in
     staging|production|master)
@@ -165,6 +173,64 @@ export function installRemoteHooks(layout: Layout, remote: string, project: stri
   }
 }
 
+/** The Git setting that limits one push (see src/domain/push-limit.ts). */
+const MAX_INPUT_SIZE = 'receive.maxInputSize';
+
+async function configValue(remote: string, key: string): Promise<string> {
+  // `git config --get` exits 1 for a missing key; simple-git resolves then with no output.
+  return git(remote).raw(['config', '--get', key]).then((o) => o.trim(), () => '');
+}
+
+/**
+ * The remote's settings that Slipway manages: a push size limit (the default unless one is
+ * set), and every pack received through index-pack (`receive.unpackLimit` 1), whose refusal of
+ * a pack over the limit names the limit.
+ */
+async function configureRemote(remote: string): Promise<void> {
+  const r = git(remote);
+  if ((await configValue(remote, MAX_INPUT_SIZE)) === '') await r.addConfig(MAX_INPUT_SIZE, String(DEFAULT_MAX_PUSH_SIZE));
+  if ((await configValue(remote, 'receive.unpackLimit')) !== '1') await r.addConfig('receive.unpackLimit', '1');
+}
+
+/** The push size limit of a project's remote, in bytes. */
+export async function pushLimitOf(layout: Layout, project: string): Promise<number> {
+  const remote = layout.remote(project);
+  if (!fs.existsSync(path.join(remote, 'slipway-ready'))) throw new Error(`project ${project} has no remote in ${layout.home}`);
+  return sizeInBytes(await configValue(remote, MAX_INPUT_SIZE)) ?? DEFAULT_MAX_PUSH_SIZE;
+}
+
+/** Sets the push size limit of a project's remote (it applies to the next push). */
+export async function setPushLimit(layout: Layout, project: string, bytes: number): Promise<void> {
+  const remote = layout.remote(project);
+  if (!fs.existsSync(path.join(remote, 'slipway-ready'))) throw new Error(`project ${project} has no remote in ${layout.home}`);
+  await configureRemote(remote);
+  await git(remote).addConfig(MAX_INPUT_SIZE, String(bytes));
+}
+
+/**
+ * Brings every project's remote up to this version: its hooks written again (a remote made by
+ * an earlier version gets the current rules, such as branches only) and its settings (a push
+ * size limit). Run when the engine starts. Returns the projects, and those that failed and why.
+ */
+export async function upgradeRemotes(layout: Layout): Promise<{ upgraded: string[]; failed: string[] }> {
+  const dir = path.join(layout.home, 'git');
+  const upgraded: string[] = [];
+  const failed: string[] = [];
+  for (const name of fs.existsSync(dir) ? fs.readdirSync(dir).sort() : []) {
+    const remote = path.join(dir, name);
+    if (!name.endsWith('.git') || !fs.existsSync(path.join(remote, 'slipway-ready'))) continue;
+    const project = name.slice(0, -'.git'.length);
+    try {
+      installRemoteHooks(layout, remote, project);
+      await configureRemote(remote);
+      upgraded.push(project);
+    } catch (err) {
+      failed.push(`${project}: ${errorMessage(err)}`);
+    }
+  }
+  return { upgraded, failed };
+}
+
 export function createGitActivities(layout: Layout) {
   return {
     /**
@@ -203,6 +269,7 @@ export function createGitActivities(layout: Layout) {
         const r = git(remote);
         await r.addConfig('slipway.project', input.project);
         if (input.plan) await r.addConfig('slipway.plan', input.plan);
+        await configureRemote(remote);
         installRemoteHooks(layout, remote, input.project);
         fs.writeFileSync(path.join(remote, 'slipway-ready'), `${commit}\n`);
         return { remote, commit };

@@ -19,6 +19,8 @@ import { INIT_DIR, keepBuildContentAside, realDirectory, seedMounts } from '../m
 import { locationsForWebRoot } from '../domain/project-files/web-locations';
 import { StepLog, StepRun, errorMessage, stepFailure } from './lib/step-log';
 import { healthCheckThroughRouter, routesFor, warmUpThroughRouter } from './routing';
+import { forgetEnvironment, recordReleaseRef, syncReleaseRefs } from './slug-store';
+import { removeLeftoversOf } from './leftovers';
 
 export interface ReleaseDeps {
   layout: Layout;
@@ -150,6 +152,12 @@ log: StepLog,
     fs.mkdirSync(releases, { recursive: true });
     fs.rmSync(tmp, { recursive: true, force: true });
     fs.rmSync(dir, { recursive: true, force: true });
+    // The release's reference to its slug, in the shared slug store, before the slug is read:
+    // pruning keeps a slug that a release references.
+    recordReleaseRef(layout, input, release, input.slug);
+    if (!fs.existsSync(layout.slug(input.slug))) {
+      throw new Error(`slug ${input.slug} is no longer stored (pruned); push or redeploy a commit instead (it is built again)`);
+    }
     // Asynchronous: a large slug must not stall the worker's heartbeats.
     await copyTree(layout.slug(input.slug), tmp);
     // What the build left at mounted paths is kept aside in init/, to seed the mounts at deploy.
@@ -191,7 +199,7 @@ log: StepLog,
     writeAtomically(infoFile, JSON.stringify(info, null, 2));
   } catch (err) {
     // A full or unwritable disk: nothing half-written is left, and the failure says why.
-    for (const leftover of [tmp, dir]) {
+    for (const leftover of [tmp, dir, path.join(layout.slugs(), 'refs', input.project, input.environment, `${release}.json`)]) {
       try {
         fs.rmSync(leftover, { recursive: true, force: true });
       } catch {
@@ -324,6 +332,10 @@ export function createReleaseActivities(deps: ReleaseDeps) {
       try {
         const removed = pruneReleasesOf(layout, input, [release, ...(input.pruneKeeping ?? [])]);
         if (removed.length > 0) run.log.line('stage-release', `old releases removed: ${removed.join(', ')}`);
+        // The slug store's references follow: a removed release's slug may be pruned.
+        syncReleaseRefs(layout, input.project, input.environment);
+        const leftovers = await removeLeftoversOf(layout, input);
+        if (leftovers.length > 0) run.log.line('stage-release', `left by earlier deployments, removed: ${leftovers.join('; ')}`);
       } catch (err) {
         run.log.line('stage-release', `warning: old releases not removed: ${errorMessage(err)}`);
       }
@@ -395,6 +407,9 @@ export function createReleaseActivities(deps: ReleaseDeps) {
       if (input.remove) {
         fs.rmSync(layout.environment(input.project, input.environment), { recursive: true, force: true });
         fs.rmSync(layout.deployLogs(input.project, input.environment), { recursive: true, force: true });
+        fs.rmSync(path.dirname(layout.buildWorkspace({ ...input, number: 0 })), { recursive: true, force: true });
+        // Its slugs' records in the store: what only it kept is pruned after the next build.
+        forgetEnvironment(layout, input.project, input.environment);
       }
       return Promise.resolve();
     },

@@ -2,6 +2,7 @@
  * The client's environment operations: its status, redeploy and rollback, and its deployments
  * (progress, waiting, cancelling, logs).
  */
+import { DEPLOY_LOGS_KEPT } from '../domain/retention';
 import * as fs from 'node:fs';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { DeploymentRecord, EnvironmentStatus } from '../domain/environment';
@@ -134,6 +135,6 @@ async function reportProgress(
 export function deploymentLog(ctx: ClientContext, project: string, environment: string, n: number): string {
   checkEnvironmentRef(project, environment);
   const file = ctx.layout.deployLog({ project, environment, number: n });
-  if (!fs.existsSync(file)) throw new NotFoundError(`no log for deployment ${n} of ${project}/${environment}`);
+  if (!fs.existsSync(file)) throw new NotFoundError(`no log for deployment ${n} of ${project}/${environment} (the logs of the newest ${DEPLOY_LOGS_KEPT} deployments of an environment are kept)`);
   return fs.readFileSync(file, 'utf8');
 }

@@ -74,7 +74,8 @@ interface Fixture {
 async function snapshot(f: Fixture): Promise<unknown> {
   const info = await f.client.project(f.project);
   const integration = await f.client.environmentStatus(f.project, 'integration');
-  const refs = (await run('git', ['for-each-ref', '--format=%(refname) %(objectname)', 'refs/heads'], { cwd: f.remote })).stdout;
+  // Every ref, not only branches: a refused tag or note must not be there either.
+  const refs = (await run('git', ['for-each-ref', '--format=%(refname) %(objectname)'], { cwd: f.remote })).stdout;
   const tickets: Record<string, unknown> = {};
   for (const [name, id] of Object.entries(f.tickets)) {
     const t = await f.client.ticket(f.project, id);
@@ -196,6 +197,10 @@ async function runGitPushes(cases: GitPushCase[], f: Fixture): Promise<void> {
     assert.match(output, /pre-receive hook declined/, output);
     assert.match(output, c.expected.message, output);
   });
+  // A refused push leaves none of its objects in the remote.
+  const commit = (await repo.git.revparse(['HEAD'])).trim();
+  const kept = await run('git', ['cat-file', '-e', commit], { cwd: f.remote }).then(() => true, () => false);
+  assert.equal(kept, false, `the refused commit ${commit} is in the remote`);
 }
 
 /** Writes one case's file into a working tree (the previous case's file restored first). */

@@ -309,6 +309,11 @@ export const GIT_PUSH_CASES: GitPushCase[] = [
   { id: 'git/branch-trailing-dash', surface: 'git-push', description: 'a branch "wip-"', refspec: 'HEAD:refs/heads/wip-', expected: { message: /Slipway: branch 'wip-' cannot be an environment/ } },
   { id: 'git/branch-leading-dash', surface: 'git-push', description: 'a branch "-rf"', refspec: 'HEAD:refs/heads/-rf', expected: { message: /Slipway: branch '-rf' cannot be an environment/ } },
   { id: 'git/mixed-push', surface: 'git-push', description: 'a push of a valid branch together with staging: all of it is refused', refspec: 'HEAD:refs/heads/okay-branch HEAD:refs/heads/staging', expected: { message: /Slipway: staging is read-only/ } },
+  { id: 'git/tag', surface: 'git-push', description: 'a tag "v1"', refspec: 'HEAD:refs/tags/v1', expected: { message: /Slipway: refs\/tags\/v1 refused: the remote accepts only branches \(refs\/heads\/\*\)/ } },
+  { id: 'git/notes', surface: 'git-push', description: 'notes (refs/notes/commits)', refspec: 'HEAD:refs/notes/commits', expected: { message: /Slipway: refs\/notes\/commits refused: the remote accepts only branches/ } },
+  { id: 'git/other-ref', surface: 'git-push', description: 'a ref outside refs/heads (refs/pull/1/head)', refspec: 'HEAD:refs/pull/1/head', expected: { message: /Slipway: refs\/pull\/1\/head refused: the remote accepts only branches/ } },
+  { id: 'git/remote-tracking-ref', surface: 'git-push', description: 'a remote-tracking ref (refs/remotes/origin/integration)', refspec: 'HEAD:refs/remotes/origin/integration', expected: { message: /Slipway: refs\/remotes\/origin\/integration refused: the remote accepts only branches/ } },
+  { id: 'git/branch-with-tag', surface: 'git-push', description: 'a valid branch together with a tag: all of it is refused', refspec: 'HEAD:refs/heads/tagged-branch HEAD:refs/tags/release-1', expected: { message: /Slipway: refs\/tags\/release-1 refused: the remote accepts only branches/ } },
 ];
 
 export const HOSTILE_CASES: HostileCase[] = [

@@ -2,6 +2,7 @@
  * The long-running processes: `up` (the whole embedded stack), `worker`, `api` and `router`
  * (each alone, as the production-like setup runs them).
  */
+import { DEFAULT_SLUGS_KEPT } from '../../domain/slug-pruning';
 import * as path from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { SlipwayError } from '../../errors';
@@ -9,6 +10,9 @@ import { Layout } from '../../home';
 import type { Command } from 'commander';
 import { port, type Cli } from '../context';
 import { untilStopped } from '../output';
+
+/** The engine's setting read from its environment, in the help of the commands that run it. */
+const SLUGS_KEPT_HELP = `\nEnvironment:\n  SLIPWAY_SLUGS_KEPT  slugs kept per environment beside those a release uses (default ${DEFAULT_SLUGS_KEPT}); the others are pruned`;
 
 export function registerProcessCommands({ program, layout, withClient }: Cli): void {
   program
@@ -18,7 +22,7 @@ export function registerProcessCommands({ program, layout, withClient }: Cli): v
     .option('--ui-port <port>', 'Temporal Web UI port', port, 8233)
     .option('--router-port <port>', 'HTTP port of the router', port, 8080)
     .option('--api-port <port>', 'HTTP port of the API', port, 8081)
-    .addHelpText('after', '\nExample:\n  SLIPWAY_HOME=~/slipway slipway up --router-port 8080')
+    .addHelpText('after', `\nExample:\n  SLIPWAY_HOME=~/slipway slipway up --router-port 8080\n${SLUGS_KEPT_HELP}`)
     .action(async (opts: { port: number; uiPort: number; routerPort: number; apiPort: number }) => {
       const l = layout();
       // Loaded here, not at the top: a `slipway worker` process does not need the API server.
@@ -46,7 +50,7 @@ export function registerProcessCommands({ program, layout, withClient }: Cli): v
     .option('--no-engine', 'deploy activities only (a web host), no workflows or builds')
     .option('--slugs <dir>', "the engine's slug store, when this host's data directory is elsewhere")
     .option('--router-port <port>', 'also serve this host\'s environments on this port (for warm-up and health checks)', port)
-    .addHelpText('after', '\nExamples:\n  TEMPORAL_ADDRESS=temporal:7233 slipway worker --host web1\n  slipway --home /data/web2 worker --host web2 --no-engine --slugs /shared/slugs --router-port 8080')
+    .addHelpText('after', `\nExamples:\n  TEMPORAL_ADDRESS=temporal:7233 slipway worker --host web1\n  slipway --home /data/web2 worker --host web2 --no-engine --slugs /shared/slugs --router-port 8080\n${SLUGS_KEPT_HELP}`)
     .action(async (opts: { host: string; engine: boolean; slugs?: string; routerPort?: number }) => {
       if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(opts.host)) throw new SlipwayError('--host must be a lowercase name', 2);
       // A long-lived process with two V8 heaps (this one and the workflow sandbox's thread,

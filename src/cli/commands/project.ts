@@ -2,10 +2,13 @@
 import * as path from 'node:path';
 import { SlipwayError } from '../../errors';
 import { SAMPLE_STORE } from '../../home';
+import { pushLimitOf, setPushLimit } from '../../activities/git';
+import { DEFAULT_MAX_PUSH_SIZE, formatSize, parsePushSize } from '../../domain/push-limit';
+import { checkProjectId } from '../../client-lib/checks';
 import type { Cli } from '../context';
 import { progressPrinter } from '../output';
 
-export function registerProjectCommands({ program, withClient }: Cli): void {
+export function registerProjectCommands({ program, withClient, layout }: Cli): void {
   const projectCmd = program.command('project').description('projects');
   projectCmd
     .command('create <id>')
@@ -35,5 +38,28 @@ export function registerProjectCommands({ program, withClient }: Cli): void {
           console.error(`integration deployed (#${d.deployment}, ${d.commit.slice(0, 12)})`);
         }
       });
+    });
+  projectCmd
+    .command('push-limit <id> [size]')
+    .description(
+      `show or set the largest push the project's remote accepts (default ${formatSize(DEFAULT_MAX_PUSH_SIZE)}); a larger push is refused and changes nothing. ` +
+        'Run on the engine host: it writes the setting into the remote in the data directory',
+    )
+    .option('--json', 'print {project, bytes} as JSON')
+    .addHelpText('after', '\nExamples:\n  slipway project push-limit shop\n  slipway project push-limit shop 2g')
+    .action(async (id: string, size: string | undefined, opts: { json?: boolean }) => {
+      checkProjectId(id);
+      if (size !== undefined) {
+        const parsed = parsePushSize(size);
+        if (!parsed.ok) throw new SlipwayError(parsed.reason, 2);
+        await setPushLimit(layout(), id, parsed.bytes).catch((err: unknown) => {
+          throw new SlipwayError(err instanceof Error ? err.message : String(err));
+        });
+      }
+      const bytes = await pushLimitOf(layout(), id).catch((err: unknown) => {
+        throw new SlipwayError(err instanceof Error ? err.message : String(err));
+      });
+      if (opts.json) console.log(JSON.stringify({ project: id, bytes }));
+      else console.log(`${id}: pushes up to ${formatSize(bytes)} (${bytes} bytes)`);
     });
 }
