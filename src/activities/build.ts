@@ -75,7 +75,9 @@ async function applyPatchesIn(workspace: string, log: StepLog): Promise<string[]
     } catch (err) {
       const why = errorMessage(err).trim();
       log.line('patches', why);
-      throw stepFailure({ step: 'patches', logTail: why, message: `patch ${rel} does not apply: ${why.split('\n')[0]}` });
+      // git's reason (its "error:" line), not the "Checking patch …" that --verbose prints first.
+      const reason = why.split('\n').find((l) => l.startsWith('error:')) ?? why.split('\n')[0];
+      throw stepFailure({ step: 'patches', logTail: why, message: `patch ${rel} does not apply: ${reason}` });
     }
     await g.raw(['apply', '--verbose', rel]);
     log.line('patches', `applied ${rel}`);
