@@ -6,7 +6,7 @@
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { readComponentRegistrations } from '../domain/php-registration';
-import { linkOutOfTree } from '../tree-links';
+import { linkOutOfTree, resolvesInside } from '../tree-links';
 
 export interface ThemeRef {
   area: string;
@@ -174,8 +174,8 @@ async function loadTheme(
   let parent = givenParent;
   if (parent === undefined) {
     const xmlFile = path.join(dir, 'theme.xml');
-    const isFile = (await fsp.lstat(xmlFile).catch(() => undefined))?.isFile() ?? false; // a link is not read
-    const xml = isFile ? await fsp.readFile(xmlFile, 'utf8').catch(() => '') : '';
+    // Read only if it lies inside the application, every link resolved.
+    const xml = resolvesInside(appDir, xmlFile) ? await fsp.readFile(xmlFile, 'utf8').catch(() => '') : '';
     parent = /<parent>\s*([^<]*?)\s*<\/parent>/.exec(xml.replace(/<!--[\s\S]*?-->/g, ''))?.[1] || undefined;
   }
   const theme: Theme = { id, parent: parent && parentId(area, parent, id), base: new Map(), i18n: new Map() };

@@ -116,7 +116,7 @@ async function resolveServable(file: string, roots: readonly string[]): Promise<
  * Sends an opened file (conditional GET, ranges and HEAD by `send`). On Linux `send` reads
  * /proc/self/fd/<fd>, the very file opened and checked, so no path is resolved again.
  */
-function sendOpened(req: http.IncomingMessage, res: http.ServerResponse, file: { handle: fsp.FileHandle; real: string }, onError: () => void): void {
+function sendOpened(req: http.IncomingMessage, res: http.ServerResponse, file: { handle: fsp.FileHandle; real: string }): void {
   const close = (): void => void file.handle.close().catch(() => undefined);
   res.once('close', close);
   const proc = `/proc/self/fd/${file.handle.fd}`;
@@ -124,9 +124,10 @@ function sendOpened(req: http.IncomingMessage, res: http.ServerResponse, file: {
   const through = fs.existsSync(proc) ? proc : file.real.split('/').map(encodeURIComponent).join('/');
   res.setHeader('content-type', mime.contentType(path.extname(file.real)) || 'application/octet-stream');
   send(req, through, { dotfiles: 'allow', index: false, cacheControl: false })
-    .on('error', () => {
+    .on('error', (err: { status?: number }) => {
       res.removeHeader('content-type');
-      onError();
+      const status = err.status ?? 500;
+      page(res, status, status === 404 ? 'Not found' : 'Error', status === 404 ? 'No such page.' : 'The page could not be served.');
     })
     .pipe(res);
 }
@@ -205,7 +206,6 @@ export function createRouter(layout: Layout): http.Server {
   async function serve(req: http.IncomingMessage, res: http.ServerResponse, t: RouteTarget, current: { dir: string; info: ReleaseInfo }, pathname: string): Promise<void> {
     const locations = current.info.locations ?? locationsForWebRoot(current.info.webRoot);
     const roots = await servingRoots(layout, t, current);
-    const failed = (): void => notFound(res);
     let urlPath = pathname;
     for (let hops = 0; hops < 5; hops++) {
       const r = resolveRequest(locations, urlPath);
@@ -214,7 +214,7 @@ export function createRouter(layout: Layout): http.Server {
       const found = hidden(r.file) ? undefined : await resolveServable(path.join(current.dir, r.file), roots);
       const indexes = r.location.index.filter((i) => !script(i));
       if (found?.kind === 'file' && (!r.allow || isScript)) await found.handle.close();
-      else if (found?.kind === 'file') return sendOpened(req, res, found, failed);
+      else if (found?.kind === 'file') return sendOpened(req, res, found);
       else if (found?.kind === 'directory' && r.allow && indexes.length > 0) {
         if (!urlPath.endsWith('/')) {
           res.writeHead(301, { location: `${urlPath}/`, 'cache-control': 'no-store' });
@@ -223,7 +223,7 @@ export function createRouter(layout: Layout): http.Server {
         }
         for (const name of indexes) {
           const index = await resolveServable(path.join(found.real, name), roots);
-          if (index?.kind === 'file') return sendOpened(req, res, index, failed);
+          if (index?.kind === 'file') return sendOpened(req, res, index);
         }
         return notFound(res);
       }
@@ -235,7 +235,7 @@ export function createRouter(layout: Layout): http.Server {
         // Written only where the router would serve it from: never through a link out.
         const made = real && servable(real, roots) ? await publishOnRequest(catalogOf(current.dir), real, rel).catch(() => undefined) : undefined;
         const opened = made ? await resolveServable(made, roots) : undefined;
-        if (opened?.kind === 'file') return sendOpened(req, res, opened, failed);
+        if (opened?.kind === 'file') return sendOpened(req, res, opened);
       }
       // Magento's versioned static URLs, for locations that do not rewrite them themselves.
       const versioned = /^\/static\/version\d+\/(.+)$/.exec(r.path);

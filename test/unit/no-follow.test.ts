@@ -123,6 +123,14 @@ describe('the engine follows no tenant link when it writes, deletes or copies', 
     );
     assert.deepEqual(snapshot(host), before);
 
+    // A theme.xml that is a link to a host file is not read (its <parent> would name a theme to load).
+    write(path.join(host, 'theme.xml'), '<theme><parent>Host/secret</parent></theme>');
+    const linked = tempDir('nofollow-theme-xml');
+    write(path.join(linked, 'app/design/frontend/A/b/web/css/ok.css'), '.ok{}\n');
+    link(path.join(host, 'theme.xml'), path.join(linked, 'app/design/frontend/A/b/theme.xml'));
+    const r = await deployStaticContent({ appDir: linked, themes: [], locales: ['en_US'], threads: 1, version: '1' });
+    assert.equal(r.files, 1, 'deployed without the parent the host file names');
+
     const other = tempDir('nofollow-themes');
     link(path.join(host, 'themes'), path.join(other, 'app/design'));
     write(

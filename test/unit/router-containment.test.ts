@@ -160,6 +160,9 @@ describe('router: only what is inside the release or its mounts', function () {
     const part = await get('/media/photo.txt', { range: 'bytes=2-6' });
     assert.equal(part.status, 206);
     assert.equal(part.body, 'photo');
+    const beyond = await get('/media/photo.txt', { range: 'bytes=100-200' });
+    assert.equal(beyond.status, 416, 'a range past the end is refused as send refuses it');
+    assert.equal(beyond.headers['content-range'], 'bytes */8');
     const head = await get('/photo.txt', {}, 'HEAD');
     assert.equal(head.status, 200);
     assert.equal(head.headers['content-length'], '8');
