@@ -21,6 +21,8 @@ import { removeLeftoversOf } from './leftovers';
 import { slugsKeptFrom } from '../domain/slug-pruning';
 import { ApplicationFailure } from '@temporalio/common';
 import { NOT_FOUND } from '../domain/failure-types';
+import { linkIssue, linksOutOfTree, PATCH_DIR } from './lib/tree-check';
+import { linkOutOfTree } from '../tree-links';
 
 export interface BuildContext extends DeploymentKey {
   branch: string;
@@ -28,7 +30,7 @@ export interface BuildContext extends DeploymentKey {
   workspace: string;
 }
 
-export const PATCH_DIR = 'm2-hotfixes';
+export { PATCH_DIR };
 
 /** What the first build steps made: a slug to reuse, or a patched workspace to build. */
 export interface PreparedBuild {
@@ -78,7 +80,9 @@ async function applyPatchesIn(workspace: string, log: StepLog): Promise<string[]
     } catch (err) {
       const why = errorMessage(err).trim();
       log.line('patches', why);
-      throw stepFailure({ step: 'patches', logTail: why, message: `patch ${rel} does not apply: ${why.split('\n')[0]}` });
+      // git's reason (its "error:" line), not the "Checking patch …" that --verbose prints first.
+      const reason = why.split('\n').find((l) => l.startsWith('error:')) ?? why.split('\n')[0];
+      throw stepFailure({ step: 'patches', logTail: why, message: `patch ${rel} does not apply: ${reason}` });
     }
     await g.raw(['apply', '--verbose', rel]);
     log.line('patches', `applied ${rel}`);
@@ -92,9 +96,13 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
  * A project file's text; nothing when it is absent; an issue when it is no regular file of the
- * repository (a symbolic link may point anywhere on the build host) or is not UTF-8.
+ * repository (a symbolic link may point anywhere on the build host), when a directory on its
+ * way is a link out of the repository, or when it is not UTF-8.
  */
 function readProjectFile(workspace: string, file: string): string | ConfigIssue | undefined {
+  const dir = path.posix.dirname(file);
+  const out = dir === '.' ? undefined : linkOutOfTree(workspace, dir);
+  if (out) return linkIssue(out, `${file} cannot be read through it`);
   const full = path.join(workspace, file);
   const stat = fs.lstatSync(full, { throwIfNoEntry: false });
   if (!stat) return undefined;
@@ -151,8 +159,13 @@ function validateIn(workspace: string, log: StepLog): SlugManifest {
     else if (read) unreadable.push(read);
   }
   // A file that cannot be read as text is the only problem reported: the others would only say it is missing.
-  const plan: ReturnType<typeof planFromProjectFiles> =
+  let plan: ReturnType<typeof planFromProjectFiles> =
     unreadable.length > 0 ? { ok: false, issues: unreadable, warnings: [], notes: [] } : planFromProjectFiles(texts);
+  if (plan.ok) {
+    // Links committed where the engine would follow them out of the tree (web roots, mounts, themes, patches).
+    const links = linksOutOfTree(workspace, plan.manifest);
+    if (links.length > 0) plan = { ok: false, issues: links, warnings: plan.warnings, notes: plan.notes };
+  }
   for (const w of plan.warnings) log.line('validate', `warning: ${formatIssue(w)}`);
   for (const n of plan.notes) log.line('validate', `info: ${formatIssue(n)}`);
   if (!plan.ok) {

@@ -104,14 +104,25 @@ async function seedMountsFrom(layout: Layout, key: DeploymentKey, release: strin
   const info = readReleaseInfo(layout, key, release);
   if (!info?.mounts || Object.keys(info.mounts).length === 0) return;
   const sc = info.staticContent;
+  const mounts = Object.fromEntries(Object.entries(info.mounts).map(([at, source]) => [at, layout.mount(key.project, key.environment, source)]));
+  // A mount inside another one (`shared:files/a` and `shared:files/a/b`) may have been replaced
+  // by a link through the outer one: each mount is a real directory again before it is written.
+  for (const dir of Object.values(mounts)) await realDirectory(mountsRootOf(layout, key), dir);
   await seedMounts({
     release: layout.release(key.project, key.environment, release),
-    mounts: Object.fromEntries(Object.entries(info.mounts).map(([at, source]) => [at, layout.mount(key.project, key.environment, source)])),
+    mounts,
     staticSymlink: sc?.symlink ?? true,
     cleanStatic: sc?.clean ?? true,
     ...(sc?.onDemand && sc.version ? { onDemandVersion: sc.version } : {}),
     log,
   });
+}
+
+/** The directory that holds an environment's mounts (made if missing: the engine's own path). */
+function mountsRootOf(layout: Layout, key: { project: string; environment: string }): string {
+  const root = layout.mount(key.project, key.environment, '');
+  fs.mkdirSync(root, { recursive: true });
+  return root;
 }
 
 /** Points `current` at a release (or removes it): a new symlink renamed over the old one. */
@@ -164,7 +175,7 @@ log: StepLog,
     await keepBuildContentAside(tmp, Object.keys(input.manifest.mounts), (l) => log.line('stage-release', l));
     for (const [mountPath, source] of Object.entries(input.manifest.mounts)) {
       const shared = layout.mount(input.project, input.environment, source);
-      fs.mkdirSync(shared, { recursive: true });
+      await realDirectory(mountsRootOf(layout, input), shared);
       const at = path.join(tmp, mountPath);
       // Every directory above the mount is a real one of the release: a committed symbolic
       // link there would have the engine write wherever it points.
@@ -301,6 +312,8 @@ async function staticContentDeployIn(layout: Layout, input: DeployContext, log: 
     log.line('static-content-deploy', 'no theme in app/design or registered under vendor/: nothing to deploy');
     return;
   }
+  // init/ is the engine's own directory of a release: one committed as a link is not followed.
+  if (mounted) await realDirectory(dir, path.join(dir, INIT_DIR, 'pub'));
   const r = await deployStaticContent({
     appDir: dir,
     ...(mounted ? { outDir: path.join(dir, INIT_DIR, 'pub', 'static') } : {}),

@@ -68,6 +68,18 @@ export async function realDirectory(base: string, dir: string): Promise<void> {
   }
 }
 
+/** The first path from `base` down to `dir` that exists and is no real directory (a link, a file), if any. */
+async function notADirectoryOnTheWay(base: string, dir: string): Promise<string | undefined> {
+  let at = base;
+  for (const part of path.relative(base, dir).split(path.sep).filter((p) => p !== '')) {
+    at = path.join(at, part);
+    const st = await lstat(at);
+    if (!st) return undefined;
+    if (!st.isDirectory()) return at;
+  }
+  return undefined;
+}
+
 /** Removes every entry of a directory, keeping the directory (a mount's root stays). */
 async function emptyDirectory(dir: string): Promise<number> {
   const entries = await fsp.readdir(dir).catch(() => [] as string[]);
@@ -91,7 +103,9 @@ async function copyInto(base: string, from: string, to: string, log: (line: stri
       const existing = await lstat(dst);
       if (existing?.isDirectory()) await fsp.rm(dst, { recursive: true, force: true });
       const tmp = path.join(to, `.slipway-seed-${entry.name}`);
-      await fsp.copyFile(src, tmp, fs.constants.COPYFILE_FICLONE);
+      // Exclusive: a link a tenant left at the temporary name is removed, never written through.
+      await fsp.rm(tmp, { force: true, recursive: true });
+      await fsp.copyFile(src, tmp, fs.constants.COPYFILE_FICLONE | fs.constants.COPYFILE_EXCL);
       await fsp.rename(tmp, dst);
       files++;
     } else log(`skipped ${src}: not a regular file or directory`);
@@ -136,6 +150,13 @@ export async function keepBuildContentAside(release: string, mountPaths: readonl
   const kept: string[] = [];
   for (const mountPath of mountPaths) {
     const at = path.join(release, mountPath);
+    // A link or file on the way (validation refuses links out of the tree; a build hook may
+    // still make one): never followed. Staging replaces it by directories; nothing is kept.
+    const blocked = await notADirectoryOnTheWay(release, path.dirname(at));
+    if (blocked) {
+      log(`mount ${mountPath}: ${path.relative(release, blocked)} is not a directory of the release; not followed, the mount replaces it`);
+      continue;
+    }
     const st = await lstat(at);
     if (!st) continue;
     if (!st.isDirectory()) {
@@ -146,7 +167,7 @@ export async function keepBuildContentAside(release: string, mountPaths: readonl
     }
     if (!(await hasContent(at))) continue;
     const aside = path.join(release, INIT_DIR, mountPath);
-    await fsp.mkdir(path.dirname(aside), { recursive: true });
+    await realDirectory(release, path.dirname(aside)); // a committed init/ link is not followed
     await fsp.rm(aside, { recursive: true, force: true });
     await fsp.rename(at, aside);
     kept.push(mountPath);
@@ -185,7 +206,8 @@ export async function seedMounts(o: SeedOptions): Promise<void> {
       } else if (o.onDemandVersion !== undefined) {
         await realDirectory(mount.base, mount.target);
         const file = path.join(mount.target, 'deployed_version.txt');
-        await fsp.writeFile(`${file}.tmp`, o.onDemandVersion);
+        await fsp.rm(`${file}.tmp`, { force: true, recursive: true });
+        await fsp.writeFile(`${file}.tmp`, o.onDemandVersion, { flag: 'wx' });
         await fsp.rename(`${file}.tmp`, file);
         o.log(`pub/static: generated on request (SCD_ON_DEMAND), version ${o.onDemandVersion}`);
       }

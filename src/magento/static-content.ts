@@ -11,11 +11,13 @@
  * Everything is written to `pub/static.tmp-<version>` and swapped in only once complete, so a
  * failed deploy never leaves a half-written `pub/static` behind.
  */
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { realDirectory } from './mounts';
+import { isInside, linkOutOfTree } from '../tree-links';
 import { LOCALE, parentId, SEGMENT, StaticContentError, themeId, ThemeCatalog, type Source, type Theme, type ThemeRef } from './themes';
 
 export { findThemes, StaticContentError, ThemeCatalog, type ThemeRef } from './themes';
@@ -103,6 +105,11 @@ export async function deployStaticContent(input: StaticContentInput): Promise<St
 
   // Publish every (theme, locale) into the temporary directory, then swap it in.
   const target = input.outDir ?? path.join(input.appDir, 'pub', 'static');
+  // Never written through a link out of the application (e.g. a committed `pub -> /srv`).
+  if (isInside(input.appDir, target)) {
+    const out = linkOutOfTree(input.appDir, path.relative(input.appDir, target).split(path.sep).join('/'));
+    if (out) throw new StaticContentError(`${out.link} is a symbolic link to ${out.target}, outside the application: static content is not written through it`);
+  }
   const tmp = `${target}.tmp-${version}`;
   const old = `${target}.old-${version}`;
   await fsp.rm(tmp, { recursive: true, force: true }); // a leftover of an interrupted deploy
@@ -217,8 +224,10 @@ export async function publishOnRequest(catalog: ThemeCatalog, outDir: string, st
   if (!source) return undefined;
   const dest = path.join(outDir, ...staticPath.split('/'));
   await realDirectory(outDir, path.dirname(dest));
-  const tmp = `${dest}.tmp-${process.pid}`;
-  await fsp.copyFile(source.abs, tmp, fs.constants.COPYFILE_FICLONE);
+  // A name of its own (requests for one file may come at once), created exclusively: a link
+  // at that name would make the copy fail, never be written through.
+  const tmp = `${dest}.tmp-${process.pid}-${crypto.randomBytes(6).toString('hex')}`;
+  await fsp.copyFile(source.abs, tmp, fs.constants.COPYFILE_FICLONE | fs.constants.COPYFILE_EXCL);
   await fsp.rename(tmp, dest);
   return dest;
 }

@@ -6,6 +6,7 @@
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { readComponentRegistrations } from '../domain/php-registration';
+import { linkOutOfTree, resolvesInside } from '../tree-links';
 
 export interface ThemeRef {
   area: string;
@@ -112,14 +113,20 @@ async function subdirs(dir: string): Promise<string[]> {
  */
 export async function findThemes(appDir: string, log: (line: string) => void = () => undefined): Promise<Map<string, string>> {
   const found = new Map<string, string>();
+  /** Whether the way to `rel` stays inside the application (a link out is logged and not followed). */
+  const inside = (rel: string): boolean => {
+    const out = linkOutOfTree(appDir, rel);
+    if (out) log(`${out.link}: skipped, a symbolic link to ${out.target}, outside the application`);
+    return !out;
+  };
   const design = path.join(appDir, 'app', 'design');
-  for (const area of await subdirs(design)) {
+  for (const area of inside('app/design') ? await subdirs(design) : []) {
     for (const vendor of await subdirs(path.join(design, area))) {
       for (const name of await subdirs(path.join(design, area, vendor))) found.set(`${area}/${vendor}/${name}`, path.join(design, area, vendor, name));
     }
   }
   const vendorDir = path.join(appDir, 'vendor');
-  for (const vendor of await subdirs(vendorDir)) {
+  for (const vendor of inside('vendor') ? await subdirs(vendorDir) : []) {
     for (const pkg of await subdirs(path.join(vendorDir, vendor))) {
       const dir = path.join(vendorDir, vendor, pkg);
       const file = path.join(dir, 'registration.php');
@@ -139,6 +146,7 @@ export async function findThemes(appDir: string, log: (line: string) => void = (
           continue;
         }
         if (found.has(reg.name)) continue;
+        if (reg.subdir && !inside(path.relative(appDir, path.join(dir, reg.subdir)).split(path.sep).join('/'))) continue;
         found.set(reg.name, reg.subdir ? path.join(dir, reg.subdir) : dir);
       }
     }
@@ -165,7 +173,9 @@ async function loadTheme(
   const area = id.split('/')[0] ?? '';
   let parent = givenParent;
   if (parent === undefined) {
-    const xml = await fsp.readFile(path.join(dir, 'theme.xml'), 'utf8').catch(() => '');
+    const xmlFile = path.join(dir, 'theme.xml');
+    // Read only if it lies inside the application, every link resolved.
+    const xml = resolvesInside(appDir, xmlFile) ? await fsp.readFile(xmlFile, 'utf8').catch(() => '') : '';
     parent = /<parent>\s*([^<]*?)\s*<\/parent>/.exec(xml.replace(/<!--[\s\S]*?-->/g, ''))?.[1] || undefined;
   }
   const theme: Theme = { id, parent: parent && parentId(area, parent, id), base: new Map(), i18n: new Map() };

@@ -5,13 +5,16 @@
  * in maintenance it answers 503 with a maintenance page and Retry-After.
  */
 import * as fs from 'node:fs';
+import * as fsp from 'node:fs/promises';
 import * as http from 'node:http';
 import * as path from 'node:path';
+import * as mime from 'mime-types';
 import send from 'send';
 import { releaseInfoFile, releaseInfoSchema, type ReleaseInfo } from '../domain/release-info';
 import type { Layout } from '../home';
 import { locationsForWebRoot, resolveRequest } from '../domain/project-files/web-locations';
 import { publishOnRequest, ThemeCatalog } from '../magento/static-content';
+import { isInside } from '../tree-links';
 
 export interface RouterOptions {
   layout: Layout;
@@ -51,13 +54,82 @@ function page(res: http.ServerResponse, status: number, title: string, body: str
 const escapeHtml = (s: string): string =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
-/** A path's stat, or nothing when no such file is there (ENOENT, ENOTDIR, a dangling link, …). */
-function statOrNothing(file: string): fs.Stats | undefined {
-  try {
-    return fs.statSync(file);
-  } catch {
-    return undefined;
+/**
+ * What the router may serve from: the current release and the environment's mounts, each by
+ * its real path. A mount counts only while its own path has no link in it (a tenant could
+ * otherwise turn one mount into a link through another).
+ */
+async function servingRoots(layout: Layout, t: RouteTarget, current: { dir: string; info: ReleaseInfo }): Promise<string[]> {
+  const release = await fsp.realpath(current.dir).catch(() => undefined);
+  if (release === undefined) return [];
+  const roots = [release];
+  const environment = await fsp.realpath(layout.environment(t.project, t.environment)).catch(() => undefined);
+  for (const source of Object.values(current.info.mounts ?? {})) {
+    const real = await fsp.realpath(layout.mount(t.project, t.environment, source)).catch(() => undefined);
+    if (real && environment && real === path.join(environment, 'mounts', source)) roots.push(real);
   }
+  return roots;
+}
+
+/** A path the router serves nothing under: a hidden file or directory (".env", ".git/config"). */
+const hidden = (rel: string): boolean => rel.split(/[\\/]/).some((s) => s.startsWith('.'));
+/** A PHP script: the application's to run, never served as a file. */
+const script = (file: string): boolean => /\.php$/i.test(file);
+
+/** Whether a real path may be served: inside a root, nothing hidden on the way from it, no PHP script. */
+function servable(real: string, roots: readonly string[]): boolean {
+  if (script(real)) return false;
+  return roots.some((root) => isInside(root, real) && !hidden(path.relative(root, real)));
+}
+
+/** A file opened for serving, or a directory (whose index files are looked up the same way). */
+type Resolved = { kind: 'file'; handle: fsp.FileHandle; real: string } | { kind: 'directory'; real: string };
+
+/**
+ * Resolves a path of the release as the router may serve it: every link resolved (realpath),
+ * the real path inside the release or a mount, then that real path opened with O_NOFOLLOW, and
+ * the file actually opened checked again (its /proc/self/fd link on Linux): a link swapped in
+ * between the check and the open cannot make it serve anything else. Nothing (missing, outside,
+ * hidden, a script, no regular file) is what a missing file is: nobody learns which it was.
+ */
+async function resolveServable(file: string, roots: readonly string[]): Promise<Resolved | undefined> {
+  const real = await fsp.realpath(file).catch(() => undefined);
+  if (real === undefined || !servable(real, roots)) return undefined;
+  const handle = await fsp.open(real, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK).catch(() => undefined);
+  if (!handle) return undefined;
+  try {
+    const opened = await fsp.readlink(`/proc/self/fd/${handle.fd}`).catch(() => real);
+    const stat = await handle.stat();
+    if (servable(opened, roots) && (stat.isFile() || stat.isDirectory())) {
+      if (stat.isFile()) return { kind: 'file', handle, real: opened };
+      await handle.close();
+      return { kind: 'directory', real: opened };
+    }
+  } catch {
+    /* as if it were not there */
+  }
+  await handle.close().catch(() => undefined);
+  return undefined;
+}
+
+/**
+ * Sends an opened file (conditional GET, ranges and HEAD by `send`). On Linux `send` reads
+ * /proc/self/fd/<fd>, the very file opened and checked, so no path is resolved again.
+ */
+function sendOpened(req: http.IncomingMessage, res: http.ServerResponse, file: { handle: fsp.FileHandle; real: string }): void {
+  const close = (): void => void file.handle.close().catch(() => undefined);
+  res.once('close', close);
+  const proc = `/proc/self/fd/${file.handle.fd}`;
+  // `send` takes a URL path: the fallback's segments are encoded.
+  const through = fs.existsSync(proc) ? proc : file.real.split('/').map(encodeURIComponent).join('/');
+  res.setHeader('content-type', mime.contentType(path.extname(file.real)) || 'application/octet-stream');
+  send(req, through, { dotfiles: 'allow', index: false, cacheControl: false })
+    .on('error', (err: { status?: number }) => {
+      res.removeHeader('content-type');
+      const status = err.status ?? 500;
+      page(res, status, status === 404 ? 'Not found' : 'Error', status === 404 ? 'No such page.' : 'The page could not be served.');
+    })
+    .pipe(res);
 }
 
 /** Set on an answer that the application's PHP front controller would have given: which one. */
@@ -128,47 +200,51 @@ export function createRouter(layout: Layout): http.Server {
   /**
    * Serves a path of the current release through its `web.locations`: a file that may be
    * served, else static content made on request, Magento's versioned static URLs, or the
-   * location's passthru. PHP scripts are never served as files.
+   * location's passthru. Only what lies, every link resolved, inside the release or one of the
+   * environment's mounts is served; never a hidden file or a PHP script.
    */
   async function serve(req: http.IncomingMessage, res: http.ServerResponse, t: RouteTarget, current: { dir: string; info: ReleaseInfo }, pathname: string): Promise<void> {
     const locations = current.info.locations ?? locationsForWebRoot(current.info.webRoot);
+    const roots = await servingRoots(layout, t, current);
     let urlPath = pathname;
     for (let hops = 0; hops < 5; hops++) {
       const r = resolveRequest(locations, urlPath);
       if (r.kind === 'none') return notFound(res);
-      const script = /\.php$/i.test(r.file);
-      const stat = statOrNothing(path.join(current.dir, r.file));
-      if (r.allow && !script && (stat?.isFile() || (stat?.isDirectory() && r.location.index.some((i) => !/\.php$/i.test(i))))) {
-        if (stat.isDirectory() && !urlPath.endsWith('/')) {
+      const isScript = script(r.file);
+      const found = hidden(r.file) ? undefined : await resolveServable(path.join(current.dir, r.file), roots);
+      const indexes = r.location.index.filter((i) => !script(i));
+      if (found?.kind === 'file' && (!r.allow || isScript)) await found.handle.close();
+      else if (found?.kind === 'file') return sendOpened(req, res, found);
+      else if (found?.kind === 'directory' && r.allow && indexes.length > 0) {
+        if (!urlPath.endsWith('/')) {
           res.writeHead(301, { location: `${urlPath}/`, 'cache-control': 'no-store' });
           res.end();
           return;
         }
-        send(req, stat.isDirectory() ? `/${r.file}/`.replace(/\/+$/, '/') : `/${r.file}`, { root: current.dir, index: r.location.index.filter((i) => !/\.php$/i.test(i)), dotfiles: 'deny', cacheControl: false })
-          .on('error', (err: { status?: number }) => {
-            const status = err.status ?? 500;
-            page(res, status, status === 404 ? 'Not found' : 'Error', status === 404 ? 'No such page.' : 'The page could not be served.');
-          })
-          .pipe(res);
-        return;
+        for (const name of indexes) {
+          const index = await resolveServable(path.join(found.real, name), roots);
+          if (index?.kind === 'file') return sendOpened(req, res, index);
+        }
+        return notFound(res);
       }
       // Static content made on its first request (SCD_ON_DEMAND), as Magento's pub/static.php does.
-      if (!stat && current.info.staticContent?.onDemand && r.file.startsWith('pub/static/')) {
+      if (!found && current.info.staticContent?.onDemand && r.file.startsWith('pub/static/')) {
         const rel = r.file.slice('pub/static/'.length);
-        const made = await publishOnRequest(catalogOf(current.dir), staticDir(t, current), rel).catch(() => undefined);
-        if (made) {
-          send(req, `/${rel}`, { root: staticDir(t, current), dotfiles: 'deny', cacheControl: false }).on('error', () => notFound(res)).pipe(res);
-          return;
-        }
+        const outDir = staticDir(t, current);
+        const real = await fsp.realpath(outDir).catch(() => undefined);
+        // Written only where the router would serve it from: never through a link out.
+        const made = real && servable(real, roots) ? await publishOnRequest(catalogOf(current.dir), real, rel).catch(() => undefined) : undefined;
+        const opened = made ? await resolveServable(made, roots) : undefined;
+        if (opened?.kind === 'file') return sendOpened(req, res, opened);
       }
       // Magento's versioned static URLs, for locations that do not rewrite them themselves.
       const versioned = /^\/static\/version\d+\/(.+)$/.exec(r.path);
-      if (!stat && versioned) {
+      if (!found && versioned) {
         urlPath = `/static/${versioned[1]}`;
         continue;
       }
       if (typeof r.passthru === 'string' && r.passthru !== r.path) {
-        if (/\.php$/i.test(r.passthru)) {
+        if (script(r.passthru)) {
           // Said in a header too: the health check tells this from a page that is missing.
           res.setHeader(PASSTHRU_HEADER, r.passthru);
           return notFound(res, 'No such file; this environment runs no PHP front controller for it.');
@@ -176,7 +252,7 @@ export function createRouter(layout: Layout): http.Server {
         urlPath = r.passthru;
         continue;
       }
-      return notFound(res, script ? 'PHP scripts are not served as files.' : 'No such page.');
+      return notFound(res, isScript ? 'PHP scripts are not served as files.' : 'No such page.');
     }
     return notFound(res);
   }

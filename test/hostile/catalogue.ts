@@ -133,6 +133,8 @@ export const PROJECT_FILE_CASES: ProjectFileCase[] = [
   pf('pf/app-negative-disk', 'app: negative disk', '.magento.app.yaml', `${APP_HEAD}disk: -5\n`, /\.magento\.app\.yaml: disk: must be a positive size in MB/),
   pf('pf/app-mount-escaping-the-app', 'app: mount escaping the app', '.magento.app.yaml', `${APP_HEAD}mounts:\n  "../etc": "shared:files/etc"\n`, /\.magento\.app\.yaml: mounts\.\.\.\/etc: a mount path must be a relative path/),
   pf('pf/app-mount-of-an-unknown-kind', 'app: mount of an unknown kind', '.magento.app.yaml', `${APP_HEAD}mounts:\n  "var": "nfs:files/var"\n`, /\.magento\.app\.yaml: mounts\.var: must be "shared:files\/<path>"/),
+  pf('pf/app-web-root-climbing-out', 'app: a web root of "../../../../../../../.."', '.magento.app.yaml', `${APP_HEAD}web:\n  locations:\n    "/":\n      root: "../../../../../../../.."\n`, /\.magento\.app\.yaml: web\.locations\."\/"\.root: must be a directory inside the application, without "\.\."/),
+  pf('pf/app-web-root-absolute', 'app: an absolute web root', '.magento.app.yaml', `${APP_HEAD}web:\n  locations:\n    "/":\n      root: "/etc"\n`, /\.magento\.app\.yaml: web\.locations\."\/"\.root: must be a directory relative to the application, such as "pub", not the absolute path "\/etc"/),
   pf('pf/app-relationship-to-no-service', 'app: relationship to no service', '.magento.app.yaml', `${APP_HEAD}relationships:\n  search: "opensearch:opensearch"\n`, /\.magento\.app\.yaml: relationships\.search: /),
   // .magento/services.yaml
   pf('pf/services-bad-yaml', 'services: bad YAML', '.magento/services.yaml', 'mysql:\n  type: mysql:10.6\n   disk: 2048\n', /\.magento\/services\.yaml: invalid YAML at line \d+/),

@@ -1,6 +1,7 @@
 /** `web.locations` of .magento.app.yaml: what is accepted, what a request path resolves to. */
 import { strict as assert } from 'node:assert';
-import type { ConfigIssue } from '../../src/domain/app-config';
+import { formatIssue, type ConfigIssue } from '../../src/domain/app-config';
+import { planFromProjectFiles } from '../../src/domain/project-files';
 import { pageTargets } from '../../src/activities/routing';
 import { resolveRoutes } from '../../src/domain/project-files/routes';
 import { DEFAULT_LOCATIONS, parseWebLocations, resolveRequest } from '../../src/domain/project-files/web-locations';
@@ -71,13 +72,46 @@ describe('web.locations', function () {
     assert.deepEqual(
       issues.map((i) => `${i.path}: ${i.reason.split(':')[0]}`),
       [
-        'web.locations./.root: must be a directory inside the application, without ".."',
-        'web.locations.static: a location must be a URL path starting with "/", such as "/" or "/static"',
-        'web.locations./x.rules.(unclosed: is not a regular expression this engine can use',
-        'web.locations./x.rules.^/ok: must be a map such as {allow',
-        'web.locations./x.passthru: must be false or a path starting with "/", such as "/index.php", not "index.php"',
+        'web.locations."/".root: must be a directory inside the application, without ".."',
+        'web.locations."static": a location must be a URL path starting with "/", such as "/" or "/static"',
+        'web.locations."/x".rules.(unclosed: is not a regular expression this engine can use',
+        'web.locations."/x".rules.^/ok: must be a map such as {allow',
+        'web.locations."/x".passthru: must be false or a path starting with "/", such as "/index.php", not "index.php"',
       ],
     );
+  });
+
+  it('refuses a root that is absolute, climbs out or is hidden, naming the key; "." and "./pub" are the app and pub', function () {
+    const { issues } = parse({
+      '/': { root: '../../../../../../../..' },
+      '/a': { root: '/etc' },
+      '/b': { root: 'pub/../../x' },
+      '/c': { root: 'pub/.git' },
+      '/d': { root: '/' },
+      '/e': { root: 'pub', index: ['../secret.html', '.env', 'index.html'] },
+    });
+    assert.deepEqual(
+      issues.map((i) => `${i.path}: ${i.reason}`),
+      [
+        'web.locations."/".root: must be a directory inside the application, without ".."',
+        'web.locations."/a".root: must be a directory relative to the application, such as "pub", not the absolute path "/etc"',
+        'web.locations."/b".root: must be a directory inside the application, without ".."',
+        'web.locations."/c".root: must not pass through the hidden directory ".git": hidden files are never served',
+        'web.locations."/d".root: must be a directory relative to the application, such as "pub", not the absolute path "/"',
+        'web.locations."/e".index.0: must be a file name such as "index.html", not "../secret.html"',
+        'web.locations."/e".index.1: must be a file name such as "index.html", not ".env"',
+      ],
+    );
+    const ok = parse({ '/': { root: '.' }, '/p': { root: './pub/' }, '/q': { root: 'pub/static' } });
+    assert.deepEqual(ok.issues, []);
+    assert.deepEqual(ok.locations.map((l) => l.root), ['', 'pub', 'pub/static']);
+  });
+
+  it('a refused root fails the plan with the file and key named', function () {
+    const app = 'name: mymagento\ntype: php:8.3\nweb:\n  locations:\n    "/":\n      root: "../../../../../../../.."\n';
+    const plan = planFromProjectFiles({ '.magento.app.yaml': app });
+    assert.equal(plan.ok, false);
+    assert.deepEqual(!plan.ok && plan.issues.map(formatIssue), ['.magento.app.yaml: web.locations."/".root: must be a directory inside the application, without ".."']);
   });
 });
 

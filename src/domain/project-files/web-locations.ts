@@ -31,7 +31,10 @@ export interface WebLocation {
   rules: LocationRule[];
 }
 
-const SAFE_ROOT = /^(?!\/)(?!.*(^|\/)\.\.(\/|$))[A-Za-z0-9._@+-]+(\/[A-Za-z0-9._@+-]+)*$/;
+/** One segment of a root: a name of the application's tree, never hidden (".x") nor "..". */
+const ROOT_SEGMENT = /^[A-Za-z0-9_@+-][A-Za-z0-9._@+-]*$/;
+/** An index file name: no directory, not hidden. */
+const INDEX_NAME = /^[^/\s.][^/\s]*$/;
 /** A URL path: starts with "/", no "..", "//", whitespace or query. */
 const URL_PATH = /^\/(?!.*(^|\/)\.\.?(\/|$))[^\s?#]*$/;
 const MAX_REWRITES = 10;
@@ -57,6 +60,30 @@ function toJsPattern(source: string): { pattern: string } | { error: string } {
 
 const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/** The key of a location in messages: `web.locations."/static"`. */
+export const locationKey = (prefix: string): string => `web.locations.${JSON.stringify(prefix)}`;
+
+/**
+ * A location's root, relative to the application ("" for the application itself), or why it
+ * is refused: the router serves nothing outside the application, and no hidden directory.
+ */
+export function parseRoot(raw: string): { root: string } | { error: string } {
+  if (raw.startsWith('/')) {
+    return { error: `must be a directory relative to the application, such as "pub", not the absolute path ${JSON.stringify(raw)}` };
+  }
+  const segments = raw.split('/').filter((s) => s !== '' && s !== '.');
+  if (segments.includes('..')) return { error: 'must be a directory inside the application, without ".."' };
+  const bad = segments.find((s) => !ROOT_SEGMENT.test(s));
+  if (bad !== undefined) {
+    return {
+      error: bad.startsWith('.')
+        ? `must not pass through the hidden directory ${JSON.stringify(bad)}: hidden files are never served`
+        : `must be a directory path of letters, digits and . _ @ + -, not ${JSON.stringify(raw)}`,
+    };
+  }
+  return { root: segments.join('/') };
+}
+
 function passthruOf(value: unknown, at: string, issues: ConfigIssue[], file: string): string | false | undefined {
   if (value === undefined) return undefined;
   if (value === false) return false;
@@ -71,17 +98,18 @@ export function parseWebLocations(raw: Record<string, unknown> | undefined, file
   if (!raw || Object.keys(raw).length === 0) return DEFAULT_LOCATIONS;
   const out: WebLocation[] = [];
   for (const [prefix, spec] of Object.entries(raw)) {
-    const at = `web.locations.${prefix}`;
+    const at = locationKey(prefix);
     if (!URL_PATH.test(prefix)) {
       issues.push({ file, path: at, reason: 'a location must be a URL path starting with "/", such as "/" or "/static"' });
       continue;
     }
     if (!isMap(spec)) continue; // the schema reports it
-    const root = typeof spec.root === 'string' ? spec.root.replace(/^\/+|\/+$/g, '') : '';
-    if (root !== '' && root !== '.' && !SAFE_ROOT.test(root)) {
-      issues.push({ file, path: `${at}.root`, reason: 'must be a directory inside the application, without ".."' });
+    const parsedRoot = parseRoot(typeof spec.root === 'string' ? spec.root : '');
+    if ('error' in parsedRoot) {
+      issues.push({ file, path: `${at}.root`, reason: parsedRoot.error });
       continue;
     }
+    const { root } = parsedRoot;
     const rules: LocationRule[] = [];
     if (spec.rules !== undefined && !isMap(spec.rules)) {
       issues.push({ file, path: `${at}.rules`, reason: 'must be a map of regular expression → {allow, passthru, …}' });
@@ -110,10 +138,13 @@ export function parseWebLocations(raw: Record<string, unknown> | undefined, file
     }
     if (spec.allow !== undefined && typeof spec.allow !== 'boolean') issues.push({ file, path: `${at}.allow`, reason: 'must be true or false' });
     // Without an index list a directory serves its index.html, as the web server does by default.
-    const index = Array.isArray(spec.index) ? spec.index.filter((i): i is string => typeof i === 'string' && /^[^/\s]+$/.test(i)) : ['index.html'];
+    const index = Array.isArray(spec.index) ? spec.index.filter((i): i is string => typeof i === 'string') : ['index.html'];
+    index.forEach((name, i) => {
+      if (!INDEX_NAME.test(name)) issues.push({ file, path: `${at}.index.${i}`, reason: `must be a file name such as "index.html", not ${JSON.stringify(name)}` });
+    });
     out.push({
       path: prefix,
-      root: root === '.' ? '' : root,
+      root,
       passthru: passthruOf(spec.passthru, at, issues, file) ?? false,
       index,
       allow: typeof spec.allow === 'boolean' ? spec.allow : true,
