@@ -363,7 +363,10 @@ export function createGitActivities(layout: Layout) {
       const ff = base === from;
       if (!ff) {
         throw ApplicationFailure.nonRetryable(
-          `${input.branch} (${from.slice(0, 12)}) is not an ancestor of ${input.commit.slice(0, 12)}: a promotion only fast-forwards`,
+          `the histories of ${input.branch} and ${input.commit.slice(0, 12)} have diverged: ${input.branch} is at ${from.slice(0, 12)}, ` +
+            `which is not in the history of ${input.commit.slice(0, 12)} (a force-push, or unrelated history). A promotion only fast-forwards, ` +
+            `so nothing on ${input.branch} is lost; ${input.branch} is unchanged. To reconcile, merge ${input.branch} into the branch you promote ` +
+            `(git fetch origin ${input.branch} && git merge origin/${input.branch}), push it, and promote again`,
           REFUSED,
         );
       }

@@ -201,14 +201,14 @@ export class SandboxCgroup {
   remove(): void {
     this.killAll();
     for (const dir of Object.values(this.dirs)) {
-      for (let i = 0; i < 50; i++) {
+      for (let i = 0; i < 500; i++) {
         try {
           fs.rmdirSync(dir);
           break;
         } catch (err) {
           if ((err as NodeJS.ErrnoException).code === 'ENOENT') break;
-          // EBUSY: the last processes are still exiting.
-          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+          // EBUSY: the last processes are still exiting (usually well under a millisecond).
+          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
         }
       }
     }

@@ -32,13 +32,20 @@ export function readSandboxConfig(layout: Layout): SandboxConfig {
   return parsed.data;
 }
 
+/** Plans read from remotes: a project's plan is recorded once, when its remote is made. */
+const plans = new Map<string, Plan>();
+
 /** The plan the project was created with (`slipway.plan` in its remote), where the remote is on this machine. */
 async function recordedPlan(layout: Layout, project: string): Promise<Plan | undefined> {
   const config = path.join(layout.remote(project), 'config');
+  const known = plans.get(config);
+  if (known) return known;
   if (!fs.existsSync(config)) return undefined;
   try {
     const value = (await simpleGit().raw(['config', '--file', config, '--get', 'slipway.plan'])).trim();
-    return value in PLANS ? (value as Plan) : undefined;
+    if (!(value in PLANS)) return undefined;
+    plans.set(config, value as Plan);
+    return value as Plan;
   } catch {
     return undefined;
   }

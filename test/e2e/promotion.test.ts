@@ -161,4 +161,29 @@ describe('promotion', function () {
     assert.match((await client.ticket(project.project, pr.ticket)).outcome ?? '', /failed and was rolled back: .*\/admin answered 404/);
     void first;
   });
+
+  it('refuses to move staging to force-pushed, unrelated history: the histories diverged, staging is unchanged', async function () {
+    const p = await deployedProject('diverged');
+    const { client } = p;
+    const stagingBefore = await head(p.remote, 'staging');
+    // integration is force-pushed to a commit with no history in common with staging.
+    await p.repo.git.raw(['checkout', '--orphan', 'rewritten']);
+    await p.repo.git.add(['--all']);
+    await p.repo.git.commit('history rewritten');
+    await p.repo.git.push(['--force', 'origin', 'rewritten:refs/heads/integration']);
+    const orphan = (await p.repo.git.revparse(['HEAD'])).trim();
+    const d = await client.waitForDeployment(p.project, 'integration', { commit: orphan, after: p.first.deployment });
+    assert.equal(d.status, 'succeeded', d.error);
+    await assert.rejects(run('git', ['merge-base', '--is-ancestor', stagingBefore, orphan], { cwd: p.remote }), 'the histories are unrelated');
+
+    const promotion = await client.promote(p.project, 'staging', 'alice');
+    await client.decide(p.project, promotion.ticket, { user: 'sam', decision: 'approve' });
+    const result = await client.waitForPromotion(promotion.workflowId);
+    assert.equal(result.status, 'failed');
+    assert.match(result.error ?? '', /the histories of staging and [0-9a-f]{12} have diverged: staging is at [0-9a-f]{12}, which is not in the history of/);
+    assert.match(result.error ?? '', /To reconcile, merge staging into the branch you promote \(git fetch origin staging && git merge origin\/staging\), push it, and promote again/);
+    assert.equal(await head(p.remote, 'staging'), stagingBefore, 'staging did not move');
+    const staging = await client.environmentStatus(p.project, 'staging').catch(() => undefined);
+    assert.equal(staging?.deployments.length ?? 0, 0, 'nothing was deployed to staging');
+  });
 });

@@ -90,7 +90,8 @@ describe('the engine follows no tenant link when it writes, deletes or copies', 
     assert.equal(fs.readlinkSync(path.join(dir, 'pub/x')), '/etc/passwd', 'a committed link stays a link');
     assert.equal(fs.readlinkSync(path.join(dir, 'pub/r')), '/');
     assert.ok(fs.lstatSync(path.join(dir, 'lnk')).isDirectory(), 'the link above the mount was replaced, not followed');
-    assert.equal(fs.readlinkSync(path.join(dir, 'lnk/var')), layout.mount('shop', 'integration', 'var'));
+    assert.equal(fs.realpathSync(path.join(dir, 'lnk/var')), fs.realpathSync(layout.mount('shop', 'integration', 'var')), 'the mount link leads to the mount');
+    assert.equal(fs.readlinkSync(path.join(dir, 'lnk/var')), '../../../mounts/var', 'relative: it resolves in the sandbox too');
     assert.ok(fs.lstatSync(path.join(dir, 'init')).isDirectory(), 'init/ is the engine\'s own directory');
     assert.equal(fs.readFileSync(path.join(dir, 'init/app/etc/config.php'), 'utf8'), '<?php return [];\n');
     assert.ok(fs.lstatSync(layout.mount('shop', 'integration', 'outer/inner')).isDirectory(), 'the mount is a directory again');
