@@ -1,7 +1,7 @@
 /**
  * The sandbox's cost (issue 15): a hook run the way a deployment runs it (runHook: the
  * project's user and limits looked up, the workspace handed to that user, a cgroup made and
- * removed, prlimit → setpriv → bubblewrap) against the same hook run with plain `bash -e -c`,
+ * removed, sh (rlimits, cgroup) → setpriv → bubblewrap) against the same hook run with plain `bash -e -c`,
  * interleaved run by run. The hook is `true`, so the difference is the start and end overhead.
  */
 import { spawn } from 'node:child_process';
@@ -83,7 +83,7 @@ export const sandbox: Scenario = {
         }),
       ],
       notes: [
-        `${n} runs each, interleaved. In the sandbox: the project's limits read, the workspace (20 files) handed to the project's user with chown, a cgroup made (memory, pids, cpuacct) and removed, then sh → prlimit → setpriv → bwrap (user, pid, network, IPC, UTS namespaces; read-only system binds) → bash. Plain bash: \`bash -e -c true\` spawned by the same Node process.`,
+        `${n} runs each, interleaved. In the sandbox: the project's limits read, the workspace (20 files) handed to the project's user with chown, a cgroup made (memory, pids, cpuacct) and removed, then sh (rlimits, joins the cgroup) → setpriv → bwrap (user, pid, network, IPC, UTS namespaces; read-only system binds) → bash. Plain bash: \`bash -e -c true\` spawned by the same Node process.`,
       ],
     };
   },

@@ -2,7 +2,7 @@
  * The sandbox every piece of tenant code runs in (hooks now; the application and its crons
  * next), built from kernel isolation with bubblewrap:
  *
- *   sh (joins the run's cgroup) → prlimit (CPU time, file size, no core files)
+ *   sh (CPU time and file size limits, no core files; joins the run's cgroup)
  *     → setpriv (the project's uid/gid, no supplementary groups, no new privileges)
  *       → bwrap (new user, pid, network, IPC and UTS namespaces; a new root with only the
  *                system directories read-only, the app at /app, its mounts; a fresh /proc,
@@ -72,17 +72,15 @@ export class SandboxSetupError extends Error {
 interface Tools {
   bwrap: string;
   setpriv: string;
-  prlimit: string;
 }
 
 let tools: Promise<Tools> | undefined;
 
-/** bubblewrap (installed from Debian on first use when root), setpriv and prlimit (util-linux). */
+/** bubblewrap (installed from Debian on first use when root) and setpriv (util-linux). */
 export function sandboxTools(progress: (m: string) => void = (m) => console.error(`slipway: ${m}`)): Promise<Tools> {
   tools ??= (async () => ({
     bwrap: await ensureHostProgram({ program: 'bwrap', debianPackage: 'bubblewrap', purpose: 'to run tenant code in a sandbox' }, progress),
     setpriv: await ensureHostProgram({ program: 'setpriv', debianPackage: 'util-linux', purpose: "to run tenant code as its project's user" }),
-    prlimit: await ensureHostProgram({ program: 'prlimit', debianPackage: 'util-linux', purpose: 'to limit tenant code' }),
   }))().catch((err: unknown) => {
     tools = undefined;
     throw err;
@@ -108,19 +106,14 @@ export async function checkSandbox(progress?: (m: string) => void): Promise<void
 /** System directories shown read-only: what shells, PHP and the usual build tools need. */
 const SYSTEM_DIRS = ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32'];
 const ETC_ENTRIES = [
+  // Debian's /usr/bin/php and friends are links through /etc/alternatives.
   'alternatives',
   'ssl',
   'ca-certificates',
-  'ca-certificates.conf',
   'ld.so.cache',
-  'ld.so.conf',
-  'ld.so.conf.d',
   'localtime',
-  'nsswitch.conf',
   'resolv.conf',
-  'mime.types',
   'php',
-  'ImageMagick-6',
 ];
 
 let systemArgs: string[] | undefined;
@@ -221,8 +214,15 @@ export function stopLeftoverSandbox(name: string): number | undefined {
   return n;
 }
 
-/** Joins the cgroups named before `--`, then becomes the rest: no user input in the script. */
-const JOIN_CGROUP = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"';
+/**
+ * The first process of a run: sets the CPU-time limit (hard, then a lower soft one, so a
+ * process gets SIGXCPU before SIGKILL), the file-size limit (512-byte blocks) and no core
+ * files, joins the cgroups named before `--`, then becomes the rest. The limits come as
+ * arguments: no value is ever part of the script.
+ */
+const ENTER_SANDBOX =
+  'ulimit -t "$2" && ulimit -S -t "$1" && ulimit -f "$3" && ulimit -c 0 || exit 125; shift 3; ' +
+  'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"';
 
 /** A CPU delta below this between two checks counts as "no CPU" for silence detection. */
 const IDLE_CPU_NS = 20_000_000;
@@ -235,14 +235,12 @@ export async function runInSandbox(run: SandboxRun): Promise<SandboxEnd> {
   const cpu = Math.max(1, Math.ceil(run.limits.cpuSeconds));
   const argv = [
     '-c',
-    JOIN_CGROUP,
+    ENTER_SANDBOX,
     'slipway-sandbox',
+    String(cpu),
+    String(cpu + 5),
+    String(Math.max(1, Math.floor(run.limits.fileSizeBytes / 512))),
     ...cgroup.procsFiles,
-    '--',
-    t.prlimit,
-    `--cpu=${cpu}:${cpu + 5}`,
-    `--fsize=${run.limits.fileSizeBytes}`,
-    '--core=0',
     '--',
     t.setpriv,
     `--reuid=${run.identity.uid}`,
