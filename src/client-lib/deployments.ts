@@ -70,9 +70,15 @@ export async function cancelDeployment(ctx: ClientContext, project: string, envi
 }
 
 export async function deploymentProgress(ctx: ClientContext, project: string, environment: string, n: number): Promise<DeploymentProgress> {
-  return ctx.temporal.workflow
-    .getHandle(workflowIds.deployment(project, environment, n))
-    .query(deploymentProgressQuery);
+  checkEnvironmentRef(project, environment);
+  try {
+    return await ctx.temporal.workflow
+      .getHandle(workflowIds.deployment(project, environment, n))
+      .query(deploymentProgressQuery);
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw new NotFoundError(`no deployment ${n} of ${project}/${environment}`);
+    throw err;
+  }
 }
 
 export async function waitForDeployment(
