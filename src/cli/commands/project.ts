@@ -5,11 +5,11 @@ import { SAMPLE_STORE } from '../../home';
 import type { Cli } from '../context';
 import { progressPrinter } from '../output';
 
-export function registerProjectCommands({ program, withClient }: Cli): void {
+export function registerProjectCommands({ program, withClient, withEngine }: Cli): void {
   const projectCmd = program.command('project').description('projects');
   projectCmd
     .command('create <id>')
-    .description('create a project: a Git remote with master, integration, staging and production, and deploy integration')
+    .description('create a project: a Git remote with master, integration, staging and production, and deploy integration (on the engine host)')
     .option('--from <dir>', 'directory whose files make the initial commit', SAMPLE_STORE)
     .option('--plan <plan>', 'pro (5 active integration environments) or enterprise (8)', 'pro')
     .option('--host <name>', 'the host that serves its environments (a `slipway worker --host` serves it)', 'local')
@@ -34,6 +34,42 @@ export function registerProjectCommands({ program, withClient }: Cli): void {
           if (d.status !== 'succeeded') throw new SlipwayError(`integration failed to deploy: ${d.error ?? ''}`);
           console.error(`integration deployed (#${d.deployment}, ${d.commit.slice(0, 12)})`);
         }
+      });
+    });
+
+  projectCmd
+    .command('list')
+    .description('the projects you may see: through the API, those your token\'s user holds a role on (all for an admin), with the roles')
+    .option('--json', 'machine-readable output', false)
+    .addHelpText('after', '\nExamples:\n  slipway project list\n  SLIPWAY_API_URL=http://engine:7280 SLIPWAY_TOKEN=… slipway project list --json')
+    .action(async (opts: { json: boolean }) => {
+      await withEngine(async (engine) => {
+        const projects = await engine.listProjects();
+        if (opts.json) {
+          console.log(JSON.stringify(projects, null, 2));
+          return;
+        }
+        if (projects.length === 0) console.error(engine.remote ? 'no project you hold a role on' : 'no projects');
+        for (const p of projects) console.log(engine.remote ? `${p.project.padEnd(40)} ${p.roles.join(', ')}` : p.project);
+      });
+    });
+
+  projectCmd
+    .command('show <id>')
+    .description('a project: plan, remote, environments and the active slots of its plan')
+    .option('--json', 'machine-readable output', false)
+    .addHelpText('after', '\nExample:\n  slipway project show shop')
+    .action(async (id: string, opts: { json: boolean }) => {
+      await withEngine(async (engine) => {
+        const info = await engine.project(id);
+        if (opts.json) {
+          console.log(JSON.stringify(info, null, 2));
+          return;
+        }
+        console.log(`${info.project}: plan ${info.plan}, ${info.productionApprovals} approval(s) for production`);
+        console.log(`  remote: ${info.remote}`);
+        console.log(`  active integration environments: ${info.activeIntegration} of ${info.activeIntegrationLimit}`);
+        for (const e of info.environments) console.log(`  ${e.name.padEnd(24)} ${e.type.padEnd(18)} ${e.status}`);
       });
     });
 }
