@@ -36,7 +36,7 @@ export function createCli(): Cli {
     .showHelpAfterError()
     .addHelpText(
       'after',
-      '\nRemote engine: set SLIPWAY_API_URL (the engine\'s API, e.g. http://engine:7280) and SLIPWAY_TOKEN (your API token);\n' +
+      '\nRemote engine: set SLIPWAY_API_URL (the engine\'s API, e.g. http://engine:8081) and SLIPWAY_TOKEN (your API token);\n' +
         'commands then act through the API as the token\'s user, with that user\'s roles per project, and --as is refused.\n' +
         'Without SLIPWAY_API_URL, commands talk to Temporal on the engine host, where --as names who asks or decides.',
     );

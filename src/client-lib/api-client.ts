@@ -36,7 +36,7 @@ export class ApiClient {
     try {
       parsed = new URL(url);
     } catch {
-      throw new InvalidInputError(`SLIPWAY_API_URL must be a URL such as http://engine.example:7280, not ${JSON.stringify(url)}`);
+      throw new InvalidInputError(`SLIPWAY_API_URL must be a URL such as http://engine.example:8081, not ${JSON.stringify(url)}`);
     }
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
       throw new InvalidInputError(`SLIPWAY_API_URL must be an http(s) URL, not ${JSON.stringify(url)}`);

@@ -41,7 +41,7 @@ export function registerProjectCommands({ program, withClient, withEngine }: Cli
     .command('list')
     .description('the projects you may see: through the API, those your token\'s user holds a role on (all for an admin), with the roles')
     .option('--json', 'machine-readable output', false)
-    .addHelpText('after', '\nExamples:\n  slipway project list\n  SLIPWAY_API_URL=http://engine:7280 SLIPWAY_TOKEN=… slipway project list --json')
+    .addHelpText('after', '\nExamples:\n  slipway project list\n  SLIPWAY_API_URL=http://engine:8081 SLIPWAY_TOKEN=… slipway project list --json')
     .action(async (opts: { json: boolean }) => {
       await withEngine(async (engine) => {
         const projects = await engine.listProjects();

@@ -12,7 +12,7 @@ export function registerPromoteCommand({ program, withEngine }: Cli): void {
     .addHelpText(
       'after',
       '\nExamples:\n  slipway promote shop staging --as alice\n  slipway ticket approve shop SUP-1 --as sam\n  slipway promote shop production --as alice --wait\n' +
-        '  SLIPWAY_API_URL=http://engine:7280 SLIPWAY_TOKEN=… slipway promote shop staging',
+        '  SLIPWAY_API_URL=http://engine:8081 SLIPWAY_TOKEN=… slipway promote shop staging',
     )
     .action(async (project: string, target: string, opts: { as?: string; wait: boolean }) => {
       await withEngine(async (engine) => {
