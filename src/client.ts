@@ -6,11 +6,12 @@
 import { temporalConnectionOptions } from './temporal/connection-options';
 import { Client, Connection } from '@temporalio/client';
 import type { DeploymentRecord, EnvironmentStatus } from './domain/environment';
-import type { BranchPush, EnvironmentEntry, ProjectInfo, SshKeyRecord } from './domain/project';
+import type { BranchPush, EnvironmentEntry, ProjectInfo, ProjectSummary, SshKeyRecord } from './domain/project';
 import type { PromotionResult } from './domain/promotion';
 import type { DecisionRequest, TicketRecord } from './domain/tickets';
 import { SlipwayError } from './errors';
 import { readRuntimeInfo, type Layout } from './home';
+import { loadIdentities, type Identities } from './identities';
 import type { DeploymentProgress } from './workflows/deployment';
 import type { MergeResult } from './workflows/project';
 import * as deployments from './client-lib/deployments';
@@ -25,6 +26,8 @@ export interface ConnectOptions {
   layout: Layout;
   address?: string;
   namespace?: string;
+  /** Users and their roles per project; default: the home's identities file (see src/identities.ts). */
+  identities?: () => Identities;
 }
 
 /** TEMPORAL_ADDRESS, else the address a running `slipway up` wrote, else the default. */
@@ -37,7 +40,12 @@ export class SlipwayClient {
     readonly temporal: Client,
     private readonly connection: Connection,
     readonly layout: Layout,
+    private readonly identitiesSource: () => Identities,
   ) {}
+
+  identities(): Identities {
+    return this.identitiesSource();
+  }
 
   static async connect(options: ConnectOptions): Promise<SlipwayClient> {
     const address = resolveTemporalAddress(options.layout, options.address);
@@ -52,7 +60,8 @@ export class SlipwayClient {
       );
     }
     const temporal = new Client({ connection, namespace: options.namespace ?? 'default' });
-    return new SlipwayClient(temporal, connection, options.layout);
+    const layout = options.layout;
+    return new SlipwayClient(temporal, connection, layout, options.identities ?? (() => loadIdentities(layout)));
   }
 
   async close(): Promise<void> {
@@ -64,6 +73,10 @@ export class SlipwayClient {
   /** Creates a project: its remote with the four main branches, and deploys integration. */
   createProject(raw: projects.CreateProjectRequest): Promise<ProjectInfo> {
     return projects.createProject(this, raw);
+  }
+  /** Every project, by id (`visibleTo`: only those this user holds a role on, all for an admin). */
+  listProjects(options: { visibleTo?: string } = {}): Promise<ProjectSummary[]> {
+    return projects.listProjects(this, options);
   }
   project(project: string): Promise<ProjectInfo> {
     return projects.projectInfo(this, project);
@@ -135,6 +148,10 @@ export class SlipwayClient {
   }
   promotion(workflowId: string): Promise<PromotionResult> {
     return promotions.promotion(this, workflowId);
+  }
+  /** The promotion a ticket gates, with its workflow id. */
+  promotionOfTicket(project: string, ticket: string): Promise<PromotionResult & { workflowId: string }> {
+    return promotions.promotionOfTicket(this, project, ticket);
   }
   /**
    * Waits for a promotion to end (deployed, rejected, expired, cancelled or failed). With

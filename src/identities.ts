@@ -1,34 +1,89 @@
 /**
  * Identities and roles, from a YAML file: SLIPWAY_IDENTITIES, else SLIPWAY_HOME/identities.yaml,
  * else the sample configuration (examples/identities.yaml).
+ *
+ * Each user is granted roles per project (`projects: {shop: [developer], "*": [support]}`, `*`
+ * for every project) and may be an admin (`admin: true`, global). The older form `roles: [...]`
+ * is still read: the same roles on every project, `admin` in it meaning `admin: true`.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
+import { EVERY_PROJECT, PROJECT_ROLES, rosterFor, type Grants, type ProjectRole } from './domain/access';
+import { projectIdSchema } from './domain/schemas';
 import { ROLES, type Identity } from './domain/tickets';
 import { SlipwayError } from './errors';
 import { PACKAGE_ROOT, type Layout } from './home';
 
-const identitiesSchema = z.object({
+const projectRole = z.enum(PROJECT_ROLES, {
+  error: (issue) =>
+    issue.input === 'admin'
+      ? 'admin is global, not per project: set `admin: true` on the user'
+      : `must be a role of a project: ${PROJECT_ROLES.join(' or ')}`,
+});
+
+const userSchema = z
+  .strictObject(
+    {
+      token_sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be the hex SHA-256 of the API token').optional(),
+      admin: z.boolean({ error: 'must be true or false' }).optional(),
+      projects: z
+        .record(
+          z.union([z.literal(EVERY_PROJECT), projectIdSchema], { error: `must be a project id or "${EVERY_PROJECT}" (every project)` }),
+          z.array(projectRole, { error: 'must be a list of roles, e.g. [developer]' }).min(1, 'must name at least one role'),
+          { error: (issue) => (issue.code === 'invalid_type' ? 'must map project ids (or "*") to lists of roles' : undefined) },
+        )
+        .optional(),
+      /** The older form: these roles on every project. */
+      roles: z.array(z.enum(ROLES, { error: `must be ${ROLES.join(', ')}` })).min(1, 'a user needs at least one role').optional(),
+    },
+    { error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown key (a user has token_sha256, admin, projects, or the older roles)` : 'must be a map: token_sha256, admin, projects') },
+  )
+  .superRefine((u, ctx) => {
+    if (u.roles && u.projects) {
+      ctx.addIssue({ code: 'custom', path: ['roles'], message: 'give either projects (roles per project) or roles (the older form: every project), not both' });
+    }
+    if (u.roles?.includes('admin') && u.admin === false) {
+      ctx.addIssue({ code: 'custom', path: ['admin'], message: 'is false, but roles names admin' });
+    }
+    if (!u.admin && !u.projects && !u.roles) {
+      ctx.addIssue({ code: 'custom', message: 'grants nothing: set admin: true, or roles under projects' });
+    }
+  });
+
+export const identitiesSchema = z.object({
   users: z.record(
     z.string().regex(/^[a-z][a-z0-9._-]{0,39}$/, 'user names are lowercase: letters, digits, ".", "_", "-"'),
-    z.object({
-      roles: z.array(z.enum(ROLES)).min(1, 'a user needs at least one role'),
-      token_sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be the hex SHA-256 of the API token').optional(),
-    }),
+    userSchema,
+    { error: (issue) => (issue.code === 'invalid_type' ? 'must map user names to what they are granted' : undefined) },
   ),
   ticket_expiry_hours: z.number().positive().max(24 * 365).default(72),
   ticket_reminder_hours: z.number().nonnegative().default(4),
 });
 
+/** A user's grants, from either form. */
+function grantsOf(u: z.infer<typeof userSchema>): Grants {
+  if (u.roles) {
+    const perProject = u.roles.filter((r): r is ProjectRole => r !== 'admin');
+    return { admin: u.admin ?? u.roles.includes('admin'), projects: perProject.length > 0 ? { [EVERY_PROJECT]: perProject } : {} };
+  }
+  return { admin: u.admin ?? false, projects: u.projects ?? {} };
+}
+
 export interface Identities {
   file: string;
-  roster: Identity[];
+  /** User → what they are granted. */
+  users: ReadonlyMap<string, Grants>;
   /** SHA-256 of an API bearer token → user. */
   tokens: Map<string, string>;
   ticketExpiryMs: number;
   ticketReminderMs: number;
+}
+
+/** The roster a project's workflows get: every user with the roles they hold on that project. */
+export function projectRoster(identities: Identities, project: string): Identity[] {
+  return rosterFor(identities.users, project);
 }
 
 export function identitiesFile(layout: Layout): string {
@@ -39,7 +94,10 @@ export function identitiesFile(layout: Layout): string {
 }
 
 export function loadIdentities(layout: Layout): Identities {
-  const file = identitiesFile(layout);
+  return loadIdentitiesFile(identitiesFile(layout));
+}
+
+export function loadIdentitiesFile(file: string): Identities {
   let raw: unknown;
   try {
     const doc = parseDocument(fs.readFileSync(file, 'utf8'));
@@ -48,14 +106,27 @@ export function loadIdentities(layout: Layout): Identities {
   } catch (err) {
     throw new SlipwayError(`cannot read identities from ${file}: ${err instanceof Error ? err.message : String(err)}`);
   }
+  return parseIdentities(raw, file);
+}
+
+/** Validates an identities document; every problem names the user and the key. */
+export function parseIdentities(raw: unknown, file: string): Identities {
   const parsed = identitiesSchema.safeParse(raw);
   if (!parsed.success) {
-    const why = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    const why = parsed.error.issues
+      .map((i) => {
+        const where = [...i.path, ...(i.code === 'unrecognized_keys' ? [i.keys.join(', ')] : [])].map(String).join('.');
+        // A record's key that fails its schema: the key schema's own message says why.
+        const message = i.code === 'invalid_key' ? (i.issues[0]?.message ?? i.message) : i.message;
+        return `${where || '(top level)'}: ${message}`;
+      })
+      .join('; ');
     throw new SlipwayError(`invalid identities file ${file}: ${why}`);
   }
+  const users = new Map(Object.entries(parsed.data.users).map(([user, u]) => [user, grantsOf(u)] as const));
   return {
     file,
-    roster: Object.entries(parsed.data.users).map(([user, u]) => ({ user, roles: u.roles })),
+    users,
     tokens: new Map(
       Object.entries(parsed.data.users).flatMap(([user, u]) => (u.token_sha256 ? [[u.token_sha256, user] as const] : [])),
     ),

@@ -1,15 +1,18 @@
 /**
  * The platform API: projects, environments and their operations, deployments and their logs,
- * promotions, tickets and decisions. Bearer tokens map to identities and roles; the typed
- * client does the work, so the API and the CLI share every rule. Status codes: 401 without a
- * valid token, 403 for the wrong role, 400 for invalid input (field by field), 404 for what
- * does not exist, 409 for a refusal.
+ * promotions, tickets and decisions. Bearer tokens map to identities; roles are per project
+ * (admin is global), and every route that names a project checks the caller's roles on that
+ * project before anything else, so that a project one may not see answers 403 whether it exists
+ * or not. The typed client does the work, so the API and the CLI share every rule. Status codes:
+ * 401 without a valid token, 403 for the wrong role on the project, 400 for invalid input (field
+ * by field), 404 for what does not exist, 409 for a refusal.
  */
 import * as crypto from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { SlipwayClient } from '../client';
+import { accessRefusal, rolesOn, type Need } from '../domain/access';
 import { environmentNameProblem } from '../domain/environment-names';
 import { projectIdSchema } from '../domain/schemas';
 import type { Role } from '../domain/tickets';
@@ -19,6 +22,7 @@ import type { Identities } from '../identities';
 
 export interface Caller {
   user: string;
+  /** The caller's roles on the project the route names (admin alone where it names none). */
   roles: Role[];
 }
 
@@ -51,28 +55,47 @@ export function registerRoutes(app: FastifyInstance, deps: { client: SlipwayClie
   const api = app.withTypeProvider<ZodTypeProvider>();
   const { client } = deps;
 
-  /** 401 unless a known bearer token; 403 unless one of the roles. */
+  /**
+   * 401 unless a known bearer token; 403 unless the caller holds a role the need asks for on the
+   * project the route names (its `:project`), or is an admin where it names none. Runs after the
+   * params are validated, before the handler: a refused request changes nothing.
+   */
   const allow =
-    (...roles: Role[]) =>
+    (need: Need | 'anyone') =>
     async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
       const token = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
       const ids = deps.identities();
       const user = token ? ids.tokens.get(crypto.createHash('sha256').update(token).digest('hex')) : undefined;
-      const who = user ? ids.roster.find((i) => i.user === user) : undefined;
-      if (!who) {
+      const grants = user ? ids.users.get(user) : undefined;
+      if (!user || !grants) {
         await reply.code(401).send({ error: 'a valid bearer token is required (Authorization: Bearer <token>)' });
         return;
       }
-      if (roles.length > 0 && !roles.some((r) => who.roles.includes(r))) {
-        await reply.code(403).send({ error: `${who.user} needs the role ${roles.join(' or ')} for this` });
+      const project = (req.params as { project?: string } | undefined)?.project;
+      const refusal = need === 'anyone' ? undefined : accessRefusal(user, grants, need, project);
+      if (refusal) {
+        await reply.code(403).send({ error: refusal });
         return;
       }
-      req.caller = who;
+      req.caller = { user, roles: project === undefined ? (grants.admin ? ['admin'] : []) : rolesOn(grants, project) };
     };
-  const anyone = allow();
-  const developer = allow('developer', 'admin');
+  /** Any role on the project: to see it. */
+  const reader = allow('read');
+  const developer = allow('developer');
   const admin = allow('admin');
   const support = allow('support');
+  /** Any known user: what they see is filtered by their roles. */
+  const anyone = allow('anyone');
+
+  api.get('/v1/projects', {
+    preHandler: anyone,
+    schema: {
+      description: 'The projects the caller holds a role on (every project for an admin), each with the roles held there.',
+      response: { 200: z.array(z.object({ project: z.string(), roles: z.array(z.string()) })), ...errors },
+    },
+  }, async (req, reply) =>
+    client.listProjects({ visibleTo: req.caller!.user }).then((r) => reply.send(r), (e: unknown) => fail(reply, e)),
+  );
 
   api.post('/v1/projects', {
     preHandler: admin,
@@ -96,11 +119,11 @@ export function registerRoutes(app: FastifyInstance, deps: { client: SlipwayClie
     }
   });
 
-  api.get('/v1/projects/:project', { preHandler: anyone, schema: { params, response: { 200: anyJson, ...errors } } }, async (req, reply) =>
+  api.get('/v1/projects/:project', { preHandler: reader, schema: { params, response: { 200: anyJson, ...errors } } }, async (req, reply) =>
     client.project(req.params.project).then((r) => reply.send(r), (e: unknown) => fail(reply, e)),
   );
 
-  api.get('/v1/projects/:project/environments', { preHandler: anyone, schema: { params, response: { 200: anyJson, ...errors } } }, async (req, reply) =>
+  api.get('/v1/projects/:project/environments', { preHandler: reader, schema: { params, response: { 200: anyJson, ...errors } } }, async (req, reply) =>
     client.project(req.params.project).then((r) => reply.send(r.environments), (e: unknown) => fail(reply, e)),
   );
 
@@ -116,7 +139,7 @@ export function registerRoutes(app: FastifyInstance, deps: { client: SlipwayClie
     client.branch(req.params.project, req.body).then((r) => reply.code(201).send(r), (e: unknown) => fail(reply, e)),
   );
 
-  api.get('/v1/projects/:project/environments/:environment', { preHandler: anyone, schema: { params: envParams, response: { 200: anyJson, ...errors } } }, async (req, reply) =>
+  api.get('/v1/projects/:project/environments/:environment', { preHandler: reader, schema: { params: envParams, response: { 200: anyJson, ...errors } } }, async (req, reply) =>
     client.environmentStatus(req.params.project, req.params.environment).then((r) => reply.send(r), (e: unknown) => fail(reply, e)),
   );
 
@@ -156,7 +179,7 @@ export function registerRoutes(app: FastifyInstance, deps: { client: SlipwayClie
   );
 
   api.get('/v1/projects/:project/environments/:environment/deployments/:deployment/log', {
-    preHandler: anyone,
+    preHandler: reader,
     schema: { params: envParams.extend({ deployment: z.coerce.number().int().positive() }), response: { 200: z.string(), ...errors } },
   }, async (req, reply) => {
     try {
@@ -167,6 +190,24 @@ export function registerRoutes(app: FastifyInstance, deps: { client: SlipwayClie
       return fail(reply, err);
     }
   });
+
+  api.get('/v1/projects/:project/environments/:environment/deployments/:deployment', {
+    preHandler: reader,
+    schema: {
+      description: "A deployment's phase and steps, as they run.",
+      params: envParams.extend({ deployment: z.coerce.number().int().positive() }),
+      response: { 200: anyJson, ...errors },
+    },
+  }, async (req, reply) =>
+    client.deploymentProgress(req.params.project, req.params.environment, req.params.deployment).then((r) => reply.send(r), (e: unknown) => fail(reply, e)),
+  );
+
+  api.get('/v1/projects/:project/promotions/:ticket', {
+    preHandler: reader,
+    schema: { description: 'The promotion a ticket gates: waiting, deploying, deployed, rejected, …', params: ticketParams, response: { 200: anyJson, ...errors } },
+  }, async (req, reply) =>
+    client.promotionOfTicket(req.params.project, req.params.ticket).then((r) => reply.send(r), (e: unknown) => fail(reply, e)),
+  );
 
   api.post('/v1/projects/:project/promotions', {
     preHandler: developer,
@@ -181,13 +222,13 @@ export function registerRoutes(app: FastifyInstance, deps: { client: SlipwayClie
   );
 
   api.get('/v1/projects/:project/tickets', {
-    preHandler: anyone,
+    preHandler: reader,
     schema: { params, querystring: z.object({ open: z.enum(['true', 'false']).optional() }), response: { 200: anyJson, ...errors } },
   }, async (req, reply) =>
     client.listTickets(req.params.project, { open: req.query.open === 'true' }).then((r) => reply.send(r), (e: unknown) => fail(reply, e)),
   );
 
-  api.get('/v1/projects/:project/tickets/:ticket', { preHandler: anyone, schema: { params: ticketParams, response: { 200: anyJson, ...errors } } }, async (req, reply) =>
+  api.get('/v1/projects/:project/tickets/:ticket', { preHandler: reader, schema: { params: ticketParams, response: { 200: anyJson, ...errors } } }, async (req, reply) =>
     client.ticket(req.params.project, req.params.ticket).then((r) => reply.send(r), (e: unknown) => fail(reply, e)),
   );
 

@@ -11,7 +11,7 @@ import { SlipwayError } from '../errors';
 import { Layout, SAMPLE_STORE } from '../home';
 import { freePort } from '../temporal/dev-server';
 import { startStack } from '../stack';
-import { loadIdentities } from '../identities';
+import { loadIdentities, projectRoster } from '../identities';
 import { fetchFromRouter, pageTitle } from '../router/fetch';
 import { progressPrinter, untilStopped } from './output';
 
@@ -59,9 +59,9 @@ export async function runDemo(options: { keep: boolean; out?: (line: string) => 
     out(`Page title:  ${pageTitle(page.body) ?? '(none)'} (HTTP ${page.status})`);
 
     // The merge chain: integration → staging → production → master, each behind a ticket.
-    const identities = loadIdentities(layout);
-    const support = identities.roster.filter((i) => i.roles.includes('support')).map((i) => i.user);
-    const developer = identities.roster.find((i) => i.roles.includes('developer'))?.user ?? 'alice';
+    const roster = projectRoster(loadIdentities(layout), project);
+    const support = roster.filter((i) => i.roles.includes('support')).map((i) => i.user);
+    const developer = roster.find((i) => i.roles.includes('developer'))?.user ?? 'alice';
     for (const target of ['staging', 'production'] as const) {
       const { ticket, workflowId } = await client.promote(project, target, developer);
       out(`Promote to ${target}: ${developer} opened ${ticket}.`);

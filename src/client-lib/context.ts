@@ -5,11 +5,14 @@
 import type { Client } from '@temporalio/client';
 import { SlipwayError } from '../errors';
 import type { Layout } from '../home';
+import type { Identities } from '../identities';
 
 /** The SlipwayClient as its operations see it. */
 export interface ClientContext {
   readonly temporal: Client;
   readonly layout: Layout;
+  /** Users and their roles per project (read again on every call, so edits apply at once). */
+  identities(): Identities;
 }
 
 export type WorkflowHandle = ReturnType<Client['workflow']['getHandle']>;

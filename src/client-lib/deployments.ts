@@ -71,13 +71,34 @@ export async function cancelDeployment(ctx: ClientContext, project: string, envi
 }
 
 export async function deploymentProgress(ctx: ClientContext, project: string, environment: string, n: number): Promise<DeploymentProgress> {
-  return ctx.temporal.workflow
-    .getHandle(workflowIds.deployment(project, environment, n))
-    .query(deploymentProgressQuery);
+  checkEnvironmentRef(project, environment);
+  try {
+    return await ctx.temporal.workflow
+      .getHandle(workflowIds.deployment(project, environment, n))
+      .query(deploymentProgressQuery);
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw new NotFoundError(`no deployment ${n} of ${project}/${environment}`);
+    throw err;
+  }
 }
 
-export async function waitForDeployment(
-  ctx: ClientContext,
+/** Where a wait reads an environment's status and a deployment's progress: Temporal, or the HTTP API. */
+export interface DeploymentSource {
+  environmentStatus(project: string, environment: string): Promise<EnvironmentStatus>;
+  deploymentProgress(project: string, environment: string, n: number): Promise<DeploymentProgress>;
+}
+
+export function waitForDeployment(ctx: ClientContext, project: string, environment: string, options: WaitOptions = {}): Promise<DeploymentRecord> {
+  const source: DeploymentSource = {
+    environmentStatus: (p, e) => environmentStatus(ctx, p, e),
+    deploymentProgress: (p, e, n) => deploymentProgress(ctx, p, e, n),
+  };
+  return waitForDeploymentOf(source, project, environment, options);
+}
+
+/** Waits until a deployment (newer than `after`, of `commit` if given) has finished, polling `source`. */
+export async function waitForDeploymentOf(
+  ctx: DeploymentSource,
   project: string,
   environment: string,
   options: WaitOptions = {},
@@ -107,9 +128,9 @@ export async function waitForDeployment(
  * The environment's status; undefined, after a pause, while it cannot be had: a query needs a
  * worker, and while one restarts this keeps waiting (until the deadline).
  */
-async function statusOrPause(ctx: ClientContext, project: string, environment: string, deadline: number): Promise<EnvironmentStatus | undefined> {
+async function statusOrPause(ctx: DeploymentSource, project: string, environment: string, deadline: number): Promise<EnvironmentStatus | undefined> {
   try {
-    return await environmentStatus(ctx, project, environment);
+    return await ctx.environmentStatus(project, environment);
   } catch (err) {
     if (err instanceof SlipwayError || Date.now() > deadline) throw err;
     await sleep(500);
@@ -118,14 +139,14 @@ async function statusOrPause(ctx: ClientContext, project: string, environment: s
 }
 
 async function reportProgress(
-  ctx: ClientContext,
+  ctx: DeploymentSource,
   project: string,
   environment: string,
   n: number,
   onProgress: NonNullable<WaitOptions['onProgress']>,
 ): Promise<void> {
   try {
-    const p = await deploymentProgress(ctx, project, environment, n);
+    const p = await ctx.deploymentProgress(project, environment, n);
     onProgress({ ...p, deployment: n });
   } catch {
     /* the deployment just finished */

@@ -9,7 +9,8 @@ import type { PushEvent } from '../domain/environment';
 import { environmentNameProblem } from '../domain/environment-names';
 import { ZERO_COMMIT } from '../domain/git-refs';
 import { ENGINE_TASK_QUEUE, workflowIds } from '../domain/names';
-import type { BranchPush, EnvironmentEntry, ProjectInfo, ProjectState } from '../domain/project';
+import { rolesOn } from '../domain/access';
+import type { BranchPush, EnvironmentEntry, ProjectInfo, ProjectState, ProjectSummary } from '../domain/project';
 import { createProjectInputSchema } from '../domain/schemas';
 import { SlipwayKind, SlipwayProject } from '../domain/search-attributes';
 import { InvalidInputError, NotFoundError, SlipwayError } from '../errors';
@@ -87,6 +88,24 @@ function initialState(raw: CreateProjectRequest): ProjectState {
     productionApprovals: input.productionApprovals,
     environments: {},
   };
+}
+
+/**
+ * Every project, by id; with `visibleTo`, only those that user holds a
+ * role on (an admin holds one on every project), each with the user's roles there.
+ */
+export async function listProjects(ctx: ClientContext, options: { visibleTo?: string }): Promise<ProjectSummary[]> {
+  const identities = ctx.identities();
+  const grants = options.visibleTo === undefined ? undefined : identities.users.get(options.visibleTo);
+  if (options.visibleTo !== undefined && !grants) throw new InvalidInputError(`unknown user ${JSON.stringify(options.visibleTo)} (identities: ${identities.file})`);
+  const found = new Set<string>();
+  for await (const wf of ctx.temporal.workflow.list({ query: 'SlipwayKind = "project" AND ExecutionStatus = "Running"' })) {
+    found.add(wf.workflowId.replace(/^project\//, ''));
+  }
+  return [...found]
+    .sort()
+    .map((project) => ({ project, roles: grants ? rolesOn(grants, project) : [] }))
+    .filter((p) => grants === undefined || p.roles.length > 0);
 }
 
 export async function projectInfo(ctx: ClientContext, project: string): Promise<ProjectInfo> {

@@ -3,10 +3,10 @@
  * and waiting for it with its progress.
  */
 import type { EnvironmentStatus } from '../domain/environment';
-import { PROMOTION_SOURCE, type PromotionInput, type PromotionResult } from '../domain/promotion';
+import { PROMOTION_SOURCE, promotionWorkflowId, type PromotionInput, type PromotionResult } from '../domain/promotion';
 import type { TicketRecord } from '../domain/tickets';
 import { InvalidInputError, NotFoundError, SlipwayError } from '../errors';
-import { loadIdentities } from '../identities';
+import { projectRoster } from '../identities';
 import type { DeploymentProgress } from '../workflows/deployment';
 import { promoteUpdate } from '../workflows/project';
 import { promotionQuery } from '../workflows/promotion';
@@ -36,7 +36,7 @@ export async function promote(
 ): Promise<{ ticket: string; workflowId: string }> {
   if (target !== 'staging' && target !== 'production') throw new InvalidInputError(`promote to staging or production, not ${JSON.stringify(target)}`);
   const source = PROMOTION_SOURCE[target];
-  const identities = loadIdentities(ctx.layout);
+  const identities = ctx.identities();
   const release = await promotableRelease(ctx, project, source);
   const started = await projectUpdate(ctx, project, (h) =>
     h.executeUpdate(promoteUpdate, {
@@ -45,7 +45,7 @@ export async function promote(
           target,
           requester,
           release,
-          roster: identities.roster,
+          roster: projectRoster(identities, project),
           expiresInMs: options.expiresInMs ?? identities.ticketExpiryMs,
           remindBeforeMs: options.remindBeforeMs ?? identities.ticketReminderMs,
         },
@@ -87,6 +87,14 @@ async function ticketOpened(ctx: ClientContext, project: string, started: { tick
     }
     return false;
   }, `ticket ${started.ticket} to open`, 60_000);
+}
+
+/** The promotion a ticket gates, by the ticket's id. */
+export async function promotionOfTicket(ctx: ClientContext, project: string, ticket: string): Promise<PromotionResult & { workflowId: string }> {
+  const record = await ticketRecord(ctx, project, ticket);
+  if (record.kind !== 'promotion') throw new NotFoundError(`${ticket} of project ${project} is no promotion's ticket (it is a ${record.kind} ticket)`);
+  const workflowId = promotionWorkflowId(project, record.target, record.number);
+  return { ...(await promotion(ctx, workflowId)), workflowId };
 }
 
 export async function promotion(ctx: ClientContext, workflowId: string): Promise<PromotionResult> {

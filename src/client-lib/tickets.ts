@@ -8,7 +8,8 @@ import type { SshKeyRecord } from '../domain/project';
 import { SlipwayKind, SlipwayProject, SlipwayTicketStatus } from '../domain/search-attributes';
 import type { DecisionRequest, TicketInput, TicketRecord } from '../domain/tickets';
 import { InvalidInputError, NotFoundError, SlipwayError } from '../errors';
-import { loadIdentities } from '../identities';
+import { rolesOn } from '../domain/access';
+import { projectRoster } from '../identities';
 import { parsePublicKey } from '../ssh-keys';
 import { ticketDecisionUpdate, ticketQuery, ticketWorkflow } from '../workflows/ticket';
 import { allocateTicketUpdate, requestSshKeyUpdate } from '../workflows/project';
@@ -19,8 +20,8 @@ import { projectInfo, projectUpdate } from './projects';
 export type TicketRequest = Omit<TicketInput, 'number' | 'roster' | 'requiredApprovals'> & { requiredApprovals?: 1 | 2 };
 
 export async function openTicket(ctx: ClientContext, input: TicketRequest): Promise<TicketRecord> {
-  const identities = loadIdentities(ctx.layout);
-  if (!identities.roster.some((i) => i.user === input.requester)) {
+  const identities = ctx.identities();
+  if (!identities.users.has(input.requester)) {
     throw new InvalidInputError(`unknown user ${JSON.stringify(input.requester)} (identities: ${identities.file})`);
   }
   const { number } = await projectUpdate(ctx, input.project, (h) => h.executeUpdate(allocateTicketUpdate));
@@ -29,7 +30,7 @@ export async function openTicket(ctx: ClientContext, input: TicketRequest): Prom
   const handle = await ctx.temporal.workflow.start(ticketWorkflow, {
     taskQueue: ENGINE_TASK_QUEUE,
     workflowId: workflowIds.ticket(input.project, number),
-    args: [{ ...input, number, requiredApprovals, roster: identities.roster }],
+    args: [{ ...input, number, requiredApprovals, roster: projectRoster(identities, input.project) }],
     staticSummary: `SUP-${number}: ${input.title} (${input.project}, requested by ${input.requester})`,
     typedSearchAttributes: [
       { key: SlipwayProject, value: input.project },
@@ -89,7 +90,9 @@ export async function requestSshKey(
   requester: string,
 ): Promise<{ ticket: string; fingerprint: string }> {
   const key = parsePublicKey(publicKey);
-  const identities = loadIdentities(ctx.layout);
+  const identities = ctx.identities();
+  const grants = identities.users.get(requester);
+  if (grants && rolesOn(grants, project).length === 0) throw new SlipwayError(`refused: ${requester} holds no role on project ${project}`);
   const { ticket } = await projectUpdate(ctx, project, (h) =>
     h.executeUpdate(requestSshKeyUpdate, {
       args: [
@@ -100,7 +103,7 @@ export async function requestSshKey(
           comment: key.comment,
           fingerprint: key.fingerprint,
           requester,
-          roster: identities.roster,
+          roster: projectRoster(identities, project),
           expiresInMs: identities.ticketExpiryMs,
           remindBeforeMs: identities.ticketReminderMs,
         },

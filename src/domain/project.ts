@@ -1,5 +1,6 @@
 /** A project: its plan, its remote and its environment registry. */
 import type { EnvironmentType } from './names';
+import type { Role } from './tickets';
 
 export const PLANS = { pro: { activeIntegrationLimit: 5 }, enterprise: { activeIntegrationLimit: 8 } } as const;
 export type Plan = keyof typeof PLANS;
@@ -61,6 +62,12 @@ export interface ProjectInfo {
   activeIntegration: number;
   activeIntegrationLimit: number;
   sshKeys: Record<string, SshKeyRecord[]>;
+}
+
+/** A project in a list: its id and the roles the one who asks holds there. */
+export interface ProjectSummary {
+  project: string;
+  roles: Role[];
 }
 
 /** Active integration environments: what the plan limits. */

@@ -43,7 +43,7 @@ export async function chownTree(dir: string, id: Pick<SandboxIdentity, 'uid' | '
   try {
     if (walk(dir, id, { left: WALK_LIMIT })) return;
   } catch (err) {
-    throw new Error(`cannot hand ${dir} to the sandbox user ${id.uid}: ${err instanceof Error ? err.message : String(err)}`);
+    throw new Error(`cannot hand ${dir} to the sandbox user ${id.uid}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
   await chownR(dir, id);
 }

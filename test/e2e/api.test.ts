@@ -6,7 +6,7 @@ import { strict as assert } from 'node:assert';
 import { hookToken } from '../../src/home';
 import { clone, getWorld, uniqueName } from '../harness/world';
 
-const TOKEN = { alice: 'slipway-dev-alice', sam: 'slipway-dev-sam', sue: 'slipway-dev-sue', ada: 'slipway-dev-ada' };
+const TOKEN = { alice: 'slipway-dev-alice', bob: 'slipway-dev-bob', sam: 'slipway-dev-sam', sue: 'slipway-dev-sue', ada: 'slipway-dev-ada' };
 
 /** Every call made in this file: method, path and status, for the coverage check at the end. */
 const calls: Array<{ method: string; path: string; status: number }> = [];
@@ -57,6 +57,16 @@ describe('HTTP API', function () {
     assert.equal((await call('POST', '/v1/projects', TOKEN.ada, { project })).status, 409, 'exists already');
     await client.waitForDeployment(project, 'integration');
     assert.equal((await call('GET', `/v1/projects/${project}`, TOKEN.sam)).json.plan, 'pro');
+    // Roles are per project: bob (a developer of shop only, in the sample) neither sees nor lists it.
+    const bobs = await call('GET', `/v1/projects/${project}`, TOKEN.bob);
+    assert.equal(bobs.status, 403);
+    assert.equal(bobs.json.error, `bob needs the role developer, support or admin on project ${project} for this`);
+    const listed = await call('GET', '/v1/projects', TOKEN.alice);
+    assert.equal(listed.status, 200, listed.text);
+    assert.ok((JSON.parse(listed.text) as Array<{ project: string }>).some((p) => p.project === project));
+    const bobList = await call('GET', '/v1/projects', TOKEN.bob);
+    assert.ok(!(JSON.parse(bobList.text) as Array<{ project: string }>).some((p) => p.project === project));
+    assert.equal((await call('GET', '/v1/projects')).status, 401);
 
     const branched = await call('POST', `/v1/projects/${project}/environments`, TOKEN.alice, { name: 'feature', inactive: true });
     assert.equal(branched.status, 201, branched.text);
@@ -87,6 +97,11 @@ describe('HTTP API', function () {
     assert.equal(log.status, 200);
     assert.match(log.text, /\[health-check\] succeeded/);
     assert.equal((await call('GET', `/v1/projects/${project}/environments/integration/deployments/999/log`, TOKEN.alice)).status, 404);
+    const progress = await call('GET', `/v1/projects/${project}/environments/integration/deployments/1`, TOKEN.alice);
+    assert.equal(progress.status, 200, progress.text);
+    assert.equal(progress.json.phase, 'succeeded');
+    assert.equal((await call('GET', `/v1/projects/${project}/environments/integration/deployments/0`, TOKEN.alice)).status, 400);
+    assert.equal((await call('GET', `/v1/projects/${project}/environments/integration/deployments/999`, TOKEN.alice)).status, 404);
     assert.equal((await call('POST', `/v1/projects/${project}/environments/feature/deactivate`, TOKEN.alice)).status, 202);
     assert.equal((await call('DELETE', `/v1/projects/${project}/environments/feature`, TOKEN.alice)).status, 200);
     assert.equal((await call('DELETE', `/v1/projects/${project}/environments/integration`, TOKEN.alice)).status, 409);
@@ -106,6 +121,11 @@ describe('HTTP API', function () {
     assert.equal(approved.status, 200, approved.text);
     assert.equal(approved.json.status, 'approved');
     assert.equal((await call('POST', `/v1/projects/${project}/tickets/${ticket}/decision`, TOKEN.sue, { decision: 'reject' })).status, 409);
+    const promotion = await call('GET', `/v1/projects/${project}/promotions/${ticket}`, TOKEN.alice);
+    assert.equal(promotion.status, 200, promotion.text);
+    assert.equal(promotion.json.target, 'staging');
+    assert.equal((await call('GET', `/v1/projects/${project}/promotions/TICKET-1`, TOKEN.alice)).status, 400);
+    assert.equal((await call('GET', `/v1/projects/${project}/promotions/SUP-999`, TOKEN.alice)).status, 404);
     const shown = await call('GET', `/v1/projects/${project}/tickets/${ticket}`, TOKEN.alice);
     assert.equal(shown.json.requester, 'alice');
     const list = await call('GET', `/v1/projects/${project}/tickets`, TOKEN.alice);

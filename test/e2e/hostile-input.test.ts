@@ -106,6 +106,8 @@ async function runCli(c: CliCase, f: Fixture): Promise<void> {
   for (const [name, content] of Object.entries(c.files ?? {})) fs.writeFileSync(path.join(dir, name), content);
   const env: NodeJS.ProcessEnv = { ...process.env, SLIPWAY_HOME: f.home };
   delete env.TEMPORAL_ADDRESS;
+  // Through the API, as a sample user: what a developer's laptop does.
+  if (c.api) Object.assign(env, { SLIPWAY_API_URL: process.env.SLIPWAY_TEST_API_URL, SLIPWAY_TOKEN: `slipway-dev-${c.api}` });
   const r = await runSlipway(c.args.map((a) => fill(a, f, c.ticket).replace('{dir}', dir)), env);
   assert.equal(r.code, c.expected.exitCode, `${c.id}: exit code ${r.code}; stderr: ${r.stderr}`);
   assert.match(r.stderr, c.expected.message, c.id);

@@ -104,7 +104,7 @@ describe('promotion', function () {
     assert.equal((await client.waitForPromotion(flagged.workflowId)).status, 'deployed');
 
     // Production with the plan's default: one approval is enough.
-    const prod = await client.promote(p.project, 'production', 'bob');
+    const prod = await client.promote(p.project, 'production', 'ada');
     const decided = await client.decide(p.project, prod.ticket, { user: 'sue', decision: 'approve' });
     assert.equal(decided.status, 'approved');
     assert.equal((await client.waitForPromotion(prod.workflowId)).status, 'deployed');

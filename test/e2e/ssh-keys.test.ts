@@ -28,7 +28,7 @@ describe('SSH keys through tickets', function () {
     assert.equal(keys.length, 1);
     assert.deepEqual([keys[0]!.fingerprint, keys[0]!.ticket, keys[0]!.approvedBy, keys[0]!.requester], [ALICE_FP, ticket, ['sam'], 'alice']);
     assert.deepEqual(await client.sshKeys(project, 'staging'), []);
-    await assert.rejects(client.requestSshKey(project, 'production', ALICE, 'bob'), /refused: production has the key .* already/);
+    await assert.rejects(client.requestSshKey(project, 'production', ALICE, 'ada'), /refused: production has the key .* already/);
     for (let i = 0; i < 30 && !(await client.ticket(project, ticket)).outcome; i++) await new Promise((r) => setTimeout(r, 100));
     assert.equal((await client.ticket(project, ticket)).outcome, `key ${ALICE_FP} added to production`);
 
@@ -36,7 +36,7 @@ describe('SSH keys through tickets', function () {
     const keyFile = path.join(tempDir('key'), 'id.pub');
     fs.writeFileSync(keyFile, `${BOB}\n`);
     const env = { ...process.env, SLIPWAY_HOME: layout.home };
-    const cli = await runSlipway(['env', 'ssh-keys', project, 'staging', '--add', keyFile, '--as', 'bob'], env);
+    const cli = await runSlipway(['env', 'ssh-keys', project, 'staging', '--add', keyFile, '--as', 'ada'], env);
     assert.equal(cli.code, 0, cli.stderr);
     const bobTicket = cli.stdout.trim();
     assert.match(bobTicket, /^SUP-\d+$/);

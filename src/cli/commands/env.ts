@@ -1,12 +1,12 @@
 /** `slipway env …`: environments, their deployments, logs and SSH keys. */
 import * as fs from 'node:fs';
 import { InvalidArgumentError } from 'commander';
-import type { SlipwayClient } from '../../client';
 import { SlipwayError } from '../../errors';
 import type { Cli } from '../context';
+import type { Engine } from '../engine';
 import { progressPrinter } from '../output';
 
-export function registerEnvCommands({ program, withClient }: Cli): void {
+export function registerEnvCommands({ program, withClient, withEngine }: Cli): void {
   const envCmd = program.command('env').description('environments');
   envCmd
     .command('status <project> <environment>')
@@ -14,8 +14,8 @@ export function registerEnvCommands({ program, withClient }: Cli): void {
     .option('--json', 'machine-readable output', false)
     .addHelpText('after', '\nExample:\n  slipway env status shop integration --json')
     .action(async (project: string, environment: string, opts: { json: boolean }) => {
-      await withClient(async (client) => {
-        const s = await client.environmentStatus(project, environment);
+      await withEngine(async (engine) => {
+        const s = await engine.environmentStatus(project, environment);
         if (opts.json) {
           console.log(JSON.stringify(s, null, 2));
           return;
@@ -35,8 +35,8 @@ export function registerEnvCommands({ program, withClient }: Cli): void {
     .option('--json', 'machine-readable output', false)
     .addHelpText('after', '\nExample:\n  slipway env list shop --json')
     .action(async (project: string, opts: { json: boolean }) => {
-      await withClient(async (client) => {
-        const info = await client.project(project);
+      await withEngine(async (engine) => {
+        const info = await engine.project(project);
         const tree = environmentTree(info.environments);
         if (opts.json) {
           console.log(JSON.stringify({ project: info.project, plan: info.plan, activeIntegration: info.activeIntegration, activeIntegrationLimit: info.activeIntegrationLimit, environments: info.environments, tree }, null, 2));
@@ -59,10 +59,10 @@ export function registerEnvCommands({ program, withClient }: Cli): void {
     .option('--no-wait', 'do not wait for its deployment')
     .addHelpText('after', '\nExamples:\n  slipway env branch shop sprint-3\n  slipway env branch shop feature1 --parent sprint-3 --inactive')
     .action(async (project: string, name: string, opts: { parent: string; inactive: boolean; wait: boolean }) => {
-      await withClient(async (client) => {
-        const e = await client.branch(project, { name, parent: opts.parent, inactive: opts.inactive });
+      await withEngine(async (engine) => {
+        const e = await engine.branch(project, { name, parent: opts.parent, inactive: opts.inactive });
         console.error(`${e.name} created from ${e.parent ?? ''} (${e.status})`);
-        if (e.status === 'active' && opts.wait) await waitAndReport(client, project, name, {});
+        if (e.status === 'active' && opts.wait) await waitAndReport(engine, project, name, {});
       });
     });
 
@@ -79,32 +79,32 @@ export function registerEnvCommands({ program, withClient }: Cli): void {
       .option('--no-wait', 'do not wait for the resulting deployment')
       .addHelpText('after', `\nExample:\n  slipway env ${verb} shop sprint-3`)
       .action(async (project: string, name: string, opts: { wait: boolean }) => {
-        await withClient(async (client) => {
+        await withEngine(async (engine) => {
           switch (verb) {
             case 'activate': {
-              const before = await lastDeployment(client, project, name);
-              await client.activate(project, name);
+              const before = await lastDeployment(engine, project, name);
+              await engine.activate(project, name);
               console.error(`${name} is active`);
-              if (opts.wait) await waitAndReport(client, project, name, { after: before });
+              if (opts.wait) await waitAndReport(engine, project, name, { after: before });
               return;
             }
             case 'deactivate':
-              await client.deactivate(project, name);
+              await engine.deactivate(project, name);
               console.error(`${name} is inactive: no longer served; its code is kept`);
               return;
             case 'delete':
-              await client.deleteEnvironment(project, name);
+              await engine.deleteEnvironment(project, name);
               console.error(`${name} deleted, with its branch`);
               return;
             case 'sync':
             case 'merge': {
-              const r = verb === 'sync' ? await client.sync(project, name) : await client.merge(project, name);
+              const r = verb === 'sync' ? await engine.sync(project, name) : await engine.merge(project, name);
               if (!r.changed) {
                 console.error(`${r.target} is up to date already: nothing to ${verb}`);
                 return;
               }
               console.error(`${r.target} is now at ${r.commit.slice(0, 12)}${r.deploys ? '; deploying' : ' (inactive: not deployed)'}`);
-              if (r.deploys && opts.wait) await waitAndReport(client, project, r.target, { commit: r.commit });
+              if (r.deploys && opts.wait) await waitAndReport(engine, project, r.target, { commit: r.commit });
               return;
             }
           }
@@ -114,7 +114,7 @@ export function registerEnvCommands({ program, withClient }: Cli): void {
 
   envCmd
     .command('ssh-keys <project> <environment>')
-    .description('the SSH keys of staging or production; --add asks for one through a support ticket')
+    .description('the SSH keys of staging or production; --add asks for one through a support ticket (on the engine host only)')
     .option('--add <public-key-file>', 'open a ticket to add this public key (recorded once approved)')
     .option('--as <user>', 'who asks (with --add)')
     .option('--json', 'machine-readable output', false)
@@ -149,9 +149,9 @@ export function registerEnvCommands({ program, withClient }: Cli): void {
     .description('deploy the current release again from its slug, with no build')
     .addHelpText('after', '\nExample:\n  slipway env redeploy shop integration')
     .action(async (project: string, environment: string) => {
-      await withClient(async (client) => {
-        const { deployment } = await client.redeploy(project, environment);
-        await followDeployment(client, project, environment, deployment);
+      await withEngine(async (engine) => {
+        const { deployment } = await engine.redeploy(project, environment);
+        await followDeployment(engine, project, environment, deployment);
       });
     });
   envCmd
@@ -159,10 +159,10 @@ export function registerEnvCommands({ program, withClient }: Cli): void {
     .description('stop the running deployment: its hook and every process it started; the release served before it stays served')
     .addHelpText('after', '\nExample:\n  slipway env cancel shop integration')
     .action(async (project: string, environment: string) => {
-      await withClient(async (client) => {
-        const d = await client.cancelDeployment(project, environment);
+      await withEngine(async (engine) => {
+        const d = await engine.cancelDeployment(project, environment);
         if (d.status === 'cancelled') {
-          const served = (await client.environmentStatus(project, environment)).current;
+          const served = (await engine.environmentStatus(project, environment)).current;
           console.error(`deployment #${d.deployment} cancelled; ${served ? `${served.release} (deployment #${served.deployment}) is served` : 'nothing was live'}`);
           return;
         }
@@ -179,9 +179,9 @@ export function registerEnvCommands({ program, withClient }: Cli): void {
     })
     .addHelpText('after', '\nExamples:\n  slipway env rollback shop integration\n  slipway env rollback shop integration --to 3')
     .action(async (project: string, environment: string, opts: { to?: number }) => {
-      await withClient(async (client) => {
-        const { deployment } = await client.rollback(project, environment, opts.to);
-        await followDeployment(client, project, environment, deployment);
+      await withEngine(async (engine) => {
+        const { deployment } = await engine.rollback(project, environment, opts.to);
+        await followDeployment(engine, project, environment, deployment);
       });
     });
 
@@ -191,15 +191,15 @@ export function registerEnvCommands({ program, withClient }: Cli): void {
     .option('--json', 'machine-readable output: {deployment, lines}', false)
     .addHelpText('after', '\nExample:\n  slipway env log shop integration 3')
     .action(async (project: string, environment: string, deployment: string | undefined, opts: { json: boolean }) => {
-      await withClient(async (client) => {
+      await withEngine(async (engine) => {
         let n = deployment === undefined ? undefined : Number(deployment);
         if (n !== undefined && (!Number.isInteger(n) || n < 1)) throw new SlipwayError('deployment must be a positive integer', 2);
         if (n === undefined) {
-          const s = await client.environmentStatus(project, environment);
+          const s = await engine.environmentStatus(project, environment);
           n = s.running?.deployment ?? s.deployments[s.deployments.length - 1]?.deployment;
           if (n === undefined) throw new SlipwayError(`${project}/${environment} has no deployment yet`);
         }
-        const log = client.deploymentLog(project, environment, n);
+        const log = await engine.deploymentLog(project, environment, n);
         if (opts.json) console.log(JSON.stringify({ deployment: n, lines: log.split('\n').filter(Boolean) }, null, 2));
         else process.stdout.write(log);
       });
@@ -207,17 +207,17 @@ export function registerEnvCommands({ program, withClient }: Cli): void {
 }
 
 /** Waits for the next deployment of an environment (after `after`), showing progress. */
-async function waitAndReport(client: SlipwayClient, project: string, environment: string, opts: { after?: number; commit?: string }): Promise<void> {
+async function waitAndReport(engine: Engine, project: string, environment: string, opts: { after?: number; commit?: string }): Promise<void> {
   const p = progressPrinter();
-  const d = await client.waitForDeployment(project, environment, { ...opts, onProgress: (x) => p.deployment(x) });
+  const d = await engine.waitForDeployment(project, environment, { ...opts, onProgress: (x) => p.deployment(x) });
   p.done();
   if (d.status !== 'succeeded') throw new SlipwayError(`${environment}: deployment #${d.deployment} failed: ${d.error ?? ''}`);
   console.error(`${environment}: deployment #${d.deployment} of ${d.commit.slice(0, 12)} is live`);
 }
 
-async function lastDeployment(client: SlipwayClient, project: string, environment: string): Promise<number> {
+async function lastDeployment(engine: Engine, project: string, environment: string): Promise<number> {
   try {
-    const s = await client.environmentStatus(project, environment);
+    const s = await engine.environmentStatus(project, environment);
     return s.running?.deployment ?? s.deployments[s.deployments.length - 1]?.deployment ?? 0;
   } catch {
     return 0; // never started
@@ -245,9 +245,9 @@ function environmentTree(envs: Array<{ name: string; type: string; status: strin
   return roots;
 }
 
-async function followDeployment(client: SlipwayClient, project: string, environment: string, n: number): Promise<void> {
+async function followDeployment(engine: Engine, project: string, environment: string, n: number): Promise<void> {
   const p = progressPrinter();
-  const d = await client.waitForDeployment(project, environment, { after: n - 1, onProgress: (x) => p.deployment(x) });
+  const d = await engine.waitForDeployment(project, environment, { after: n - 1, onProgress: (x) => p.deployment(x) });
   p.done();
   if (d.status !== 'succeeded') throw new SlipwayError(`deployment #${d.deployment} failed: ${d.error ?? ''}`);
   console.error(`deployment #${d.deployment} of ${d.commit.slice(0, 12)} is live (slug ${d.slug ?? '?'}, no build)`);

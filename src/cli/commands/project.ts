@@ -8,11 +8,11 @@ import { checkProjectId } from '../../client-lib/checks';
 import type { Cli } from '../context';
 import { progressPrinter } from '../output';
 
-export function registerProjectCommands({ program, withClient, layout }: Cli): void {
+export function registerProjectCommands({ program, withClient, withEngine, layout, engineHostOnly }: Cli): void {
   const projectCmd = program.command('project').description('projects');
   projectCmd
     .command('create <id>')
-    .description('create a project: a Git remote with master, integration, staging and production, and deploy integration')
+    .description('create a project: a Git remote with master, integration, staging and production, and deploy integration (on the engine host)')
     .option('--from <dir>', 'directory whose files make the initial commit', SAMPLE_STORE)
     .option('--plan <plan>', 'pro (5 active integration environments) or enterprise (8)', 'pro')
     .option('--host <name>', 'the host that serves its environments (a `slipway worker --host` serves it)', 'local')
@@ -48,6 +48,7 @@ export function registerProjectCommands({ program, withClient, layout }: Cli): v
     .option('--json', 'print {project, bytes} as JSON')
     .addHelpText('after', '\nExamples:\n  slipway project push-limit shop\n  slipway project push-limit shop 2g')
     .action(async (id: string, size: string | undefined, opts: { json?: boolean }) => {
+      engineHostOnly();
       checkProjectId(id);
       if (size !== undefined) {
         const parsed = parsePushSize(size);
@@ -61,5 +62,41 @@ export function registerProjectCommands({ program, withClient, layout }: Cli): v
       });
       if (opts.json) console.log(JSON.stringify({ project: id, bytes }));
       else console.log(`${id}: pushes up to ${formatSize(bytes)} (${bytes} bytes)`);
+    });
+
+  projectCmd
+    .command('list')
+    .description('the projects you may see: through the API, those your token\'s user holds a role on (all for an admin), with the roles')
+    .option('--json', 'machine-readable output', false)
+    .addHelpText('after', '\nExamples:\n  slipway project list\n  SLIPWAY_API_URL=http://engine:8081 SLIPWAY_TOKEN=… slipway project list --json')
+    .action(async (opts: { json: boolean }) => {
+      await withEngine(async (engine) => {
+        const projects = await engine.listProjects();
+        if (opts.json) {
+          console.log(JSON.stringify(projects, null, 2));
+          return;
+        }
+        if (projects.length === 0) console.error(engine.remote ? 'no project you hold a role on' : 'no projects');
+        for (const p of projects) console.log(engine.remote ? `${p.project.padEnd(40)} ${p.roles.join(', ')}` : p.project);
+      });
+    });
+
+  projectCmd
+    .command('show <id>')
+    .description('a project: plan, remote, environments and the active slots of its plan')
+    .option('--json', 'machine-readable output', false)
+    .addHelpText('after', '\nExample:\n  slipway project show shop')
+    .action(async (id: string, opts: { json: boolean }) => {
+      await withEngine(async (engine) => {
+        const info = await engine.project(id);
+        if (opts.json) {
+          console.log(JSON.stringify(info, null, 2));
+          return;
+        }
+        console.log(`${info.project}: plan ${info.plan}, ${info.productionApprovals} approval(s) for production`);
+        console.log(`  remote: ${info.remote}`);
+        console.log(`  active integration environments: ${info.activeIntegration} of ${info.activeIntegrationLimit}`);
+        for (const e of info.environments) console.log(`  ${e.name.padEnd(24)} ${e.type.padEnd(18)} ${e.status}`);
+      });
     });
 }

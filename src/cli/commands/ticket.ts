@@ -1,7 +1,7 @@
 /** `slipway ticket …`: support tickets and their decisions. */
 import type { Cli } from '../context';
 
-export function registerTicketCommands({ program, withClient }: Cli): void {
+export function registerTicketCommands({ program, withEngine }: Cli): void {
   const ticketCmd = program.command('ticket').description('support tickets: promotions to staging and production, SSH keys');
   ticketCmd
     .command('list <project>')
@@ -10,8 +10,8 @@ export function registerTicketCommands({ program, withClient }: Cli): void {
     .option('--json', 'machine-readable output', false)
     .addHelpText('after', '\nExample:\n  slipway ticket list shop --open')
     .action(async (project: string, opts: { open: boolean; json: boolean }) => {
-      await withClient(async (client) => {
-        const tickets = await client.listTickets(project, { open: opts.open });
+      await withEngine(async (engine) => {
+        const tickets = await engine.listTickets(project, { open: opts.open });
         if (opts.json) {
           console.log(JSON.stringify(tickets, null, 2));
           return;
@@ -28,8 +28,8 @@ export function registerTicketCommands({ program, withClient }: Cli): void {
     .option('--json', 'machine-readable output', false)
     .addHelpText('after', '\nExample:\n  slipway ticket show shop SUP-3')
     .action(async (project: string, ticket: string, opts: { json: boolean }) => {
-      await withClient(async (client) => {
-        const t = await client.ticket(project, ticket);
+      await withEngine(async (engine) => {
+        const t = await engine.ticket(project, ticket);
         if (opts.json) {
           console.log(JSON.stringify(t, null, 2));
           return;
@@ -47,14 +47,14 @@ export function registerTicketCommands({ program, withClient }: Cli): void {
     ticketCmd
       .command(`${decision} <project> <ticket>`)
       .description(`${decision} a ticket as a support engineer (never your own request)`)
-      .requiredOption('--as <user>', 'who decides (a user of the identities file with the support role)')
+      .option('--as <user>', 'who decides, on the engine host (a support engineer of the project); through the API, the user of SLIPWAY_TOKEN')
       .option('--comment <text>', 'why')
       .addHelpText('after', `\nExample:\n  slipway ticket ${decision} shop SUP-3 --as sam --comment "checked on staging"`)
-      .action(async (project: string, ticket: string, opts: { as: string; comment?: string }) => {
-        await withClient(async (client) => {
-          const t = await client.decide(project, ticket, { user: opts.as, decision, comment: opts.comment });
+      .action(async (project: string, ticket: string, opts: { as?: string; comment?: string }) => {
+        await withEngine(async (engine) => {
+          const t = await engine.decide(project, ticket, { decision, comment: opts.comment });
           console.error(`${t.id} is ${t.status}${t.status === 'open' ? ` (${t.approvals.length} of ${t.requiredApprovals} approvals)` : ''}`);
-        });
+        }, { as: opts.as, asNeeded: `${decision === 'approve' ? 'approving' : 'rejecting'} a ticket` });
       });
   }
 }

@@ -1,0 +1,91 @@
+/**
+ * How a command reaches the engine, and as whom.
+ * - Through the HTTP API when SLIPWAY_API_URL is set: the user is the one whose token is in
+ *   SLIPWAY_TOKEN, and the API checks their roles on every project. `--as` is refused.
+ * - Else on the engine host, through Temporal directly: shell access there already means
+ *   operator, and `--as <user>` names who asks for a promotion or decides a ticket.
+ */
+import { ApiClient, type StartedPromotion } from '../client-lib/api-client';
+import type { WaitOptions } from '../client-lib/deployments';
+import type { PromotionProgress } from '../client-lib/promotions';
+import type { SlipwayClient } from '../client';
+import type { DeploymentRecord, EnvironmentStatus } from '../domain/environment';
+import type { EnvironmentEntry, ProjectInfo, ProjectSummary } from '../domain/project';
+import type { PromotionResult } from '../domain/promotion';
+import type { TicketRecord } from '../domain/tickets';
+import { SlipwayError } from '../errors';
+import type { DeploymentProgress } from '../workflows/deployment';
+import type { MergeResult } from '../workflows/project';
+
+/** What the commands developers and support engineers use need of the engine. */
+export interface Engine {
+  /** Through the API (as the token's user), or on the engine host. */
+  readonly remote: boolean;
+  listProjects(): Promise<ProjectSummary[]>;
+  project(project: string): Promise<ProjectInfo>;
+  branch(project: string, request: { name: string; parent?: string; inactive?: boolean }): Promise<EnvironmentEntry>;
+  activate(project: string, name: string): Promise<EnvironmentEntry>;
+  deactivate(project: string, name: string): Promise<EnvironmentEntry>;
+  deleteEnvironment(project: string, name: string): Promise<{ deleted: string }>;
+  sync(project: string, name: string): Promise<MergeResult>;
+  merge(project: string, name: string): Promise<MergeResult>;
+  environmentStatus(project: string, environment: string): Promise<EnvironmentStatus>;
+  redeploy(project: string, environment: string): Promise<{ deployment: number }>;
+  rollback(project: string, environment: string, to?: number): Promise<{ deployment: number }>;
+  cancelDeployment(project: string, environment: string): Promise<DeploymentRecord>;
+  deploymentProgress(project: string, environment: string, n: number): Promise<DeploymentProgress>;
+  deploymentLog(project: string, environment: string, n: number): Promise<string>;
+  waitForDeployment(project: string, environment: string, options?: WaitOptions): Promise<DeploymentRecord>;
+  promote(project: string, target: string): Promise<StartedPromotion>;
+  waitForPromotion(started: StartedPromotion, onProgress?: (p: PromotionProgress) => void): Promise<PromotionResult>;
+  listTickets(project: string, options?: { open?: boolean }): Promise<TicketRecord[]>;
+  ticket(project: string, ticket: string): Promise<TicketRecord>;
+  decide(project: string, ticket: string, request: { decision: 'approve' | 'reject'; comment?: string }): Promise<TicketRecord>;
+}
+
+export const AS_REFUSED =
+  '--as is accepted only on the engine host: through the API (SLIPWAY_API_URL) you act as the user whose token is in SLIPWAY_TOKEN';
+
+/** The API's address and token from the environment, or nothing when the CLI runs on the engine host. */
+export function apiFromEnvironment(env: NodeJS.ProcessEnv = process.env): ApiClient | undefined {
+  const url = env.SLIPWAY_API_URL;
+  if (!url) return undefined;
+  return new ApiClient(url, env.SLIPWAY_TOKEN ?? '');
+}
+
+/** Through the API: the token's user. */
+export function throughApi(api: ApiClient, as: string | undefined): Engine {
+  if (as !== undefined) throw new SlipwayError(AS_REFUSED, 2);
+  return Object.assign(api, { remote: true as const });
+}
+
+/** On the engine host: the Temporal client itself, acting as `as` where a user is needed. */
+export function onEngineHost(client: SlipwayClient, as: string | undefined): Engine {
+  const who = (what: string): string => {
+    if (as === undefined) throw new SlipwayError(`${what} needs --as <user> on the engine host (through the API, SLIPWAY_TOKEN says who you are)`, 2);
+    return as;
+  };
+  return {
+    remote: false,
+    listProjects: () => client.listProjects(),
+    project: (p) => client.project(p),
+    branch: (p, r) => client.branch(p, r),
+    activate: (p, e) => client.activate(p, e),
+    deactivate: (p, e) => client.deactivate(p, e),
+    deleteEnvironment: (p, e) => client.deleteEnvironment(p, e),
+    sync: (p, e) => client.sync(p, e),
+    merge: (p, e) => client.merge(p, e),
+    environmentStatus: (p, e) => client.environmentStatus(p, e),
+    redeploy: (p, e) => client.redeploy(p, e),
+    rollback: (p, e, to) => client.rollback(p, e, to),
+    cancelDeployment: (p, e) => client.cancelDeployment(p, e),
+    deploymentProgress: (p, e, n) => client.deploymentProgress(p, e, n),
+    deploymentLog: (p, e, n) => Promise.resolve().then(() => client.deploymentLog(p, e, n)),
+    waitForDeployment: (p, e, o) => client.waitForDeployment(p, e, o),
+    promote: async (p, target) => ({ project: p, ...(await client.promote(p, target, who('promote'))) }),
+    waitForPromotion: (started, onProgress) => client.waitForPromotion(started.workflowId, onProgress),
+    listTickets: (p, o) => client.listTickets(p, o),
+    ticket: (p, t) => client.ticket(p, t),
+    decide: (p, t, r) => client.decide(p, t, { ...r, user: who(`deciding ${t}`) }),
+  };
+}
