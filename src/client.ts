@@ -18,6 +18,8 @@ import * as deployments from './client-lib/deployments';
 import * as projects from './client-lib/projects';
 import * as promotions from './client-lib/promotions';
 import * as tickets from './client-lib/tickets';
+import { cronStatuses } from './client-lib/crons';
+import type { CronStatus } from './domain/crons';
 
 export type { WaitOptions } from './client-lib/deployments';
 export type { PromotionProgress } from './client-lib/promotions';
@@ -164,6 +166,11 @@ export class SlipwayClient {
 
   // Environments and their deployments.
 
+  /** The environment's crons: their Schedules' spec, command, state, last and next run. */
+  async crons(project: string, environment: string): Promise<CronStatus[]> {
+    await this.environmentStatus(project, environment); // the environment must exist: NotFound otherwise
+    return cronStatuses(this.temporal.schedule, project, environment);
+  }
   environmentStatus(project: string, environment: string): Promise<EnvironmentStatus> {
     return deployments.environmentStatus(this, project, environment);
   }

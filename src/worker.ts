@@ -3,6 +3,7 @@
  * release (deploy) activities on the task queue of one host.
  */
 import { temporalConnectionOptions } from './temporal/connection-options';
+import { Client, Connection, type ScheduleClient } from '@temporalio/client';
 import { checkSandbox } from './sandbox/sandbox';
 import {
   DefaultLogger,
@@ -72,6 +73,15 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const workers: Worker[] = [];
   const host = options.host ?? DEFAULT_HOST;
   const interceptors = { activity: [...timingInterceptors(), heartbeatInterceptor] };
+  // A client of the same server for the crons' Schedules, connected on first use.
+  let scheduleConnection: Promise<Connection> | undefined;
+  const schedules = async (): Promise<ScheduleClient> => {
+    scheduleConnection ??= Connection.connect({ address: options.address, ...temporalConnectionOptions() });
+    return new Client({ connection: await scheduleConnection, namespace }).schedule;
+  };
+  const closeScheduleConnection = async (): Promise<void> => {
+    if (scheduleConnection) await (await scheduleConnection).close();
+  };
   const hostActivities = createHostActivities({ layout: options.layout, routerPort: options.routerPort ?? (() => undefined) });
   if (options.engine !== false) {
     // Remotes made by an earlier version get this version's hooks and settings.
@@ -85,7 +95,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
         workflowBundle: options.workflowBundle ?? (await workflowBundle()),
         // The engine's activities, and this host's short steps, which a deployment for this
         // host runs as local activities.
-        activities: { ...createEngineActivities(options.layout), ...localHostActivities(host, hostActivities) },
+        activities: { ...createEngineActivities(options.layout, schedules), ...localHostActivities(host, hostActivities) },
         interceptors,
       }),
     );
@@ -102,10 +112,12 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const done = Promise.all(workers.map((w) => w.run())).then(
     async () => {
       await connection.close();
+      await closeScheduleConnection();
     },
     async (err: unknown) => {
       for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
       await connection.close();
+      await closeScheduleConnection();
       throw err;
     },
   );

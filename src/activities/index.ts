@@ -7,16 +7,26 @@ import type { DeploymentKey } from '../domain/deployment';
 import { NOT_THIS_HOST } from '../domain/failure-types';
 import { DEFAULT_HOST } from '../domain/names';
 import type { Layout } from '../home';
+import type { ScheduleClient } from '@temporalio/client';
 import { createBuildActivities } from './build';
+import { createCronEngineActivities, createCronHostActivities } from './crons';
 import { createGitActivities } from './git';
 import { createReleaseActivities, type ReleaseDeps } from './release';
 
-export function createEngineActivities(layout: Layout) {
-  return { ...createGitActivities(layout), ...createBuildActivities(layout) };
+/**
+ * The engine's activities. `schedules` reaches the Temporal Schedules of the crons (the worker
+ * gives a client of its own server; without it, cron activities fail and are retried).
+ */
+export function createEngineActivities(layout: Layout, schedules: () => Promise<ScheduleClient> = noSchedules) {
+  return { ...createGitActivities(layout), ...createBuildActivities(layout), ...createCronEngineActivities(layout, schedules) };
 }
 
 export function createHostActivities(deps: ReleaseDeps) {
-  return createReleaseActivities(deps);
+  return { ...createReleaseActivities(deps), ...createCronHostActivities(deps.layout) };
+}
+
+function noSchedules(): Promise<ScheduleClient> {
+  return Promise.reject(new Error('this worker was started without a Temporal client for Schedules'));
 }
 
 export type EngineActivities = ReturnType<typeof createEngineActivities>;

@@ -13,6 +13,7 @@ import type { SlugManifest } from '../domain/project-files';
 import { computeRelationships } from '../domain/project-files/services';
 import type { Layout } from '../home';
 import { runHook, SANDBOX_APP_DIR } from './lib/hook-process';
+import type { SandboxBind } from '../sandbox/sandbox';
 import { deployStaticContent, findThemes, staticVersion, themeSelection } from '../magento/static-content';
 import { copyTree } from './lib/copy-tree';
 import { INIT_DIR, keepBuildContentAside, realDirectory, seedMounts } from '../magento/mounts';
@@ -52,7 +53,7 @@ function pruneReleasesOf(layout: Layout, key: DeploymentKey, keep: readonly stri
 }
 
 
-function hookEnv(layout: Layout, c: DeployContext, extra: Record<string, string>): Record<string, string> {
+export function hookEnv(layout: Layout, c: DeployContext, extra: Record<string, string>): Record<string, string> {
   const rel = computeRelationships(c.manifest.appRelationships, c.manifest.services, {
     project: c.project,
     environment: c.environment,
@@ -253,6 +254,23 @@ function switchIn(layout: Layout, input: DeploymentKey & { release: string }, lo
   );
 }
 
+/**
+ * The environment's directory as a release's links expect it inside a sandbox: the release
+ * read-only at /app (the caller's `app`) and again at /releases/<release> (the links the
+ * engine made in the mounts point there), each mount writable at /mounts/<source> (where the
+ * release's mount links lead).
+ */
+export function releaseBinds(layout: Layout, key: { project: string; environment: string }, release: string, mounts: Record<string, string>): SandboxBind[] {
+  return [
+    { dir: layout.release(key.project, key.environment, release), at: path.posix.join('/releases', release), writable: false },
+    ...[...new Set(Object.values(mounts))].map((source) => ({
+      dir: layout.mount(key.project, key.environment, source),
+      at: path.posix.join('/mounts', source),
+      writable: true,
+    })),
+  ];
+}
+
 /** A project hook in the release directory (absent: says so). */
 async function releaseHookIn(
   layout: Layout,
@@ -275,18 +293,8 @@ async function releaseHookIn(
     kind: step === 'deploy-hook' ? 'deploy' : 'post_deploy',
     name: layout.hookSandboxName(input, step),
     script,
-    // The environment's directory as the release's links expect it: the release read-only at
-    // /app and at /releases/<release> (the links the engine made in the mounts point there),
-    // each mount writable at /mounts/<source> (where the release's mount links lead).
     app: { dir, writable: false },
-    binds: [
-      { dir, at: path.posix.join('/releases', input.release), writable: false },
-      ...[...new Set(Object.values(input.manifest.mounts))].map((source) => ({
-        dir: layout.mount(input.project, input.environment, source),
-        at: path.posix.join('/mounts', source),
-        writable: true,
-      })),
-    ],
+    binds: releaseBinds(layout, input, input.release, input.manifest.mounts),
     log,
     env: hookEnv(layout, input, extraEnv),
   });

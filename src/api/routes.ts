@@ -143,6 +143,13 @@ export function registerRoutes(app: FastifyInstance, deps: { client: SlipwayClie
     client.environmentStatus(req.params.project, req.params.environment).then((r) => reply.send(r), (e: unknown) => fail(reply, e)),
   );
 
+  api.get('/v1/projects/:project/environments/:environment/crons', {
+    preHandler: reader,
+    schema: { description: "The environment's crons: each Schedule's spec, command, paused or not, last and next run.", params: envParams, response: { 200: anyJson, ...errors } },
+  }, async (req, reply) =>
+    client.crons(req.params.project, req.params.environment).then((r) => reply.send(r), (e: unknown) => fail(reply, e)),
+  );
+
   api.delete('/v1/projects/:project/environments/:environment', { preHandler: developer, schema: { params: envParams, response: { 200: anyJson, ...errors } } }, async (req, reply) =>
     client.deleteEnvironment(req.params.project, req.params.environment).then((r) => reply.send(r), (e: unknown) => fail(reply, e)),
   );

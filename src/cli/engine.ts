@@ -9,6 +9,7 @@ import { ApiClient, type StartedPromotion } from '../client-lib/api-client';
 import type { WaitOptions } from '../client-lib/deployments';
 import type { PromotionProgress } from '../client-lib/promotions';
 import type { SlipwayClient } from '../client';
+import type { CronStatus } from '../domain/crons';
 import type { DeploymentRecord, EnvironmentStatus } from '../domain/environment';
 import type { EnvironmentEntry, ProjectInfo, ProjectSummary } from '../domain/project';
 import type { PromotionResult } from '../domain/promotion';
@@ -30,6 +31,7 @@ export interface Engine {
   sync(project: string, name: string): Promise<MergeResult>;
   merge(project: string, name: string): Promise<MergeResult>;
   environmentStatus(project: string, environment: string): Promise<EnvironmentStatus>;
+  crons(project: string, environment: string): Promise<CronStatus[]>;
   redeploy(project: string, environment: string): Promise<{ deployment: number }>;
   rollback(project: string, environment: string, to?: number): Promise<{ deployment: number }>;
   cancelDeployment(project: string, environment: string): Promise<DeploymentRecord>;
@@ -76,6 +78,7 @@ export function onEngineHost(client: SlipwayClient, as: string | undefined): Eng
     sync: (p, e) => client.sync(p, e),
     merge: (p, e) => client.merge(p, e),
     environmentStatus: (p, e) => client.environmentStatus(p, e),
+    crons: (p, e) => client.crons(p, e),
     redeploy: (p, e) => client.redeploy(p, e),
     rollback: (p, e, to) => client.rollback(p, e, to),
     cancelDeployment: (p, e) => client.cancelDeployment(p, e),

@@ -5,6 +5,7 @@
  * back as the CLI's own errors, with the API's message: 400 InvalidInputError (exit 2), 404
  * NotFoundError, 401, 403 and 409 SlipwayError (exit 1).
  */
+import type { CronStatus } from '../domain/crons';
 import type { DeploymentRecord, EnvironmentStatus } from '../domain/environment';
 import type { EnvironmentEntry, ProjectInfo, ProjectSummary } from '../domain/project';
 import type { PromotionResult } from '../domain/promotion';
@@ -97,6 +98,9 @@ export class ApiClient {
   }
   environmentStatus(project: string, environment: string): Promise<EnvironmentStatus> {
     return this.call('GET', this.env(project, environment));
+  }
+  crons(project: string, environment: string): Promise<CronStatus[]> {
+    return this.call('GET', `${this.env(project, environment)}/crons`);
   }
   redeploy(project: string, environment: string): Promise<{ deployment: number }> {
     return this.call('POST', `${this.env(project, environment)}/redeploy`);

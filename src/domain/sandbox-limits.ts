@@ -7,8 +7,9 @@
 import { z } from 'zod';
 import { PLANS, type Plan } from './project';
 
-export type HookKind = 'build' | 'deploy' | 'post_deploy';
-export const HOOK_KINDS: readonly HookKind[] = ['build', 'deploy', 'post_deploy'];
+/** What runs in a sandbox with a time limit: the three hooks, and each run of a cron. */
+export type HookKind = 'build' | 'deploy' | 'post_deploy' | 'cron';
+export const HOOK_KINDS: readonly HookKind[] = ['build', 'deploy', 'post_deploy', 'cron'];
 
 export interface SandboxLimits {
   /** Memory of the whole sandbox (every process in it), in bytes: a cgroup limit. */
@@ -35,7 +36,7 @@ export const PLAN_SANDBOX_LIMITS: Record<Plan, SandboxLimits> = {
     processes: 512,
     cpuSeconds: 30 * 60,
     fileSizeBytes: 4 * GIB,
-    timeoutSeconds: { build: 30 * 60, deploy: 15 * 60, post_deploy: 10 * 60 },
+    timeoutSeconds: { build: 30 * 60, deploy: 15 * 60, post_deploy: 10 * 60, cron: 30 * 60 },
     silenceSeconds: 10 * 60,
   },
   enterprise: {
@@ -43,7 +44,7 @@ export const PLAN_SANDBOX_LIMITS: Record<Plan, SandboxLimits> = {
     processes: 1024,
     cpuSeconds: 30 * 60,
     fileSizeBytes: 8 * GIB,
-    timeoutSeconds: { build: 30 * 60, deploy: 15 * 60, post_deploy: 10 * 60 },
+    timeoutSeconds: { build: 30 * 60, deploy: 15 * 60, post_deploy: 10 * 60, cron: 30 * 60 },
     silenceSeconds: 10 * 60,
   },
 };
@@ -91,7 +92,10 @@ const limitsOverride = z
     processes: z.number().int().min(8, 'at least 8').max(65536).optional(),
     cpu_time: durationSchema.optional(),
     file_size: sizeSchema.optional(),
-    timeouts: z.object({ build: hookTime.optional(), deploy: hookTime.optional(), post_deploy: hookTime.optional() }).strict().optional(),
+    timeouts: z
+      .object({ build: hookTime.optional(), deploy: hookTime.optional(), post_deploy: hookTime.optional(), cron: hookTime.optional() })
+      .strict()
+      .optional(),
     silence: durationSchema.optional(),
   })
   .strict();
@@ -117,6 +121,7 @@ function apply(base: SandboxLimits, o: z.infer<typeof limitsOverride> | undefine
       build: o.timeouts?.build ?? base.timeoutSeconds.build,
       deploy: o.timeouts?.deploy ?? base.timeoutSeconds.deploy,
       post_deploy: o.timeouts?.post_deploy ?? base.timeoutSeconds.post_deploy,
+      cron: o.timeouts?.cron ?? base.timeoutSeconds.cron,
     },
     silenceSeconds: o.silence ?? base.silenceSeconds,
   };

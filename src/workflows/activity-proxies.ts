@@ -14,6 +14,7 @@ import {
 } from '@temporalio/workflow';
 import type { EngineActivities, HostActivities } from '../activities';
 import { ACTIVITY_HEARTBEAT_TIMEOUT } from '../domain/activity-timeouts';
+import { CRON_FAILED } from '../domain/crons';
 import { INVALID_INPUT, MERGE_CONFLICT, REFUSED, STEP_FAILED } from '../domain/failure-types';
 import { hostTaskQueue } from '../domain/names';
 
@@ -26,6 +27,8 @@ export const RETRY = {
   promotion: { initialInterval: '1s', maximumAttempts: 5, nonRetryableErrorTypes: [REFUSED] },
   /** A deployment's groups: a step that fails because of the project (its hook, file, patch) is final. */
   deployment: { initialInterval: '1s', maximumAttempts: 5, nonRetryableErrorTypes: [STEP_FAILED] },
+  /** A cron run: a failed command is final; a lost worker is tried once more. */
+  cron: { initialInterval: '1s', maximumAttempts: 2, nonRetryableErrorTypes: [CRON_FAILED] },
 } satisfies Record<string, RetryPolicy>;
 
 /** What a proxy is given besides the heartbeat timeout (and, for a host, its task queue). */
@@ -49,6 +52,12 @@ export const environmentGitLocal = proxyLocalActivities<EngineActivities>({ star
 /** The environment workflow's host: it stops serving the environment. */
 export const environmentHost = (host: string): ActivityInterfaceFor<HostActivities> =>
   hostProxies(hostTaskQueue(host), { startToCloseTimeout: '5 minutes', retry: RETRY.environment });
+
+/** The environment workflow's Schedules of its crons (sync, pause, delete). */
+export const environmentCrons = engineProxies({ startToCloseTimeout: '1 minute', retry: RETRY.environment });
+/** A cron run on the environment's host (the sandbox enforces the cron's own time limit, at most 55 minutes). */
+export const cronHost = (taskQueue: string): ActivityInterfaceFor<HostActivities> =>
+  hostProxies(taskQueue, { startToCloseTimeout: '60 minutes', retry: RETRY.cron });
 
 /** The promotion workflow's Git steps (read the target's head, fast-forward, move back). */
 export const promotionGit = engineProxies({ startToCloseTimeout: '2 minutes', retry: RETRY.promotion });

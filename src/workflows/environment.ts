@@ -16,6 +16,7 @@ import {
   defineUpdate,
   executeChild,
   getExternalWorkflowHandle,
+  log,
   patched,
   setHandler,
   upsertSearchAttributes,
@@ -36,7 +37,7 @@ import {
 import { workflowIds } from '../domain/names';
 import { SlipwayCommit, SlipwayEnvironment, SlipwayKind, SlipwayPhase, SlipwayProject } from '../domain/search-attributes';
 import { isCommitId } from '../domain/git-refs';
-import { environmentGit as git, environmentGitLocal as gitLocal, environmentHost } from './activity-proxies';
+import { environmentCrons, environmentGit as git, environmentGitLocal as gitLocal, environmentHost } from './activity-proxies';
 import { deploymentWorkflow } from './deployment';
 
 /** A push to the environment's branch (sent by the project workflow). */
@@ -67,6 +68,25 @@ const LOCAL_BRANCH_HEAD_PATCH = 'branch-head-as-local-activity';
  * the head read from Git as before.
  */
 const HEAD_FROM_PUSH_PATCH = 'branch-head-from-a-following-push';
+/**
+ * Since this patch, the environment keeps the Temporal Schedules of its crons: paused while it
+ * deploys, synced to the live release after each deployment (created, updated, deleted;
+ * running when active), paused when deactivated, deleted with the environment.
+ */
+const CRONS_AS_SCHEDULES = 'crons-as-schedules';
+
+/**
+ * A cron Schedule step that did not succeed after its retries is logged, not thrown: the
+ * environment's own work (deploying, serving) must not stop because a Schedule could not be
+ * changed; the next deployment or lifecycle change tries again.
+ */
+async function cronStep(what: string, step: () => Promise<unknown>): Promise<void> {
+  try {
+    await step();
+  } catch (err) {
+    log.warn(`crons: could not ${what}: ${err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err)}`);
+  }
+}
 
 /** What one deployment deploys and why (the push path reads its commit from the branch). */
 interface Planned {
@@ -243,6 +263,14 @@ export async function environmentWorkflow(initial: EnvironmentState): Promise<vo
       );
       state.active = false;
       state.pending = undefined;
+      if (patched(CRONS_AS_SCHEDULES)) {
+        const key = { project: state.project, environment: state.environment };
+        await (action === 'retire'
+          ? cronStep('delete the Schedules', () => environmentCrons.deleteCrons.executeWithOptions({ summary: 'delete the crons' }, [key]))
+          : cronStep('pause the Schedules', () =>
+              environmentCrons.pauseCrons.executeWithOptions({ summary: 'pause the crons (inactive)' }, [{ ...key, note: 'environment inactive' }]),
+            ));
+      }
       for (const r of state.requests.splice(0)) assigned.set(r.id, 0);
       if (state.current) state.previous = state.current;
       state.current = undefined;
@@ -292,6 +320,14 @@ export async function environmentWorkflow(initial: EnvironmentState): Promise<vo
       { key: SlipwayPhase, value: 'deploying' },
       { key: SlipwayCommit, value: commit },
     ]);
+    const crons = patched(CRONS_AS_SCHEDULES);
+    if (crons) {
+      await cronStep('pause the Schedules', () =>
+        environmentCrons.pauseCrons.executeWithOptions({ summary: 'pause the crons while deploying' }, [
+          { project: state.project, environment: state.environment, note: `deploying #${n}` },
+        ]),
+      );
+    }
     try {
       const result = await executeChild(deploymentWorkflow, child);
       if (state.current) state.previous = state.current;
@@ -313,6 +349,14 @@ export async function environmentWorkflow(initial: EnvironmentState): Promise<vo
       const finished = running;
       running = undefined;
       upsertSearchAttributes([{ key: SlipwayPhase, value: 'idle' }]);
+      if (crons) {
+        const live = state.current;
+        await cronStep('sync the Schedules', () =>
+          environmentCrons.syncCrons.executeWithOptions({ summary: `sync the crons to ${live ? `#${live.deployment}` : 'no release'}` }, [
+            { project: state.project, environment: state.environment, host: state.host, active: state.active !== false, ...(live ? { live } : {}) },
+          ]),
+        );
+      }
       const replyTo = request?.kind === 'promotion' ? request.promotion?.replyTo : undefined;
       const outcome = state.deployments.find((d) => d.deployment === finished?.deployment);
       if (replyTo && outcome) await getExternalWorkflowHandle(replyTo).signal(promotionDeployedSignal, outcome);

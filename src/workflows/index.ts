@@ -4,3 +4,4 @@ export { environmentWorkflow } from './environment';
 export { deploymentWorkflow } from './deployment';
 export { ticketWorkflow } from './ticket';
 export { promotionWorkflow } from './promotion';
+export { cronRunWorkflow } from './cron-run';

@@ -102,6 +102,9 @@ describe('HTTP API', function () {
     assert.equal(progress.json.phase, 'succeeded');
     assert.equal((await call('GET', `/v1/projects/${project}/environments/integration/deployments/0`, TOKEN.alice)).status, 400);
     assert.equal((await call('GET', `/v1/projects/${project}/environments/integration/deployments/999`, TOKEN.alice)).status, 404);
+    const crons = await call('GET', `/v1/projects/${project}/environments/integration/crons`, TOKEN.alice);
+    assert.equal(crons.status, 200, crons.text);
+    assert.ok(Array.isArray(crons.json), 'a list of crons (the sample store declares none)');
     assert.equal((await call('POST', `/v1/projects/${project}/environments/feature/deactivate`, TOKEN.alice)).status, 202);
     assert.equal((await call('DELETE', `/v1/projects/${project}/environments/feature`, TOKEN.alice)).status, 200);
     assert.equal((await call('DELETE', `/v1/projects/${project}/environments/integration`, TOKEN.alice)).status, 409);
@@ -162,6 +165,8 @@ describe('HTTP API', function () {
       { method: 'POST', path: `/v1/projects/${project}/environments/Nope/cancel`, token: TOKEN.alice, status: 400, error: /capital letters/, field: 'environment' },
       { method: 'POST', path: `/v1/projects/${project}/environments/integration/cancel`, token: TOKEN.sue, status: 403, error: /sue needs the role developer or admin/ },
       { method: 'GET', path: `/v1/projects/${project}/environments/integration/deployments/0/log`, token: TOKEN.alice, status: 400, error: /invalid request/, field: 'deployment' },
+      { method: 'GET', path: `/v1/projects/${project}/environments/Nope/crons`, token: TOKEN.alice, status: 400, error: /capital letters/, field: 'environment' },
+      { method: 'GET', path: `/v1/projects/${project}/environments/ghost/crons`, token: TOKEN.alice, status: 404, error: /ghost/ },
       { method: 'GET', path: `/v1/projects/${project}/environments/integration/deployments/one/log`, token: TOKEN.alice, status: 400, error: /invalid request/, field: 'deployment' },
       { method: 'POST', path: `/v1/projects/${project}/promotions`, token: TOKEN.alice, body: {}, status: 400, error: /invalid request/, field: 'target' },
       { method: 'POST', path: `/v1/projects/${project}/promotions`, token: TOKEN.alice, body: { target: 'production' }, status: 409, error: /staging has never been deployed/ },

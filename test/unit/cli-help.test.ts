@@ -21,7 +21,7 @@ describe('the slipway command line', function () {
 
   it('has the commands the product names', function () {
     const names = all.map((c) => c.join(' '));
-    for (const c of ['up', 'demo', 'project create', 'project list', 'project show', 'project push-limit', 'env list', 'env branch', 'env activate', 'env deactivate', 'env delete', 'env sync', 'env merge', 'env redeploy', 'env rollback', 'env status', 'env log', 'promote', 'ticket list', 'ticket show', 'ticket approve', 'ticket reject', 'replay']) {
+    for (const c of ['up', 'demo', 'project create', 'project list', 'project show', 'project push-limit', 'env list', 'env branch', 'env activate', 'env deactivate', 'env delete', 'env sync', 'env merge', 'env redeploy', 'env rollback', 'env status', 'env log', 'env crons', 'promote', 'ticket list', 'ticket show', 'ticket approve', 'ticket reject', 'replay']) {
       assert.ok(names.includes(c), `slipway ${c}`);
     }
   });
@@ -31,7 +31,7 @@ describe('the slipway command line', function () {
   });
 
   it('takes --json on every read command', function () {
-    for (const c of [['project', 'list'], ['project', 'show'], ['project', 'push-limit'], ['env', 'list'], ['env', 'status'], ['env', 'log'], ['env', 'ssh-keys'], ['ticket', 'list'], ['ticket', 'show'], ['replay']]) {
+    for (const c of [['project', 'list'], ['project', 'show'], ['project', 'push-limit'], ['env', 'list'], ['env', 'status'], ['env', 'log'], ['env', 'crons'], ['env', 'ssh-keys'], ['ticket', 'list'], ['ticket', 'show'], ['replay']]) {
       assert.match(help(...c), /--json/, `slipway ${c.join(' ')}`);
     }
   });

@@ -11,7 +11,7 @@ describe('sandbox limits', function () {
   it('defaults per plan: build 30 min, deploy 15 min, post-deploy 10 min', function () {
     const { plan, limits } = resolveSandboxLimits(sandboxConfigSchema.parse({}), 'shop');
     assert.equal(plan, 'pro');
-    assert.deepEqual(limits.timeoutSeconds, { build: 1800, deploy: 900, post_deploy: 600 });
+    assert.deepEqual(limits.timeoutSeconds, { build: 1800, deploy: 900, post_deploy: 600, cron: 1800 });
     assert.ok(PLAN_SANDBOX_LIMITS.enterprise.memoryBytes > PLAN_SANDBOX_LIMITS.pro.memoryBytes);
     assert.equal(resolveSandboxLimits(sandboxConfigSchema.parse({}), 'shop', 'enterprise').limits.memoryBytes, PLAN_SANDBOX_LIMITS.enterprise.memoryBytes);
   });
@@ -24,7 +24,7 @@ describe('sandbox limits', function () {
     const { limits } = resolveSandboxLimits(config, 'shop');
     assert.equal(limits.memoryBytes, 512 * 1024 * 1024);
     assert.equal(limits.processes, 100, 'from the plan override');
-    assert.deepEqual(limits.timeoutSeconds, { build: 1800, deploy: 90, post_deploy: 600 });
+    assert.deepEqual(limits.timeoutSeconds, { build: 1800, deploy: 90, post_deploy: 600, cron: 1800 });
     assert.equal(limits.silenceSeconds, 120);
     assert.equal(limits.cpuSeconds, 3600);
     assert.equal(limits.fileSizeBytes, 1048576);

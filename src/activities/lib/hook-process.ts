@@ -68,23 +68,31 @@ export function stopLeftoverHook(run: Pick<HookRun, 'name' | 'log' | 'step'>): v
   );
 }
 
+/**
+ * What a sandboxed run of a project's code needs first: its user, its limits (and the time
+ * limit of this kind of run), and the directories it may write handed to that user.
+ */
+export async function prepareSandbox(run: Pick<HookRun, 'layout' | 'project' | 'app' | 'binds' | 'kind'>) {
+  const identity = sandboxIdentity(run.layout, run.project);
+  const { plan, limits } = await sandboxLimitsFor(run.layout, run.project);
+  // What the code may write belongs to the project's user: the workspace it builds, the mounts.
+  if (run.app.writable) await chownTree(run.app.dir, identity);
+  // The engine seeds mounts (init/ copied in) as itself: handed over before every run.
+  for (const b of run.binds ?? []) if (b.writable) await chownTree(b.dir, identity);
+  const writable = (run.binds ?? []).filter((b) => b.writable).length;
+  const describe = (timeoutSeconds: number): string =>
+    `sandbox: uid ${identity.uid}, no network, ${run.app.writable ? 'the workspace writable' : 'the release read-only'}${
+      writable ? `, ${writable} mounts writable` : ''
+    }; limits (plan ${plan}): ${formatSize(limits.memoryBytes)} memory, ${limits.processes} processes, ${formatDuration(timeoutSeconds)}, silence ${formatDuration(limits.silenceSeconds)}`;
+  return { identity, plan, limits, describe };
+}
+
 export async function runHook(run: HookRun): Promise<void> {
   const ctx = activityContext();
   stopLeftoverHook(run);
-  const identity = sandboxIdentity(run.layout, run.project);
-  const { plan, limits } = await sandboxLimitsFor(run.layout, run.project);
+  const { identity, limits, describe } = await prepareSandbox(run);
   const timeoutSeconds = limits.timeoutSeconds[run.kind];
-  // What the hook may write belongs to the project's user: the workspace it builds, the mounts.
-  if (run.app.writable) await chownTree(run.app.dir, identity);
-  // The engine seeds mounts (init/ copied in) as itself: handed over before every hook.
-  for (const b of run.binds ?? []) if (b.writable) await chownTree(b.dir, identity);
-  const writable = (run.binds ?? []).filter((b) => b.writable).length;
-  run.log.line(
-    run.step,
-    `sandbox: uid ${identity.uid}, no network, ${run.app.writable ? 'the workspace writable' : 'the release read-only'}${
-      writable ? `, ${writable} mounts writable` : ''
-    }; limits (plan ${plan}): ${formatSize(limits.memoryBytes)} memory, ${limits.processes} processes, ${formatDuration(timeoutSeconds)}, silence ${formatDuration(limits.silenceSeconds)}`,
-  );
+  run.log.line(run.step, describe(timeoutSeconds));
 
   const heartbeat = ctx ? setInterval(() => ctx.heartbeat(), 1000) : undefined;
   const onCancel = (): void => run.log.line(run.step, 'cancelled: stopping the hook and every process it started');

@@ -30,6 +30,28 @@ export function registerEnvCommands({ program, withClient, withEngine }: Cli): v
     });
 
   envCmd
+    .command('crons <project> <environment>')
+    .description("the environment's crons (each a Temporal Schedule): spec, command, paused or running, last and next run")
+    .option('--json', 'machine-readable output', false)
+    .addHelpText('after', '\nExample:\n  slipway env crons shop integration')
+    .action(async (project: string, environment: string, opts: { json: boolean }) => {
+      await withEngine(async (engine) => {
+        const crons = await engine.crons(project, environment);
+        if (opts.json) {
+          console.log(JSON.stringify(crons, null, 2));
+          return;
+        }
+        if (crons.length === 0) console.error(`${project}/${environment} has no crons (crons: in .magento.app.yaml of its live release)`);
+        for (const c of crons) {
+          console.log(`${c.name}  ${c.spec}  ${c.paused ? `paused${c.note ? ` (${c.note})` : ''}` : 'running'}`);
+          console.log(`  cmd:  ${c.cmd}`);
+          console.log(`  last: ${c.lastRun ? `${c.lastRun.at} (${c.lastRun.workflowId})` : 'never'}`);
+          console.log(`  next: ${c.nextRun ?? '-'}`);
+        }
+      });
+    });
+
+  envCmd
     .command('list <project>')
     .description('the environments of a project as a tree: type, parent, active or inactive')
     .option('--json', 'machine-readable output', false)

@@ -8,6 +8,7 @@ import { CONFIG_PHP, parseMagentoConfig, type MagentoConfig, type ThemeRef } fro
 import { ENV_FILE, envVariable, excludedThemes, parseEnvConfig, type EnvConfig, type ScdMatrix } from './env-config';
 import { DEFAULT_ROUTES_YAML, parseRoutes, ROUTES_FILE, type Routes } from './routes';
 import { computeRelationships, parseServices, SERVICES_FILE, type Services } from './services';
+import { parseCrons, type CronJob } from './crons';
 import { parseWebLocations, type WebLocation } from './web-locations';
 import { parseYamlMap, zodIssuesAt } from './yaml-file';
 
@@ -61,6 +62,8 @@ export interface SlugManifest {
   warmUpConcurrency?: number;
   /** TTFB_TESTED_PAGES: pages whose time to first byte is measured after the warm-up. */
   ttfbPages?: string[];
+  /** `crons:`, each a Schedule per environment (absent in manifests of slugs built before they were read). */
+  crons?: Record<string, CronJob>;
 }
 
 /** The manifest, or the issues that stop it; warnings and notes (worth knowing, nothing to fix) either way. */
@@ -171,6 +174,7 @@ export function planFromProjectFiles(files: ProjectFileTexts): PlanResult {
   }
   const mounts = parseMounts(appConfig?.mounts, issues);
   const locations = parseWebLocations(appConfig?.web?.locations, APP_FILE, issues);
+  const crons = parseCrons(appConfig?.crons, APP_FILE, issues);
 
   if (appConfig && services.ok) {
     // Relationships naming services that do not exist are caught now, in the build.
@@ -211,6 +215,7 @@ export function planFromProjectFiles(files: ProjectFileTexts): PlanResult {
       warmUpPages: envVariable(env.value, 'post-deploy', 'WARM_UP_PAGES'),
       warmUpConcurrency: envVariable(env.value, 'post-deploy', 'WARM_UP_CONCURRENCY'),
       ttfbPages: envVariable(env.value, 'post-deploy', 'TTFB_TESTED_PAGES'),
+      crons,
     },
   };
 }
