@@ -13,6 +13,11 @@
  * reachable (the network namespace has only its own loopback); the environment is exactly
  * the one given (never the worker's); every process dies when the command ends (bubblewrap's
  * init is pid 1 of the namespace) or when the run is stopped (the cgroup is killed whole).
+ * A run given `netns` joins that persistent namespace (its environment's, where its services
+ * listen) with nsenter before setpriv, instead of getting a new one.
+ *
+ * Long-running services (`startSandboxService`, below) use the same sandbox, shaped to outlive
+ * the worker.
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
