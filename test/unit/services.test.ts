@@ -28,6 +28,7 @@ import {
   stopEnvironmentServices,
   type EnvironmentRef,
 } from '../../src/runtime/services';
+import { serviceCgroupName } from '../../src/runtime/services/environment';
 import { sandboxIdentity } from '../../src/sandbox/identity';
 import { runInSandbox } from '../../src/sandbox/sandbox';
 import { tempDir } from '../harness/world';
@@ -142,6 +143,13 @@ describe("an environment's services: network namespace, MariaDB and Redis", func
       servicesStatus(b, declaredServices).map((s) => s.state),
       ['running', 'running', 'unavailable'],
     );
+    // Each in its own cgroup, with a memory limit.
+    for (const name of ['mysql', 'redis']) {
+      const group = serviceCgroupName(b, name);
+      const v1 = `/sys/fs/cgroup/memory/slipway/${group}/memory.limit_in_bytes`;
+      const limit = Number(fs.readFileSync(fs.existsSync(v1) ? v1 : `/sys/fs/cgroup/slipway/${group}/memory.max`, 'utf8').trim());
+      assert.ok(limit > 0 && limit <= 512 * 1024 * 1024, `${name}: ${limit}`);
+    }
     // As the project's user, never root.
     const uid = sandboxIdentity(layout, 'shop').uid;
     for (const pid of processesOf(b)) {
