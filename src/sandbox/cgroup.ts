@@ -85,6 +85,30 @@ export class SandboxCgroup {
         });
   }
 
+  /**
+   * The names of the groups that exist now and start with `prefix` (to find what a dead
+   * worker left running: long-running services are found by their group's name).
+   */
+  static list(prefix: string): string[] {
+    const version = detect();
+    if (!version) return [];
+    const parent = version === 'v2' ? path.join(CGROUP_ROOT, PARENT) : path.join(CGROUP_ROOT, 'pids', PARENT);
+    try {
+      return fs
+        .readdirSync(parent, { withFileTypes: true })
+        .filter((e) => e.isDirectory() && e.name.startsWith(prefix))
+        .map((e) => e.name)
+        .sort();
+    } catch {
+      return [];
+    }
+  }
+
+  /** Whether the group exists (in every hierarchy it is made in). */
+  exists(): boolean {
+    return Object.values(this.dirs).every((d) => fs.existsSync(d));
+  }
+
   /** Makes the group with its limits (a group of the same name left by a dead run is emptied and reused). */
   static create(name: string, limits: CgroupLimits): SandboxCgroup {
     const group = SandboxCgroup.named(name);

@@ -13,6 +13,11 @@
  * reachable (the network namespace has only its own loopback); the environment is exactly
  * the one given (never the worker's); every process dies when the command ends (bubblewrap's
  * init is pid 1 of the namespace) or when the run is stopped (the cgroup is killed whole).
+ * A run given `netns` joins that persistent namespace (its environment's, where its services
+ * listen) with nsenter before setpriv, instead of getting a new one.
+ *
+ * Long-running services (`startSandboxService`, below) use the same sandbox, shaped to outlive
+ * the worker.
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -40,12 +45,17 @@ export interface SandboxRun {
   dataDir: string;
   identity: SandboxIdentity;
   hostname: string;
-  /** The application directory, bound at /app. */
-  app: { dir: string; writable: boolean };
+  /** The application directory, bound at /app (the working directory; / when there is none). */
+  app?: { dir: string; writable: boolean };
   binds: SandboxBind[];
   command: string[];
   /** The whole environment of the command. */
   env: Record<string, string>;
+  /**
+   * A persistent network namespace to join (its path, /run/netns/<name>: the environment's,
+   * where its services listen) instead of a new one with nothing but its own loopback.
+   */
+  netns?: string;
   limits: SandboxLimits;
   /** Wall-clock limit for this run, in seconds. */
   timeoutSeconds: number;
@@ -72,6 +82,7 @@ export class SandboxSetupError extends Error {
 interface Tools {
   bwrap: string;
   setpriv: string;
+  nsenter: string;
 }
 
 let tools: Promise<Tools> | undefined;
@@ -81,6 +92,7 @@ export function sandboxTools(progress: (m: string) => void = (m) => console.erro
   tools ??= (async () => ({
     bwrap: await ensureHostProgram({ program: 'bwrap', debianPackage: 'bubblewrap', purpose: 'to run tenant code in a sandbox' }, progress),
     setpriv: await ensureHostProgram({ program: 'setpriv', debianPackage: 'util-linux', purpose: "to run tenant code as its project's user" }),
+    nsenter: await ensureHostProgram({ program: 'nsenter', debianPackage: 'util-linux', purpose: "to run tenant code in its environment's network namespace" }),
   }))().catch((err: unknown) => {
     tools = undefined;
     throw err;
@@ -162,27 +174,41 @@ export function makeReachable(dir: string, ownedRoot: string): void {
   reachable.add(dir);
 }
 
-function bwrapArgs(run: SandboxRun): string[] {
+/** What differs between a run to completion (a hook) and a service that outlives the worker. */
+interface Shape {
+  identity: SandboxIdentity;
+  hostname: string;
+  app?: { dir: string; writable: boolean };
+  binds: SandboxBind[];
+  /** Keep the network namespace the sandbox is started in (a joined persistent one). */
+  shareNet: boolean;
+  /** Die when the process that started bubblewrap dies (hooks: yes; services: no). */
+  dieWithParent: boolean;
+  /** Report bubblewrap's status (the child's pid once it started) on fd 3. */
+  statusFd: boolean;
+}
+
+function bwrapArgs(shape: Shape): string[] {
   const args = [
     '--unshare-user',
     '--unshare-pid',
-    '--unshare-net',
+    ...(shape.shareNet ? [] : ['--unshare-net']),
     '--unshare-ipc',
     '--unshare-uts',
     '--unshare-cgroup-try',
     '--hostname',
-    run.hostname,
-    '--die-with-parent',
+    shape.hostname,
+    ...(shape.dieWithParent ? ['--die-with-parent'] : []),
     '--new-session',
     ...systemBinds(),
     '--ro-bind',
-    path.join(run.identity.etcDir, 'passwd'),
+    path.join(shape.identity.etcDir, 'passwd'),
     '/etc/passwd',
     '--ro-bind',
-    path.join(run.identity.etcDir, 'group'),
+    path.join(shape.identity.etcDir, 'group'),
     '/etc/group',
     '--ro-bind',
-    path.join(run.identity.etcDir, 'hosts'),
+    path.join(shape.identity.etcDir, 'hosts'),
     '/etc/hosts',
     '--proc',
     '/proc',
@@ -192,13 +218,12 @@ function bwrapArgs(run: SandboxRun): string[] {
     '/tmp',
     '--tmpfs',
     '/var/tmp',
-    run.app.writable ? '--bind' : '--ro-bind',
-    run.app.dir,
-    SANDBOX_APP_DIR,
   ];
-  for (const b of run.binds) args.push(b.writable ? '--bind' : '--ro-bind', b.dir, b.at);
+  if (shape.app) args.push(shape.app.writable ? '--bind' : '--ro-bind', shape.app.dir, SANDBOX_APP_DIR);
+  for (const b of shape.binds) args.push(b.writable ? '--bind' : '--ro-bind', b.dir, b.at);
   // The new root itself (a tmpfs holding the mount points) is read-only too.
-  args.push('--remount-ro', '/', '--chdir', SANDBOX_APP_DIR, '--json-status-fd', '3');
+  args.push('--remount-ro', '/', '--chdir', shape.app ? SANDBOX_APP_DIR : '/');
+  if (shape.statusFd) args.push('--json-status-fd', '3');
   return args;
 }
 
@@ -229,7 +254,7 @@ const IDLE_CPU_NS = 20_000_000;
 
 export async function runInSandbox(run: SandboxRun): Promise<SandboxEnd> {
   const t = await sandboxTools();
-  for (const dir of [run.app.dir, run.identity.etcDir, ...run.binds.map((b) => b.dir)]) makeReachable(dir, run.dataDir);
+  for (const dir of [...(run.app ? [run.app.dir] : []), run.identity.etcDir, ...run.binds.map((b) => b.dir)]) makeReachable(dir, run.dataDir);
   stopLeftoverSandbox(run.name);
   const cgroup = SandboxCgroup.create(run.name, run.limits);
   const cpu = Math.max(1, Math.ceil(run.limits.cpuSeconds));
@@ -242,6 +267,7 @@ export async function runInSandbox(run: SandboxRun): Promise<SandboxEnd> {
     String(Math.max(1, Math.floor(run.limits.fileSizeBytes / 512))),
     ...cgroup.procsFiles,
     '--',
+    ...(run.netns ? [t.nsenter, `--net=${run.netns}`, '--'] : []),
     t.setpriv,
     `--reuid=${run.identity.uid}`,
     `--regid=${run.identity.gid}`,
@@ -249,7 +275,7 @@ export async function runInSandbox(run: SandboxRun): Promise<SandboxEnd> {
     '--no-new-privs',
     '--',
     t.bwrap,
-    ...bwrapArgs(run),
+    ...bwrapArgs({ ...run, shareNet: run.netns !== undefined, dieWithParent: true, statusFd: true }),
     '--',
     ...run.command,
   ];
@@ -354,3 +380,128 @@ export async function runInSandbox(run: SandboxRun): Promise<SandboxEnd> {
     cgroup.remove();
   }
 }
+
+/**
+ * A long-running service of an environment (a database, a cache; later the web server and
+ * the application), in the same sandbox as a hook but shaped to outlive the worker:
+ *
+ *   sh (no core files; joins the service's own cgroup)             ← detached: a new session
+ *     → nsenter --net=/run/netns/<environment's>  (joins the environment's persistent netns)
+ *       → setpriv (the project's uid/gid, no groups, no new privileges)
+ *         → bwrap (new user, pid, IPC and UTS namespaces; the network namespace kept;
+ *                  no --die-with-parent)
+ *           → the service
+ *
+ * It has no time limit and no silence detection; its cgroup limits its memory and processes
+ * (threads count). It is started detached (setsid, stdio on its log file, not on pipes to
+ * the worker) and without bubblewrap's --die-with-parent, so a worker's restart or `kill -9`
+ * does not take it down: what owns it is its cgroup, named after the environment and the
+ * service. A new worker finds it by that name (`sandboxServiceRunning`), and stops it
+ * through it (`stopSandboxService`: SIGTERM to every process, SIGKILL after a grace period).
+ */
+export interface SandboxService {
+  /** Unique on this machine: the name of its cgroup, by which any later worker finds it. */
+  name: string;
+  /** The data directory the bound directories are in (made searchable, never listable). */
+  dataDir: string;
+  identity: SandboxIdentity;
+  hostname: string;
+  /** The persistent network namespace it joins: its path, /run/netns/<name>. */
+  netns: string;
+  /** Its data (read-write), its configuration (read-only), its run directory for sockets. */
+  binds: SandboxBind[];
+  command: string[];
+  /** The whole environment of the service. */
+  env: Record<string, string>;
+  /** Its cgroup's limits (threads count as processes). */
+  limits: { memoryBytes: number; processes: number };
+  /** stdout and stderr are appended to this file (created 0600, the engine's). */
+  logFile: string;
+}
+
+/** The first process of a service: no core files, joins the cgroups named before `--`, becomes the rest. */
+const ENTER_SERVICE = 'ulimit -c 0 || exit 125; while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"';
+
+/** The processes of the service of this name now (none: stopped, or never started). */
+export function sandboxServicePids(name: string): number[] {
+  const group = SandboxCgroup.named(name);
+  return group?.exists() ? group.pids() : [];
+}
+
+export function sandboxServiceRunning(name: string): boolean {
+  return sandboxServicePids(name).length > 0;
+}
+
+/** The names of the services whose name starts with `prefix` and that have a cgroup now (running or not). */
+export function sandboxServiceNames(prefix: string): string[] {
+  return SandboxCgroup.list(prefix);
+}
+
+/**
+ * Starts the service, detached, and returns once its first process is in its cgroup; whether
+ * it then serves is the caller's to check (each kind has its own readiness). Refuses a
+ * service that is running already.
+ */
+export async function startSandboxService(svc: SandboxService): Promise<void> {
+  const t = await sandboxTools();
+  if (sandboxServiceRunning(svc.name)) throw new SandboxSetupError(`the service ${svc.name} is running already`);
+  for (const dir of [svc.identity.etcDir, ...svc.binds.map((b) => b.dir)]) makeReachable(dir, svc.dataDir);
+  const cgroup = SandboxCgroup.create(svc.name, svc.limits);
+  fs.mkdirSync(path.dirname(svc.logFile), { recursive: true });
+  const log = fs.openSync(svc.logFile, 'a', 0o600);
+  const argv = [
+    '-c',
+    ENTER_SERVICE,
+    'slipway-service',
+    ...cgroup.procsFiles,
+    '--',
+    t.nsenter,
+    `--net=${svc.netns}`,
+    '--',
+    t.setpriv,
+    `--reuid=${svc.identity.uid}`,
+    `--regid=${svc.identity.gid}`,
+    '--clear-groups',
+    '--no-new-privs',
+    '--',
+    t.bwrap,
+    ...bwrapArgs({ identity: svc.identity, hostname: svc.hostname, binds: svc.binds, shareNet: true, dieWithParent: false, statusFd: false }),
+    '--',
+    ...svc.command,
+  ];
+  try {
+    const child = spawn('/bin/sh', argv, { cwd: '/', env: svc.env, detached: true, stdio: ['ignore', log, log] });
+    await new Promise<void>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('spawn', resolve);
+    });
+    child.unref();
+    // Its first process joins the cgroup before anything else; a failure to join ends it (125).
+    for (let i = 0; i < 200 && cgroup.pids().length === 0 && child.exitCode === null; i++) await sleep(10);
+    if (cgroup.pids().length === 0) {
+      throw new SandboxSetupError(`the service ${svc.name} did not start (exit ${child.exitCode ?? child.signalCode ?? 'unknown'}); see ${svc.logFile}`);
+    }
+  } finally {
+    fs.closeSync(log);
+  }
+}
+
+/**
+ * Stops the service of this name, whoever started it: SIGTERM to every process of its
+ * cgroup, SIGKILL to what is left after `graceMs`, then the cgroup removed. Whether anything
+ * was running.
+ */
+export async function stopSandboxService(name: string, graceMs = 15_000): Promise<boolean> {
+  const group = SandboxCgroup.named(name);
+  if (!group?.exists()) return false;
+  const running = group.pids().length > 0;
+  if (running) {
+    group.signalAll('SIGTERM');
+    const deadline = Date.now() + graceMs;
+    while (group.pids().length > 0 && Date.now() < deadline) await sleep(25);
+  }
+  group.remove();
+  return running;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -314,7 +314,7 @@ describe('YAML project files', function () {
       ['bad YAML syntax', 'services', 'mysql:\n  type: [mysql:10.6\n  disk: 2048\n', '', /^invalid YAML at line \d+: /],
       ['a top-level list', 'services', '- mysql\n- redis\n', '', 'must be a map of service name → {type, disk}, not a list'],
       ['a top-level string', 'services', 'mysql\n', '', 'not a string'],
-      ['an unknown service kind', 'services', 'mysql:\n  type: postgresq:15\n', 'mysql.type', 'unknown service kind "postgresq"; supported: mysql, redis, valkey, opensearch, elasticsearch, rabbitmq, varnish'],
+      ['an unknown service kind', 'services', 'mysql:\n  type: postgresq:15\n', 'mysql.type', 'unknown service kind "postgresq"; supported: mysql, mariadb, redis, valkey, opensearch, elasticsearch, rabbitmq, varnish'],
       ['an unsupported version', 'services', 'mysql:\n  type: mysql:8.0\n  disk: 2048\n', 'mysql.type', 'unsupported mysql version "8.0"; supported: 10.4, 10.5, 10.6, 10.11'],
       ['a type without a version', 'services', 'cache:\n  type: redis\n', 'cache.type', 'must be "<kind>:<version>"'],
       ['a type that is not a string', 'services', 'cache:\n  type: 7\n', 'cache.type', 'must be "<kind>:<version>" (a string)'],
@@ -379,7 +379,7 @@ describe('YAML project files', function () {
       const parsed = parseServices('mysql:\n  type: postgresq:15\n  disk: 2048\n');
       assert.ok(!parsed.ok);
       assert.deepEqual(parsed.issues.map(formatIssue), [
-        '.magento/services.yaml: mysql.type: unknown service kind "postgresq"; supported: mysql, redis, valkey, opensearch, elasticsearch, rabbitmq, varnish',
+        '.magento/services.yaml: mysql.type: unknown service kind "postgresq"; supported: mysql, mariadb, redis, valkey, opensearch, elasticsearch, rabbitmq, varnish',
       ]);
     });
 

@@ -25,6 +25,7 @@ export interface ServiceKindInfo {
 /** The service kinds and versions Slipway can run, in the order they are listed to users. */
 export const SUPPORTED_SERVICES = {
   mysql: { versions: ['10.4', '10.5', '10.6', '10.11'], disk: 'required', scheme: 'mysql', port: 3306, endpoint: 'mysql', product: 'MariaDB' },
+  mariadb: { versions: ['10.4', '10.5', '10.6', '10.11'], disk: 'required', scheme: 'mysql', port: 3306, endpoint: 'mysql', product: 'MariaDB' },
   redis: { versions: ['6.2', '7.0', '7.2'], disk: 'refused', scheme: 'redis', port: 6379, endpoint: 'redis' },
   valkey: { versions: ['8.0'], disk: 'refused', scheme: 'redis', port: 6379, endpoint: 'valkey' },
   opensearch: { versions: ['2', '2.11', '2.12'], disk: 'required', scheme: 'http', port: 9200, endpoint: 'opensearch' },
@@ -165,7 +166,7 @@ export function computeRelationships(
       continue;
     }
     const info: ServiceKindInfo = SUPPORTED_SERVICES[service.kind];
-    const isMysql = service.kind === 'mysql';
+    const isMysql = info.scheme === 'mysql';
     value[rel] = [
       {
         service: name,
