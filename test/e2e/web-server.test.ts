@@ -91,6 +91,7 @@ describe('the web server of an environment (nginx and PHP-FPM, unprivileged, on 
       'pub/static/template.phtml': '<?php echo "phtml"; ?>\n',
       'pub/static/tool.php': '<?php echo "static php executed";\n',
       'admin/index.php': '<?php echo "admin index executed";\n',
+      'admin/ro/run.php': '<?php echo "ro executed";\n',
       'admin/tool.php': '<?php echo "admin tool ", $_SERVER["SCRIPT_NAME"];\n',
       'private/file.txt': 'private\n',
     });
@@ -113,9 +114,9 @@ describe('the web server of an environment (nginx and PHP-FPM, unprivileged, on 
           index: ['index.html'],
           passthru: '/index.php',
           headers: { 'X-Static': 'yes', 'X-Literal': '$uri "quoted"; add_header X 1;' },
-          rules: { '^/static/version\\d+/(?<resource>.*)$': { passthru: '/static/$resource' } },
+          rules: { '^/static/version\\d+/(?<resource>.*)$': { passthru: '/static/$resource' }, '\\.css$': { headers: { 'X-Css': 'rule' } } },
         },
-        '/admin': { root: 'admin', scripts: true, passthru: false, index: ['index.php'] },
+        '/admin': { root: 'admin', scripts: true, passthru: false, index: ['index.php'], rules: { '^/admin/ro/': { scripts: false } } },
         '/private': { root: 'private', allow: false, passthru: false },
       },
       '.magento.app.yaml',
@@ -214,6 +215,7 @@ describe('the web server of an environment (nginx and PHP-FPM, unprivileged, on 
       assert.equal(r.headers['x-static'], 'yes');
       assert.equal(r.headers['x-literal'], '$uri "quoted"; add_header X 1;');
       assert.equal(r.headers.x, undefined);
+      assert.equal(r.headers['x-css'], 'rule', 'served through the rule, under the alias of /static');
     }
     const index = await request(socket, '/static/');
     assert.equal(index.body, '<p>static index</p>\n');
@@ -234,6 +236,10 @@ describe('the web server of an environment (nginx and PHP-FPM, unprivileged, on 
     assert.doesNotMatch(staticPhp.body, /<\?php|static php executed/);
     assert.equal((await request(socket, '/admin/tool.php?a=1')).body, 'admin tool /admin/tool.php');
     assert.equal((await request(socket, '/admin/')).body, 'admin index executed');
+    // A rule turns scripts off under /admin/ro/: no passthru there, so 404, and no source.
+    const ro = await request(socket, '/admin/ro/run.php');
+    assert.equal(ro.status, 404);
+    assert.doesNotMatch(ro.body, /<\?php|ro executed/);
     const missing = await request(socket, '/admin/missing.php');
     assert.equal(missing.status, 404);
     const phtml = await request(socket, '/static/template.phtml');

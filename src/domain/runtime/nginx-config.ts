@@ -364,7 +364,12 @@ export function nginxConfig(input: NginxConfigInput): string {
     // The passthrus, resolved now through the locations: a .php front controller runs in PHP-FPM.
     for (const [p, name] of passthrus) {
       server.block(`location ${name}`, () => {
-        const r = resolveRequest(input.locations, p);
+        let r: ReturnType<typeof resolveRequest>;
+        try {
+          r = resolveRequest(input.locations, p);
+        } catch (e) {
+          r = { kind: 'none', reason: (e as Error).message };
+        }
         if (r.kind === 'file' && /\.php$/i.test(r.file) && !r.file.split('/').some((s) => s.startsWith('.'))) {
           if (!php) {
             server.line('return 502 "No application server\\n";');
