@@ -16,11 +16,19 @@ export interface HostProgram {
   debianPackage: string;
   /** What Slipway needs it for, for the messages. */
   purpose: string;
+  /** Other Debian packages installed with it (e.g. PHP's extensions beside php-fpm). */
+  extraPackages?: string[];
+  /** Finds the program where its name varies or lies off PATH (default: `program` on PATH, then /usr/sbin). */
+  locate?: () => string | undefined;
 }
+
+const packagesOf = (p: HostProgram): string => [p.debianPackage, ...(p.extraPackages ?? [])].join(' ');
+const locateProgram = (p: HostProgram): string | undefined =>
+  p.locate ? p.locate() : (findOnPath(p.program, process.env.PATH) ?? findOnPath(p.program, '/usr/sbin:/usr/bin:/sbin:/bin'));
 
 export class HostPackageMissingError extends SlipwayError {
   constructor(p: HostProgram, why: string) {
-    super(`${p.program} is needed ${p.purpose} and is not on PATH; ${why}. Install the Debian package: apt-get install ${p.debianPackage}`);
+    super(`${p.program} is needed ${p.purpose} and is not on PATH; ${why}. Install the Debian package: apt-get install ${packagesOf(p)}`);
     this.name = 'HostPackageMissingError';
   }
 }
@@ -54,7 +62,7 @@ const installs = new Map<string, Promise<string>>();
  * Concurrent callers share one installation.
  */
 export function ensureHostProgram(p: HostProgram, progress: (message: string) => void = () => {}): Promise<string> {
-  const found = findOnPath(p.program, process.env.PATH);
+  const found = p.locate ? p.locate() : findOnPath(p.program, process.env.PATH);
   if (found) return Promise.resolve(found);
   let pending = installs.get(p.debianPackage);
   if (!pending) {
@@ -67,19 +75,19 @@ export function ensureHostProgram(p: HostProgram, progress: (message: string) =>
 async function install(p: HostProgram, progress: (message: string) => void): Promise<string> {
   if (process.getuid?.() !== 0) throw new HostPackageMissingError(p, 'Slipway installs it itself only when it runs as root');
   if (!isDebianLike()) throw new HostPackageMissingError(p, 'Slipway installs it itself only on Debian or Ubuntu');
-  progress(`installing the Debian package ${p.debianPackage} (${p.program}, needed ${p.purpose}) with apt-get…`);
-  const args = ['-o', 'DPkg::Lock::Timeout=300', 'install', '-y', '--no-install-recommends', p.debianPackage];
+  progress(`installing the Debian package ${packagesOf(p)} (${p.program}, needed ${p.purpose}) with apt-get…`);
+  const args = ['-o', 'DPkg::Lock::Timeout=300', 'install', '-y', '--no-install-recommends', p.debianPackage, ...(p.extraPackages ?? [])];
   let r = await run('apt-get', args);
   if (!r.ok) {
     // A fresh machine may have no package lists yet.
     await run('apt-get', ['-o', 'DPkg::Lock::Timeout=300', 'update']);
     r = await run('apt-get', args);
   }
-  const found = findOnPath(p.program, process.env.PATH) ?? findOnPath(p.program, '/usr/sbin:/usr/bin:/sbin:/bin');
+  const found = locateProgram(p);
   if (!r.ok || !found) {
     const tail = r.output.trim().split('\n').slice(-3).join(' / ');
-    throw new HostPackageMissingError(p, `apt-get install ${p.debianPackage} failed: ${tail}`);
+    throw new HostPackageMissingError(p, `apt-get install ${packagesOf(p)} failed: ${tail}`);
   }
-  progress(`installed ${p.debianPackage}: ${found}`);
+  progress(`installed ${packagesOf(p)}: ${found}`);
   return found;
 }

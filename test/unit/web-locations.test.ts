@@ -107,6 +107,53 @@ describe('web.locations', function () {
     assert.deepEqual(ok.locations.map((l) => l.root), ['', 'pub', 'pub/static']);
   });
 
+  it('keeps scripts, expires (in seconds; -1 none), headers, and the same keys in rules', function () {
+    const { locations, issues } = parse({
+      '/': {
+        root: 'pub',
+        scripts: true,
+        expires: '1h',
+        headers: { 'X-Frame-Options': 'SAMEORIGIN', 'X-Num': 3 },
+        rules: { '\\.js$': { expires: 600, scripts: false, headers: { 'X-Rule': 'yes' }, allow: true } },
+      },
+      '/media': { root: 'pub/media', expires: '1y' },
+      '/a': { root: 'pub', expires: -1 },
+      '/b': { root: 'pub', expires: '500ms' },
+    });
+    assert.deepEqual(issues, []);
+    const [root, media, a, b] = locations;
+    assert.deepEqual([root!.scripts, root!.expires, root!.headers], [true, 3600, { 'X-Frame-Options': 'SAMEORIGIN', 'X-Num': '3' }]);
+    assert.deepEqual(root!.rules[0], { source: '\\.js$', pattern: '\\.js$', allow: true, scripts: false, expires: 600, headers: { 'X-Rule': 'yes' } });
+    assert.deepEqual([media!.scripts, media!.expires, media!.headers], [false, 31536000, {}]);
+    assert.equal(a!.expires, -1);
+    assert.equal(b!.expires, 1);
+  });
+
+  it('refuses expires, scripts and headers it cannot carry safely, naming the key', function () {
+    const { issues } = parse({
+      '/': {
+        root: 'pub',
+        expires: '1 fortnight',
+        scripts: 'yes',
+        headers: { 'X-Ok': 'fine', 'X-Split': 'a\r\nSet-Cookie: x=1', 'Bad Name': 'v', 'X-$uri': 'v', 'X-Obj': { a: 1 } },
+        rules: { '^/x': { expires: -5, headers: 'X-A: b' } },
+      },
+    });
+    assert.deepEqual(
+      issues.map((i) => `${i.path}: ${i.reason.split(',')[0]}`),
+      [
+        'web.locations."/".rules.^/x.expires: must be -1 or a duration such as 3600',
+        'web.locations."/".rules.^/x.headers: must be a map of header name → value',
+        'web.locations."/".scripts: must be true or false',
+        'web.locations."/".expires: must be -1 or a duration such as 3600',
+        'web.locations."/".headers."X-Split": must be a header value on one line',
+        'web.locations."/".headers."Bad Name": must be an HTTP header name (letters',
+        'web.locations."/".headers."X-$uri": must be an HTTP header name (letters',
+        'web.locations."/".headers."X-Obj": must be a header value on one line',
+      ],
+    );
+  });
+
   it('a refused root fails the plan with the file and key named', function () {
     const app = 'name: mymagento\ntype: php:8.3\nweb:\n  locations:\n    "/":\n      root: "../../../../../../../.."\n';
     const plan = planFromProjectFiles({ '.magento.app.yaml': app });

@@ -16,6 +16,12 @@ export interface LocationRule {
   allow?: boolean;
   /** A path: the request is rewritten to it (`$name` and `$1` substituted); false: no passthru. */
   passthru?: string | false;
+  /** Whether `.php` files matched by the rule are executed (else never served, only passed through). */
+  scripts?: boolean;
+  /** Seconds browsers may cache static files matched by the rule; -1: no caching headers. */
+  expires?: number;
+  /** Headers added to static files matched by the rule (over the location's). */
+  headers?: Record<string, string>;
 }
 
 export interface WebLocation {
@@ -29,6 +35,15 @@ export interface WebLocation {
   /** Whether files may be served as they are (rules may say otherwise per path). */
   allow: boolean;
   rules: LocationRule[];
+  /**
+   * Whether `.php` files under the location are executed by PHP (false when absent: they are
+   * then passed through, never served as files). Absent in releases staged before it was kept.
+   */
+  scripts?: boolean;
+  /** Seconds browsers may cache static files (Expires, Cache-Control); -1 or absent: no such headers. */
+  expires?: number;
+  /** Headers added to static files served from the location. */
+  headers?: Record<string, string>;
 }
 
 /** One segment of a root: a name of the application's tree, never hidden (".x") nor "..". */
@@ -38,6 +53,12 @@ const INDEX_NAME = /^[^/\s.][^/\s]*$/;
 /** A URL path: starts with "/", no "..", "//", whitespace or query. */
 const URL_PATH = /^\/(?!.*(^|\/)\.\.?(\/|$))[^\s?#]*$/;
 const MAX_REWRITES = 10;
+/** An HTTP header name (a token; no `$`, which the web server would read as a variable). */
+const HEADER_NAME = /^[A-Za-z0-9!#%&'*+.^_`|~-]+$/;
+/** A header value: printable characters, spaces and tabs; never CR, LF or another control character. */
+const HEADER_VALUE = /^[\t\x20-\x7e\xa0-\uffff]*$/;
+/** Platform.sh's units of `expires`, in seconds. */
+const EXPIRES_UNITS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400, w: 604800, M: 2592000, y: 31536000 };
 
 /** The locations an application has when it declares none: `pub/` at "/", as before. */
 export const DEFAULT_LOCATIONS: WebLocation[] = [{ path: '/', root: 'pub', passthru: false, index: ['index.html'], allow: true, rules: [] }];
@@ -93,6 +114,53 @@ function passthruOf(value: unknown, at: string, issues: ConfigIssue[], file: str
   return undefined;
 }
 
+/**
+ * `expires`: seconds (a number or "30", "1h", "1y", "500ms"), -1 for none. Undefined when
+ * absent; pushes an issue and returns undefined when it is no duration.
+ */
+function expiresOf(value: unknown, at: string, issues: ConfigIssue[], file: string): number | undefined {
+  if (value === undefined) return undefined;
+  const m = typeof value === 'number' ? [String(value), String(value), ''] : typeof value === 'string' ? /^\s*(-?\d+)\s*(ms|s|m|h|d|w|M|y)?\s*$/.exec(value) : null;
+  const n = m ? Number(m[1]) : NaN;
+  if (!m || !Number.isInteger(n) || n < -1) {
+    issues.push({ file, path: `${at}.expires`, reason: `must be -1 or a duration such as 3600, "1h", "7d" or "1y" (units ms, s, m, h, d, w, M, y), not ${JSON.stringify(value)}` });
+    return undefined;
+  }
+  if (n === -1) return -1;
+  return Math.round(n * EXPIRES_UNITS[m[2] || 's']!);
+}
+
+function booleanOf(value: unknown, at: string, key: string, issues: ConfigIssue[], file: string): boolean | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'boolean') return value;
+  issues.push({ file, path: `${at}.${key}`, reason: 'must be true or false' });
+  return undefined;
+}
+
+/** `headers`: a map of header name → value, each checked so that no response can be split or rewritten. */
+function headersOf(value: unknown, at: string, issues: ConfigIssue[], file: string): Record<string, string> | undefined {
+  if (value === undefined) return undefined;
+  if (!isMap(value)) {
+    issues.push({ file, path: `${at}.headers`, reason: 'must be a map of header name → value, such as {X-Frame-Options: SAMEORIGIN}' });
+    return undefined;
+  }
+  const out: Record<string, string> = {};
+  for (const [name, raw] of Object.entries(value)) {
+    const key = `${at}.headers.${JSON.stringify(name)}`;
+    if (!HEADER_NAME.test(name) || name.length > 256) {
+      issues.push({ file, path: key, reason: `must be an HTTP header name (letters, digits and - _ . !), not ${JSON.stringify(name)}` });
+      continue;
+    }
+    const text = typeof raw === 'number' || typeof raw === 'boolean' ? String(raw) : raw;
+    if (typeof text !== 'string' || !HEADER_VALUE.test(text) || text.length > 4096) {
+      issues.push({ file, path: key, reason: 'must be a header value on one line, without control characters' });
+      continue;
+    }
+    out[name] = text;
+  }
+  return out;
+}
+
 /** The validated locations of `web.locations`; problems are pushed onto `issues`. */
 export function parseWebLocations(raw: Record<string, unknown> | undefined, file: string, issues: ConfigIssue[]): WebLocation[] {
   if (!raw || Object.keys(raw).length === 0) return DEFAULT_LOCATIONS;
@@ -125,18 +193,25 @@ export function parseWebLocations(raw: Record<string, unknown> | undefined, file
         issues.push({ file, path: ruleAt, reason: 'must be a map such as {allow: true} or {passthru: "/index.php"}' });
         continue;
       }
-      if (rule.allow !== undefined && typeof rule.allow !== 'boolean') {
-        issues.push({ file, path: `${ruleAt}.allow`, reason: 'must be true or false' });
-      }
+      const allow = booleanOf(rule.allow, ruleAt, 'allow', issues, file);
+      const scripts = booleanOf(rule.scripts, ruleAt, 'scripts', issues, file);
       const passthru = passthruOf(rule.passthru, ruleAt, issues, file);
+      const expires = expiresOf(rule.expires, ruleAt, issues, file);
+      const headers = headersOf(rule.headers, ruleAt, issues, file);
       rules.push({
         source,
         pattern: compiled.pattern,
-        ...(typeof rule.allow === 'boolean' ? { allow: rule.allow } : {}),
+        ...(allow !== undefined ? { allow } : {}),
         ...(passthru !== undefined ? { passthru } : {}),
+        ...(scripts !== undefined ? { scripts } : {}),
+        ...(expires !== undefined ? { expires } : {}),
+        ...(headers !== undefined ? { headers } : {}),
       });
     }
-    if (spec.allow !== undefined && typeof spec.allow !== 'boolean') issues.push({ file, path: `${at}.allow`, reason: 'must be true or false' });
+    const allow = booleanOf(spec.allow, at, 'allow', issues, file);
+    const scripts = booleanOf(spec.scripts, at, 'scripts', issues, file);
+    const expires = expiresOf(spec.expires, at, issues, file);
+    const headers = headersOf(spec.headers, at, issues, file);
     // Without an index list a directory serves its index.html, as the web server does by default.
     const index = Array.isArray(spec.index) ? spec.index.filter((i): i is string => typeof i === 'string') : ['index.html'];
     index.forEach((name, i) => {
@@ -147,8 +222,11 @@ export function parseWebLocations(raw: Record<string, unknown> | undefined, file
       root,
       passthru: passthruOf(spec.passthru, at, issues, file) ?? false,
       index,
-      allow: typeof spec.allow === 'boolean' ? spec.allow : true,
+      allow: allow ?? true,
       rules,
+      scripts: scripts ?? false,
+      expires: expires ?? -1,
+      headers: headers ?? {},
     });
   }
   return out;
