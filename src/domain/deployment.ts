@@ -87,6 +87,8 @@ export interface DeploymentSucceeded {
   slug: string;
   slugReused: boolean;
   release: string;
+  /** The names of the release's `crons:` (absent in results of deployments before crons ran). */
+  crons?: string[];
 }
 
 /** Why a deployment failed, in an operator's words. */

@@ -71,6 +71,8 @@ export interface EnvironmentState {
   requests: DeploymentRequest[];
   /** Inactive: not served, pushes not deployed (absent means active). */
   active?: boolean;
+  /** The crons of the live release, which have Schedules (absent or empty: no Schedule step is taken). */
+  crons?: string[];
   /** The deploy hook has run in install mode once: later deployments update. */
   installed?: boolean;
   /** Activations, deactivations and retirement, in the order the project asked for them. */

@@ -48,6 +48,7 @@ export async function deploymentWorkflow(input: DeploymentInput): Promise<Deploy
       slugReused: ctx.slugReused ?? false,
       release: ctx.release!,
       maintenanceMs: (ctx.until ?? 0) - (ctx.since ?? 0),
+      crons: Object.keys(ctx.manifest?.crons ?? {}),
     };
   } catch (err) {
     const failure = failureDetails(err, runner.currentStep);

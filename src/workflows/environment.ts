@@ -263,7 +263,7 @@ export async function environmentWorkflow(initial: EnvironmentState): Promise<vo
       );
       state.active = false;
       state.pending = undefined;
-      if (patched(CRONS_AS_SCHEDULES)) {
+      if ((state.crons?.length ?? 0) > 0 && patched(CRONS_AS_SCHEDULES)) {
         const key = { project: state.project, environment: state.environment };
         await (action === 'retire'
           ? cronStep('delete the Schedules', () => environmentCrons.deleteCrons.executeWithOptions({ summary: 'delete the crons' }, [key]))
@@ -320,8 +320,10 @@ export async function environmentWorkflow(initial: EnvironmentState): Promise<vo
       { key: SlipwayPhase, value: 'deploying' },
       { key: SlipwayCommit, value: commit },
     ]);
-    const crons = patched(CRONS_AS_SCHEDULES);
-    if (crons) {
+    // Only environments whose live release has crons take Schedule steps (none: no event).
+    let newCrons: string[] | undefined;
+    const hadCrons = (state.crons?.length ?? 0) > 0 && patched(CRONS_AS_SCHEDULES);
+    if (hadCrons) {
       await cronStep('pause the Schedules', () =>
         environmentCrons.pauseCrons.executeWithOptions({ summary: 'pause the crons while deploying' }, [
           { project: state.project, environment: state.environment, note: `deploying #${n}` },
@@ -330,6 +332,7 @@ export async function environmentWorkflow(initial: EnvironmentState): Promise<vo
     }
     try {
       const result = await executeChild(deploymentWorkflow, child);
+      newCrons = result.crons;
       if (state.current) state.previous = state.current;
       state.current = { deployment: n, commit, slug: result.slug, treeId: result.treeId, release: result.release };
       state.installed = true;
@@ -349,7 +352,10 @@ export async function environmentWorkflow(initial: EnvironmentState): Promise<vo
       const finished = running;
       running = undefined;
       upsertSearchAttributes([{ key: SlipwayPhase, value: 'idle' }]);
-      if (crons) {
+      // The live release's crons: the new one's after a success, else unchanged.
+      const liveCrons = newCrons ?? state.crons;
+      if (hadCrons || ((liveCrons?.length ?? 0) > 0 && patched(CRONS_AS_SCHEDULES))) {
+        state.crons = liveCrons;
         const live = state.current;
         await cronStep('sync the Schedules', () =>
           environmentCrons.syncCrons.executeWithOptions({ summary: `sync the crons to ${live ? `#${live.deployment}` : 'no release'}` }, [
