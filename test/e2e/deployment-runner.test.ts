@@ -123,7 +123,7 @@ describe('the deployment plan runner, with stub activities', function () {
     const r = await runWithStubs({});
     assert.deepEqual(r.calls, ['prepareBuild', 'buildSlug', 'stageRelease', 'deployAndSwitch', 'postDeployAndVerify']);
     assert.ok(r.outcome.ok);
-    assert.deepEqual(r.outcome.ok && r.outcome.result, { status: 'succeeded', deployment: 2, commit: 'c'.repeat(40), treeId: 't1', slug: 's1', slugReused: false, release: 'd000002', maintenanceMs: 40 });
+    assert.deepEqual(r.outcome.ok && r.outcome.result, { status: 'succeeded', deployment: 2, commit: 'c'.repeat(40), treeId: 't1', slug: 's1', slugReused: false, release: 'd000002', maintenanceMs: 40, crons: [] });
     assert.deepEqual(r.steps, [
       'checkout:succeeded', 'validate:succeeded', 'patches:succeeded', 'build-hook:succeeded', 'static-content-build:succeeded', 'store-slug:succeeded',
       'stage-release:succeeded', 'static-content-deploy:skipped', 'deploy-hook:succeeded', 'switch-release:succeeded',
