@@ -8,6 +8,10 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { PACKAGE_ROOT } from '../../src/home';
+import { workflowIds } from '../../src/domain/names';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { fetchHistoryJson, replayHistoryJson } from '../../src/replay';
 import { minimalApp } from '../fixtures/app-yaml';
 import { runSlipway } from '../harness/processes';
 import { commitOnly, deployedProject, push } from '../harness/world';
@@ -70,6 +74,7 @@ describe('crons as Temporal Schedules', function () {
     // On schedule: a run the scheduler started itself, within a minute.
     const before = runs().length;
     await waitUntil(() => runs().length > before, 75_000, 'a scheduled run');
+    const runId = (await schedule.describe()).info.recentActions.at(-1)?.action.workflow.workflowId;
     const env: NodeJS.ProcessEnv = { ...process.env, SLIPWAY_HOME: layout.home };
     delete env.TEMPORAL_ADDRESS;
     const listed = await runSlipway(['env', 'crons', p.project, 'integration'], env);
@@ -91,6 +96,29 @@ describe('crons as Temporal Schedules', function () {
     await client.deactivate(p.project, 'feature');
     await waitUntil(async () => (await client.crons(p.project, 'feature'))[0]?.paused === true, 30_000, 'paused when inactive');
     assert.equal((await client.crons(p.project, 'feature'))[0]!.note, 'environment inactive');
+    // The environment's history with its Schedule steps, and a run's: they replay, and are kept
+    // (once, under the versioning policy of docs/architecture.md) among the stored histories.
+    const kept: Record<string, string> = { 'environment-crons.json': workflowIds.environment(p.project, 'integration') };
+    if (runId) kept['cron-run.json'] = runId;
+    // The environment continues-as-new often under the harness: its runs are searched for the
+    // one with the most Schedule steps.
+    const runsOf = async (wid: string): Promise<string[]> => {
+      const histories: string[] = [];
+      for await (const e of client.temporal.workflow.list({ query: `WorkflowId = "${wid}"` })) {
+        histories.push(historyToJSON(await client.temporal.workflow.getHandle(wid, e.runId).fetchHistory()));
+      }
+      const steps = (json: string): number => (json.match(/"(syncCrons|pauseCrons)"/g) ?? []).length;
+      return histories.sort((a, b) => steps(b) - steps(a));
+    };
+    for (const [file, wid] of Object.entries(kept)) {
+      const json = file === 'environment-crons.json' ? (await runsOf(wid))[0]! : await fetchHistoryJson(client.temporal, wid);
+      if (file === 'environment-crons.json') assert.match(json, /"syncCrons"/, 'a run with Schedule steps');
+      const outcome = await replayHistoryJson(json, wid, wid);
+      assert.ok(outcome.ok, `${wid}: ${outcome.error}`);
+      const stored = path.join(PACKAGE_ROOT, 'test', 'histories', file);
+      if (process.env.SLIPWAY_RECORD_HISTORIES === '1' && !fs.existsSync(stored)) fs.writeFileSync(stored, `${JSON.stringify(JSON.parse(json), null, 1)}\n`);
+    }
+
     await client.deleteEnvironment(p.project, 'feature');
     await waitUntil(async () => (await client.crons(p.project, 'integration')).length === 1 && !(await client.temporal.schedule.getHandle(`cron/${p.project}/feature/other`).describe().then(() => true, () => false)), 30_000, "the deleted environment's Schedule is gone");
   });
