@@ -17,7 +17,7 @@ import { SlipwayEnvironment, SlipwayKind, SlipwayProject } from '../domain/searc
 import type { Layout } from '../home';
 import { runInSandbox } from '../sandbox/sandbox';
 import { readSlugManifest } from './build';
-import { prepareSandbox, SANDBOX_APP_DIR } from './lib/hook-process';
+import { prepareSandbox, SANDBOX_BASE_ENV } from './lib/hook-process';
 import { hookEnv, releaseBinds } from './release';
 
 const errorMessage = (err: unknown): string => (err instanceof Error ? err.message : String(err));
@@ -136,14 +136,14 @@ export function createCronHostActivities(layout: Layout) {
       try {
         const env = hookEnv(layout, { ...input, number: input.deployment, branch: input.environment, manifest }, { MAGENTO_CLOUD_CRON: input.name });
         const end = await runInSandbox({
-          name: `${layout.hookSandboxName({ project: input.project, environment: input.environment, number: input.deployment }, `cron-${input.name}`)}`,
+          name: layout.hookSandboxName({ project: input.project, environment: input.environment, number: input.deployment }, `cron-${input.name}`),
           dataDir: layout.home,
           identity,
           hostname: `${input.project}-${input.environment}`.slice(0, 63),
           app,
           binds,
           command: ['bash', '-e', '-c', job.cmd],
-          env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8', HOME: SANDBOX_APP_DIR, USER: 'web', TMPDIR: '/tmp', ...env },
+          env: { ...SANDBOX_BASE_ENV, ...env },
           limits,
           timeoutSeconds,
           onOutput: (l) => appendLog(log, `| ${l}\n`),

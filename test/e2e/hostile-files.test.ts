@@ -11,24 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { SimpleGit } from 'simple-git';
 import { deployedProject, getPage, tempDir } from '../harness/world';
-
-/** Every file under a directory with its content (links as "-> target"), to compare before and after. */
-function snapshot(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const visit = (d: string): void => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const p = path.join(d, e.name);
-      const rel = path.relative(dir, p);
-      if (e.isSymbolicLink()) out[rel] = `-> ${fs.readlinkSync(p)}`;
-      else if (e.isDirectory()) {
-        out[`${rel}/`] = '';
-        visit(p);
-      } else out[rel] = fs.readFileSync(p, 'utf8');
-    }
-  };
-  visit(dir);
-  return out;
-}
+import { snapshot } from '../harness/trees';
 
 function link(target: string, at: string): void {
   fs.rmSync(at, { recursive: true, force: true });

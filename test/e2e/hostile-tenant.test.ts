@@ -14,6 +14,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { minimalApp } from '../fixtures/app-yaml';
+import { snapshot } from '../harness/trees';
 import { commitOnly, deployedProject, getPage, getWorld, push } from '../harness/world';
 
 const ATTEMPTS = [
@@ -82,20 +83,6 @@ echo "attempts made: $(wc -l < "$REPORT")"
 
 const sha = (file: string): string => (fs.existsSync(file) ? crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex') : 'absent');
 
-function treeDigest(dir: string): string {
-  const h = crypto.createHash('sha256');
-  const walk = (d: string): void => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-      const full = path.join(d, e.name);
-      h.update(`${path.relative(dir, full)}\n`);
-      if (e.isDirectory()) walk(full);
-      else if (e.isFile()) h.update(fs.readFileSync(full));
-    }
-  };
-  walk(dir);
-  return h.digest('hex');
-}
-
 function running(pattern: string): string {
   try {
     return execFileSync('pgrep', ['-af', pattern], { encoding: 'utf8' }).trim();
@@ -132,8 +119,8 @@ describe('a hostile tenant, against the real sandbox', function () {
     const before = {
       token: sha(layout.hookTokenFile),
       identities: sha(path.join(layout.home, 'identities.yaml')),
-      victimRelease: treeDigest(targets.otherRelease),
-      victimMount: treeDigest(targets.otherMount),
+      victimRelease: snapshot(targets.otherRelease),
+      victimMount: snapshot(targets.otherMount),
       victimPage: (await getPage(victim.project, 'integration')).body,
       production: execFileSync('git', ['--git-dir', attacker.remote, 'rev-parse', 'refs/heads/production'], { encoding: 'utf8' }).trim(),
     };
@@ -164,8 +151,8 @@ describe('a hostile tenant, against the real sandbox', function () {
     // Nothing changed: the engine's secrets, the other project, the ticket, production.
     assert.equal(sha(layout.hookTokenFile), before.token, 'the hook token');
     assert.equal(sha(path.join(layout.home, 'identities.yaml')), before.identities, 'the identities file');
-    assert.equal(treeDigest(targets.otherRelease), before.victimRelease, "the other project's live release");
-    assert.equal(treeDigest(targets.otherMount), before.victimMount, "the other project's mount");
+    assert.deepEqual(snapshot(targets.otherRelease), before.victimRelease, "the other project's live release");
+    assert.deepEqual(snapshot(targets.otherMount), before.victimMount, "the other project's mount");
     assert.equal((await getPage(victim.project, 'integration')).body, before.victimPage);
     assert.equal((await getPage(victim.project, 'integration', '/pwned.html')).status, 404);
     const ticket = await client.ticket(attacker.project, promotion.ticket);

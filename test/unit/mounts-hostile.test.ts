@@ -9,11 +9,7 @@ import * as path from 'node:path';
 import { keepBuildContentAside, seedMounts } from '../../src/magento/mounts';
 import { publishOnRequest, ThemeCatalog } from '../../src/magento/static-content';
 import { tempDir } from '../harness/world';
-
-function write(file: string, content: string): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, content);
-}
+import { writeFile as write } from '../harness/trees';
 
 describe('mounts and static content against hostile tenant input', function () {
   it('seeding follows no link: not in the build output, not in the mount', async function () {

@@ -19,34 +19,7 @@ import { formatIssue } from '../../src/domain/app-config';
 import { seedMounts } from '../../src/magento/mounts';
 import { deployStaticContent, findThemes } from '../../src/magento/static-content';
 import { tempDir } from '../harness/world';
-
-function write(file: string, content: string): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, content);
-}
-
-function link(target: string, at: string): void {
-  fs.mkdirSync(path.dirname(at), { recursive: true });
-  fs.symlinkSync(target, at);
-}
-
-/** Every file under a directory with its content (links as "-> target"), to compare before and after. */
-function snapshot(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const visit = (d: string): void => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const p = path.join(d, e.name);
-      const rel = path.relative(dir, p);
-      if (e.isSymbolicLink()) out[rel] = `-> ${fs.readlinkSync(p)}`;
-      else if (e.isDirectory()) {
-        out[`${rel}/`] = '';
-        visit(p);
-      } else out[rel] = fs.readFileSync(p, 'utf8');
-    }
-  };
-  visit(dir);
-  return out;
-}
+import { writeFile as write, link, snapshot } from '../harness/trees';
 
 /** A host directory with a file in it and a var/ directory (what the report's `lnk` pointed at). */
 function hostDir(): string {

@@ -12,16 +12,7 @@ import { Layout } from '../../src/home';
 import { startRouter, type RunningRouter } from '../../src/router/router';
 import { parseWebLocations } from '../../src/domain/project-files/web-locations';
 import { tempDir } from '../harness/world';
-
-function write(file: string, content: string): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, content);
-}
-
-function link(target: string, at: string): void {
-  fs.mkdirSync(path.dirname(at), { recursive: true });
-  fs.symlinkSync(target, at);
-}
+import { writeFile as write, link } from '../harness/trees';
 
 /** A request with headers of its own (Range, If-None-Match), through the router. */
 function request(port: number, host: string, urlPath: string, headers: Record<string, string> = {}, method = 'GET') {

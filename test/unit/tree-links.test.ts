@@ -11,16 +11,7 @@ import { planFromProjectFiles, type SlugManifest } from '../../src/domain/projec
 import { linksOutOfTree } from '../../src/activities/lib/tree-check';
 import { linkOutOfTree, resolvesInside } from '../../src/tree-links';
 import { tempDir } from '../harness/world';
-
-function write(file: string, content = ''): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, content);
-}
-
-function link(target: string, at: string): void {
-  fs.mkdirSync(path.dirname(at), { recursive: true });
-  fs.symlinkSync(target, at);
-}
+import { writeFile as write, link } from '../harness/trees';
 
 const APP = 'name: mymagento\ntype: php:8.3\n';
 

@@ -39,7 +39,8 @@ export interface HookRun {
   name: string;
 }
 
-const BASE_ENV = {
+/** What every sandboxed run of a project's code gets besides its own environment (as on Magento Cloud: HOME is /app). */
+export const SANDBOX_BASE_ENV = {
   PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
   LANG: 'C.UTF-8',
   LC_ALL: 'C.UTF-8',
@@ -106,7 +107,7 @@ export async function runHook(run: HookRun): Promise<void> {
       app: run.app,
       binds: run.binds ?? [],
       command: ['bash', '-e', '-c', run.script],
-      env: { ...BASE_ENV, ...run.env },
+      env: { ...SANDBOX_BASE_ENV, ...run.env },
       limits,
       timeoutSeconds,
       onOutput: (l) => run.log.line(run.step, `| ${l}`),
