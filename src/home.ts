@@ -76,6 +76,14 @@ export class Layout {
   mount(project: string, environment: string, source: string): string {
     return path.join(this.environment(project, environment), 'mounts', source);
   }
+  /** The environment's application (nginx, PHP-FPM): its configurations, sockets and logs. */
+  application(project: string, environment: string): string {
+    return path.join(this.environment(project, environment), 'app');
+  }
+  /** The socket of the environment's web server, which the router proxies to. */
+  webSocket(project: string, environment: string): string {
+    return path.join(this.application(project, environment), 'run', 'web.sock');
+  }
   maintenanceFlag(project: string, environment: string): string {
     return path.join(this.environment(project, environment), 'maintenance');
   }

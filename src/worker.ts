@@ -18,7 +18,11 @@ import { upgradeRemotes } from './activities/git';
 import { heartbeatInterceptor } from './activities/lib/heartbeat';
 import { timingInterceptors } from './activities/lib/timings';
 import { workflowBundle } from './temporal/workflow-bundle';
-import { DEFAULT_HOST, ENGINE_TASK_QUEUE, hostTaskQueue } from './domain/names';
+import { DEFAULT_HOST, ENGINE_TASK_QUEUE, hostTaskQueue, workflowIds } from './domain/names';
+import type { RuntimeRestart } from './domain/environment';
+import { runtimeRestartedSignal } from './workflows/environment';
+import { hostSupervisorWorkflow } from './workflows/host-supervisor';
+import { supervisePass } from './activities/supervision';
 import { protectControlPlane, type Layout } from './home';
 
 export interface WorkerOptions {
@@ -73,16 +77,25 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const workers: Worker[] = [];
   const host = options.host ?? DEFAULT_HOST;
   const interceptors = { activity: [...timingInterceptors(), heartbeatInterceptor] };
-  // A client of the same server for the crons' Schedules, connected on first use.
+  // A client of the same server for the crons' Schedules and the supervisor's signals, connected on first use.
   let scheduleConnection: Promise<Connection> | undefined;
-  const schedules = async (): Promise<ScheduleClient> => {
+  const client = async (): Promise<Client> => {
     scheduleConnection ??= Connection.connect({ address: options.address, ...temporalConnectionOptions() });
-    return new Client({ connection: await scheduleConnection, namespace }).schedule;
+    return new Client({ connection: await scheduleConnection, namespace });
+  };
+  const schedules = async (): Promise<ScheduleClient> => (await client()).schedule;
+  const recordRestart = async (project: string, environment: string, restart: RuntimeRestart): Promise<void> => {
+    await (await client()).workflow.getHandle(workflowIds.environment(project, environment)).signal(runtimeRestartedSignal, restart);
   };
   const closeScheduleConnection = async (): Promise<void> => {
     if (scheduleConnection) await (await scheduleConnection).close();
   };
-  const hostActivities = createHostActivities({ layout: options.layout, routerPort: options.routerPort ?? (() => undefined) });
+  const hostActivities = createHostActivities({ layout: options.layout, routerPort: options.routerPort ?? (() => undefined), recordRestart });
+  // The environments this host runs are brought back now (what runs is adopted, what does not is
+  // started), before the supervisor's activity is taken over from a worker that died.
+  await supervisePass({ layout: options.layout, recordRestart }, host, new Map()).catch((err: unknown) => {
+    console.error(`warning: the environments of host ${host} could not all be brought back: ${err instanceof Error ? err.message : String(err)}`);
+  });
   if (options.engine !== false) {
     // Remotes made by an earlier version get this version's hooks and settings.
     const remotes = await upgradeRemotes(options.layout);
@@ -109,7 +122,18 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       interceptors,
     }),
   );
-  const done = Promise.all(workers.map((w) => w.run())).then(
+  const running = workers.map((w) => w.run());
+  // The host's supervisor: started once per host (a running one is kept).
+  await (await client()).workflow
+    .start(hostSupervisorWorkflow, {
+      workflowId: workflowIds.hostSupervisor(host),
+      taskQueue: ENGINE_TASK_QUEUE,
+      args: [{ host }],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      staticSummary: `Supervise the environment runtimes of host ${host}`,
+    })
+    .catch((err: unknown) => console.error(`warning: the supervisor of host ${host} could not be started: ${err instanceof Error ? err.message : String(err)}`));
+  const done = Promise.all(running).then(
     async () => {
       await connection.close();
       await closeScheduleConnection();

@@ -19,6 +19,8 @@ import { runInSandbox } from '../sandbox/sandbox';
 import { readSlugManifest } from './build';
 import { prepareSandbox, SANDBOX_BASE_ENV } from './lib/hook-process';
 import { hookEnv, releaseBinds } from './release';
+import { hasServices } from '../runtime/environment-runtime';
+import { environmentNetnsPath } from '../runtime/services';
 
 const errorMessage = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
@@ -144,6 +146,8 @@ export function createCronHostActivities(layout: Layout) {
           binds,
           command: ['bash', '-e', '-c', job.cmd],
           env: { ...SANDBOX_BASE_ENV, ...env },
+          // With services, in the environment's network namespace, where they listen.
+          ...(hasServices(manifest) ? { netns: await environmentNetnsPath({ layout, project: input.project, environment: input.environment }) } : {}),
           limits,
           timeoutSeconds,
           onOutput: (l) => appendLog(log, `| ${l}\n`),

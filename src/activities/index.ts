@@ -12,6 +12,7 @@ import { createBuildActivities } from './build';
 import { createCronEngineActivities, createCronHostActivities } from './crons';
 import { createGitActivities } from './git';
 import { createReleaseActivities, type ReleaseDeps } from './release';
+import { createSupervisionActivities, type SupervisionDeps } from './supervision';
 
 /**
  * The engine's activities. `schedules` reaches the Temporal Schedules of the crons (the worker
@@ -21,8 +22,8 @@ export function createEngineActivities(layout: Layout, schedules: () => Promise<
   return { ...createGitActivities(layout), ...createBuildActivities(layout), ...createCronEngineActivities(layout, schedules) };
 }
 
-export function createHostActivities(deps: ReleaseDeps) {
-  return { ...createReleaseActivities(deps), ...createCronHostActivities(deps.layout) };
+export function createHostActivities(deps: ReleaseDeps & Pick<SupervisionDeps, 'recordRestart'>) {
+  return { ...createReleaseActivities(deps), ...createCronHostActivities(deps.layout), ...createSupervisionActivities(deps) };
 }
 
 function noSchedules(): Promise<ScheduleClient> {

@@ -7,21 +7,44 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { releaseName, type DeploymentKey, type DeploymentStep, type StepTiming } from '../domain/deployment';
-import { hookEnvironment } from '../domain/hook-env';
 import { releaseInfoFile, releaseInfoSchema, type ReleaseInfo } from '../domain/release-info';
 import type { SlugManifest } from '../domain/project-files';
-import { computeRelationships } from '../domain/project-files/services';
 import type { Layout } from '../home';
-import { runHook, SANDBOX_APP_DIR } from './lib/hook-process';
-import type { SandboxBind } from '../sandbox/sandbox';
+import { runHook } from './lib/hook-process';
+import { environmentNetnsPath, hasApplicationTables, servicesStatus } from '../runtime/services';
+import {
+  deleteEnvironment,
+  hasServices,
+  provisionServices,
+  readWanted,
+  releaseBinds,
+  runtimeEnvironment,
+  startApplicationFor,
+  stopEnvironment,
+  writeWanted,
+} from '../runtime/environment-runtime';
+import { hostPhpFpm, prepareWebConfig, pruneWebConfigs, runsPhp, stopApplication } from '../runtime/application';
+import { phpVersionNote } from '../runtime/web-programs';
+import { withEnvironmentLock } from '../runtime/locks';
 import { deployStaticContent, findThemes, staticVersion, themeSelection } from '../magento/static-content';
 import { copyTree } from './lib/copy-tree';
 import { INIT_DIR, keepBuildContentAside, realDirectory, seedMounts } from '../magento/mounts';
 import { locationsForWebRoot } from '../domain/project-files/web-locations';
 import { StepLog, StepRun, errorMessage, stepFailure } from './lib/step-log';
 import { healthCheckThroughRouter, routesFor, warmUpThroughRouter } from './routing';
+
+export { releaseBinds };
 import { forgetEnvironment, recordReleaseRef, syncReleaseRefs } from './slug-store';
 import { removeLeftoversOf } from './leftovers';
+import { readSlugManifest } from './build';
+
+function readSlugManifestOf(layout: Layout, slug: string): SlugManifest | undefined {
+  try {
+    return readSlugManifest(layout, slug);
+  } catch {
+    return undefined;
+  }
+}
 
 export interface ReleaseDeps {
   layout: Layout;
@@ -53,25 +76,13 @@ function pruneReleasesOf(layout: Layout, key: DeploymentKey, keep: readonly stri
 }
 
 
+/**
+ * The environment of the release's code (deploy and post-deploy hooks, crons): the real
+ * relationships of the environment's services on this host, with their passwords. It goes to
+ * the sandbox only: never into a log, a workflow's input or its result.
+ */
 export function hookEnv(layout: Layout, c: DeployContext, extra: Record<string, string>): Record<string, string> {
-  const rel = computeRelationships(c.manifest.appRelationships, c.manifest.services, {
-    project: c.project,
-    environment: c.environment,
-  });
-  const routes = Object.fromEntries(
-    routesFor(c, c.manifest).map((r) => [r.url, { type: r.type, upstream: r.upstream, to: r.to, original_url: r.template, primary: r.primary }]),
-  );
-  return hookEnvironment({
-    project: c.project,
-    environment: c.environment,
-    branch: c.branch,
-    treeId: c.treeId,
-    appDir: SANDBOX_APP_DIR,
-    relationships: rel.ok ? rel.value : {},
-    routes,
-    env: c.manifest.variables,
-    extra,
-  });
+  return runtimeEnvironment(layout, c, extra).env;
 }
 
 function writeAtomically(file: string, content: string): void {
@@ -223,6 +234,23 @@ log: StepLog,
   return { release };
 }
 
+/** The release's nginx configuration, generated from its web.locations and checked by nginx (never switched to if refused). */
+async function webConfigIn(layout: Layout, input: DeploymentKey & { manifest: SlugManifest }, release: string, log: StepLog): Promise<void> {
+  const info = readReleaseInfo(layout, input, release);
+  try {
+    await prepareWebConfig(envRef(layout, input), {
+      release,
+      releaseDir: layout.release(input.project, input.environment, release),
+      releaseBinds: releaseBinds(layout, input, release, input.manifest.mounts),
+      locations: info?.locations ?? locationsForWebRoot(input.manifest.webRoot),
+      ...(input.manifest.appType ? { type: input.manifest.appType } : {}),
+    });
+  } catch (err) {
+    throw stepFailure({ step: 'stage-release', logTail: errorMessage(err), message: errorMessage(err) });
+  }
+  log.line('stage-release', `web server configuration generated from web.locations and checked by nginx`);
+}
+
 /** Maintenance on: the router answers 503 with the maintenance page. Returns when. */
 function maintenanceOnIn(layout: Layout, input: DeploymentKey): number {
   fs.mkdirSync(layout.environment(input.project, input.environment), { recursive: true });
@@ -254,23 +282,6 @@ function switchIn(layout: Layout, input: DeploymentKey & { release: string }, lo
   );
 }
 
-/**
- * The environment's directory as a release's links expect it inside a sandbox: the release
- * read-only at /app (the caller's `app`) and again at /releases/<release> (the links the
- * engine made in the mounts point there), each mount writable at /mounts/<source> (where the
- * release's mount links lead).
- */
-export function releaseBinds(layout: Layout, key: { project: string; environment: string }, release: string, mounts: Record<string, string>): SandboxBind[] {
-  return [
-    { dir: layout.release(key.project, key.environment, release), at: path.posix.join('/releases', release), writable: false },
-    ...[...new Set(Object.values(mounts))].map((source) => ({
-      dir: layout.mount(key.project, key.environment, source),
-      at: path.posix.join('/mounts', source),
-      writable: true,
-    })),
-  ];
-}
-
 /** A project hook in the release directory (absent: says so). */
 async function releaseHookIn(
   layout: Layout,
@@ -297,7 +308,70 @@ async function releaseHookIn(
     binds: releaseBinds(layout, input, input.release, input.manifest.mounts),
     log,
     env: hookEnv(layout, input, extraEnv),
+    // With services, the hook runs in the environment's network namespace, where they listen.
+    ...(hasServices(input.manifest) ? { netns: await environmentNetnsPath(envRef(layout, input)) } : {}),
   });
+}
+
+const envRef = (layout: Layout, key: { project: string; environment: string }) => ({ layout, project: key.project, environment: key.environment });
+
+/**
+ * ece-tools' rule: install when the environment's database has no application tables, update
+ * otherwise. Without a running database service, the engine's own record decides.
+ */
+async function deployModeOf(layout: Layout, input: DeployContext & { mode: 'install' | 'update' }, log: StepLog): Promise<'install' | 'update'> {
+  const ref = envRef(layout, input);
+  const database = servicesStatus(ref, input.manifest.services).find((s) => s.state === 'running' && /^(mysql|mariadb)$/.test(input.manifest.services[s.name]!.kind));
+  if (!database) return input.mode;
+  const tables = await hasApplicationTables(ref, database.name);
+  const mode = tables ? 'update' : 'install';
+  log.line('deploy-hook', `deploy mode ${mode}: the database of service ${database.name} has ${tables ? 'application tables' : 'no application tables'}`);
+  return mode;
+}
+
+/** The application started on the release now live (the wanted state recorded first, for the supervisor). */
+async function startApplicationIn(layout: Layout, input: DeployContext, log: StepLog): Promise<void> {
+  const ref = envRef(layout, input);
+  const wanted = { state: 'running' as const, release: input.release, branch: input.branch, treeId: input.treeId, deployment: input.number, manifest: input.manifest, since: new Date().toISOString() };
+  writeWanted(ref, wanted);
+  const started = Date.now();
+  try {
+    await withEnvironmentLock(ref, () => startApplicationFor(ref, wanted, (l) => log.line('start-application', l)));
+  } catch (err) {
+    throw stepFailure({ step: 'start-application', logTail: errorMessage(err), message: `the application did not start: ${errorMessage(err)}` });
+  }
+  const php = runsPhp(input.manifest.appType);
+  log.line('start-application', `nginx${php ? ' and PHP-FPM' : ''} serving ${input.release} in ${Date.now() - started} ms`);
+  if (php) {
+    const fpm = await hostPhpFpm();
+    const note = phpVersionNote(input.manifest.appType ?? '', fpm);
+    log.line('start-application', note ?? `PHP ${fpm.version}`);
+    const missing = (input.manifest.extensions ?? []).filter((e) => !fpm.extensions.includes(e));
+    if (missing.length > 0) log.line('start-application', `warning: runtime.extensions declares ${missing.join(', ')}, which PHP ${fpm.version} on this host lacks`);
+  }
+  pruneWebConfigs(ref, fs.existsSync(layout.releases(input.project, input.environment)) ? fs.readdirSync(layout.releases(input.project, input.environment)) : []);
+}
+
+/** The previous release served again after a failed deployment (or nothing, and no application). */
+async function restartPreviousApplication(layout: Layout, input: DeploymentKey & { previous?: string }, log: StepLog): Promise<void> {
+  const ref = envRef(layout, input);
+  const wanted = readWanted(ref);
+  if (!input.previous) {
+    if (wanted) {
+      const rest: typeof wanted = { ...wanted, since: new Date().toISOString() };
+      delete rest.release;
+      writeWanted(ref, rest);
+    }
+    await withEnvironmentLock(ref, () => stopApplication(ref));
+    return;
+  }
+  const info = readReleaseInfo(layout, input, input.previous);
+  if (!wanted || !info) return;
+  const manifest = readSlugManifestOf(layout, info.slug) ?? wanted.manifest;
+  const previous = { ...wanted, state: 'running' as const, release: input.previous, deployment: info.deployment, manifest, since: new Date().toISOString() };
+  writeWanted(ref, previous);
+  await withEnvironmentLock(ref, () => startApplicationFor(ref, previous, (l) => log.line('restore-previous', l)));
+  log.line('restore-previous', `the application serves ${input.previous} again`);
 }
 
 /** After a failed step inside the maintenance window: the mounts seeded again from the release still served. */
@@ -349,7 +423,22 @@ export function createReleaseActivities(deps: ReleaseDeps) {
     ): Promise<{ release: string; steps: StepTiming[] }> {
       const run = new StepRun(layout, input);
       const release = releaseName(input.number);
-      await run.step('stage-release', `release ${release} from slug ${input.slug}`, (log) => stageIn(layout, log, input, release));
+      await run.step('stage-release', `release ${release} from slug ${input.slug}`, async (log) => {
+        await stageIn(layout, log, input, release);
+        await webConfigIn(layout, input, release, log);
+      });
+      // Seed 000's build ends with "provision all backend services": started (or adopted) before
+      // the maintenance window, so the deploy hook finds them.
+      if (hasServices(input.manifest)) {
+        await run.step('provision-services', Object.keys(input.manifest.services).sort().join(', '), async (log) => {
+          const ref = envRef(layout, input);
+          const r = await withEnvironmentLock(ref, () => provisionServices(ref, input.manifest, (l) => log.line('provision-services', l)));
+          for (const w of r.warnings) log.line('provision-services', w);
+          if (r.stopped.length > 0) log.line('provision-services', `no longer declared, stopped (data kept): ${r.stopped.join(', ')}`);
+        }).catch((err: unknown) => {
+          throw stepFailure({ step: 'provision-services', logTail: errorMessage(err), message: `the services could not be started: ${errorMessage(err)}` });
+        });
+      } else run.skip('provision-services', 'no services declared in .magento/services.yaml');
       try {
         const removed = pruneReleasesOf(layout, input, [release, ...(input.pruneKeeping ?? [])]);
         if (removed.length > 0) run.log.line('stage-release', `old releases removed: ${removed.join(', ')}`);
@@ -382,13 +471,15 @@ export function createReleaseActivities(deps: ReleaseDeps) {
         failedAt = 'deploy-hook';
         await run.step('deploy-hook', `hooks.deploy (${input.mode})`, async (log) => {
           await seedMountsFrom(layout, input, input.release, (l) => log.line('deploy-hook', l));
-          await releaseHookIn(layout, input, 'deploy-hook', input.manifest.hooks.deploy, { SLIPWAY_DEPLOY_MODE: input.mode }, log);
+          const mode = await deployModeOf(layout, input, log);
+          await releaseHookIn(layout, input, 'deploy-hook', input.manifest.hooks.deploy, { MAGENTO_CLOUD_DEPLOY_MODE: mode, SLIPWAY_DEPLOY_MODE: mode }, log);
         });
       } catch (err) {
         await reseedFromLive(layout, input, run.log, failedAt);
         throw err;
       }
       await run.step('switch-release', `current -> ${input.release}`, (log) => Promise.resolve(switchIn(layout, input, log)));
+      await run.step('start-application', `nginx${runsPhp(input.manifest.appType) ? ' and PHP-FPM' : ''} on ${input.release}`, (log) => startApplicationIn(layout, input, log));
       const until = await run.step('maintenance-off', 'the router serves the site again', () => Promise.resolve(maintenanceOffIn(layout, input)));
       return { since, until, steps: run.timings };
     },
@@ -409,6 +500,7 @@ export function createReleaseActivities(deps: ReleaseDeps) {
         pointCurrent(layout, input, input.previous);
         // The mounts hold what the failed release put there: seeded again from the one restored.
         if (input.previous) await seedMountsFrom(layout, input, input.previous, (l) => log.line('restore-previous', l));
+        await restartPreviousApplication(layout, input, log);
       });
     },
 
@@ -422,9 +514,12 @@ export function createReleaseActivities(deps: ReleaseDeps) {
      * Stops serving an environment (deactivation): no current release, no maintenance flag.
      * With `remove` (deletion) its releases, mounts and logs go too.
      */
-    unpublishEnvironment(input: { project: string; environment: string; remove: boolean }): Promise<void> {
+    async unpublishEnvironment(input: { project: string; environment: string; remove: boolean }): Promise<void> {
       fs.rmSync(layout.current(input.project, input.environment), { force: true });
       fs.rmSync(layout.maintenanceFlag(input.project, input.environment), { force: true });
+      // Its processes stop (their data kept), or go with their data.
+      const ref = envRef(layout, input);
+      await withEnvironmentLock(ref, () => (input.remove ? deleteEnvironment(ref) : stopEnvironment(ref).then(() => undefined)));
       if (input.remove) {
         fs.rmSync(layout.environment(input.project, input.environment), { recursive: true, force: true });
         fs.rmSync(layout.deployLogs(input.project, input.environment), { recursive: true, force: true });
@@ -432,7 +527,6 @@ export function createReleaseActivities(deps: ReleaseDeps) {
         // Its slugs' records in the store: what only it kept is pruned after the next build.
         forgetEnvironment(layout, input.project, input.environment);
       }
-      return Promise.resolve();
     },
   };
 }

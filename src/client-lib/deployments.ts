@@ -5,7 +5,9 @@
 import { DEPLOY_LOGS_KEPT } from '../domain/retention';
 import * as fs from 'node:fs';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
-import type { DeploymentRecord, EnvironmentStatus } from '../domain/environment';
+import type { DeploymentRecord, EnvironmentRuntimeStatus, EnvironmentStatus } from '../domain/environment';
+import type { Layout } from '../home';
+import { runtimeStatus, wantedFile } from '../runtime/environment-runtime';
 import { workflowIds } from '../domain/names';
 import { NotFoundError, SlipwayError } from '../errors';
 import { deploymentProgressQuery, type DeploymentProgress } from '../workflows/deployment';
@@ -22,12 +24,30 @@ export interface WaitOptions {
   onProgress?: (p: DeploymentProgress & { deployment: number }) => void;
 }
 
+/** What runs of the environment on this host, when this engine's data directory serves it. */
+function localRuntimeStatus(layout: Layout, project: string, environment: string): EnvironmentRuntimeStatus | undefined {
+  const ref = { layout, project, environment };
+  if (!fs.existsSync(wantedFile(ref))) return undefined;
+  const r = runtimeStatus(ref);
+  return {
+    ...(r.wanted ? { wanted: r.wanted } : {}),
+    ...(r.release ? { release: r.release } : {}),
+    services: r.services.map((s) => ({
+      name: s.name,
+      type: s.type,
+      state: s.state,
+      ...(s.state !== 'unavailable' ? { port: s.port } : { reason: s.reason }),
+    })),
+    application: r.application,
+  };
+}
+
 export async function environmentStatus(ctx: ClientContext, project: string, environment: string): Promise<EnvironmentStatus> {
   checkEnvironmentRef(project, environment);
   try {
-    return await ctx.temporal.workflow
-      .getHandle(workflowIds.environment(project, environment))
-      .query(environmentStatusQuery);
+    const status = await ctx.temporal.workflow.getHandle(workflowIds.environment(project, environment)).query(environmentStatusQuery);
+    const runtime = localRuntimeStatus(ctx.layout, project, environment);
+    return runtime ? { ...status, runtime } : status;
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) {
       throw new NotFoundError(`no environment ${environment} in project ${project}`);

@@ -7,10 +7,12 @@
 export const BUILD_STEPS = ['checkout', 'validate', 'patches', 'build-hook', 'static-content-build', 'store-slug'] as const;
 export const DEPLOY_STEPS = [
   'stage-release',
+  'provision-services',
   'maintenance-on',
   'static-content-deploy',
   'deploy-hook',
   'switch-release',
+  'start-application',
   'maintenance-off',
   'post-deploy-hook',
   'warm-up',

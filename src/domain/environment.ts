@@ -79,8 +79,28 @@ export interface EnvironmentState {
   lifecycle?: LifecycleAction[];
   /** The newest deployments, newest last (bounded). */
   deployments: DeploymentRecord[];
+  /** Processes of the environment's runtime that its host's supervisor restarted, newest last (bounded). */
+  restarts?: RuntimeRestart[];
 }
 
-export type EnvironmentStatus = EnvironmentState & { running?: DeploymentRecord };
+/** A process of the environment's runtime (a service, the web server, PHP) found down and started again. */
+export interface RuntimeRestart {
+  at: number;
+  host: string;
+  process: string;
+  reason: string;
+}
+
+export const RUNTIME_RESTARTS_KEPT = 10;
+
+/** What runs of the environment on this engine's host (absent when another host serves it). */
+export interface EnvironmentRuntimeStatus {
+  wanted?: 'running' | 'stopped';
+  release?: string;
+  services: Array<{ name: string; type: string; state: 'running' | 'stopped' | 'unavailable'; port?: number; reason?: string }>;
+  application: { release?: string; processes: Array<{ name: string; running: boolean; pids: number }> };
+}
+
+export type EnvironmentStatus = EnvironmentState & { running?: DeploymentRecord; runtime?: EnvironmentRuntimeStatus };
 
 export const DEPLOYMENT_RECORDS_KEPT = 20;

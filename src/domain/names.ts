@@ -29,6 +29,7 @@ export const workflowIds = {
   environment: (project: string, environment: string): string => `env/${project}/${environment}`,
   deployment: (project: string, environment: string, n: number): string => `deploy/${project}/${environment}/${n}`,
   ticket: (project: string, n: number): string => `ticket/${project}/SUP-${n}`,
+  hostSupervisor: (host: string): string => `host/${host}/supervisor`,
 };
 
 /** Task queue of the engine: workflows and build activities. */

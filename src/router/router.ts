@@ -135,6 +135,45 @@ function sendOpened(req: http.IncomingMessage, res: http.ServerResponse, file: {
 /** Set on an answer that the application's PHP front controller would have given: which one. */
 export const PASSTHRU_HEADER = 'x-slipway-passthru';
 
+/** Connections to the environments' web servers, kept open between requests (one pool per socket). */
+const appAgent = new http.Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64 });
+
+/** Request headers not passed on: hop-by-hop ones (RFC 9110 7.6.1). */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authorization']);
+
+/**
+ * Passes the request to the environment's web server (nginx, in the environment's sandbox) on
+ * its Unix socket, and its answer back. The router has answered routes, redirects and
+ * maintenance already. A web server that does not answer (stopped, crashed: its supervisor
+ * restarts it) gets a 502 page that says so.
+ */
+function proxyToApplication(req: http.IncomingMessage, res: http.ServerResponse, socketPath: string, urlPath: string, host: string): void {
+  const headers: http.OutgoingHttpHeaders = {};
+  for (const [name, v] of Object.entries(req.headers)) if (!HOP_BY_HOP.has(name) && v !== undefined) headers[name] = v;
+  const forwarded = req.headers['x-forwarded-for'];
+  headers['x-forwarded-for'] = `${typeof forwarded === 'string' ? `${forwarded}, ` : ''}${req.socket.remoteAddress ?? ''}`;
+  headers['x-forwarded-proto'] = 'http';
+  headers['x-forwarded-host'] = host;
+  const upstream = http.request({ socketPath, method: req.method, path: urlPath, headers, agent: appAgent }, (answer) => {
+    const out: http.OutgoingHttpHeaders = {};
+    for (const [name, v] of Object.entries(answer.headers)) if (!HOP_BY_HOP.has(name) && v !== undefined) out[name] = v;
+    res.writeHead(answer.statusCode ?? 502, out);
+    answer.pipe(res);
+    answer.on('error', () => res.destroy());
+  });
+  upstream.on('error', () => {
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    page(res, 502, 'Application not running', 'The web server of this environment does not answer; it is being restarted. Try again in a moment.', { 'retry-after': '2' });
+  });
+  res.on('close', () => {
+    if (!res.writableFinished) upstream.destroy();
+  });
+  req.pipe(upstream);
+}
+
 export function createRouter(layout: Layout): http.Server {
   const infoCache = new Map<string, ReleaseInfo>();
 
@@ -196,6 +235,31 @@ export function createRouter(layout: Layout): http.Server {
   };
 
   const notFound = (res: http.ServerResponse, why = 'No such page.'): void => page(res, 404, 'Not found', escapeHtml(why));
+
+  /**
+   * The path to ask the environment's web server for: static content made now if it is made on
+   * request and missing (as Magento's pub/static.php would), and Magento's versioned static
+   * URLs (/static/version<N>/…) taken without their version where no rule of the locations
+   * rewrites them and no such file exists.
+   */
+  async function proxiedPath(t: RouteTarget, current: { dir: string; info: ReleaseInfo }, pathname: string): Promise<string> {
+    const locations = current.info.locations ?? locationsForWebRoot(current.info.webRoot);
+    let urlPath = pathname;
+    for (let hops = 0; hops < 2; hops++) {
+      const r = resolveRequest(locations, urlPath);
+      if (r.kind === 'none' || hidden(r.file) || fs.existsSync(path.join(current.dir, r.file))) return urlPath;
+      if (current.info.staticContent?.onDemand && r.file.startsWith('pub/static/')) {
+        const roots = await servingRoots(layout, t, current);
+        const real = await fsp.realpath(staticDir(t, current)).catch(() => undefined);
+        const made = real && servable(real, roots) ? await publishOnRequest(catalogOf(current.dir), real, r.file.slice('pub/static/'.length)).catch(() => undefined) : undefined;
+        if (made) return urlPath;
+      }
+      const versioned = /^\/static\/version\d+\/(.+)$/.exec(r.path);
+      if (!versioned) return urlPath;
+      urlPath = `/static/${versioned[1]}`;
+    }
+    return urlPath;
+  }
 
   /**
    * Serves a path of the current release through its `web.locations`: a file that may be
@@ -298,6 +362,17 @@ export function createRouter(layout: Layout): http.Server {
     }
     res.setHeader('x-slipway-release', current.info.release);
     res.setHeader('x-slipway-commit', current.info.commit);
+    // The environment's application runs: nginx serves the release (and PHP runs), the router
+    // passes the request on. Releases served before the environments had one are served here.
+    const socket = layout.webSocket(target.project, target.environment);
+    if (fs.existsSync(socket)) {
+      const search = new URL(req.url ?? '/', 'http://x').search;
+      proxiedPath(target, current, pathname).then(
+        (p) => proxyToApplication(req, res, socket, p === pathname ? (req.url ?? '/') : `${p}${search}`, target.host),
+        () => proxyToApplication(req, res, socket, req.url ?? '/', target.host),
+      );
+      return;
+    }
     serve(req, res, target, current, pathname).catch(() => {
       if (!res.headersSent) page(res, 500, 'Error', 'The page could not be served.');
       else res.destroy();

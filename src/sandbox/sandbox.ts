@@ -408,6 +408,8 @@ export interface SandboxService {
   hostname: string;
   /** The persistent network namespace it joins: its path, /run/netns/<name>. */
   netns: string;
+  /** The application directory, bound at /app and the working directory (the application's processes). */
+  app?: { dir: string; writable: boolean };
   /** Its data (read-write), its configuration (read-only), its run directory for sockets. */
   binds: SandboxBind[];
   command: string[];
@@ -445,7 +447,7 @@ export function sandboxServiceNames(prefix: string): string[] {
 export async function startSandboxService(svc: SandboxService): Promise<void> {
   const t = await sandboxTools();
   if (sandboxServiceRunning(svc.name)) throw new SandboxSetupError(`the service ${svc.name} is running already`);
-  for (const dir of [svc.identity.etcDir, ...svc.binds.map((b) => b.dir)]) makeReachable(dir, svc.dataDir);
+  for (const dir of [...(svc.app ? [svc.app.dir] : []), svc.identity.etcDir, ...svc.binds.map((b) => b.dir)]) makeReachable(dir, svc.dataDir);
   const cgroup = SandboxCgroup.create(svc.name, svc.limits);
   fs.mkdirSync(path.dirname(svc.logFile), { recursive: true });
   const log = fs.openSync(svc.logFile, 'a', 0o600);
@@ -465,7 +467,15 @@ export async function startSandboxService(svc: SandboxService): Promise<void> {
     '--no-new-privs',
     '--',
     t.bwrap,
-    ...bwrapArgs({ identity: svc.identity, hostname: svc.hostname, binds: svc.binds, shareNet: true, dieWithParent: false, statusFd: false }),
+    ...bwrapArgs({
+      identity: svc.identity,
+      hostname: svc.hostname,
+      ...(svc.app ? { app: svc.app } : {}),
+      binds: svc.binds,
+      shareNet: true,
+      dieWithParent: false,
+      statusFd: false,
+    }),
     '--',
     ...svc.command,
   ];

@@ -59,6 +59,14 @@ export const environmentCrons = engineProxies({ startToCloseTimeout: '1 minute',
 export const cronHost = (taskQueue: string): ActivityInterfaceFor<HostActivities> =>
   hostProxies(taskQueue, { startToCloseTimeout: '60 minutes', retry: RETRY.cron });
 
+/**
+ * The supervisor of a host's environment runtimes: one activity that runs for an hour,
+ * heartbeating; a lost worker is noticed after the heartbeat timeout and the next one retries
+ * it, for ever.
+ */
+export const supervisorHost = (taskQueue: string): ActivityInterfaceFor<HostActivities> =>
+  hostProxies(taskQueue, { startToCloseTimeout: '70 minutes', retry: { initialInterval: '1s', maximumInterval: '10s' } });
+
 /** The promotion workflow's Git steps (read the target's head, fast-forward, move back). */
 export const promotionGit = engineProxies({ startToCloseTimeout: '2 minutes', retry: RETRY.promotion });
 

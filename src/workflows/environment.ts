@@ -33,6 +33,8 @@ import {
   type LifecycleAction,
   type PromotionRequest,
   type PushEvent,
+  type RuntimeRestart,
+  RUNTIME_RESTARTS_KEPT,
 } from '../domain/environment';
 import { workflowIds } from '../domain/names';
 import { SlipwayCommit, SlipwayEnvironment, SlipwayKind, SlipwayPhase, SlipwayProject } from '../domain/search-attributes';
@@ -53,6 +55,13 @@ export const rollbackUpdate = defineUpdate<{ deployment: number }, [{ to?: numbe
 export const environmentPromoteSignal = defineSignal<[PromotionRequest]>('promote');
 /** The outcome of a promoted deployment, sent to the promotion workflow. */
 export const promotionDeployedSignal = defineSignal<[DeploymentRecord]>('promotionDeployed');
+
+/**
+ * Sent by the supervisor of the environment's host when it found a process of the
+ * environment's runtime down and started it again: kept in the environment's state (and so
+ * in its history) for `env status`.
+ */
+export const runtimeRestartedSignal = defineSignal<[RuntimeRestart]>('runtimeRestarted');
 
 /** Since this patch, signals that no engine component sends (a lifecycle action such as "explode", a push of null) are ignored. */
 const MALFORMED_SIGNALS_PATCH = 'ignore-malformed-environment-signals';
@@ -187,6 +196,10 @@ function registerHandlers(state: EnvironmentState, assigned: Map<string, number>
     lifecycle.push(action);
   });
   setHandler(environmentStatusQuery, () => ({ ...state, running: running() }));
+  setHandler(runtimeRestartedSignal, (restart) => {
+    if (!isObject(restart) || typeof restart.process !== 'string') return;
+    state.restarts = [...(state.restarts ?? []), restart].slice(-RUNTIME_RESTARTS_KEPT);
+  });
 
   const enqueue = async (request: Omit<DeploymentRequest, 'id'>): Promise<{ deployment: number }> => {
     const id = `r${workflowInfo().runId.slice(0, 8)}-${nextRequestId++}`;

@@ -5,3 +5,4 @@ export { deploymentWorkflow } from './deployment';
 export { ticketWorkflow } from './ticket';
 export { promotionWorkflow } from './promotion';
 export { cronRunWorkflow } from './cron-run';
+export { hostSupervisorWorkflow } from './host-supervisor';

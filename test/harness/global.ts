@@ -13,6 +13,7 @@ import { loadIdentities } from '../../src/identities';
 import { startDevServer, type RunningDevServer } from '../../src/temporal/dev-server';
 import { startRouter, type RunningRouter } from '../../src/router/router';
 import { startWorker, type RunningWorker } from '../../src/worker';
+import { stopAllRuntimes } from '../../src/runtime/environment-runtime';
 
 export const CONTINUE_AS_NEW_AFTER_EVENTS = 60;
 let server: RunningDevServer | undefined;
@@ -58,6 +59,8 @@ export async function mochaGlobalTeardown(): Promise<void> {
   await apiClient?.close();
   await router?.close();
   await worker?.shutdown();
+  // The environments' services and web servers outlive workers by design: stopped here.
+  if (home) await stopAllRuntimes(new Layout(home));
   await server?.stop();
   if (home && !process.env.SLIPWAY_TEST_KEEP) fs.rmSync(home, { recursive: true, force: true });
 }

@@ -8,6 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as crypto from 'node:crypto';
 import { simpleGit, type SimpleGit } from 'simple-git';
+import * as YAML from 'yaml';
 import { SlipwayClient } from '../../src/client';
 import { fetchFromRouter, pageTitle } from '../../src/router/fetch';
 import { Layout, SAMPLE_STORE } from '../../src/home';
@@ -44,10 +45,29 @@ export function tempDir(prefix: string): string {
 /** A project in the layout of the public magento/magento-cloud template (test/fixtures/cloud-template). */
 export const CLOUD_TEMPLATE = path.resolve(__dirname, '..', '..', '..', 'test', 'fixtures', 'cloud-template');
 
-/** A copy of the sample store (or of `base`) with some files replaced (path → content; null removes). */
-export function sampleVariant(changes: Record<string, string | null> = {}, base = SAMPLE_STORE): string {
+/**
+ * The sample store as the orchestration tests deploy it: without its services (MariaDB,
+ * Redis), their relationships and its cron. Every live environment would otherwise run its own
+ * database and cache for the whole run; the runtime's tests use the store as it is
+ * (`{ services: true }`).
+ */
+function withoutServices(dir: string): void {
+  const appFile = path.join(dir, '.magento.app.yaml');
+  const doc = YAML.parseDocument(fs.readFileSync(appFile, 'utf8'));
+  doc.delete('relationships');
+  doc.delete('crons');
+  fs.writeFileSync(appFile, doc.toString());
+  fs.writeFileSync(path.join(dir, '.magento', 'services.yaml'), '# No services in this variant of the sample store.\n');
+}
+
+/**
+ * A copy of the sample store (or of `base`) with some files replaced (path → content; null
+ * removes). The sample store comes without services unless `services` is true (see above).
+ */
+export function sampleVariant(changes: Record<string, string | null> = {}, base = SAMPLE_STORE, options: { services?: boolean } = {}): string {
   const dir = tempDir('src');
   fs.cpSync(base, dir, { recursive: true });
+  if (base === SAMPLE_STORE && !options.services) withoutServices(dir);
   for (const [file, content] of Object.entries(changes)) {
     const full = path.join(dir, file);
     if (content === null) fs.rmSync(full, { force: true });
@@ -62,11 +82,11 @@ export function sampleVariant(changes: Record<string, string | null> = {}, base 
 export async function createProject(
   prefix: string,
   changes: Record<string, string | null> = {},
-  options: { productionApprovals?: 1 | 2; base?: string } = {},
+  options: { productionApprovals?: 1 | 2; base?: string; services?: boolean } = {},
 ): Promise<ProjectInfo> {
   const w = await getWorld();
-  const { base, ...rest } = options;
-  return w.client.createProject({ project: uniqueName(prefix), from: sampleVariant(changes, base), ...rest });
+  const { base, services, ...rest } = options;
+  return w.client.createProject({ project: uniqueName(prefix), from: sampleVariant(changes, base, { services: services ?? false }), ...rest });
 }
 
 /** An ordinary clone of one branch of the remote, as a developer makes it. */
@@ -131,7 +151,7 @@ export async function push(repo: { dir: string; git: SimpleGit }, branch: string
 export async function deployedProject(
   prefix: string,
   changes: Record<string, string | null> = {},
-  options: { productionApprovals?: 1 | 2 } = {},
+  options: { productionApprovals?: 1 | 2; services?: boolean } = {},
 ) {
   const w = await getWorld();
   const project = await createProject(prefix, changes, options);

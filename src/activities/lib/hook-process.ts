@@ -32,6 +32,8 @@ export interface HookRun {
   binds?: SandboxBind[];
   env: Record<string, string>;
   log: StepLog;
+  /** The environment's network namespace (its path), where its services listen; absent: no network. */
+  netns?: string;
   /**
    * The run's name, unique per deployment and step: a retried attempt finds what a dead
    * worker's attempt left under it and stops it first.
@@ -73,7 +75,7 @@ export function stopLeftoverHook(run: Pick<HookRun, 'name' | 'log' | 'step'>): v
  * What a sandboxed run of a project's code needs first: its user, its limits (and the time
  * limit of this kind of run), and the directories it may write handed to that user.
  */
-export async function prepareSandbox(run: Pick<HookRun, 'layout' | 'project' | 'app' | 'binds' | 'kind'>) {
+export async function prepareSandbox(run: Pick<HookRun, 'layout' | 'project' | 'app' | 'binds' | 'kind' | 'netns'>) {
   const identity = sandboxIdentity(run.layout, run.project);
   const { plan, limits } = await sandboxLimitsFor(run.layout, run.project);
   // What the code may write belongs to the project's user: the workspace it builds, the mounts.
@@ -82,7 +84,7 @@ export async function prepareSandbox(run: Pick<HookRun, 'layout' | 'project' | '
   for (const b of run.binds ?? []) if (b.writable) await chownTree(b.dir, identity);
   const writable = (run.binds ?? []).filter((b) => b.writable).length;
   const describe = (timeoutSeconds: number): string =>
-    `sandbox: uid ${identity.uid}, no network, ${run.app.writable ? 'the workspace writable' : 'the release read-only'}${
+    `sandbox: uid ${identity.uid}, ${run.netns ? "the environment's network (its services only)" : 'no network'}, ${run.app.writable ? 'the workspace writable' : 'the release read-only'}${
       writable ? `, ${writable} mounts writable` : ''
     }; limits (plan ${plan}): ${formatSize(limits.memoryBytes)} memory, ${limits.processes} processes, ${formatDuration(timeoutSeconds)}, silence ${formatDuration(limits.silenceSeconds)}`;
   return { identity, plan, limits, describe };
@@ -108,6 +110,7 @@ export async function runHook(run: HookRun): Promise<void> {
       binds: run.binds ?? [],
       command: ['bash', '-e', '-c', run.script],
       env: { ...SANDBOX_BASE_ENV, ...run.env },
+      ...(run.netns ? { netns: run.netns } : {}),
       limits,
       timeoutSeconds,
       onOutput: (l) => run.log.line(run.step, `| ${l}`),

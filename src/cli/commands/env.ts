@@ -26,6 +26,15 @@ export function registerEnvCommands({ program, withClient, withEngine }: Cli): v
         for (const d of s.deployments.slice(-10)) {
           console.log(`  #${d.deployment} ${d.commit.slice(0, 12)} ${d.status}${d.error ? `: ${d.error}` : ''}`);
         }
+        if (s.runtime) {
+          const app = s.runtime.application;
+          console.log(`  runtime:  ${s.runtime.wanted ?? 'none'}${app.release ? `, serving ${app.release}` : ''}`);
+          for (const p of app.processes) console.log(`    ${p.name.padEnd(12)} ${p.running ? `running (${p.pids} processes)` : 'stopped'}`);
+          for (const sv of s.runtime.services) {
+            console.log(`    ${sv.name.padEnd(12)} ${sv.type.padEnd(16)} ${sv.state}${sv.port ? ` on 127.0.0.1:${sv.port}` : ''}${sv.reason ? `: ${sv.reason}` : ''}`);
+          }
+        }
+        for (const r of s.restarts ?? []) console.log(`  restarted ${new Date(r.at).toISOString()} on ${r.host}: ${r.process} (${r.reason})`);
       });
     });
 

@@ -43,6 +43,10 @@ export interface StaticContentPlan {
 
 export interface SlugManifest {
   appName: string;
+  /** `type:` as written, such as "php:8.3" (absent in manifests of slugs built before it was kept). */
+  appType?: string;
+  /** `runtime.extensions`: the PHP extensions the application declares (names only). */
+  extensions?: string[];
   /** The directory that serves "/" (what releases staged before `locations` recorded). */
   webRoot: string;
   /** `web.locations`, validated (absent in manifests of slugs built before they were read). */
@@ -72,6 +76,16 @@ export type PlanResult =
   | { ok: false; issues: ConfigIssue[]; warnings: ConfigIssue[]; notes: ConfigIssue[] };
 
 const SAFE_RELATIVE = /^(?!\/)(?!.*(^|\/)\.\.?(\/|$))[A-Za-z0-9._@+-]+(\/[A-Za-z0-9._@+-]+)*$/;
+
+/** `runtime.extensions` in either form: `- redis` or `- name: blackfire` (configuration ignored). */
+function declaredExtensions(runtime: unknown): string[] {
+  const list = (runtime as { extensions?: unknown } | undefined)?.extensions;
+  if (!Array.isArray(list)) return [];
+  return list
+    .map((e: unknown) => (typeof e === 'string' ? e : typeof e === 'object' && e !== null ? (e as { name?: unknown }).name : undefined))
+    .filter((n): n is string => typeof n === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(n))
+    .map((n) => n.toLowerCase());
+}
 
 /** `mounts:` in either Magento Cloud form: `"var": "shared:files/var"` or `{source: local, source_path: var}`. */
 function parseMounts(raw: Record<string, unknown> | undefined, issues: ConfigIssue[]): Record<string, string> {
@@ -197,6 +211,8 @@ export function planFromProjectFiles(files: ProjectFileTexts): PlanResult {
     notes,
     manifest: {
       appName: appConfig.name,
+      appType: appConfig.type.trim(),
+      extensions: declaredExtensions(appConfig.runtime),
       webRoot: webRootOf(appConfig),
       locations,
       hooks: {

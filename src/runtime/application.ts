@@ -1,0 +1,301 @@
+/**
+ * The application of an environment, run for real: nginx (the Debian package) serving the
+ * live release's `web.locations` on a Unix socket, and for `type: php:<version>` one PHP-FPM
+ * pool, both as the project's sandbox user in the environment's network namespace (where its
+ * services listen on 127.0.0.1), each in a cgroup of its own named after the environment, so
+ * that they outlive the worker and any later worker finds and stops them.
+ *
+ *   <env>/app/
+ *     conf/<release>/nginx.conf     generated per release at staging (root's, 0644); checked with nginx -t
+ *     conf/<release>/php-fpm.conf   generated at each start (the project user's, 0600: it holds
+ *                                   the relationships' passwords)
+ *     run/web.sock, run/php.sock    the sockets (nginx's is what the router proxies to)
+ *     logs/                         nginx's and PHP's error logs (the project user's)
+ *
+ * In the sandbox: the release at /app (read-only) and again at /releases/<release>, the mounts
+ * at /mounts/<source> (read-write), conf/<release> at /srv/app-conf (read-only), run/ at
+ * /run/app and logs/ at /srv/app-logs (read-write). A switch of release restarts both with the
+ * new release's configuration: a change of `web.locations` takes effect with the switch.
+ */
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { nginxConfig } from '../domain/runtime/nginx-config';
+import { phpFpmConfig } from '../domain/runtime/php-fpm-config';
+import type { WebLocation } from '../domain/project-files/web-locations';
+import { SlipwayError } from '../errors';
+import type { Layout } from '../home';
+import { sandboxIdentity, type SandboxIdentity } from '../sandbox/identity';
+import { runInSandbox, sandboxServicePids, startSandboxService, stopSandboxService, type SandboxBind } from '../sandbox/sandbox';
+import { PLAN_SANDBOX_LIMITS } from '../domain/sandbox-limits';
+import { ensureNetns } from './netns';
+import { environmentNetns, writeOwned, type EnvironmentRef } from './services/environment';
+import { ensureNginx, ensurePhpFpm, type PhpFpm } from './web-programs';
+
+const MIB = 1024 * 1024;
+
+/** Inside the application's sandbox. */
+const SANDBOX_CONF = '/srv/app-conf';
+const SANDBOX_LOGS = '/srv/app-logs';
+const SANDBOX_RUN = '/run/app';
+
+export type AppProcess = 'nginx' | 'php';
+export const APP_PROCESSES: readonly AppProcess[] = ['nginx', 'php'];
+
+export interface ApplicationPaths {
+  dir: string;
+  conf: (release: string) => string;
+  run: string;
+  logs: string;
+  /** nginx's socket on the host: what the router proxies to. */
+  webSocket: string;
+  phpSocket: string;
+}
+
+export function applicationPaths(ref: EnvironmentRef): ApplicationPaths {
+  const dir = ref.layout.application(ref.project, ref.environment);
+  const run = path.dirname(ref.layout.webSocket(ref.project, ref.environment));
+  return {
+    dir,
+    conf: (release) => path.join(dir, 'conf', release),
+    run,
+    logs: path.join(dir, 'logs'),
+    webSocket: ref.layout.webSocket(ref.project, ref.environment),
+    phpSocket: path.join(run, 'php.sock'),
+  };
+}
+
+function homeTag(layout: Layout): string {
+  return crypto.createHash('sha256').update(path.resolve(layout.home)).digest('hex').slice(0, 10);
+}
+
+/** The cgroup of one of the application's processes ("app-" never starts a release or a service name). */
+export function appCgroupName(ref: EnvironmentRef, proc: AppProcess): string {
+  return `${homeTag(ref.layout)}.${ref.project}.${ref.environment}.app-${proc}`;
+}
+
+/** Whether the application's type runs PHP-FPM. */
+export const runsPhp = (type: string | undefined): boolean => type === undefined || /^php(:|$)/.test(type.trim());
+
+/** The cgroup limits of each process (threads count as processes). */
+const LIMITS: Record<AppProcess, { memoryBytes: number; processes: number }> = {
+  nginx: { memoryBytes: 128 * MIB, processes: 32 },
+  php: { memoryBytes: 1024 * MIB, processes: 64 },
+};
+
+export interface ApplicationSpec {
+  release: string;
+  /** The release's directory and its sandbox binds (release again at /releases/<r>, the mounts). */
+  releaseDir: string;
+  releaseBinds: SandboxBind[];
+  locations: readonly WebLocation[];
+  type?: string;
+  /** The PHP application's environment (relationships with their passwords: never logged). */
+  env: Record<string, string>;
+}
+
+function owned(dir: string, identity: SandboxIdentity, mode: number): void {
+  fs.mkdirSync(dir, { recursive: true, mode });
+  fs.chownSync(dir, identity.uid, identity.gid);
+  fs.chmodSync(dir, mode);
+}
+
+function prepare(ref: EnvironmentRef, identity: SandboxIdentity): ApplicationPaths {
+  const p = applicationPaths(ref);
+  if (Buffer.byteLength(p.webSocket) > 107) {
+    throw new SlipwayError(`the socket path ${p.webSocket} is longer than a Unix socket's path may be: choose a shorter SLIPWAY_HOME`);
+  }
+  fs.mkdirSync(path.join(p.dir, 'conf'), { recursive: true, mode: 0o755 });
+  owned(p.run, identity, 0o700);
+  owned(p.logs, identity, 0o700);
+  return p;
+}
+
+/**
+ * Writes the release's nginx configuration (from its `web.locations`) and checks it with
+ * `nginx -t` in the application's sandbox: a release whose configuration nginx refuses is never
+ * switched to. Returns the configuration's directory.
+ */
+export async function prepareWebConfig(ref: EnvironmentRef, spec: Omit<ApplicationSpec, 'env'>, progress?: (m: string) => void): Promise<string> {
+  const identity = sandboxIdentity(ref.layout, ref.project);
+  const p = prepare(ref, identity);
+  const conf = p.conf(spec.release);
+  fs.mkdirSync(conf, { recursive: true, mode: 0o755 });
+  const text = nginxConfig({
+    appDir: '/app',
+    locations: spec.locations,
+    listenSocket: `${SANDBOX_RUN}/web.sock`,
+    ...(runsPhp(spec.type) ? { phpFpmSocket: `${SANDBOX_RUN}/php.sock` } : {}),
+    pidFile: `${SANDBOX_RUN}/nginx.pid`,
+    tempDir: '/tmp',
+    errorLog: `${SANDBOX_LOGS}/nginx-error.log`,
+  });
+  writeOwned(path.join(conf, 'nginx.conf'), text, 0o644);
+  const nginx = await ensureNginx(progress);
+  const output: string[] = [];
+  const end = await runInSandbox({
+    name: `${appCgroupName(ref, 'nginx')}.check`,
+    dataDir: ref.layout.home,
+    identity,
+    hostname: ref.project,
+    app: { dir: spec.releaseDir, writable: false },
+    binds: sandboxBinds(p, conf, spec.releaseBinds),
+    command: [nginx, '-t', '-q', '-c', `${SANDBOX_CONF}/nginx.conf`, '-e', '/tmp/nginx-check.log'],
+    env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8' },
+    limits: { ...PLAN_SANDBOX_LIMITS.pro, memoryBytes: 256 * MIB, processes: 32 },
+    timeoutSeconds: 30,
+    onOutput: (l) => output.push(l),
+  });
+  if (end.kind !== 'exited' || end.code !== 0) {
+    throw new SlipwayError(`nginx refuses the configuration generated for release ${spec.release}: ${output.slice(-3).join(' / ') || end.kind}`);
+  }
+  return conf;
+}
+
+function sandboxBinds(p: ApplicationPaths, conf: string, releaseBinds: SandboxBind[]): SandboxBind[] {
+  return [
+    ...releaseBinds,
+    { dir: conf, at: SANDBOX_CONF, writable: false },
+    { dir: p.run, at: SANDBOX_RUN, writable: true },
+    { dir: p.logs, at: SANDBOX_LOGS, writable: true },
+  ];
+}
+
+async function waitForSocket(socket: string, cgroup: string, log: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const c = net.connect(socket);
+      c.once('connect', () => {
+        c.destroy();
+        resolve(true);
+      });
+      c.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    const tail = (): string => {
+      try {
+        return fs.readFileSync(log, 'utf8').trim().split('\n').slice(-3).join(' / ');
+      } catch {
+        return 'no log';
+      }
+    };
+    if (sandboxServicePids(cgroup).length === 0) throw new SlipwayError(`it ended as it started: ${tail()}`);
+    if (Date.now() > deadline) {
+      await stopSandboxService(cgroup, 2000);
+      throw new SlipwayError(`it did not accept connections on ${socket} within ${timeoutMs / 1000} s: ${tail()}`);
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+export interface ApplicationStatus {
+  release?: string;
+  processes: Array<{ name: AppProcess; running: boolean; pids: number }>;
+}
+
+/** Which release the running application serves (recorded at its start), if any. */
+export function runningRelease(ref: EnvironmentRef): string | undefined {
+  try {
+    return fs.readFileSync(path.join(applicationPaths(ref).run, 'release'), 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function applicationStatus(ref: EnvironmentRef): ApplicationStatus {
+  const release = runningRelease(ref);
+  return {
+    ...(release ? { release } : {}),
+    processes: APP_PROCESSES.map((name) => {
+      const pids = sandboxServicePids(appCgroupName(ref, name)).length;
+      return { name, running: pids > 0, pids };
+    }),
+  };
+}
+
+let php: Promise<PhpFpm> | undefined;
+function phpFpm(progress?: (m: string) => void): Promise<PhpFpm> {
+  php ??= ensurePhpFpm(progress).catch((err: unknown) => {
+    php = undefined;
+    throw err;
+  });
+  return php;
+}
+
+/** The host's PHP-FPM (installed on first use), for the deployment's notes on versions and extensions. */
+export { phpFpm as hostPhpFpm };
+
+/**
+ * Starts the application's processes for a release (PHP-FPM first, then nginx), stopping
+ * whatever ran before: returns once nginx accepts connections. The release's nginx
+ * configuration must have been prepared (`prepareWebConfig`).
+ */
+export async function startApplication(ref: EnvironmentRef, spec: ApplicationSpec, progress?: (m: string) => void): Promise<void> {
+  await stopApplication(ref);
+  const identity = sandboxIdentity(ref.layout, ref.project);
+  const p = prepare(ref, identity);
+  const conf = p.conf(spec.release);
+  if (!fs.existsSync(path.join(conf, 'nginx.conf'))) await prepareWebConfig(ref, spec, progress);
+  const netns = await ensureNetns(environmentNetns(ref));
+  const binds = sandboxBinds(p, conf, spec.releaseBinds);
+  const app = { dir: spec.releaseDir, writable: false };
+  const base = { dataDir: ref.layout.home, identity, hostname: ref.project, netns, app, binds };
+  fs.writeFileSync(path.join(p.run, 'release'), `${spec.release}\n`);
+  for (const s of [p.webSocket, p.phpSocket]) fs.rmSync(s, { force: true });
+  if (runsPhp(spec.type)) {
+    const fpm = await phpFpm(progress);
+    const config = phpFpmConfig({
+      pool: `${ref.project}-${ref.environment}`.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 64),
+      listenSocket: `${SANDBOX_RUN}/php.sock`,
+      pidFile: `${SANDBOX_RUN}/php-fpm.pid`,
+      errorLog: `${SANDBOX_LOGS}/php-fpm.log`,
+      phpErrorLog: `${SANDBOX_LOGS}/php-error.log`,
+      env: spec.env,
+    });
+    // Holds the relationships' passwords: the project user's, 0600, regenerated at each start.
+    writeOwned(path.join(conf, 'php-fpm.conf'), config.config, 0o600, identity);
+    const cgroup = appCgroupName(ref, 'php');
+    await startSandboxService({
+      ...base,
+      name: cgroup,
+      command: [fpm.path, '-F', '-y', `${SANDBOX_CONF}/php-fpm.conf`],
+      env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8', HOME: '/app', ...config.processEnv },
+      limits: LIMITS.php,
+      logFile: path.join(p.dir, 'php-fpm.out'),
+    });
+    await waitForSocket(p.phpSocket, cgroup, path.join(p.logs, 'php-fpm.log'), 15_000).catch((err: unknown) => {
+      throw new SlipwayError(`PHP-FPM of ${ref.project}/${ref.environment} did not start: ${(err as Error).message}`);
+    });
+  }
+  const nginx = await ensureNginx(progress);
+  const cgroup = appCgroupName(ref, 'nginx');
+  await startSandboxService({
+    ...base,
+    name: cgroup,
+    command: [nginx, '-c', `${SANDBOX_CONF}/nginx.conf`, '-e', `${SANDBOX_LOGS}/nginx-error.log`],
+    env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8' },
+    limits: LIMITS.nginx,
+    logFile: path.join(p.dir, 'nginx.out'),
+  });
+  await waitForSocket(p.webSocket, cgroup, path.join(p.logs, 'nginx-error.log'), 15_000).catch((err: unknown) => {
+    throw new SlipwayError(`nginx of ${ref.project}/${ref.environment} did not start: ${(err as Error).message}`);
+  });
+}
+
+/** Stops the application's processes (nginx first, then PHP-FPM). The names of those that were running. */
+export async function stopApplication(ref: EnvironmentRef): Promise<AppProcess[]> {
+  const stopped: AppProcess[] = [];
+  for (const proc of APP_PROCESSES) if (await stopSandboxService(appCgroupName(ref, proc), 5000)) stopped.push(proc);
+  const p = applicationPaths(ref);
+  for (const f of [p.webSocket, p.phpSocket, path.join(p.run, 'release')]) fs.rmSync(f, { force: true });
+  return stopped;
+}
+
+/** Removes the configurations of releases that are gone (kept: those in `keep`). */
+export function pruneWebConfigs(ref: EnvironmentRef, keep: readonly string[]): void {
+  const dir = path.join(applicationPaths(ref).dir, 'conf');
+  if (!fs.existsSync(dir)) return;
+  for (const name of fs.readdirSync(dir)) if (!keep.includes(name)) fs.rmSync(path.join(dir, name), { recursive: true, force: true });
+}
