@@ -1,0 +1,209 @@
+/**
+ * Environments that really run (issue 16): the sample store as it is, with MariaDB and Redis
+ * per environment in its own network namespace, nginx and PHP-FPM in the sandbox, reached
+ * through the router. PHP executed behind passthru and never served as source; the app reads
+ * and writes its own database; install then update from the database's state; the deploy hook
+ * reaches both services; a crashed process is restarted and recorded in the environment's
+ * history; deactivation stops everything and activation brings it back with the data; the
+ * processes and data outlive `kill -9` of the worker that started them.
+ */
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as path from 'node:path';
+import { Layout } from '../../src/home';
+import { readWanted, runtimeStatus, stopAllRuntimes } from '../../src/runtime/environment-runtime';
+import { appCgroupName } from '../../src/runtime/application';
+import { freePort } from '../../src/temporal/dev-server';
+import { sandboxServicePids } from '../../src/sandbox/sandbox';
+import { SandboxCgroup } from '../../src/sandbox/cgroup';
+import { fetchFromRouter } from '../../src/router/fetch';
+import { spawnSlipway, type Spawned } from '../harness/processes';
+import { commitAndPush, deployedProject, getPage, getWorld, sampleVariant, tempDir, uniqueName } from '../harness/world';
+
+interface Answer {
+  status: number;
+  body: string;
+  headers: http.IncomingHttpHeaders;
+}
+
+function request(opts: { port?: number; socketPath?: string; host: string; path: string; method?: string; form?: Record<string, string> }): Promise<Answer> {
+  const body = opts.form ? new URLSearchParams(opts.form).toString() : undefined;
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        ...(opts.socketPath ? { socketPath: opts.socketPath } : { host: '127.0.0.1', port: opts.port }),
+        path: opts.path,
+        method: opts.method ?? 'GET',
+        headers: { host: opts.host, ...(body ? { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) } : {}) },
+        agent: false,
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text, headers: res.headers }));
+      },
+    );
+    req.on('error', reject);
+    req.setTimeout(15_000, () => req.destroy(new Error('timed out')));
+    req.end(body);
+  });
+}
+
+const skus = (html: string): string[] => [...html.matchAll(/data-sku="([^"]+)"/g)].map((m) => m[1]!).sort();
+
+async function waitUntil(predicate: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** Every pid of the environment's runtime (services and application), from their cgroups. */
+function runtimePids(layout: Layout, project: string, environment: string): number[] {
+  const prefix = `.${project}.${environment}.`;
+  const pids = new Set<number>();
+  for (const name of SandboxCgroup.list('')) {
+    if (name.includes(prefix) && /\.(svc|app)-[a-z0-9_-]+$/.test(name)) for (const pid of sandboxServicePids(name)) pids.add(pid);
+  }
+  void layout;
+  return [...pids].sort((a, b) => a - b);
+}
+
+describe('environments that run: nginx, PHP-FPM, MariaDB and Redis per environment', function () {
+  this.timeout(300_000);
+
+  it('executes PHP behind passthru, reads and writes its own database, installs then updates, and restarts what crashes', async function () {
+    const redisCheck =
+      'php -r \'$r = json_decode(base64_decode(getenv("MAGENTO_CLOUD_RELATIONSHIPS")), true)["redis"][0]; $x = new Redis(); $x->connect($r["host"], $r["port"]); $x->auth($r["password"]); echo "redis at ", $r["host"], ":", $r["port"], " says ", $x->ping("hello"), "\\n";\'';
+    const p = await deployedProject('run', {}, { services: true });
+    const { client, layout, project } = p;
+    const ref = { layout, project, environment: 'integration' };
+    const log1 = client.deploymentLog(project, 'integration', p.first.deployment);
+    assert.match(log1, /\[provision-services\] mysql \(mysql:10\.6\) started in \d+ ms, listening on 127\.0\.0\.1:3306/);
+    assert.match(log1, /\[provision-services\] redis \(redis:7\.2\) started in \d+ ms, listening on 127\.0\.0\.1:6379/);
+    assert.match(log1, /\[deploy-hook\] deploy mode install: the database of service mysql has no application tables/);
+    assert.match(log1, /\[deploy-hook\] \| deploy mode: install; schema at version 0/);
+    assert.match(log1, /\[deploy-hook\] \| applied db\/migrations\/002-add-prices\.sql/);
+    assert.match(log1, /\[start-application\] nginx and PHP-FPM serving d000001 in \d+ ms/);
+    // No password of a service in the log.
+    const password = fs.readFileSync(path.join(layout.home, 'secrets', 'services', project, 'integration', 'mysql.password'), 'utf8').trim();
+    assert.doesNotMatch(log1, new RegExp(password));
+
+    // PHP runs behind passthru, with the products from MariaDB, cached through Redis.
+    const products = await getPage(project, 'integration', '/products');
+    assert.equal(products.status, 200, products.body);
+    assert.equal(skus(products.body).length, 3, products.body);
+    assert.equal(products.headers['x-store-cache'], 'miss');
+    assert.equal((await getPage(project, 'integration', '/products')).headers['x-store-cache'], 'hit');
+    // A PHP file is executed or refused, never served as its source.
+    for (const url of ['/index.php', '/index.php/products', '/../src/Store.php', '/bin/sitemap.php']) {
+      const r = await getPage(project, 'integration', url);
+      assert.doesNotMatch(r.body, /<\?php/, `${url} gave PHP source`);
+    }
+    assert.match((await getPage(project, 'integration', '/admin')).body, /integration/);
+
+    // The app writes its database: a product added in the admin is listed.
+    const { routerPort } = await getWorld();
+    const added = await request({ port: routerPort, host: `integration.${project}.localhost`, path: '/admin/products', method: 'POST', form: { sku: 'MJ01', name: 'Beaumont Summit Kit', price: '42.00' } });
+    assert.equal(added.status, 303, added.body);
+    assert.deepEqual(skus((await getPage(project, 'integration', '/products')).body).includes('MJ01'), true);
+
+    // The next deployment updates (the database has tables), and its deploy hook reaches Redis too.
+    const yaml = fs.readFileSync(path.join(p.repo.dir, '.magento.app.yaml'), 'utf8').replace('  deploy: |\n', `  deploy: |\n    ${redisCheck}\n`);
+    const c2 = await commitAndPush(p.repo, 'integration', { '.magento.app.yaml': yaml, 'db/migrations/003-add-stock.sql': 'ALTER TABLE products ADD COLUMN stock INT NOT NULL DEFAULT 0;\n' });
+    const d2 = await client.waitForDeployment(project, 'integration', { commit: c2, after: p.first.deployment });
+    assert.equal(d2.status, 'succeeded', d2.error);
+    const log2 = client.deploymentLog(project, 'integration', d2.deployment);
+    assert.match(log2, /\[provision-services\] mysql \(mysql:10\.6\) running, adopted/);
+    assert.match(log2, /\[deploy-hook\] \| redis at 127\.0\.0\.1:6379 says hello/);
+    assert.match(log2, /\[deploy-hook\] \| deploy mode: update; schema at version 2/);
+    assert.match(log2, /\[deploy-hook\] \| applied db\/migrations\/003-add-stock\.sql/);
+    assert.ok(skus((await getPage(project, 'integration', '/products')).body).includes('MJ01'), 'the data is kept across deployments');
+
+    // A second environment has its own database: nothing of integration's writes.
+    const branched = await client.branch(project, { name: 'feature', parent: 'integration' });
+    assert.equal(branched.status, 'active');
+    const f1 = await client.waitForDeployment(project, 'feature');
+    assert.equal(f1.status, 'succeeded', f1.error);
+    const featureProducts = skus((await getPage(project, 'feature', '/products')).body);
+    assert.equal(featureProducts.length, 3);
+    assert.ok(!featureProducts.includes('MJ01'));
+
+    // A crashed web server is restarted by the host's supervisor, and the environment's history says so.
+    const nginx = SandboxCgroup.named(appCgroupName(ref, 'nginx'))!;
+    const before = nginx.pids();
+    assert.ok(before.length > 0);
+    nginx.killAll();
+    await waitUntil(() => runtimeStatus(ref).application.processes.every((x) => x.running), 20_000, 'the supervisor restarted nginx');
+    await waitUntil(async () => ((await client.environmentStatus(project, 'integration')).restarts ?? []).length > 0, 20_000, 'the restart is recorded');
+    const status = await client.environmentStatus(project, 'integration');
+    assert.match(status.restarts![0]!.process, /application \(nginx/);
+    assert.equal((await getPage(project, 'integration', '/products')).status, 200);
+    assert.deepEqual(
+      status.runtime?.services.map((s) => `${s.name} ${s.state}`),
+      ['mysql running', 'redis running'],
+    );
+
+    // Deactivated: every process stops, the data stays; activated: back, with the data.
+    await client.deactivate(project, 'feature');
+    await client.deactivate(project, 'integration');
+    await waitUntil(() => runtimePids(layout, project, 'integration').length === 0, 30_000, 'integration stopped');
+    assert.equal(readWanted(ref)?.state, 'stopped');
+    await client.activate(project, 'integration');
+    const back = await client.waitForDeployment(project, 'integration', { after: d2.deployment });
+    assert.equal(back.status, 'succeeded', back.error);
+    assert.ok(skus((await getPage(project, 'integration', '/products')).body).includes('MJ01'), 'the data is back with the environment');
+    assert.match(client.deploymentLog(project, 'integration', back.deployment), /deploy mode: update/);
+  });
+
+  it("keeps serving and keeps its data when the worker that started it is killed with -9; the next worker adopts it", async function () {
+    const { client, layout: engineLayout, address } = await getWorld();
+    const host = `rt${uniqueName('h').slice(2, 8)}`;
+    const home = tempDir('runtime-host');
+    const port = await freePort();
+    const start = async (): Promise<Spawned> => {
+      const w = spawnSlipway(['--home', home, 'worker', '--host', host, '--no-engine', '--slugs', engineLayout.slugs(), '--router-port', String(port)], {
+        ...process.env,
+        TEMPORAL_ADDRESS: address,
+      });
+      await w.waitFor(new RegExp(`Worker for host ${host} is running`));
+      return w;
+    };
+    let worker = await start();
+    try {
+      const project = (await client.createProject({ project: uniqueName('kill'), from: sampleVariant({}, undefined, { services: true }), host })).project;
+      const d = await client.waitForDeployment(project, 'integration');
+      assert.equal(d.status, 'succeeded', d.error);
+      const layout = new Layout(home);
+      const hostName = `integration.${project}.localhost`;
+      const added = await request({ port, host: hostName, path: '/admin/products', method: 'POST', form: { sku: 'KILL9', name: 'Survivor Tee', price: '9.00' } });
+      assert.equal(added.status, 303, added.body);
+      const pids = runtimePids(layout, project, 'integration');
+      assert.ok(pids.length >= 4, `nginx, PHP-FPM, MariaDB and Redis run: ${pids.join(' ')}`);
+
+      worker.child.kill('SIGKILL');
+      await worker.exited;
+      // Served still: nginx answers on its socket, PHP reads MariaDB, nothing was restarted.
+      const direct = await request({ socketPath: layout.webSocket(project, 'integration'), host: hostName, path: '/products' });
+      assert.equal(direct.status, 200, direct.body);
+      assert.ok(skus(direct.body).includes('KILL9'));
+      assert.deepEqual(runtimePids(layout, project, 'integration'), pids);
+
+      // The next worker of the host adopts them (the same processes) and its router serves them.
+      worker = await start();
+      const page = await fetchFromRouter(port, hostName, '/products');
+      assert.equal(page.status, 200);
+      assert.ok(skus(page.body).includes('KILL9'));
+      assert.deepEqual(runtimePids(layout, project, 'integration'), pids, 'adopted, not restarted');
+      
+    } finally {
+      worker.child.kill('SIGTERM');
+      await worker.exited;
+      // Its processes outlive workers by design: this host's data directory is thrown away.
+      await stopAllRuntimes(new Layout(home));
+    }
+  });
+});
