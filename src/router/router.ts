@@ -82,6 +82,21 @@ function servable(real: string, roots: readonly string[]): boolean {
   return roots.some((root) => isInside(root, real) && !hidden(path.relative(root, real)));
 }
 
+/**
+ * Whether the nearest existing ancestor of `file` (below `top`) is a symbolic link that does not
+ * resolve: what it names may exist in the application's sandbox (its configuration, its logs)
+ * though not on the host.
+ */
+async function danglingLinkOnTheWay(top: string, file: string): Promise<boolean> {
+  for (let p = file; p.startsWith(`${top}${path.sep}`); p = path.dirname(p)) {
+    const st = await fsp.lstat(p).catch(() => undefined);
+    if (!st) continue;
+    if (!st.isSymbolicLink()) return false;
+    return (await fsp.realpath(p).catch(() => undefined)) === undefined;
+  }
+  return false;
+}
+
 /** A file opened for serving, or a directory (whose index files are looked up the same way). */
 type Resolved = { kind: 'file'; handle: fsp.FileHandle; real: string } | { kind: 'directory'; real: string };
 
@@ -237,21 +252,38 @@ export function createRouter(layout: Layout): http.Server {
   const notFound = (res: http.ServerResponse, why = 'No such page.'): void => page(res, 404, 'Not found', escapeHtml(why));
 
   /**
-   * The path to ask the environment's web server for: static content made now if it is made on
-   * request and missing (as Magento's pub/static.php would), and Magento's versioned static
-   * URLs (/static/version<N>/…) taken without their version where no rule of the locations
-   * rewrites them and no such file exists.
+   * The path to ask the environment's web server for, or undefined when the router answers 404
+   * itself. A file the path names is checked as the router checks what it serves: every link
+   * resolved, its real path inside the release or a mount, nothing hidden on the way, no PHP
+   * source behind another name (nginx in the sandbox cannot reach the host, but a tenant's link
+   * could still show its own PHP source as text, or files of the sandbox). Static content made
+   * now if it is made on request and missing (as Magento's pub/static.php would), and Magento's
+   * versioned static URLs (/static/version<N>/…) taken without their version where no rule of
+   * the locations rewrites them and no such file exists.
    */
-  async function proxiedPath(t: RouteTarget, current: { dir: string; info: ReleaseInfo }, pathname: string): Promise<string> {
+  async function proxiedPath(t: RouteTarget, current: { dir: string; info: ReleaseInfo }, pathname: string): Promise<string | undefined> {
     const locations = current.info.locations ?? locationsForWebRoot(current.info.webRoot);
     let urlPath = pathname;
     for (let hops = 0; hops < 2; hops++) {
       const r = resolveRequest(locations, urlPath);
-      if (r.kind === 'none' || hidden(r.file) || fs.existsSync(path.join(current.dir, r.file))) return urlPath;
+      if (r.kind === 'none' || hidden(r.file)) return urlPath;
+      const file = path.join(current.dir, r.file);
+      const real = await fsp.realpath(file).catch(() => undefined);
+      if (real !== undefined) {
+        // A script the location runs or passes through: nginx's to decide, by its own name.
+        if (script(r.file)) return urlPath;
+        const roots = await servingRoots(layout, t, current);
+        const st = await fsp.stat(real).catch(() => undefined);
+        const inside = roots.some((root) => isInside(root, real) && !hidden(path.relative(root, real)));
+        if (!inside || (st?.isFile() && script(real))) return undefined;
+        return urlPath;
+      }
+      // A link that leads nowhere on the host may lead somewhere in the sandbox: never followed.
+      if (await danglingLinkOnTheWay(current.dir, file)) return undefined;
       if (current.info.staticContent?.onDemand && r.file.startsWith('pub/static/')) {
         const roots = await servingRoots(layout, t, current);
-        const real = await fsp.realpath(staticDir(t, current)).catch(() => undefined);
-        const made = real && servable(real, roots) ? await publishOnRequest(catalogOf(current.dir), real, r.file.slice('pub/static/'.length)).catch(() => undefined) : undefined;
+        const out = await fsp.realpath(staticDir(t, current)).catch(() => undefined);
+        const made = out && servable(out, roots) ? await publishOnRequest(catalogOf(current.dir), out, r.file.slice('pub/static/'.length)).catch(() => undefined) : undefined;
         if (made) return urlPath;
       }
       const versioned = /^\/static\/version\d+\/(.+)$/.exec(r.path);
@@ -368,7 +400,7 @@ export function createRouter(layout: Layout): http.Server {
     if (fs.existsSync(socket)) {
       const search = new URL(req.url ?? '/', 'http://x').search;
       proxiedPath(target, current, pathname).then(
-        (p) => proxyToApplication(req, res, socket, p === pathname ? (req.url ?? '/') : `${p}${search}`, target.host),
+        (p) => (p === undefined ? notFound(res) : proxyToApplication(req, res, socket, p === pathname ? (req.url ?? '/') : `${p}${search}`, target.host)),
         () => proxyToApplication(req, res, socket, req.url ?? '/', target.host),
       );
       return;

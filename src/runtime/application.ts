@@ -7,14 +7,15 @@
  *
  *   <env>/app/
  *     conf/<release>/nginx.conf     generated per release at staging (root's, 0644); checked with nginx -t
- *     conf/<release>/php-fpm.conf   generated at each start (the project user's, 0600: it holds
- *                                   the relationships' passwords)
+ *     php/php-fpm.conf              generated at each start (the project user's, 0600: it holds
+ *                                   the relationships' passwords), shown to PHP-FPM only
  *     run/web.sock, run/php.sock    the sockets (nginx's is what the router proxies to)
  *     logs/                         nginx's and PHP's error logs (the project user's)
  *
  * In the sandbox: the release at /app (read-only) and again at /releases/<release>, the mounts
- * at /mounts/<source> (read-write), conf/<release> at /srv/app-conf (read-only), run/ at
- * /run/app and logs/ at /srv/app-logs (read-write). A switch of release restarts both with the
+ * at /mounts/<source> (read-write), conf/<release> at /srv/app-conf (read-only; nginx's) or
+ * php/ at /srv/php-conf (read-only; PHP-FPM's), run/ at /run/app and logs/ at /srv/app-logs
+ * (read-write). A switch of release restarts both with the
  * new release's configuration: a change of `web.locations` takes effect with the switch.
  */
 import * as crypto from 'node:crypto';
@@ -36,7 +37,10 @@ import { ensureNginx, ensurePhpFpm, type PhpFpm } from './web-programs';
 const MIB = 1024 * 1024;
 
 /** Inside the application's sandbox. */
+/** nginx's configuration of the release (nothing else: the web server never sees PHP-FPM's, which holds passwords). */
 const SANDBOX_CONF = '/srv/app-conf';
+/** PHP-FPM's configuration, bound for PHP-FPM only. */
+const SANDBOX_PHP_CONF = '/srv/php-conf';
 const SANDBOX_LOGS = '/srv/app-logs';
 const SANDBOX_RUN = '/run/app';
 
@@ -45,6 +49,7 @@ export const APP_PROCESSES: readonly AppProcess[] = ['nginx', 'php'];
 
 export interface ApplicationPaths {
   dir: string;
+  phpConf: string;
   conf: (release: string) => string;
   run: string;
   logs: string;
@@ -59,6 +64,7 @@ export function applicationPaths(ref: EnvironmentRef): ApplicationPaths {
   return {
     dir,
     conf: (release) => path.join(dir, 'conf', release),
+    phpConf: path.join(dir, 'php'),
     run,
     logs: path.join(dir, 'logs'),
     webSocket: ref.layout.webSocket(ref.project, ref.environment),
@@ -109,6 +115,7 @@ function prepare(ref: EnvironmentRef, identity: SandboxIdentity): ApplicationPat
   fs.mkdirSync(path.join(p.dir, 'conf'), { recursive: true, mode: 0o755 });
   owned(p.run, identity, 0o700);
   owned(p.logs, identity, 0o700);
+  owned(p.phpConf, identity, 0o500);
   return p;
 }
 
@@ -241,7 +248,7 @@ export async function startApplication(ref: EnvironmentRef, spec: ApplicationSpe
   const netns = await ensureNetns(environmentNetns(ref));
   const binds = sandboxBinds(p, conf, spec.releaseBinds);
   const app = { dir: spec.releaseDir, writable: false };
-  const base = { dataDir: ref.layout.home, identity, hostname: ref.project, netns, app, binds };
+  const base = { dataDir: ref.layout.home, identity, hostname: ref.project, netns, app };
   fs.writeFileSync(path.join(p.run, 'release'), `${spec.release}\n`);
   for (const s of [p.webSocket, p.phpSocket]) fs.rmSync(s, { force: true });
   if (runsPhp(spec.type)) {
@@ -255,12 +262,13 @@ export async function startApplication(ref: EnvironmentRef, spec: ApplicationSpe
       env: spec.env,
     });
     // Holds the relationships' passwords: the project user's, 0600, regenerated at each start.
-    writeOwned(path.join(conf, 'php-fpm.conf'), config.config, 0o600, identity);
+    writeOwned(path.join(p.phpConf, 'php-fpm.conf'), config.config, 0o600, identity);
     const cgroup = appCgroupName(ref, 'php');
     await startSandboxService({
       ...base,
+      binds: [...spec.releaseBinds, { dir: p.phpConf, at: SANDBOX_PHP_CONF, writable: false }, ...binds.filter((b) => b.at !== SANDBOX_CONF && !spec.releaseBinds.includes(b))],
       name: cgroup,
-      command: [fpm.path, '-F', '-y', `${SANDBOX_CONF}/php-fpm.conf`],
+      command: [fpm.path, '-F', '-y', `${SANDBOX_PHP_CONF}/php-fpm.conf`],
       env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8', HOME: '/app', ...config.processEnv },
       limits: LIMITS.php,
       logFile: path.join(p.dir, 'php-fpm.out'),
@@ -273,6 +281,7 @@ export async function startApplication(ref: EnvironmentRef, spec: ApplicationSpe
   const cgroup = appCgroupName(ref, 'nginx');
   await startSandboxService({
     ...base,
+    binds,
     name: cgroup,
     command: [nginx, '-c', `${SANDBOX_CONF}/nginx.conf`, '-e', `${SANDBOX_LOGS}/nginx-error.log`],
     env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8' },

@@ -69,6 +69,11 @@ describe('hostile files: links out of the tree and web roots that climb out', fu
         fs.writeFileSync(path.join(dir, 'pub/x.php'), '<?php $secret = "do-not-serve";\n');
         link('x.php', path.join(dir, 'pub/source.txt'));
         link('about.html', path.join(dir, 'pub/alias.html'));
+        // Paths of the application's sandbox, which lead nowhere on the host.
+        link('/srv/app-conf', path.join(dir, 'pub/conf'));
+        link('/srv/php-conf/php-fpm.conf', path.join(dir, 'pub/fpm.txt'));
+        link('/srv/app-logs', path.join(dir, 'pub/logs'));
+        link('/run/app', path.join(dir, 'pub/run'));
       },
       'links and hidden files in the web root',
     );
@@ -89,10 +94,14 @@ describe('hostile files: links out of the tree and web roots that climb out', fu
       '/.htaccess',
       '/x.php',
       '/source.txt',
+      '/conf/nginx.conf',
+      '/fpm.txt',
+      '/logs/nginx-error.log',
+      '/run/nginx.pid',
     ]) {
       const res = await page(url);
       assert.equal(res.status, 404, `${url} answered ${res.status}`);
-      assert.doesNotMatch(res.body, /root:|host secret|victim private|do-not-serve/, url);
+      assert.doesNotMatch(res.body, /root:|web:x:|host secret|victim private|do-not-serve|password|fastcgi|server \{/, url);
     }
     const live = (await client.environmentStatus(p.project, 'integration')).current?.deployment;
     assert.equal(live, ok.deployment);

@@ -7,6 +7,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { commitOnly, deployedProject, getPage, getWorld, push } from '../harness/world';
+import { mariadbQuery, servicePaths } from '../../src/runtime/services';
 
 const NO_SCOPES_CONFIG = `<?php
 // No website or store under scopes: static content waits for the deploy.
@@ -20,10 +21,10 @@ return [
 `;
 
 describe('the build and deploy pipeline', function () {
-  it('logs every step with its duration; installs, then updates a schema kept on a persistent mount', async function () {
-    const p = await deployedProject('pipe');
+  it('logs every step with its duration; installs, then updates the schema of the environment\'s database', async function () {
+    const p = await deployedProject('pipe', {}, { services: true });
     const log1 = p.client.deploymentLog(p.project, 'integration', p.first.deployment);
-    for (const step of ['checkout', 'validate', 'patches', 'build-hook', 'static-content-build', 'store-slug', 'stage-release', 'maintenance-on', 'deploy-hook', 'switch-release', 'maintenance-off', 'post-deploy-hook', 'warm-up', 'health-check']) {
+    for (const step of ['checkout', 'validate', 'patches', 'build-hook', 'static-content-build', 'store-slug', 'stage-release', 'provision-services', 'maintenance-on', 'deploy-hook', 'switch-release', 'start-application', 'maintenance-off', 'post-deploy-hook', 'warm-up', 'health-check']) {
       assert.match(log1, new RegExp(`^\\S+ \\[${step}\\] started: .*\\n(.*\\n)*?\\S+ \\[${step}\\] succeeded in \\d+ ms$`, 'm'), `${step} in\n${log1}`);
     }
     assert.match(log1, /\[patches\] applied m2-hotfixes\/001-generator-meta\.patch/);
@@ -56,13 +57,15 @@ describe('the build and deploy pipeline', function () {
     assert.match(log2, /\[deploy-hook\] \| deploy mode: update; schema at version 2/);
     assert.match(log2, /\[deploy-hook\] \| applied db\/migrations\/003-add-stock\.sql/);
     assert.doesNotMatch(log2, /applied db\/migrations\/001/);
-    const shared = path.join(p.layout.environment(p.project, 'integration'), 'mounts', 'var', 'db');
-    assert.equal(fs.readFileSync(path.join(shared, 'version'), 'utf8').trim(), '3');
+    // The schema's version is the database's.
+    const ref = { layout: p.layout, project: p.project, environment: 'integration' };
+    assert.equal((await mariadbQuery(ref, servicePaths(ref, 'mysql'), 'SELECT MAX(version) FROM schema_version')).trim(), '3');
+    assert.match(await mariadbQuery(ref, servicePaths(ref, 'mysql'), 'SHOW COLUMNS FROM products'), /^qty\s/m);
     assert.ok(d2.maintenanceMs !== undefined && d2.maintenanceMs >= 0);
   });
 
   it('reuses the slug of an unchanged tree and runs no build step', async function () {
-    const p = await deployedProject('slug');
+    const p = await deployedProject('slug', {}, { services: true });
     const same = await commitOnly(p.repo, {}, 'nothing changed');
     await push(p.repo, 'integration');
     const d = await p.client.waitForDeployment(p.project, 'integration', { commit: same, after: p.first.deployment });
@@ -124,9 +127,10 @@ describe('the build and deploy pipeline', function () {
 });
 
 describe('the environment of a hook', function () {
-  it('is built by the engine: relationships, routes and mode in, nothing of the worker out', async function () {
+  it('is built by the engine: the real relationships, routes and mode in, nothing of the worker out', async function () {
     process.env.SLIPWAY_WORKER_ONLY_SECRET = 'must-not-leak';
     const p = await deployedProject('hookenv', {
+      '.magento/services.yaml': 'mysql:\n  type: mysql:10.6\n  disk: 1024\n',
       '.magento.app.yaml': `
 name: mymagento
 type: php:8.3
@@ -150,13 +154,25 @@ variables:
     const varDir = path.join(p.layout.environment(p.project, 'integration'), 'mounts', 'var');
     const env = fs.readFileSync(path.join(varDir, 'deploy-env.txt'), 'utf8');
     assert.doesNotMatch(env, /must-not-leak|SLIPWAY_TEST_/);
-    for (const line of ['MAGENTO_CLOUD_ENVIRONMENT=integration', 'MAGENTO_CLOUD_BRANCH=integration', 'SLIPWAY_DEPLOY_MODE=install', 'STORE_NAME=Luma']) {
+    for (const line of ['MAGENTO_CLOUD_ENVIRONMENT=integration', 'MAGENTO_CLOUD_BRANCH=integration', 'MAGENTO_CLOUD_DEPLOY_MODE=install', 'SLIPWAY_DEPLOY_MODE=install', 'STORE_NAME=Luma']) {
       assert.ok(env.split('\n').includes(line), `${line} in\n${env}`);
     }
     assert.match(env, /^MAGENTO_CLOUD_TREE_ID=[0-9a-f]{40}$/m);
-    const rel = JSON.parse(fs.readFileSync(path.join(varDir, 'relationships.json'), 'utf8')) as Record<string, Array<{ host: string; port: number; scheme: string }>>;
-    assert.equal(rel.database?.[0]?.host, 'mysql.internal');
-    assert.equal(rel.database?.[0]?.port, 3306);
+    const rel = JSON.parse(fs.readFileSync(path.join(varDir, 'relationships.json'), 'utf8')) as Record<
+      string,
+      Array<{ host: string; port: number; scheme: string; username: string; password: string; path: string }>
+    >;
+    // The environment's own MariaDB, in its network namespace, with its generated password.
+    const db = rel.database?.[0];
+    assert.equal(db?.host, '127.0.0.1');
+    assert.equal(db?.port, 3306);
+    assert.equal(db?.scheme, 'mysql');
+    assert.equal(db?.username, 'user');
+    assert.equal(db?.path, 'main');
+    const ref = { layout: p.layout, project: p.project, environment: 'integration' };
+    assert.equal(db?.password, fs.readFileSync(servicePaths(ref, 'mysql').enginePasswordFile, 'utf8').trim());
+    // …which no log of the deployment shows.
+    assert.doesNotMatch(p.client.deploymentLog(p.project, 'integration', p.first.deployment), new RegExp(db!.password));
     const routes = JSON.parse(fs.readFileSync(path.join(varDir, 'routes.json'), 'utf8')) as Record<string, { type: string }>;
     assert.equal(routes[`http://integration.${p.project}.localhost/`]?.type, 'upstream');
   });

@@ -148,15 +148,20 @@ describe('environments that run: nginx, PHP-FPM, MariaDB and Redis per environme
     );
 
     // Deactivated: every process stops, the data stays; activated: back, with the data.
+    const featureRef = { layout, project, environment: 'feature' };
+    const host = `feature.${project}.localhost`;
+    assert.equal((await request({ port: routerPort, host, path: '/admin/products', method: 'POST', form: { sku: 'FE01', name: 'Feature Tee', price: '1.50' } })).status, 303);
+    assert.ok(runtimePids(layout, project, 'feature').length >= 4);
     await client.deactivate(project, 'feature');
-    await client.deactivate(project, 'integration');
-    await waitUntil(() => runtimePids(layout, project, 'integration').length === 0, 30_000, 'integration stopped');
-    assert.equal(readWanted(ref)?.state, 'stopped');
-    await client.activate(project, 'integration');
-    const back = await client.waitForDeployment(project, 'integration', { after: d2.deployment });
+    assert.deepEqual(runtimePids(layout, project, 'feature'), [], 'no process of the inactive environment runs');
+    assert.equal(readWanted(featureRef)?.state, 'stopped');
+    assert.ok(fs.existsSync(path.join(layout.environment(project, 'feature'), 'services', 'mysql', 'data')), 'its data is kept');
+    const lastFeature = (await client.environmentStatus(project, 'feature')).deployments.at(-1)!.deployment;
+    await client.activate(project, 'feature');
+    const back = await client.waitForDeployment(project, 'feature', { after: lastFeature });
     assert.equal(back.status, 'succeeded', back.error);
-    assert.ok(skus((await getPage(project, 'integration', '/products')).body).includes('MJ01'), 'the data is back with the environment');
-    assert.match(client.deploymentLog(project, 'integration', back.deployment), /deploy mode: update/);
+    assert.ok(skus((await getPage(project, 'feature', '/products')).body).includes('FE01'), 'the data is back with the environment');
+    assert.match(client.deploymentLog(project, 'feature', back.deployment), /deploy mode: update/);
   });
 
   it("keeps serving and keeps its data when the worker that started it is killed with -9; the next worker adopts it", async function () {
