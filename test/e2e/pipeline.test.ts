@@ -172,7 +172,7 @@ variables:
     const ref = { layout: p.layout, project: p.project, environment: 'integration' };
     assert.equal(db?.password, fs.readFileSync(servicePaths(ref, 'mysql').enginePasswordFile, 'utf8').trim());
     // …which no log of the deployment shows.
-    assert.doesNotMatch(p.client.deploymentLog(p.project, 'integration', p.first.deployment), new RegExp(db!.password));
+    assert.doesNotMatch(p.client.deploymentLog(p.project, 'integration', p.first.deployment), new RegExp(db.password));
     const routes = JSON.parse(fs.readFileSync(path.join(varDir, 'routes.json'), 'utf8')) as Record<string, { type: string }>;
     assert.equal(routes[`http://integration.${p.project}.localhost/`]?.type, 'upstream');
   });
