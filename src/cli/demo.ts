@@ -14,6 +14,15 @@ import { startStack } from '../stack';
 import { loadIdentities, projectRoster } from '../identities';
 import { fetchFromRouter, pageTitle } from '../router/fetch';
 import { progressPrinter, untilStopped } from './output';
+import { stopAllRuntimes } from '../runtime/environment-runtime';
+
+/** The products a /products page lists: "Name (price)". */
+function productsOf(html: string): string[] {
+  return [...html.matchAll(/<li class="product"[^>]*>([\s\S]*?)<\/li>/g)].map((m) => {
+    const text = (cls: string): string => new RegExp(`class="${cls}"[^>]*>([^<]*)<`).exec(m[1]!)?.[1]?.trim() ?? '';
+    return `${text('name')} (${text('price')})`;
+  });
+}
 
 export async function runDemo(options: { keep: boolean; out?: (line: string) => void }): Promise<void> {
   const out = options.out ?? ((l: string) => console.log(l));
@@ -57,6 +66,8 @@ export async function runDemo(options: { keep: boolean; out?: (line: string) => 
     out(`Deployment #${done.deployment} is live (${((Date.now() - t0) / 1000).toFixed(1)} s since start).`);
     out(`URL:         ${stack.router.url(project, 'integration')}`);
     out(`Page title:  ${pageTitle(page.body) ?? '(none)'} (HTTP ${page.status})`);
+    const products = await fetchFromRouter(stack.router.port, `integration.${project}.localhost`, '/products');
+    out(`Products:    ${productsOf(products.body).join(', ') || '(none)'} (PHP, from the environment's MariaDB; HTTP ${products.status}, cache ${String(products.headers['x-store-cache'] ?? '-')})`);
 
     // The merge chain: integration → staging → production → master, each behind a ticket.
     const roster = projectRoster(loadIdentities(layout), project);
@@ -74,6 +85,8 @@ export async function runDemo(options: { keep: boolean; out?: (line: string) => 
       if (r.status !== 'deployed') throw new SlipwayError(`the promotion to ${target} ${r.status}: ${r.error ?? ''}`);
       const served = await fetchFromRouter(stack.router.port, `${target}.${project}.localhost`);
       out(`  ${target} deployment #${r.deployment ?? '?'} runs slug ${r.slug} (no build), HTTP ${served.status}: ${stack.router.url(project, target)}`);
+      const listed = await fetchFromRouter(stack.router.port, `${target}.${project}.localhost`, '/products');
+      out(`  ${target} products: ${productsOf(listed.body).join(', ') || '(none)'} (its own MariaDB; HTTP ${listed.status})`);
       if (r.masterUpdated) out(`  master (Global Master) updated to ${r.commit.slice(0, 12)}`);
     }
     if (stack.uiUrl) {
@@ -86,6 +99,8 @@ export async function runDemo(options: { keep: boolean; out?: (line: string) => 
   } finally {
     await client?.close();
     await stack.stop();
+    // The environments' processes outlive the engine by design; the demo's data goes with them.
+    await stopAllRuntimes(layout);
     if (!options.keep) fs.rmSync(home, { recursive: true, force: true });
   }
 }

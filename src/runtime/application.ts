@@ -119,6 +119,9 @@ function prepare(ref: EnvironmentRef, identity: SandboxIdentity): ApplicationPat
   return p;
 }
 
+/** Digests of configurations nginx accepted (`nginx -t`) in this process. */
+const checkedConfigs = new Set<string>();
+
 /**
  * Writes the release's nginx configuration (from its `web.locations`) and checks it with
  * `nginx -t` in the application's sandbox: a release whose configuration nginx refuses is never
@@ -139,6 +142,10 @@ export async function prepareWebConfig(ref: EnvironmentRef, spec: Omit<Applicati
     errorLog: `${SANDBOX_LOGS}/nginx-error.log`,
   });
   writeOwned(path.join(conf, 'nginx.conf'), text, 0o644);
+  // The same text (same web.locations: paths are those of the sandbox, the same for every
+  // release) was accepted by nginx already: not checked again.
+  const digest = crypto.createHash('sha256').update(text).digest('hex');
+  if (checkedConfigs.has(digest)) return conf;
   const nginx = await ensureNginx(progress);
   const output: string[] = [];
   const end = await runInSandbox({
@@ -157,6 +164,8 @@ export async function prepareWebConfig(ref: EnvironmentRef, spec: Omit<Applicati
   if (end.kind !== 'exited' || end.code !== 0) {
     throw new SlipwayError(`nginx refuses the configuration generated for release ${spec.release}: ${output.slice(-3).join(' / ') || end.kind}`);
   }
+  if (checkedConfigs.size > 1000) checkedConfigs.clear();
+  checkedConfigs.add(digest);
   return conf;
 }
 
@@ -246,12 +255,12 @@ export async function startApplication(ref: EnvironmentRef, spec: ApplicationSpe
   const conf = p.conf(spec.release);
   if (!fs.existsSync(path.join(conf, 'nginx.conf'))) await prepareWebConfig(ref, spec, progress);
   const netns = await ensureNetns(environmentNetns(ref));
-  const binds = sandboxBinds(p, conf, spec.releaseBinds);
   const app = { dir: spec.releaseDir, writable: false };
   const base = { dataDir: ref.layout.home, identity, hostname: ref.project, netns, app };
   fs.writeFileSync(path.join(p.run, 'release'), `${spec.release}\n`);
   for (const s of [p.webSocket, p.phpSocket]) fs.rmSync(s, { force: true });
-  if (runsPhp(spec.type)) {
+  const shared = [{ dir: p.run, at: SANDBOX_RUN, writable: true }, { dir: p.logs, at: SANDBOX_LOGS, writable: true }];
+  const startPhp = async (): Promise<void> => {
     const fpm = await phpFpm(progress);
     const config = phpFpmConfig({
       pool: `${ref.project}-${ref.environment}`.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 64),
@@ -266,7 +275,7 @@ export async function startApplication(ref: EnvironmentRef, spec: ApplicationSpe
     const cgroup = appCgroupName(ref, 'php');
     await startSandboxService({
       ...base,
-      binds: [...spec.releaseBinds, { dir: p.phpConf, at: SANDBOX_PHP_CONF, writable: false }, ...binds.filter((b) => b.at !== SANDBOX_CONF && !spec.releaseBinds.includes(b))],
+      binds: [...spec.releaseBinds, { dir: p.phpConf, at: SANDBOX_PHP_CONF, writable: false }, ...shared],
       name: cgroup,
       command: [fpm.path, '-F', '-y', `${SANDBOX_PHP_CONF}/php-fpm.conf`],
       env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8', HOME: '/app', ...config.processEnv },
@@ -276,27 +285,36 @@ export async function startApplication(ref: EnvironmentRef, spec: ApplicationSpe
     await waitForSocket(p.phpSocket, cgroup, path.join(p.logs, 'php-fpm.log'), 15_000).catch((err: unknown) => {
       throw new SlipwayError(`PHP-FPM of ${ref.project}/${ref.environment} did not start: ${(err as Error).message}`);
     });
+  };
+  const startNginx = async (): Promise<void> => {
+    const nginx = await ensureNginx(progress);
+    const cgroup = appCgroupName(ref, 'nginx');
+    await startSandboxService({
+      ...base,
+      binds: [...spec.releaseBinds, { dir: conf, at: SANDBOX_CONF, writable: false }, ...shared],
+      name: cgroup,
+      command: [nginx, '-c', `${SANDBOX_CONF}/nginx.conf`, '-e', `${SANDBOX_LOGS}/nginx-error.log`],
+      env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8' },
+      limits: LIMITS.nginx,
+      logFile: path.join(p.dir, 'nginx.out'),
+    });
+    await waitForSocket(p.webSocket, cgroup, path.join(p.logs, 'nginx-error.log'), 15_000).catch((err: unknown) => {
+      throw new SlipwayError(`nginx of ${ref.project}/${ref.environment} did not start: ${(err as Error).message}`);
+    });
+  };
+  // At once: nginx does not need PHP-FPM to start (a request before PHP-FPM listens would get 502).
+  const started = await Promise.allSettled([...(runsPhp(spec.type) ? [startPhp()] : []), startNginx()]);
+  const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    await stopApplication(ref);
+    throw failed.reason;
   }
-  const nginx = await ensureNginx(progress);
-  const cgroup = appCgroupName(ref, 'nginx');
-  await startSandboxService({
-    ...base,
-    binds,
-    name: cgroup,
-    command: [nginx, '-c', `${SANDBOX_CONF}/nginx.conf`, '-e', `${SANDBOX_LOGS}/nginx-error.log`],
-    env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8' },
-    limits: LIMITS.nginx,
-    logFile: path.join(p.dir, 'nginx.out'),
-  });
-  await waitForSocket(p.webSocket, cgroup, path.join(p.logs, 'nginx-error.log'), 15_000).catch((err: unknown) => {
-    throw new SlipwayError(`nginx of ${ref.project}/${ref.environment} did not start: ${(err as Error).message}`);
-  });
 }
 
-/** Stops the application's processes (nginx first, then PHP-FPM). The names of those that were running. */
+/** Stops the application's processes (both at once). The names of those that were running. */
 export async function stopApplication(ref: EnvironmentRef): Promise<AppProcess[]> {
-  const stopped: AppProcess[] = [];
-  for (const proc of APP_PROCESSES) if (await stopSandboxService(appCgroupName(ref, proc), 5000)) stopped.push(proc);
+  const running = await Promise.all(APP_PROCESSES.map((proc) => stopSandboxService(appCgroupName(ref, proc), 5000)));
+  const stopped = APP_PROCESSES.filter((_, i) => running[i]);
   const p = applicationPaths(ref);
   for (const f of [p.webSocket, p.phpSocket, path.join(p.run, 'release')]) fs.rmSync(f, { force: true });
   return stopped;

@@ -4,6 +4,7 @@
  * that a test can kill with SIGKILL and start again. One stack per test file.
  */
 import * as fs from 'node:fs';
+import { stopAllRuntimes } from '../../src/runtime/environment-runtime';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -133,6 +134,8 @@ export async function startChaosStack(name: string): Promise<ChaosStack> {
       await client.close();
       await router.close();
       await server.stop();
+      // The environments' processes outlive workers by design: stopped with the data directory.
+      await stopAllRuntimes(new Layout(home));
       if (!process.env.SLIPWAY_TEST_KEEP) fs.rmSync(home, { recursive: true, force: true });
     },
   };

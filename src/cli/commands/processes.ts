@@ -17,7 +17,7 @@ const SLUGS_KEPT_HELP = `\nEnvironment:\n  SLIPWAY_SLUGS_KEPT  slugs kept per en
 export function registerProcessCommands({ program, layout, withClient }: Cli): void {
   program
     .command('up')
-    .description('start the embedded stack: Temporal dev server (with Web UI), worker and router; Ctrl-C stops it all')
+    .description("start the embedded stack: Temporal dev server (with Web UI), worker and router; Ctrl-C stops it (the environments' processes keep running: `slipway down`)")
     .option('--port <port>', 'Temporal gRPC port', port, 7233)
     .option('--ui-port <port>', 'Temporal Web UI port', port, 8233)
     .option('--router-port <port>', 'HTTP port of the router', port, 8080)
@@ -75,6 +75,16 @@ export function registerProcessCommands({ program, layout, withClient }: Cli): v
       await untilStopped(worker.done);
       await router?.close();
       await worker.shutdown().catch(() => undefined);
+    });
+
+  program
+    .command('down')
+    .description("stop every environment's processes in this data directory (web servers, PHP, services); data is kept, and the next worker starts them again")
+    .addHelpText('after', '\nExample:\n  SLIPWAY_HOME=~/slipway slipway down')
+    .action(async () => {
+      const { stopAllRuntimes } = await import('../../runtime/environment-runtime');
+      const n = await stopAllRuntimes(layout());
+      console.log(`${n} process group(s) stopped; the environments' data is kept.`);
     });
 
   listening(program, 'api', 'run the HTTP API alone (the production-like setup runs it beside workers and routers)', 8081, 'TEMPORAL_ADDRESS=temporal:7233 slipway --home /data api --port 8081 --listen 0.0.0.0')
