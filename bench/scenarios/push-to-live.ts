@@ -26,7 +26,6 @@ export const pushToLive: Scenario = {
       '.magento.app.yaml': appYamlWithHooks({ build: null }),
       'pub/index.html': page('first'),
       'pub/about.html': fs.readFileSync(path.join(SAMPLE_STORE, 'templates', 'about.html'), 'utf8'),
-      'pub/admin/index.html': fs.readFileSync(path.join(SAMPLE_STORE, 'templates', 'admin.html'), 'utf8'),
     });
     const { remote } = await createDeployedProject(client, project, from);
     const repo = await cloneBranch(remote, env);
