@@ -345,7 +345,7 @@ export const runtime: Scenario = {
           id: 'php-p50',
           label: 'PHP page /products (Redis cache hit), sequential: p50 through the router',
           unit: 'ms',
-          stat: 'p50 (median of runs)',
+          stat: "median of the runs' p50s",
           samples: routerP50,
           baseline: { label: "p50 straight at nginx's Unix socket", samples: nginxP50 },
           goal: { max: 1.3, on: 'ratio' },
