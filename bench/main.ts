@@ -17,13 +17,14 @@ import { durability } from './scenarios/durability';
 import { floor } from './scenarios/floor';
 import { maintenance } from './scenarios/maintenance';
 import { pushToLive } from './scenarios/push-to-live';
+import { runtime } from './scenarios/runtime';
 import { sandbox } from './scenarios/sandbox';
 import { scale } from './scenarios/scale';
 import { slugReuse } from './scenarios/slug-reuse';
 import { staticContent } from './scenarios/static-content';
 import type { Scenario } from './scenarios/scenario';
 
-export const SCENARIOS: Scenario[] = [durability, floor, slugReuse, staticContent, maintenance, scale, pushToLive, sandbox];
+export const SCENARIOS: Scenario[] = [durability, floor, slugReuse, staticContent, maintenance, scale, pushToLive, sandbox, runtime];
 
 const positiveInt = (v: string): number => {
   const n = Number(v);

@@ -53,7 +53,9 @@ export function renderMarkdown(r: BenchReport, options: { heading?: string } = {
 
 function samples(f: Figure): string {
   const xs = f.samples.length > 12 ? `${f.samples.length} samples` : f.samples.map((x) => (Number.isFinite(x) ? String(Math.round(x * 100) / 100) : 'n/a')).join(', ');
-  return f.baseline ? `${xs}; baseline ${f.baseline.samples.map((x) => Math.round(x)).join(', ')}` : xs;
+  // Whole numbers from 10 up, as before; two decimals below (a sub-millisecond baseline is not "1, 1, 1").
+  const base = (x: number): number => (Math.abs(x) >= 10 ? Math.round(x) : Math.round(x * 100) / 100);
+  return f.baseline ? `${xs}; baseline ${f.baseline.samples.map(base).join(', ')}` : xs;
 }
 
 function main(): void {

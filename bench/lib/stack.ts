@@ -15,6 +15,7 @@ import { hookToken, Layout, PACKAGE_ROOT, writeRuntimeInfo } from '../../src/hom
 import { loadIdentities } from '../../src/identities';
 import { freePort, startDevServer, type RunningDevServer } from '../../src/temporal/dev-server';
 import { ACTIVITY_TIMINGS_ENV } from '../../src/activities/lib/timings';
+import { stopAllRuntimes } from '../../src/runtime/environment-runtime';
 import { setActivityTimingsFile } from './history';
 
 export const SLIPWAY_BIN = path.join(PACKAGE_ROOT, 'bin', 'slipway.js');
@@ -70,6 +71,9 @@ export async function startBenchStack(log: (line: string) => void, options: { ep
       await exited;
       clearTimeout(timer);
     }
+    // The environments' processes (services, nginx, PHP-FPM) outlive workers by design: once the
+    // worker (and its supervisor, which would restart them) is gone, they are stopped.
+    await stopAllRuntimes(layout).catch((err: unknown) => log(`stack: could not stop the environments' processes: ${err instanceof Error ? err.message : String(err)}`));
     await server.stop();
     if (!process.env.SLIPWAY_BENCH_KEEP) fs.rmSync(home, { recursive: true, force: true });
   };

@@ -1,6 +1,7 @@
 /** The router's host names, maintenance page and atomic view of releases. */
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
 import * as path from 'node:path';
 import { fetchFromRouter } from '../../src/router/fetch';
 import { Layout } from '../../src/home';
@@ -151,6 +152,69 @@ describe('router', function () {
       const res = await get('/page.html?x=1', 'www.integration.shop.localhost');
       assert.equal(res.status, 301);
       assert.equal(res.headers.location, `http://integration.shop.localhost:${router.port}/page.html`);
+    });
+  });
+
+  describe("proxying to the environment's web server", function () {
+    const layout = new Layout(tempDir('router-proxy'));
+    let router: RunningRouter;
+    let upstream: http.Server;
+    before(async () => {
+      router = await startRouter({ layout, port: 0 });
+      const releases = layout.releases('shop', 'integration');
+      fs.mkdirSync(path.join(releases, 'd000001', 'pub'), { recursive: true });
+      fs.writeFileSync(
+        path.join(releases, 'd000001.json'),
+        JSON.stringify({ release: 'd000001', deployment: 1, commit: 'c1', slug: 's1', webRoot: 'pub', stagedAt: '' }),
+      );
+      fs.symlinkSync('releases/d000001', layout.current('shop', 'integration'));
+      // Stands for nginx: answers with what it was asked, body included.
+      const socket = layout.webSocket('shop', 'integration');
+      fs.mkdirSync(path.dirname(socket), { recursive: true });
+      upstream = http.createServer((req, res) => {
+        let body = '';
+        req.setEncoding('utf8');
+        req.on('data', (c: string) => (body += c));
+        req.on('end', () => {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ method: req.method, url: req.url, body, host: req.headers['x-forwarded-host'], connection: req.headers.connection }));
+        });
+      });
+      await new Promise<void>((resolve) => upstream.listen(socket, resolve));
+    });
+    after(async () => {
+      await router.close();
+      await new Promise((resolve) => upstream.close(resolve));
+    });
+
+    const ask = (method: string, urlPath: string, body?: string, headers: http.OutgoingHttpHeaders = {}): Promise<{ status: number; seen: Record<string, string> }> =>
+      new Promise((resolve, reject) => {
+        const req = http.request({ host: '127.0.0.1', port: router.port, method, path: urlPath, headers: { host: 'integration.shop.localhost', ...headers }, agent: false }, (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => (text += c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, seen: JSON.parse(text) as Record<string, string> }));
+        });
+        req.on('error', reject);
+        if (body === undefined) req.end();
+        else {
+          // Written in two pieces: with no Content-Length, Node sends it chunked.
+          req.write(body.slice(0, 2));
+          req.end(body.slice(2));
+        }
+      });
+
+    it('passes requests with and without a body on, the body whole', async function () {
+      const got = await ask('GET', '/products?page=2');
+      assert.equal(got.status, 200);
+      assert.deepEqual(got.seen, { method: 'GET', url: '/products?page=2', body: '', host: 'integration.shop.localhost', connection: 'keep-alive' });
+      const form = 'sku=MJ01&name=Kit';
+      const posted = await ask('POST', '/admin/products', form, { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(form) });
+      assert.deepEqual([posted.seen.method, posted.seen.body], ['POST', form]);
+      const chunked = await ask('POST', '/admin/products', form, { 'content-type': 'application/x-www-form-urlencoded' });
+      assert.deepEqual([chunked.seen.method, chunked.seen.body], ['POST', form]);
+      const empty = await ask('POST', '/admin/products', '', { 'content-length': 0 });
+      assert.deepEqual([empty.seen.method, empty.seen.body], ['POST', '']);
     });
   });
 });
