@@ -13,12 +13,11 @@ import * as path from 'node:path';
 import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
 import { fetchFromRouter } from '../../src/router/fetch';
-import { SAMPLE_STORE } from '../../src/home';
 import { runSlipway, waitUntil } from '../harness/processes';
-import { clone, commitAndPush, sampleVariant, uniqueName } from '../harness/world';
+import { clone, commitAndPush, sampleAppYaml, sampleVariant, uniqueName } from '../harness/world';
 import { startChaosStack, type ChaosStack } from './harness';
 
-const SAMPLE_APP = fs.readFileSync(path.join(SAMPLE_STORE, '.magento.app.yaml'), 'utf8');
+const SAMPLE_APP = sampleAppYaml();
 
 /**
  * The sample's app file with a deploy hook that records each run in its mount (the only place

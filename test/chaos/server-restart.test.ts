@@ -2,18 +2,15 @@
  * A restart of the Temporal dev server (same SQLite file) while a ticket waits for its
  * decision and while a build runs: both finish, the ticket decided after the restart.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { strict as assert } from 'node:assert';
-import { SAMPLE_STORE } from '../../src/home';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { SlipwayError } from '../../src/errors';
-import { clone, commitAndPush, sampleVariant, uniqueName } from '../harness/world';
+import { clone, commitAndPush, sampleAppYaml, sampleVariant, uniqueName } from '../harness/world';
 import { startChaosStack, type ChaosStack } from './harness';
 
 /** The sample store with a build hook that takes `seconds` longer. */
 export function slowBuild(seconds: number): string {
-  return fs.readFileSync(path.join(SAMPLE_STORE, '.magento.app.yaml'), 'utf8').replace(/^ {2}build: \|\n/m, `  build: |\n    sleep ${seconds}\n`);
+  return sampleAppYaml().replace(/^ {2}build: \|\n/m, `  build: |\n    sleep ${seconds}\n`);
 }
 
 describe('chaos: restart of the Temporal server', function () {

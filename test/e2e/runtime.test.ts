@@ -123,6 +123,12 @@ describe('environments that run: nginx, PHP-FPM, MariaDB and Redis per environme
     assert.match(log2, /\[deploy-hook\] \| applied db\/migrations\/003-add-stock\.sql/);
     assert.ok(skus((await getPage(project, 'integration', '/products')).body).includes('MJ01'), 'the data is kept across deployments');
 
+    // The store's cron runs in the sandbox with the environment's services: its sitemap lists the product added above.
+    await client.temporal.schedule.getHandle(`cron/${project}/integration/sitemap`).trigger();
+    const sitemap = path.join(layout.mount(project, 'integration', 'media'), 'sitemap.xml');
+    await waitUntil(() => fs.existsSync(sitemap) && fs.readFileSync(sitemap, 'utf8').includes('products#MJ01'), 60_000, 'the sitemap cron wrote the products');
+    assert.equal((await getPage(project, 'integration', '/media/sitemap.xml')).status, 200);
+
     // A second environment has its own database: nothing of integration's writes.
     const branched = await client.branch(project, { name: 'feature', parent: 'integration' });
     assert.equal(branched.status, 'active');

@@ -53,11 +53,16 @@ export const CLOUD_TEMPLATE = path.resolve(__dirname, '..', '..', '..', 'test', 
  */
 function withoutServices(dir: string): void {
   const appFile = path.join(dir, '.magento.app.yaml');
-  const doc = YAML.parseDocument(fs.readFileSync(appFile, 'utf8'));
+  fs.writeFileSync(appFile, sampleAppYaml());
+  fs.writeFileSync(path.join(dir, '.magento', 'services.yaml'), '# No services in this variant of the sample store.\n');
+}
+
+/** The sample store's `.magento.app.yaml` as the orchestration tests deploy it: no relationships, no crons (see above). */
+export function sampleAppYaml(): string {
+  const doc = YAML.parseDocument(fs.readFileSync(path.join(SAMPLE_STORE, '.magento.app.yaml'), 'utf8'));
   doc.delete('relationships');
   doc.delete('crons');
-  fs.writeFileSync(appFile, doc.toString());
-  fs.writeFileSync(path.join(dir, '.magento', 'services.yaml'), '# No services in this variant of the sample store.\n');
+  return doc.toString();
 }
 
 /**
