@@ -61,7 +61,7 @@ const installs = new Map<string, Promise<string>>();
  * The program's path: on PATH, or installed now (root on Debian/Ubuntu; `progress` says so).
  * Concurrent callers share one installation.
  */
-export function ensureHostProgram(p: HostProgram, progress: (message: string) => void = () => {}): Promise<string> {
+export function ensureHostProgram(p: HostProgram, progress: (message: string) => void = QUIET): Promise<string> {
   const found = p.locate ? p.locate() : findOnPath(p.program, process.env.PATH);
   if (found) return Promise.resolve(found);
   let pending = installs.get(p.debianPackage);
@@ -72,7 +72,19 @@ export function ensureHostProgram(p: HostProgram, progress: (message: string) =>
   return pending;
 }
 
-async function install(p: HostProgram, progress: (message: string) => void): Promise<string> {
+/** What installing says goes to the worker's stderr too: the operator learns the host is being changed. */
+function toOperator(progress: (message: string) => void): (message: string) => void {
+  return (message) => {
+    console.error(`slipway: ${message}`);
+    if (progress !== QUIET && progress !== ECHOED) progress(message);
+  };
+}
+const QUIET = (): void => {};
+/** A progress callback that only prints to stderr: pass it (or nothing) to avoid printing twice. */
+export const ECHOED = (): void => {};
+
+async function install(p: HostProgram, report: (message: string) => void): Promise<string> {
+  const progress = toOperator(report);
   if (process.getuid?.() !== 0) throw new HostPackageMissingError(p, 'Slipway installs it itself only when it runs as root');
   if (!isDebianLike()) throw new HostPackageMissingError(p, 'Slipway installs it itself only on Debian or Ubuntu');
   progress(`installing the Debian package ${packagesOf(p)} (${p.program}, needed ${p.purpose}) with apt-get…`);

@@ -23,6 +23,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { NOT_FOUND } from '../domain/failure-types';
 import { linkIssue, linksOutOfTree, PATCH_DIR } from './lib/tree-check';
 import { linkOutOfTree } from '../tree-links';
+import { ensurePhpCli } from '../runtime/web-programs';
 
 export interface BuildContext extends DeploymentKey {
   branch: string;
@@ -217,6 +218,8 @@ async function buildHookIn(layout: Layout, input: BuildContext & { manifest: Slu
     await restoreWorkspace(layout, input, log, 'build-hook');
     await applyPatchesIn(input.workspace, log);
   }
+  // A PHP application's hook finds `php` (installed on first use where Slipway may).
+  await ensurePhpCli(input.manifest.appType, (l) => log.line('build-hook', l));
   await runHook({
     layout,
     project: input.project,

@@ -24,7 +24,7 @@ import {
   writeWanted,
 } from '../runtime/environment-runtime';
 import { hostPhpFpm, prepareWebConfig, pruneWebConfigs, runsPhp, stopApplication } from '../runtime/application';
-import { phpVersionNote } from '../runtime/web-programs';
+import { ensurePhpCli, phpVersionNote } from '../runtime/web-programs';
 import { withEnvironmentLock } from '../runtime/locks';
 import { deployStaticContent, findThemes, staticVersion, themeSelection } from '../magento/static-content';
 import { copyTree } from './lib/copy-tree';
@@ -249,6 +249,9 @@ async function webConfigIn(layout: Layout, input: DeploymentKey & { manifest: Sl
     throw stepFailure({ step: 'stage-release', logTail: errorMessage(err), message: errorMessage(err) });
   }
   log.line('stage-release', `web server configuration generated from web.locations and checked by nginx`);
+  // What the deploy hook, the crons and the application run: found or installed before the maintenance window.
+  await ensurePhpCli(input.manifest.appType, (l) => log.line('stage-release', l));
+  if (runsPhp(input.manifest.appType)) await hostPhpFpm((l) => log.line('stage-release', l));
 }
 
 /** Maintenance on: the router answers 503 with the maintenance page. Returns when. */

@@ -32,7 +32,7 @@ import { runInSandbox, sandboxServicePids, startSandboxService, stopSandboxServi
 import { PLAN_SANDBOX_LIMITS } from '../domain/sandbox-limits';
 import { ensureNetns } from './netns';
 import { environmentNetns, writeOwned, type EnvironmentRef } from './services/environment';
-import { ensureNginx, ensurePhpFpm, type PhpFpm } from './web-programs';
+import { ensureNginx, ensurePhpFpm, isPhpType, type PhpFpm } from './web-programs';
 
 const MIB = 1024 * 1024;
 
@@ -82,7 +82,7 @@ export function appCgroupName(ref: EnvironmentRef, proc: AppProcess): string {
 }
 
 /** Whether the application's type runs PHP-FPM. */
-export const runsPhp = (type: string | undefined): boolean => type === undefined || /^php(:|$)/.test(type.trim());
+export const runsPhp = isPhpType;
 
 /** The cgroup limits of each process (threads count as processes). */
 const LIMITS: Record<AppProcess, { memoryBytes: number; processes: number }> = {

@@ -126,3 +126,21 @@ export function phpVersionNote(type: string, host: Pick<PhpFpm, 'version' | 'min
   if (declared === host.minor || host.version.startsWith(`${declared}.`)) return undefined;
   return `type ${type.trim()} is declared, and this host runs PHP ${host.version} (its Debian package): the application runs on PHP ${host.version}`;
 }
+
+export const PHP_CLI_PROGRAM: HostProgram = {
+  program: 'php',
+  debianPackage: 'php-cli',
+  extraPackages: ['php-mysql', 'php-redis'],
+  purpose: "to run a PHP application's hooks and crons (`php` on their PATH)",
+};
+
+/** Whether the application's `type:` is PHP (absent, in manifests of older slugs: PHP, as Magento is). */
+export const isPhpType = (type: string | undefined): boolean => type === undefined || /^php(:|$)/.test(type.trim());
+
+/**
+ * The `php` command the hooks and crons of a PHP application run (installed on first use where
+ * Slipway may): a Magento project's hooks call `php` (bin/magento, composer) and expect it.
+ */
+export async function ensurePhpCli(type: string | undefined, progress?: (message: string) => void): Promise<void> {
+  if (isPhpType(type)) await ensureHostProgram(PHP_CLI_PROGRAM, progress);
+}

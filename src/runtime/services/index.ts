@@ -13,7 +13,7 @@
  */
 import * as fs from 'node:fs';
 import * as net from 'node:net';
-import { HostPackageMissingError } from '../../host-packages';
+import { ECHOED, HostPackageMissingError } from '../../host-packages';
 import { computeRelationships, type RelationshipEndpoint, type Services, type ServiceKind } from '../../domain/project-files/services';
 import type { ConfigIssue } from '../../domain/app-config';
 import { SlipwayError } from '../../errors';
@@ -157,7 +157,7 @@ export async function startService(
   ref: EnvironmentRef,
   services: DeclaredServices,
   name: string,
-  progress: (m: string) => void = (m) => console.error(`slipway: ${m}`),
+  progress: (m: string) => void = ECHOED,
 ): Promise<ServiceStatus> {
   const s = declared(services, name);
   const provided = PROVIDERS[s.kind];
