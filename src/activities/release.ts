@@ -244,6 +244,7 @@ async function webConfigIn(layout: Layout, input: DeploymentKey & { manifest: Sl
       releaseBinds: releaseBinds(layout, input, release, input.manifest.mounts),
       locations: info?.locations ?? locationsForWebRoot(input.manifest.webRoot),
       ...(input.manifest.appType ? { type: input.manifest.appType } : {}),
+      ...(input.manifest.webStart ? { start: { command: input.manifest.webStart, family: input.manifest.upstream ?? 'tcp' } } : {}),
     });
   } catch (err) {
     throw stepFailure({ step: 'stage-release', logTail: errorMessage(err), message: errorMessage(err) });
@@ -251,7 +252,7 @@ async function webConfigIn(layout: Layout, input: DeploymentKey & { manifest: Sl
   log.line('stage-release', `web server configuration generated from web.locations and checked by nginx`);
   // What the deploy hook, the crons and the application run: found or installed before the maintenance window.
   await ensurePhpCli(input.manifest.appType, (l) => log.line('stage-release', l));
-  if (runsPhp(input.manifest.appType)) await hostPhpFpm((l) => log.line('stage-release', l));
+  if (runsPhp(input.manifest.appType) && !input.manifest.webStart) await hostPhpFpm((l) => log.line('stage-release', l));
 }
 
 /** Maintenance on: the router answers 503 with the maintenance page. Returns when. */
@@ -343,8 +344,9 @@ async function startApplicationIn(layout: Layout, input: DeployContext, log: Ste
   } catch (err) {
     throw stepFailure({ step: 'start-application', logTail: errorMessage(err), message: `the application did not start: ${errorMessage(err)}` });
   }
-  const php = runsPhp(input.manifest.appType);
-  log.line('start-application', `nginx${php ? ' and PHP-FPM' : ''} serving ${input.release} in ${Date.now() - started} ms`);
+  const php = runsPhp(input.manifest.appType) && !input.manifest.webStart;
+  const beside = input.manifest.webStart ? ` and the application's own server (web.commands.start, ${input.manifest.upstream === 'unix' ? '$SOCKET' : '$PORT'})` : php ? ' and PHP-FPM' : '';
+  log.line('start-application', `nginx${beside} serving ${input.release} in ${Date.now() - started} ms`);
   if (php) {
     const fpm = await hostPhpFpm();
     const note = phpVersionNote(input.manifest.appType ?? '', fpm);
@@ -482,7 +484,9 @@ export function createReleaseActivities(deps: ReleaseDeps) {
         throw err;
       }
       await run.step('switch-release', `current -> ${input.release}`, (log) => Promise.resolve(switchIn(layout, input, log)));
-      await run.step('start-application', `nginx${runsPhp(input.manifest.appType) ? ' and PHP-FPM' : ''} on ${input.release}`, (log) => startApplicationIn(layout, input, log));
+      await run.step('start-application', `nginx${input.manifest.webStart ? ' and web.commands.start' : runsPhp(input.manifest.appType) ? ' and PHP-FPM' : ''} on ${input.release}`, (log) =>
+        startApplicationIn(layout, input, log),
+      );
       const until = await run.step('maintenance-off', 'the router serves the site again', () => Promise.resolve(maintenanceOffIn(layout, input)));
       return { since, until, steps: run.timings };
     },

@@ -28,7 +28,8 @@ import type { WebLocation } from '../domain/project-files/web-locations';
 import { SlipwayError } from '../errors';
 import type { Layout } from '../home';
 import { sandboxIdentity, type SandboxIdentity } from '../sandbox/identity';
-import { runInSandbox, sandboxServicePids, startSandboxService, stopSandboxService, type SandboxBind } from '../sandbox/sandbox';
+import { runInSandbox, sandboxServicePids, sandboxTools, startSandboxService, stopSandboxService, type SandboxBind } from '../sandbox/sandbox';
+import { execFile } from 'node:child_process';
 import { PLAN_SANDBOX_LIMITS } from '../domain/sandbox-limits';
 import { ensureNetns } from './netns';
 import { environmentNetns, writeOwned, type EnvironmentRef } from './services/environment';
@@ -44,8 +45,11 @@ const SANDBOX_PHP_CONF = '/srv/php-conf';
 const SANDBOX_LOGS = '/srv/app-logs';
 const SANDBOX_RUN = '/run/app';
 
-export type AppProcess = 'nginx' | 'php';
-export const APP_PROCESSES: readonly AppProcess[] = ['nginx', 'php'];
+export type AppProcess = 'nginx' | 'php' | 'start';
+export const APP_PROCESSES: readonly AppProcess[] = ['nginx', 'php', 'start'];
+
+/** The port a non-PHP application's server listens on ($PORT), on the environment's own loopback. */
+export const APP_PORT = 8888;
 
 export interface ApplicationPaths {
   dir: string;
@@ -88,6 +92,7 @@ export const runsPhp = isPhpType;
 const LIMITS: Record<AppProcess, { memoryBytes: number; processes: number }> = {
   nginx: { memoryBytes: 128 * MIB, processes: 32 },
   php: { memoryBytes: 1024 * MIB, processes: 64 },
+  start: { memoryBytes: 1024 * MIB, processes: 128 },
 };
 
 export interface ApplicationSpec {
@@ -97,6 +102,8 @@ export interface ApplicationSpec {
   releaseBinds: SandboxBind[];
   locations: readonly WebLocation[];
   type?: string;
+  /** `web.commands.start`: the application runs its own server (instead of PHP-FPM). */
+  start?: { command: string; family: 'tcp' | 'unix' };
   /** The PHP application's environment (relationships with their passwords: never logged). */
   env: Record<string, string>;
 }
@@ -136,7 +143,11 @@ export async function prepareWebConfig(ref: EnvironmentRef, spec: Omit<Applicati
     appDir: '/app',
     locations: spec.locations,
     listenSocket: `${SANDBOX_RUN}/web.sock`,
-    ...(runsPhp(spec.type) ? { phpFpmSocket: `${SANDBOX_RUN}/php.sock` } : {}),
+    ...(spec.start
+      ? { appServer: spec.start.family === 'unix' ? { socket: `${SANDBOX_RUN}/app.sock` } : { port: APP_PORT } }
+      : runsPhp(spec.type)
+        ? { phpFpmSocket: `${SANDBOX_RUN}/php.sock` }
+        : {}),
     pidFile: `${SANDBOX_RUN}/nginx.pid`,
     tempDir: '/tmp',
     errorLog: `${SANDBOX_LOGS}/nginx-error.log`,
@@ -176,6 +187,25 @@ function sandboxBinds(p: ApplicationPaths, conf: string, releaseBinds: SandboxBi
     { dir: p.run, at: SANDBOX_RUN, writable: true },
     { dir: p.logs, at: SANDBOX_LOGS, writable: true },
   ];
+}
+
+function connects(socket: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const c = net.connect(socket);
+    c.once('connect', () => {
+      c.destroy();
+      resolve(true);
+    });
+    c.once('error', () => resolve(false));
+  });
+}
+
+/** Whether something listens on the port inside the network namespace (asked from in there). */
+async function portAnswers(netns: string, port: number): Promise<boolean> {
+  const { nsenter } = await sandboxTools();
+  return new Promise((resolve) => {
+    execFile(nsenter, [`--net=${netns}`, '--', 'bash', '-c', `exec 3<>/dev/tcp/127.0.0.1/${port}`], { timeout: 5000 }, (err) => resolve(!err));
+  });
 }
 
 async function waitForSocket(socket: string, cgroup: string, log: string, timeoutMs: number): Promise<void> {
@@ -302,8 +332,38 @@ export async function startApplication(ref: EnvironmentRef, spec: ApplicationSpe
       throw new SlipwayError(`nginx of ${ref.project}/${ref.environment} did not start: ${(err as Error).message}`);
     });
   };
+  const startOwnServer = async (): Promise<void> => {
+    const start = spec.start!;
+    const cgroup = appCgroupName(ref, 'start');
+    const socket = path.join(p.run, 'app.sock');
+    fs.rmSync(socket, { force: true });
+    await startSandboxService({
+      ...base,
+      binds: [...spec.releaseBinds, ...shared],
+      name: cgroup,
+      command: ['bash', '-c', start.command],
+      env: {
+        PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+        LANG: 'C.UTF-8',
+        HOME: '/app',
+        ...spec.env,
+        ...(start.family === 'unix' ? { SOCKET: `${SANDBOX_RUN}/app.sock` } : { PORT: String(APP_PORT) }),
+      },
+      limits: LIMITS.start,
+      logFile: path.join(p.logs, 'app.log'),
+    });
+    const listening =
+      start.family === 'unix' ? () => connects(socket) : () => portAnswers(netns, APP_PORT);
+    const deadline = Date.now() + 30_000;
+    while (!(await listening())) {
+      if (sandboxServicePids(cgroup).length === 0) throw new SlipwayError(`the application's command (web.commands.start) ended as it started; see ${path.join(p.logs, 'app.log')}`);
+      if (Date.now() > deadline) throw new SlipwayError(`the application's command (web.commands.start) did not listen on ${start.family === 'unix' ? '$SOCKET' : `$PORT (${APP_PORT})`} within 30 s`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
   // At once: nginx does not need PHP-FPM to start (a request before PHP-FPM listens would get 502).
-  const started = await Promise.allSettled([...(runsPhp(spec.type) ? [startPhp()] : []), startNginx()]);
+  const own = spec.start ? [startOwnServer()] : runsPhp(spec.type) ? [startPhp()] : [];
+  const started = await Promise.allSettled([...own, startNginx()]);
   const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) {
     await stopApplication(ref);
@@ -316,7 +376,7 @@ export async function stopApplication(ref: EnvironmentRef): Promise<AppProcess[]
   const running = await Promise.all(APP_PROCESSES.map((proc) => stopSandboxService(appCgroupName(ref, proc), 5000)));
   const stopped = APP_PROCESSES.filter((_, i) => running[i]);
   const p = applicationPaths(ref);
-  for (const f of [p.webSocket, p.phpSocket, path.join(p.run, 'release')]) fs.rmSync(f, { force: true });
+  for (const f of [p.webSocket, p.phpSocket, path.join(p.run, 'app.sock'), path.join(p.run, 'release')]) fs.rmSync(f, { force: true });
   return stopped;
 }
 

@@ -22,7 +22,7 @@ import { releaseInfoFile, releaseInfoSchema } from '../domain/release-info';
 import { locationsForWebRoot } from '../domain/project-files/web-locations';
 import type { Layout } from '../home';
 import { SANDBOX_APP_DIR, type SandboxBind } from '../sandbox/sandbox';
-import { applicationStatus, runningRelease, startApplication, stopApplication, type ApplicationStatus } from './application';
+import { applicationStatus, runningRelease, runsPhp, startApplication, stopApplication, type ApplicationStatus } from './application';
 import {
   deleteEnvironmentRuntime,
   relationshipsFor,
@@ -183,6 +183,7 @@ export async function startApplicationFor(ref: EnvironmentRef, wanted: WantedRun
       releaseBinds: releaseBinds(layout, ref, wanted.release, wanted.manifest.mounts),
       locations: info.locations ?? locationsForWebRoot(info.webRoot),
       ...(wanted.manifest.appType ? { type: wanted.manifest.appType } : {}),
+      ...(wanted.manifest.webStart ? { start: { command: wanted.manifest.webStart, family: wanted.manifest.upstream ?? 'tcp' } } : {}),
       env,
     },
     progress,
@@ -216,7 +217,7 @@ export async function reconcileEnvironment(ref: EnvironmentRef, progress: (m: st
   }
   if (wanted.release && fs.existsSync(ref.layout.release(ref.project, ref.environment, wanted.release))) {
     const app = applicationStatus(ref);
-    const down = app.processes.filter((p) => !p.running && (p.name === 'nginx' || phpWanted(wanted)));
+    const down = app.processes.filter((p) => !p.running && wantedProcesses(wanted).includes(p.name));
     if (down.length > 0 || runningRelease(ref) !== wanted.release) {
       await startApplicationFor(ref, { ...wanted, release: wanted.release }, progress);
       restarts.push({
@@ -228,7 +229,11 @@ export async function reconcileEnvironment(ref: EnvironmentRef, progress: (m: st
   return restarts;
 }
 
-const phpWanted = (w: WantedRuntime): boolean => w.manifest.appType === undefined || /^php(:|$)/.test(w.manifest.appType);
+/** The application's processes a wanted state needs: nginx, and PHP-FPM or the application's own server. */
+function wantedProcesses(w: WantedRuntime): string[] {
+  if (w.manifest.webStart) return ['nginx', 'start'];
+  return runsPhp(w.manifest.appType) ? ['nginx', 'php'] : ['nginx'];
+}
 
 /** Stops every process of the environment (deactivation): data kept, wanted state "stopped". */
 export async function stopEnvironment(ref: EnvironmentRef): Promise<string[]> {

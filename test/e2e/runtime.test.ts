@@ -217,4 +217,39 @@ describe('environments that run: nginx, PHP-FPM, MariaDB and Redis per environme
       await stopAllRuntimes(new Layout(home));
     }
   });
+
+  it('runs a Node.js application with web.commands.start behind nginx, on $PORT in its network namespace', async function () {
+    const app = `
+name: mymagento
+type: nodejs:20
+web:
+  commands:
+    start: "node server.js"
+  locations:
+    "/":
+      root: "public"
+      passthru: true
+hooks:
+  build: |
+    mkdir -p public && echo '<title>static page</title>' > public/page.html
+`;
+    const server = `require('node:http').createServer((req, res) => {
+  res.setHeader('content-type', 'text/plain');
+  res.end(\`node \${process.env.MAGENTO_CLOUD_ENVIRONMENT} \${req.url} uid=\${process.getuid()} port=\${process.env.PORT}\\n\`);
+}).listen(Number(process.env.PORT), '127.0.0.1');
+`;
+    const p = await deployedProject('node', { '.magento.app.yaml': app, 'server.js': server });
+    const log = p.client.deploymentLog(p.project, 'integration', p.first.deployment);
+    assert.match(log, /\[start-application\] nginx and the application's own server \(web\.commands\.start, \$PORT\) serving d000001/);
+    const hello = await getPage(p.project, 'integration', '/api/hello?x=1');
+    assert.equal(hello.status, 200, hello.body);
+    assert.match(hello.body, /^node integration \/api\/hello\?x=1 uid=2\d{5} port=8888$/m);
+    assert.equal((await getPage(p.project, 'integration', '/page.html')).title, 'static page');
+    // Its server is one of the environment's processes: stopped with it, restarted if it dies.
+    const ref = { layout: p.layout, project: p.project, environment: 'integration' };
+    const start = SandboxCgroup.named(appCgroupName(ref, 'start'))!;
+    assert.ok(start.pids().length > 0);
+    start.killAll();
+    await waitUntil(async () => (await getPage(p.project, 'integration', '/again')).status === 200, 20_000, 'the supervisor restarted the application');
+  });
 });

@@ -98,6 +98,18 @@ describe('the nginx configuration of a release', function () {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
+  it('passes every passthru to the application\'s own server (web.commands.start) on its port or socket, never to PHP-FPM', function () {
+    const locs = locations({ '/': { root: 'public', passthru: true }, '/static': { root: 'public/static', passthru: '/fallback' } });
+    const tcp = generate(locs, { appServer: { port: 8888 } });
+    assert.match(tcp, /proxy_pass "http:\/\/127\.0\.0\.1:8888";/);
+    assert.doesNotMatch(tcp, /fastcgi_pass/);
+    nginxAccepts(tcp);
+    const unix = generate(locs, { appServer: { socket: '/run/app/app.sock' } });
+    assert.match(unix, /proxy_pass "http:\/\/unix:\/run\/app\/app\.sock:";/);
+    nginxAccepts(unix);
+    assert.throws(() => generate(locs, { appServer: { socket: '/run/app/a b;.sock' } }), /application socket/);
+  });
+
   it("maps the cloud template's locations: prefixes, roots, rules, passthru front controllers, expires", function () {
     const app = parseYaml(fs.readFileSync(path.join(CLOUD_TEMPLATE, '.magento.app.yaml'), 'utf8')) as { web: { locations: Record<string, unknown> } };
     const config = generate(locations(app.web.locations));

@@ -5,6 +5,7 @@ import { envVariable, parseEnvConfig } from '../../src/domain/project-files/env-
 import { DEFAULT_ROUTES_YAML, parseRoutes, resolveRoutes } from '../../src/domain/project-files/routes';
 import { computeRelationships, parseServices, SUPPORTED_SERVICES } from '../../src/domain/project-files/services';
 import { parseYamlText, type Parsed } from '../../src/domain/project-files/yaml-file';
+import { planFromProjectFiles } from '../../src/domain/project-files';
 
 function ok<T>(parsed: Parsed<T>): T {
   assert.ok(parsed.ok, `expected success, got ${parsed.ok ? '' : parsed.issues.map(formatIssue).join('; ')}`);
@@ -391,5 +392,30 @@ describe('YAML project files', function () {
         ['mysql.type', 'cache.disk'],
       );
     });
+  });
+});
+
+describe("a non-PHP application's own server (web.commands.start)", function () {
+  const plan = (web: string) =>
+    planFromProjectFiles({ '.magento.app.yaml': `name: api\ntype: nodejs:20\nweb:\n${web}\nhooks:\n  build: "true"\n` });
+
+  it('is kept with its socket family (tcp by default)', function () {
+    const tcp = plan('  commands:\n    start: "node server.js"\n  locations:\n    "/":\n      root: public\n      passthru: true');
+    assert.ok(tcp.ok);
+    assert.equal(tcp.manifest.webStart, 'node server.js');
+    assert.equal(tcp.manifest.upstream, 'tcp');
+    assert.equal(tcp.manifest.appType, 'nodejs:20');
+    const unix = plan('  commands:\n    start: "python3 app.py"\n  upstream:\n    socket_family: unix');
+    assert.ok(unix.ok);
+    assert.equal(unix.manifest.upstream, 'unix');
+  });
+
+  it('is refused, naming the key, when the command or the family is not one', function () {
+    const empty = plan('  commands:\n    start: ""');
+    assert.ok(!empty.ok);
+    assert.match(empty.issues.map(formatIssue).join('\n'), /web\.commands\.start: must be the command that starts the application/);
+    const family = plan('  commands:\n    start: "node s.js"\n  upstream:\n    socket_family: udp');
+    assert.ok(!family.ok);
+    assert.match(family.issues.map(formatIssue).join('\n'), /web\.upstream\.socket_family: must be "tcp" or "unix"/);
   });
 });

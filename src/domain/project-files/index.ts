@@ -47,6 +47,10 @@ export interface SlugManifest {
   appType?: string;
   /** `runtime.extensions`: the PHP extensions the application declares (names only). */
   extensions?: string[];
+  /** `web.commands.start`: the command of a non-PHP application's own server. */
+  webStart?: string;
+  /** `web.upstream.socket_family`: where that server listens, $PORT (tcp) or $SOCKET (unix). */
+  upstream?: 'tcp' | 'unix';
   /** The directory that serves "/" (what releases staged before `locations` recorded). */
   webRoot: string;
   /** `web.locations`, validated (absent in manifests of slugs built before they were read). */
@@ -189,6 +193,7 @@ export function planFromProjectFiles(files: ProjectFileTexts): PlanResult {
   const mounts = parseMounts(appConfig?.mounts, issues);
   const locations = parseWebLocations(appConfig?.web?.locations, APP_FILE, issues);
   const crons = parseCrons(appConfig?.crons, APP_FILE, issues);
+  const start = parseWebStart(appConfig?.web, issues);
 
   if (appConfig && services.ok) {
     // Relationships naming services that do not exist are caught now, in the build.
@@ -232,6 +237,29 @@ export function planFromProjectFiles(files: ProjectFileTexts): PlanResult {
       warmUpConcurrency: envVariable(env.value, 'post-deploy', 'WARM_UP_CONCURRENCY'),
       ttfbPages: envVariable(env.value, 'post-deploy', 'TTFB_TESTED_PAGES'),
       crons,
+      ...(start ? { webStart: start.command, upstream: start.family } : {}),
     },
   };
+}
+
+/**
+ * `web.commands.start` and `web.upstream.socket_family` (Platform.sh): the command that runs a
+ * non-PHP application's own server, which listens on $PORT (tcp, the default) or on $SOCKET
+ * (unix); nginx passes the locations' passthru requests to it.
+ */
+function parseWebStart(web: unknown, issues: ConfigIssue[]): { command: string; family: 'tcp' | 'unix' } | undefined {
+  if (typeof web !== 'object' || web === null) return undefined;
+  const w = web as { commands?: unknown; upstream?: unknown };
+  const command = (w.commands as { start?: unknown } | undefined)?.start;
+  if (w.commands === undefined || command === undefined) return undefined;
+  if (typeof command !== 'string' || command.trim() === '') {
+    issues.push({ file: APP_FILE, path: 'web.commands.start', reason: 'must be the command that starts the application (a non-empty string)' });
+    return undefined;
+  }
+  const family = (w.upstream as { socket_family?: unknown } | undefined)?.socket_family ?? 'tcp';
+  if (family !== 'tcp' && family !== 'unix') {
+    issues.push({ file: APP_FILE, path: 'web.upstream.socket_family', reason: 'must be "tcp" or "unix"' });
+    return undefined;
+  }
+  return { command, family };
 }

@@ -26,6 +26,11 @@ export interface NginxConfigInput {
   locations: readonly WebLocation[];
   /** The Unix socket nginx listens on. */
   listenSocket: string;
+  /**
+   * The application's own server (`web.commands.start`): a Unix socket or a port on 127.0.0.1.
+   * Every passthru goes to it (HTTP, the request as it came), instead of a PHP front controller.
+   */
+  appServer?: { socket: string } | { port: number };
   /** PHP-FPM's Unix socket; without it no `.php` is executed (404, or the passthru's 502). */
   phpFpmSocket?: string;
   pidFile: string;
@@ -364,6 +369,10 @@ export function nginxConfig(input: NginxConfigInput): string {
     // The passthrus, resolved now through the locations: a .php front controller runs in PHP-FPM.
     for (const [p, name] of passthrus) {
       server.block(`location ${name}`, () => {
+        if (input.appServer) {
+          proxyToApp(server, input.appServer);
+          return;
+        }
         let r: ReturnType<typeof resolveRequest>;
         try {
           r = resolveRequest(input.locations, p);
@@ -429,6 +438,18 @@ function checkHeaders(headers: Record<string, string>, at: string, issue: (at: s
     if (!/^[A-Za-z0-9!#%&'*+.^_`|~-]+$/.test(name)) issue(`${at}.headers.${JSON.stringify(name)}`, 'must be an HTTP header name (letters, digits and - _ . !)');
     else if (CONTROL.test(v)) issue(`${at}.headers.${JSON.stringify(name)}`, 'must be a header value on one line, without control characters');
   }
+}
+
+/** An HTTP request to the application's own server, as it came (Platform.sh's upstream). */
+function proxyToApp(w: Writer, app: { socket: string } | { port: number }): void {
+  const target = 'socket' in app ? `http://unix:${enginePath(app.socket, 'application socket')}:` : `http://127.0.0.1:${Math.floor(app.port)}`;
+  w.line(`proxy_pass ${value(target)};`);
+  w.line('proxy_http_version 1.1;');
+  w.line('proxy_set_header Host $host;');
+  w.line('proxy_set_header X-Forwarded-For $http_x_forwarded_for;');
+  w.line('proxy_set_header X-Forwarded-Proto $http_x_forwarded_proto;');
+  w.line('proxy_set_header Connection "";');
+  w.line('proxy_read_timeout 300s;');
 }
 
 /** A FastCGI request to PHP-FPM with the parameters PHP expects (nothing read from /etc/nginx). */
