@@ -28,8 +28,8 @@ import type { WebLocation } from '../domain/project-files/web-locations';
 import { SlipwayError } from '../errors';
 import type { Layout } from '../home';
 import { sandboxIdentity, type SandboxIdentity } from '../sandbox/identity';
-import { runInSandbox, sandboxServicePids, sandboxTools, startSandboxService, stopSandboxService, type SandboxBind } from '../sandbox/sandbox';
-import { execFile } from 'node:child_process';
+import { runInSandbox, sandboxServicePids, startSandboxService, stopSandboxService, type SandboxBind } from '../sandbox/sandbox';
+import { portAnswers } from './services';
 import { PLAN_SANDBOX_LIMITS } from '../domain/sandbox-limits';
 import { ensureNetns } from './netns';
 import { environmentNetns, writeOwned, type EnvironmentRef } from './services/environment';
@@ -197,14 +197,6 @@ function connects(socket: string): Promise<boolean> {
       resolve(true);
     });
     c.once('error', () => resolve(false));
-  });
-}
-
-/** Whether something listens on the port inside the network namespace (asked from in there). */
-async function portAnswers(netns: string, port: number): Promise<boolean> {
-  const { nsenter } = await sandboxTools();
-  return new Promise((resolve) => {
-    execFile(nsenter, [`--net=${netns}`, '--', 'bash', '-c', `exec 3<>/dev/tcp/127.0.0.1/${port}`], { timeout: 5000 }, (err) => resolve(!err));
   });
 }
 

@@ -18,7 +18,7 @@ import { computeRelationships, type RelationshipEndpoint, type Services, type Se
 import type { ConfigIssue } from '../../domain/app-config';
 import { SlipwayError } from '../../errors';
 import { sandboxIdentity } from '../../sandbox/identity';
-import { sandboxServiceNames, sandboxServicePids, startSandboxService, stopSandboxService } from '../../sandbox/sandbox';
+import { sandboxServiceNames, sandboxServicePids, sandboxTools, startSandboxService, stopSandboxService } from '../../sandbox/sandbox';
 import { deleteNetns, ensureNetns, netnsPath } from '../netns';
 import {
   engineSecretsDir,
@@ -40,6 +40,8 @@ import {
 } from './environment';
 import { MARIADB_DATABASE, MARIADB_USER, mariadbCommand, mariadbQuery, prepareMariadb } from './mariadb';
 import { prepareRedis, redisCommand, redisQuery } from './redis';
+import { prepareRabbitmq, rabbitmqCommand, RABBITMQ_USER } from './rabbitmq';
+import { execFile } from 'node:child_process';
 
 export type { EnvironmentRef } from './environment';
 export { servicePaths, environmentNetns, runDir, SANDBOX_RUN_DIR } from './environment';
@@ -47,21 +49,22 @@ export { mariadbQuery, redisQuery };
 
 const MIB = 1024 * 1024;
 
-type Provider = 'mariadb' | 'redis';
+type Provider = 'mariadb' | 'redis' | 'rabbitmq';
 
 /** What runs each kind, and its cgroup's limits (threads count as processes). */
-const PROVIDERS: Partial<Record<ServiceKind, { provider: Provider; memoryBytes: number; processes: number }>> = {
-  mysql: { provider: 'mariadb', memoryBytes: 512 * MIB, processes: 256 },
-  mariadb: { provider: 'mariadb', memoryBytes: 512 * MIB, processes: 256 },
-  redis: { provider: 'redis', memoryBytes: 192 * MIB, processes: 64 },
-  valkey: { provider: 'redis', memoryBytes: 192 * MIB, processes: 64 },
+const PROVIDERS: Partial<Record<ServiceKind, { provider: Provider; port: number; memoryBytes: number; processes: number }>> = {
+  mysql: { provider: 'mariadb', port: 3306, memoryBytes: 512 * MIB, processes: 256 },
+  mariadb: { provider: 'mariadb', port: 3306, memoryBytes: 512 * MIB, processes: 256 },
+  redis: { provider: 'redis', port: 6379, memoryBytes: 192 * MIB, processes: 64 },
+  valkey: { provider: 'redis', port: 6379, memoryBytes: 192 * MIB, processes: 64 },
+  // The Erlang VM runs many threads (schedulers, dirty schedulers, async pool).
+  rabbitmq: { provider: 'rabbitmq', port: 5672, memoryBytes: 512 * MIB, processes: 512 },
 };
 
 /** Why the host cannot provide a kind (a deployment warns with it and goes on). */
 const NOT_PROVIDED: Partial<Record<ServiceKind, string>> = {
   opensearch: 'OpenSearch is not a Debian package, and Slipway runs services from Debian packages only',
   elasticsearch: 'Elasticsearch is not a Debian package, and Slipway runs services from Debian packages only',
-  rabbitmq: 'Slipway does not run RabbitMQ yet',
   varnish: 'Slipway does not run Varnish yet',
 };
 
@@ -89,7 +92,7 @@ export function servicePorts(services: DeclaredServices): Record<string, number>
   for (const name of Object.keys(services).sort()) {
     const kind = services[name]!.kind;
     if (!PROVIDERS[kind]) continue;
-    let port = kind === 'mysql' || kind === 'mariadb' ? 3306 : 6379;
+    let port = PROVIDERS[kind].port;
     while (taken.has(port)) port++;
     taken.add(port);
     ports[name] = port;
@@ -148,6 +151,33 @@ async function waitForSocket(socket: string, cgroup: string, log: string, timeou
   }
 }
 
+/** Whether something listens on the port inside the network namespace (asked from in there). */
+export async function portAnswers(netns: string, port: number): Promise<boolean> {
+  const { nsenter } = await sandboxTools();
+  return new Promise((resolve) => {
+    execFile(nsenter, [`--net=${netns}`, '--', 'bash', '-c', `exec 3<>/dev/tcp/127.0.0.1/${Math.floor(port)}`], { timeout: 5000 }, (err) => resolve(!err));
+  });
+}
+
+async function waitForPort(netns: string, port: number, cgroup: string, log: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await portAnswers(netns, port))) {
+    const tail = (): string => {
+      try {
+        return fs.readFileSync(log, 'utf8').trim().split('\n').slice(-5).join(' / ');
+      } catch {
+        return 'no log';
+      }
+    };
+    if (sandboxServicePids(cgroup).length === 0) throw new SlipwayError(`the service ended as it started: ${tail()}`);
+    if (Date.now() > deadline) {
+      await stopSandboxService(cgroup, 5000);
+      throw new SlipwayError(`the service did not listen on 127.0.0.1:${port} within ${timeoutMs / 1000} s: ${tail()}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 /**
  * Starts the service (initialising its data the first time) and returns once it accepts
  * connections; a running one is left as it is (adopted). A kind the host cannot provide, or
@@ -171,13 +201,17 @@ export async function startService(
   const port = servicePorts(services)[name]!;
   const netns = await ensureNetns(environmentNetns(ref));
   let command: string[];
+  let env: Record<string, string> = {};
   try {
     if (provided.provider === 'mariadb') {
       await prepareMariadb({ ref, name, paths, identity, port }, progress);
       command = await mariadbCommand(progress);
-    } else {
+    } else if (provided.provider === 'redis') {
       prepareRedis({ ref, name, paths, identity, port });
       command = await redisCommand(progress);
+    } else {
+      prepareRabbitmq({ ref, name, paths, identity, port });
+      ({ command, env } = await rabbitmqCommand(progress));
     }
   } catch (err) {
     if (err instanceof HostPackageMissingError) return { name, type: s.type, state: 'unavailable', reason: err.message };
@@ -196,11 +230,13 @@ export async function startService(
       { dir: runDir(ref), at: SANDBOX_RUN_DIR, writable: true },
     ],
     command,
-    env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8', HOME: SANDBOX_SERVICE_DATA },
+    env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8', HOME: SANDBOX_SERVICE_DATA, ...env },
     limits: { memoryBytes: provided.memoryBytes, processes: provided.processes },
     logFile: paths.log,
   });
-  await waitForSocket(paths.socket, cgroup, paths.log, 60_000);
+  // RabbitMQ has no Unix socket: asked on its port, from inside the namespace.
+  if (provided.provider === 'rabbitmq') await waitForPort(netns, port, cgroup, paths.log, 60_000);
+  else await waitForSocket(paths.socket, cgroup, paths.log, 60_000);
   return serviceStatus(ref, services, name);
 }
 
@@ -288,7 +324,8 @@ export function relationshipsFor(
         unavailable.push({ relationship: rel, service: e.service, type: s.type, reason: why });
         continue;
       }
-      const isMysql = PROVIDERS[s.kind]!.provider === 'mariadb';
+      const provider = PROVIDERS[s.kind]!.provider;
+      const isMysql = provider === 'mariadb';
       out.push({
         ...e,
         host: '127.0.0.1',
@@ -296,6 +333,7 @@ export function relationshipsFor(
         ip: '127.0.0.1',
         port: ports[e.service]!,
         ...(isMysql ? { path: MARIADB_DATABASE, username: MARIADB_USER } : {}),
+        ...(provider === 'rabbitmq' ? { username: RABBITMQ_USER } : {}),
         password: servicePassword(ref, e.service),
       });
     }
