@@ -251,6 +251,14 @@ export async function deleteEnvironment(ref: EnvironmentRef): Promise<void> {
   await deleteEnvironmentRuntime(ref);
 }
 
+/** The application's status, listing the processes the wanted state runs (all three without one). */
+function applicationOf(ref: EnvironmentRef, wanted: WantedRuntime | undefined): ApplicationStatus {
+  const status = applicationStatus(ref);
+  if (!wanted) return status;
+  const names = wantedProcesses(wanted);
+  return { ...status, processes: status.processes.filter((p) => names.includes(p.name)) };
+}
+
 export interface RuntimeStatus {
   wanted?: 'running' | 'stopped';
   release?: string;
@@ -263,7 +271,7 @@ export function runtimeStatus(ref: EnvironmentRef): RuntimeStatus {
   return {
     ...(wanted ? { wanted: wanted.state, ...(wanted.release ? { release: wanted.release } : {}) } : {}),
     services: wanted ? servicesStatus(ref, wanted.manifest.services) : [],
-    application: applicationStatus(ref),
+    application: applicationOf(ref, wanted),
   };
 }
 

@@ -13,14 +13,18 @@ import { workflowIds } from '../../src/domain/names';
 import { fetchHistoryJson, replayHistoryJson } from '../../src/replay';
 import { freePort } from '../../src/temporal/dev-server';
 import { Layout, PACKAGE_ROOT } from '../../src/home';
+import { stopAllRuntimes } from '../../src/runtime/environment-runtime';
 import { spawnSlipway, type Spawned } from '../harness/processes';
 import { getWorld, sampleVariant, tempDir, uniqueName } from '../harness/world';
 
 describe('one worker per host', function () {
   const workers: Spawned[] = [];
+  const homesUsed: string[] = [];
   after(async () => {
     for (const w of workers) w.child.kill('SIGTERM');
     await Promise.all(workers.map((w) => w.exited));
+    // The environments' processes outlive workers by design: stopped with the hosts' data directories.
+    for (const home of homesUsed) await stopAllRuntimes(new Layout(home));
   });
 
   it("lands each environment's releases on its own host", async function () {
@@ -30,6 +34,7 @@ describe('one worker per host', function () {
     const ports: Record<string, number> = {};
     for (const host of hosts) {
       homes[host] = tempDir(host);
+      homesUsed.push(homes[host]);
       ports[host] = await freePort();
       const w = spawnSlipway(
         ['--home', homes[host], 'worker', '--host', host, '--no-engine', '--slugs', layout.slugs(), '--router-port', String(ports[host])],

@@ -11,7 +11,10 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
-import { Layout } from '../../src/home';
+import { Layout, PACKAGE_ROOT } from '../../src/home';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { workflowIds } from '../../src/domain/names';
+import { fetchHistoryJson, replayHistoryJson } from '../../src/replay';
 import { readWanted, runtimeStatus, stopAllRuntimes } from '../../src/runtime/environment-runtime';
 import { appCgroupName } from '../../src/runtime/application';
 import { freePort } from '../../src/temporal/dev-server';
@@ -152,6 +155,27 @@ describe('environments that run: nginx, PHP-FPM, MariaDB and Redis per environme
       status.runtime?.services.map((s) => `${s.name} ${s.state}`),
       ['mysql running', 'redis running'],
     );
+    // The restart is in the environment's Temporal history; that run and the supervisor's replay
+    // against the current code, and are kept among the stored histories (once, under the
+    // versioning policy of docs/architecture.md).
+    const envId = workflowIds.environment(project, 'integration');
+    let withRestart: string | undefined;
+    for await (const e of client.temporal.workflow.list({ query: `WorkflowId = "${envId}"` })) {
+      const json = historyToJSON(await client.temporal.workflow.getHandle(envId, e.runId).fetchHistory());
+      if (json.includes('runtimeRestarted')) withRestart = json;
+    }
+    assert.ok(withRestart, 'a run of the environment has the runtimeRestarted signal');
+    const supervisorId = workflowIds.hostSupervisor('local');
+    const kept: Record<string, [string, string]> = {
+      'environment-runtime-restart.json': [envId, withRestart],
+      'host-supervisor.json': [supervisorId, await fetchHistoryJson(client.temporal, supervisorId)],
+    };
+    for (const [file, [wid, json]] of Object.entries(kept)) {
+      const outcome = await replayHistoryJson(json, wid, wid);
+      assert.ok(outcome.ok, `${wid}: ${outcome.error}`);
+      const stored = path.join(PACKAGE_ROOT, 'test', 'histories', file);
+      if (process.env.SLIPWAY_RECORD_HISTORIES === '1' && !fs.existsSync(stored)) fs.writeFileSync(stored, `${JSON.stringify(JSON.parse(json), null, 1)}\n`);
+    }
 
     // Deactivated: every process stops, the data stays; activated: back, with the data.
     const featureRef = { layout, project, environment: 'feature' };

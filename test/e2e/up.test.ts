@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { freePort } from '../../src/temporal/dev-server';
 import { Layout, readRuntimeInfo } from '../../src/home';
+import { runtimeStatus, stopAllRuntimes } from '../../src/runtime/environment-runtime';
 import { fetchFromRouter } from '../../src/router/fetch';
 import { processGroupMembers, runSlipway, spawnSlipway, waitUntil } from '../harness/processes';
 import { tempDir } from '../harness/world';
@@ -19,7 +20,10 @@ describe('slipway up', function () {
   const home = tempDir('up');
   const env: NodeJS.ProcessEnv = { ...process.env, SLIPWAY_HOME: home };
   delete env.TEMPORAL_ADDRESS;
-  after(() => fs.rmSync(home, { recursive: true, force: true }));
+  after(async () => {
+    await stopAllRuntimes(new Layout(home));
+    fs.rmSync(home, { recursive: true, force: true });
+  });
 
   it('Ctrl-C (SIGINT to its process group) stops server, worker and router with no process left', async function () {
     const args = await upArgs();
@@ -41,6 +45,9 @@ describe('slipway up', function () {
     await waitUntil(() => processGroupMembers(pgid).length === 0, 15_000, `group ${pgid} is empty`);
     assert.ok(!fs.existsSync(new Layout(home).runtimeFile), 'runtime.json removed on stop');
     assert.ok(fs.existsSync(path.join(home, 'temporal.db')), 'Temporal state kept in the data directory');
+    // The environment's processes are not the stack's: they keep running, outside its group.
+    const running = runtimeStatus({ layout: new Layout(home), project: 'persisted', environment: 'integration' });
+    assert.ok(running.application.processes.every((p) => p.running), JSON.stringify(running));
   });
 
   it('keeps its state across a restart, and SIGINT to slipway alone also leaves nothing behind', async function () {
@@ -62,6 +69,15 @@ describe('slipway up', function () {
     const exit = await up.exited;
     assert.equal(exit.code, 0, up.output());
     await waitUntil(() => processGroupMembers(pgid).length === 0, 15_000, `group ${pgid} is empty`);
+
+    // `slipway down` stops the environments' processes, data kept.
+    const ref = { layout: new Layout(home), project: 'persisted', environment: 'integration' };
+    const down = await runSlipway(['down'], env);
+    assert.equal(down.code, 0, down.stderr);
+    assert.match(down.stdout, /^[1-9]\d* process group\(s\) stopped; the environments' data is kept\.$/m);
+    const after = runtimeStatus(ref);
+    assert.ok(after.application.processes.every((p) => !p.running) && after.services.every((s) => s.state !== 'running'), JSON.stringify(after));
+    assert.ok(fs.existsSync(path.join(ref.layout.environment('persisted', 'integration'), 'services', 'mysql', 'data')));
   });
 
   it('exits 2 with a clear message on bad usage', async function () {
@@ -85,6 +101,7 @@ describe('slipway up with TEMPORAL_ADDRESS', function () {
     } finally {
       process.kill(up.child.pid!, 'SIGINT');
       assert.equal((await up.exited).code, 0, up.output());
+      await stopAllRuntimes(new Layout(home));
       fs.rmSync(home, { recursive: true, force: true });
     }
   });
