@@ -29,6 +29,7 @@ import {
   serviceStatus,
   servicesStatus,
   startService,
+  stopChangedServices,
   stopEnvironmentServices,
   stopService,
   unavailableReason,
@@ -144,10 +145,11 @@ export async function provisionServices(
     const name = group.slice(prefix.length);
     if (!Object.prototype.hasOwnProperty.call(declared, name) && (await stopService(ref, name))) stopped.push(name);
   }
+  const restarted = await stopChangedServices(ref, declared, progress);
   const statuses: ServiceStatus[] = [];
   // One at a time: two MariaDB initialisations at once would double the peak.
   for (const name of Object.keys(declared).sort()) {
-    const running = serviceStatus(ref, declared, name).state === 'running';
+    const running = serviceStatus(ref, declared, name).state === 'running' && !restarted.includes(name);
     const started = Date.now();
     const s = await startService(ref, declared, name, progress);
     statuses.push(s);

@@ -26,6 +26,7 @@ import {
   servicesStatus,
   startServices,
   stopEnvironmentServices,
+  stopService,
   type EnvironmentRef,
 } from '../../src/runtime/services';
 import { serviceCgroupName } from '../../src/runtime/services/environment';
@@ -314,6 +315,22 @@ describe("an environment's services: network namespace, MariaDB and Redis", func
     const stopped = JSON.parse(await firstLine(otherWorker(layout.home, 'staging', 'stop', services))) as string[];
     assert.deepEqual(stopped.sort(), ['mysql', 'redis']);
     assert.deepEqual(processesOf(b), []);
+  });
+
+  it('restarts a running service whose configuration services.yaml changed (its port), with its data; adopts the others', async function () {
+    const mysqlPids = servicesStatus(a, services).find((x) => x.name === 'mysql');
+    assert.equal(mysqlPids?.state, 'running');
+    // A second Redis named "cache" sorts first: it takes 6379, and "redis" moves to 6380.
+    const more = parsed('mysql: {type: "mysql:10.11", disk: 512}\nredis: {type: "redis:7.0"}\ncache: {type: "redis:7.0"}\nsearch: {type: "opensearch:2", disk: 1024}\n');
+    const said: string[] = [];
+    const statuses = await startServices(a, more, (m) => said.push(m));
+    const byName = Object.fromEntries(statuses.map((x) => [x.name, x]));
+    assert.equal(byName.cache?.state === 'running' && byName.cache.port, 6379);
+    assert.equal(byName.redis?.state === 'running' && byName.redis.port, 6380);
+    assert.ok(said.some((m) => /^redis: its configuration changed \(services\.yaml\): restarting it$/.test(m)), said.join('\n'));
+    assert.ok(!said.some((m) => /^mysql:/.test(m)), 'MariaDB is adopted as it runs');
+    assert.equal((await redisQuery(a, 'redis', servicePaths(a, 'redis'), ['GET', 'greeting'])).trim(), 'from-a', 'its data is kept');
+    await stopService(a, 'cache');
   });
 
   it('deletes an environment: processes, network namespace, data, sockets and passwords', async function () {

@@ -37,10 +37,11 @@ import {
   servicePaths,
   servicesDir,
   type EnvironmentRef,
+  type ServicePaths,
 } from './environment';
-import { MARIADB_DATABASE, MARIADB_USER, mariadbCommand, mariadbQuery, prepareMariadb } from './mariadb';
-import { prepareRedis, redisCommand, redisQuery } from './redis';
-import { prepareRabbitmq, rabbitmqCommand, RABBITMQ_USER } from './rabbitmq';
+import { MARIADB_DATABASE, MARIADB_USER, mariadbCommand, mariadbConfig, mariadbQuery, prepareMariadb } from './mariadb';
+import { prepareRedis, redisCommand, redisConfig, redisQuery } from './redis';
+import { prepareRabbitmq, rabbitmqCommand, rabbitmqConfig, RABBITMQ_USER } from './rabbitmq';
 import { execFile } from 'node:child_process';
 
 export type { EnvironmentRef } from './environment';
@@ -151,6 +152,37 @@ async function waitForSocket(socket: string, cgroup: string, log: string, timeou
   }
 }
 
+/**
+ * Whether a running service's configuration file says something else than services.yaml would
+ * now (its port, when another service of the same port came or went): it is started again.
+ */
+function configurationChanged(ref: EnvironmentRef, services: DeclaredServices, name: string): boolean {
+  const provided = PROVIDERS[declared(services, name).kind];
+  if (!provided) return false;
+  const expected = configOf(provided.provider, ref, name, servicePaths(ref, name), servicePorts(services)[name]!);
+  const current = fs.existsSync(expected.file) ? fs.readFileSync(expected.file, 'utf8') : undefined;
+  return current !== undefined && current !== expected.text;
+}
+
+/** Stops the running services whose configuration changed, before any is started (a port may pass from one to another). */
+export async function stopChangedServices(ref: EnvironmentRef, services: DeclaredServices, progress: (m: string) => void): Promise<string[]> {
+  const changed = Object.keys(services)
+    .sort()
+    .filter((name) => sandboxServicePids(serviceCgroupName(ref, name)).length > 0 && configurationChanged(ref, services, name));
+  for (const name of changed) {
+    progress(`${name}: its configuration changed (services.yaml): restarting it`);
+    await stopSandboxService(serviceCgroupName(ref, name));
+  }
+  return changed;
+}
+
+/** The configuration file a service is started with, and what it would hold now. */
+function configOf(provider: Provider, ref: EnvironmentRef, name: string, paths: ServicePaths, port: number): { file: string; text: string } {
+  if (provider === 'mariadb') return { file: `${paths.conf}/my.cnf`, text: mariadbConfig(paths, port) };
+  if (provider === 'redis') return { file: `${paths.conf}/redis.conf`, text: redisConfig(paths, port, servicePassword(ref, name)) };
+  return { file: `${paths.conf}/rabbitmq.conf`, text: rabbitmqConfig(port, servicePassword(ref, name)) };
+}
+
 /** Whether something listens on the port inside the network namespace (asked from in there). */
 export async function portAnswers(netns: string, port: number): Promise<boolean> {
   const { nsenter } = await sandboxTools();
@@ -193,7 +225,11 @@ export async function startService(
   const provided = PROVIDERS[s.kind];
   if (!provided) return serviceStatus(ref, services, name);
   const cgroup = serviceCgroupName(ref, name);
-  if (sandboxServicePids(cgroup).length > 0) return serviceStatus(ref, services, name);
+  if (sandboxServicePids(cgroup).length > 0) {
+    if (!configurationChanged(ref, services, name)) return serviceStatus(ref, services, name);
+    progress(`${name}: its configuration changed (services.yaml): restarting it`);
+    await stopSandboxService(cgroup);
+  }
 
   const identity = sandboxIdentity(ref.layout, ref.project);
   const paths = prepareDirectories(ref, name, identity);
@@ -241,7 +277,8 @@ export async function startService(
 }
 
 /** Starts every declared service (at once); each one's status, unavailable ones included. */
-export async function startServices(ref: EnvironmentRef, services: DeclaredServices, progress?: (m: string) => void): Promise<ServiceStatus[]> {
+export async function startServices(ref: EnvironmentRef, services: DeclaredServices, progress: (m: string) => void = ECHOED): Promise<ServiceStatus[]> {
+  await stopChangedServices(ref, services, progress);
   return Promise.all(
     Object.keys(services)
       .sort()
