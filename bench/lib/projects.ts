@@ -12,7 +12,7 @@ import type { SlipwayClient } from '../../src/client';
 import type { DeploymentRecord } from '../../src/domain/environment';
 import { workflowIds } from '../../src/domain/names';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { parse as parseYaml } from 'yaml';
+import { parse as parseYaml, parseDocument } from 'yaml';
 import { git } from './exec';
 
 export interface Clone {
@@ -33,10 +33,29 @@ export function removeTempDirs(): void {
   scratch = undefined;
 }
 
-/** A copy of the sample store with some files replaced (path → content; null removes). */
-export function sampleVariant(changes: Record<string, string | null> = {}): string {
+/**
+ * The sample store's .magento.app.yaml as the orchestration scenarios deploy it: without its
+ * relationships and cron. Those scenarios measure the engine against a shell script doing the
+ * same work, which runs no database; the runtime scenario deploys the store as it is.
+ */
+function sampleAppYaml(): string {
+  const doc = parseDocument(fs.readFileSync(path.join(SAMPLE_STORE, '.magento.app.yaml'), 'utf8'));
+  doc.delete('relationships');
+  doc.delete('crons');
+  return doc.toString();
+}
+
+/**
+ * A copy of the sample store with some files replaced (path → content; null removes); without
+ * its services unless `services` (see sampleAppYaml).
+ */
+export function sampleVariant(changes: Record<string, string | null> = {}, options: { services?: boolean } = {}): string {
   const dir = tempDir('src');
   fs.cpSync(SAMPLE_STORE, dir, { recursive: true });
+  if (!options.services) {
+    fs.writeFileSync(path.join(dir, '.magento.app.yaml'), sampleAppYaml());
+    fs.writeFileSync(path.join(dir, '.magento', 'services.yaml'), '# No services in this variant of the sample store.\n');
+  }
   for (const [file, content] of Object.entries(changes)) {
     const full = path.join(dir, file);
     if (content === null) fs.rmSync(full, { force: true });
@@ -50,7 +69,7 @@ export function sampleVariant(changes: Record<string, string | null> = {}): stri
 
 /** The sample store's .magento.app.yaml with its hooks replaced (undefined keeps one, null drops it). */
 export function appYamlWithHooks(hooks: { build?: string | null; deploy?: string | null; postDeploy?: string | null }): string {
-  const original = fs.readFileSync(path.join(SAMPLE_STORE, '.magento.app.yaml'), 'utf8');
+  const original = sampleAppYaml();
   const before = original.slice(0, original.indexOf('\nhooks:\n') + 1);
   const after = original.slice(original.indexOf('\nvariables:\n'));
   const current = extractHooks(original);

@@ -6,11 +6,10 @@
  * lookup) minus what the plain push took in the same run (the git transfer itself).
  */
 import * as path from 'node:path';
-import { SAMPLE_STORE } from '../../src/home';
 import { releaseName } from '../../src/domain/deployment';
 import { git } from '../lib/exec';
 import { anatomy, breakdown, describeTimeline, deploymentTimeline, environmentActivityMsBefore, eventsSince, historyLength } from '../lib/history';
-import { cloneBranch, commit, createDeployedProject, deployedQuietly, nextDeployment, nowMs, push, tempDir } from '../lib/projects';
+import { cloneBranch, commit, createDeployedProject, deployedQuietly, nextDeployment, nowMs, push, sampleVariant, tempDir } from '../lib/projects';
 import { figure } from '../lib/results';
 import { shellDeployer } from '../lib/shell-baseline';
 import { workflowIds } from '../../src/domain/names';
@@ -23,7 +22,7 @@ export const durability: Scenario = {
     const { client } = stack;
     const project = 'bench-durable';
     const env = 'integration';
-    const { remote } = await createDeployedProject(client, project, SAMPLE_STORE);
+    const { remote } = await createDeployedProject(client, project, sampleVariant());
     const repo = await cloneBranch(remote, env);
     // The baseline's remote: a plain bare repository with the same history, no hooks.
     const plain = path.join(tempDir('plain'), 'plain.git');

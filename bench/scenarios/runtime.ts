@@ -182,7 +182,7 @@ export const runtime: Scenario = {
     const from = sampleVariant({
       [ASSET_SOURCE]: bundle(ASSET_BYTES),
       'db/migrations/003-bench-pushes.sql': 'CREATE TABLE bench_pushes (n INT UNSIGNED PRIMARY KEY, pushed_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP);\n',
-    });
+    }, { services: true });
     const { remote } = await createDeployedProject(client, project, from);
     const socketPath = layout.webSocket(project, env);
     if (!fs.existsSync(socketPath)) throw new Error(`${project}/${env}: nginx's socket ${socketPath} is missing after the deployment`);

@@ -4,10 +4,9 @@
  * (deployments / (last closed − first push)), p50 and p95 latency (push → the deployment
  * workflow closed), the worker process's peak RSS, and history events per deployment.
  */
-import { SAMPLE_STORE } from '../../src/home';
 import { workflowIds } from '../../src/domain/names';
 import { deploymentTimeline, describeTimeline, eventsSince, historyLength } from '../lib/history';
-import { cloneBranch, commit, createDeployedProject, deployed, nextDeployment, nowMs, push, type Clone } from '../lib/projects';
+import { cloneBranch, commit, createDeployedProject, deployed, nextDeployment, nowMs, push, sampleVariant, type Clone } from '../lib/projects';
 import { figure, type Figure } from '../lib/results';
 import { watchRss } from '../lib/rss';
 import { median, percentile } from '../lib/stats';
@@ -35,7 +34,8 @@ export const scale: Scenario = {
     const perProject = Math.ceil(max / projects.length);
     // Set-up (not measured): the projects, then their child environments, all deployed once.
     const t0 = Date.now();
-    const remotes = await Promise.all(projects.map((p) => createDeployedProject(client, p, SAMPLE_STORE)));
+    const orchestrationStore = sampleVariant();
+    const remotes = await Promise.all(projects.map((p) => createDeployedProject(client, p, orchestrationStore)));
     const envNames = Array.from({ length: perProject }, (_, j) => (j === 0 ? 'integration' : `env-${j}`));
     await Promise.all(
       projects.map(async (p) => {

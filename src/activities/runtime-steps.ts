@@ -1,0 +1,121 @@
+/**
+ * The steps of a deployment that concern the environment's runtime (src/runtime/): the
+ * release's nginx configuration at staging, its services provisioned, the deploy mode read from
+ * its database, the application started on the new release (or on the previous one again when
+ * a deployment is undone). Step bodies of the release activities (src/activities/release.ts).
+ */
+import * as fs from 'node:fs';
+import type { DeploymentKey } from '../domain/deployment';
+import type { SlugManifest } from '../domain/project-files';
+import { locationsForWebRoot } from '../domain/project-files/web-locations';
+import type { Layout } from '../home';
+import { hostPhpFpm, prepareWebConfig, pruneWebConfigs, runsPhp, stopApplication } from '../runtime/application';
+import { provisionServices, readWanted, releaseBinds, startApplicationFor, writeWanted } from '../runtime/environment-runtime';
+import { withEnvironmentLock } from '../runtime/locks';
+import { hasApplicationTables, servicesStatus } from '../runtime/services';
+import { ensurePhpCli, phpVersionNote } from '../runtime/web-programs';
+import { readSlugManifest } from './build';
+import { readReleaseInfo } from './lib/release-info-file';
+import { errorMessage, stepFailure, type StepLog } from './lib/step-log';
+import type { DeployContext } from './release';
+
+function readSlugManifestOf(layout: Layout, slug: string): SlugManifest | undefined {
+  try {
+    return readSlugManifest(layout, slug);
+  } catch {
+    return undefined;
+  }
+}
+
+export const envRef = (layout: Layout, key: { project: string; environment: string }) => ({ layout, project: key.project, environment: key.environment });
+
+/**
+ * ece-tools' rule: install when the environment's database has no application tables, update
+ * otherwise. Without a running database service, the engine's own record decides.
+ */
+export async function deployModeOf(layout: Layout, input: DeployContext & { mode: 'install' | 'update' }, log: StepLog): Promise<'install' | 'update'> {
+  const ref = envRef(layout, input);
+  const database = servicesStatus(ref, input.manifest.services).find((s) => s.state === 'running' && /^(mysql|mariadb)$/.test(input.manifest.services[s.name]!.kind));
+  if (!database) return input.mode;
+  const tables = await hasApplicationTables(ref, database.name);
+  const mode = tables ? 'update' : 'install';
+  log.line('deploy-hook', `deploy mode ${mode}: the database of service ${database.name} has ${tables ? 'application tables' : 'no application tables'}`);
+  return mode;
+}
+
+/** The application started on the release now live (the wanted state recorded first, for the supervisor). */
+export async function startApplicationIn(layout: Layout, input: DeployContext, log: StepLog): Promise<void> {
+  const ref = envRef(layout, input);
+  const wanted = { state: 'running' as const, release: input.release, branch: input.branch, treeId: input.treeId, deployment: input.number, manifest: input.manifest, since: new Date().toISOString() };
+  writeWanted(ref, wanted);
+  const started = Date.now();
+  try {
+    await withEnvironmentLock(ref, () => startApplicationFor(ref, wanted, (l) => log.line('start-application', l)));
+  } catch (err) {
+    throw stepFailure({ step: 'start-application', logTail: errorMessage(err), message: `the application did not start: ${errorMessage(err)}` });
+  }
+  const php = runsPhp(input.manifest.appType) && !input.manifest.webStart;
+  const beside = input.manifest.webStart ? ` and the application's own server (web.commands.start, ${input.manifest.upstream === 'unix' ? '$SOCKET' : '$PORT'})` : php ? ' and PHP-FPM' : '';
+  log.line('start-application', `nginx${beside} serving ${input.release} in ${Date.now() - started} ms`);
+  if (php) {
+    const fpm = await hostPhpFpm();
+    const note = phpVersionNote(input.manifest.appType ?? '', fpm);
+    log.line('start-application', note ?? `PHP ${fpm.version}`);
+    const missing = (input.manifest.extensions ?? []).filter((e) => !fpm.extensions.includes(e));
+    if (missing.length > 0) log.line('start-application', `warning: runtime.extensions declares ${missing.join(', ')}, which PHP ${fpm.version} on this host lacks`);
+  }
+  pruneWebConfigs(ref, fs.existsSync(layout.releases(input.project, input.environment)) ? fs.readdirSync(layout.releases(input.project, input.environment)) : []);
+}
+
+/** The previous release served again after a failed deployment (or nothing, and no application). */
+export async function restartPreviousApplication(layout: Layout, input: DeploymentKey & { previous?: string }, log: StepLog): Promise<void> {
+  const ref = envRef(layout, input);
+  const wanted = readWanted(ref);
+  if (!input.previous) {
+    if (wanted) {
+      const rest: typeof wanted = { ...wanted, since: new Date().toISOString() };
+      delete rest.release;
+      writeWanted(ref, rest);
+    }
+    await withEnvironmentLock(ref, () => stopApplication(ref));
+    return;
+  }
+  const info = readReleaseInfo(layout, input, input.previous);
+  if (!wanted || !info) return;
+  const manifest = readSlugManifestOf(layout, info.slug) ?? wanted.manifest;
+  const previous = { ...wanted, state: 'running' as const, release: input.previous, deployment: info.deployment, manifest, since: new Date().toISOString() };
+  writeWanted(ref, previous);
+  await withEnvironmentLock(ref, () => startApplicationFor(ref, previous, (l) => log.line('restore-previous', l)));
+  log.line('restore-previous', `the application serves ${input.previous} again`);
+}
+
+/** The release's nginx configuration, generated from its web.locations and checked by nginx (never switched to if refused). */
+export async function webConfigIn(layout: Layout, input: DeploymentKey & { manifest: SlugManifest }, release: string, log: StepLog): Promise<void> {
+  const info = readReleaseInfo(layout, input, release);
+  try {
+    await prepareWebConfig(envRef(layout, input), {
+      release,
+      releaseDir: layout.release(input.project, input.environment, release),
+      releaseBinds: releaseBinds(layout, input, release, input.manifest.mounts),
+      locations: info?.locations ?? locationsForWebRoot(input.manifest.webRoot),
+      ...(input.manifest.appType ? { type: input.manifest.appType } : {}),
+      ...(input.manifest.webStart ? { start: { command: input.manifest.webStart, family: input.manifest.upstream ?? 'tcp' } } : {}),
+    });
+  } catch (err) {
+    throw stepFailure({ step: 'stage-release', logTail: errorMessage(err), message: errorMessage(err) });
+  }
+  log.line('stage-release', `web server configuration generated from web.locations and checked by nginx`);
+  // What the deploy hook, the crons and the application run: found or installed before the maintenance window.
+  await ensurePhpCli(input.manifest.appType, (l) => log.line('stage-release', l));
+  if (runsPhp(input.manifest.appType) && !input.manifest.webStart) await hostPhpFpm((l) => log.line('stage-release', l));
+}
+
+/** Every declared service started or adopted (one no longer declared stopped, data kept); what the host cannot run is a warning. */
+export async function provisionServicesIn(layout: Layout, input: DeploymentKey & { manifest: SlugManifest }, log: StepLog): Promise<void> {
+  const ref = envRef(layout, input);
+  const r = await withEnvironmentLock(ref, () => provisionServices(ref, input.manifest, (l) => log.line('provision-services', l))).catch((err: unknown) => {
+    throw stepFailure({ step: 'provision-services', logTail: errorMessage(err), message: `the services could not be started: ${errorMessage(err)}` });
+  });
+  for (const w of r.warnings) log.line('provision-services', w);
+  if (r.stopped.length > 0) log.line('provision-services', `no longer declared, stopped (data kept): ${r.stopped.join(', ')}`);
+}
