@@ -89,6 +89,10 @@ describe('a project in the magento-cloud template layout', function () {
     assert.match(log, new RegExp(`\\[warm-up\\] ${base.replace(/\./g, '\\.')}welcome\\.html: 200 in \\d+ ms`));
     assert.match(log, new RegExp(`\\[warm-up\\] ${base.replace(/\./g, '\\.')}index\\.php/customer/account/create: 200 in \\d+ ms`));
     assert.match(log, new RegExp(`\\[warm-up\\] ttfb ${base.replace(/\./g, '\\.')}welcome\\.html: \\d+ ms \\(status 200\\)`));
+    // The template declares php:8.3 and runtime.extensions xsl and sodium: the deployment says
+    // which PHP runs (the host's Debian package), and names what that PHP lacks.
+    assert.match(log, /\[start-application\] (PHP 8\.3\.\d+|type php:8\.3 is declared, and this host runs PHP \d+\.\d+\.\d+ \(its Debian package\): the application runs on PHP \d+\.\d+\.\d+)/);
+    assert.match(log, /\[start-application\] warning: runtime\.extensions declares xsl, which PHP [\d.]+ on this host lacks/);
     // Documented ece-tools variables are accepted; those Slipway does not use are said so.
     assert.doesNotMatch(log, /unknown variable/);
     assert.match(log, /\[validate\] info: .*MYSQL_USE_SLAVE_CONNECTION.*not used by Slipway/);

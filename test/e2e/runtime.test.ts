@@ -91,9 +91,10 @@ describe('environments that run: nginx, PHP-FPM, MariaDB and Redis per environme
     assert.match(log1, /\[deploy-hook\] \| deploy mode: install; schema at version 0/);
     assert.match(log1, /\[deploy-hook\] \| applied db\/migrations\/002-add-prices\.sql/);
     assert.match(log1, /\[start-application\] nginx and PHP-FPM serving d000001 in \d+ ms/);
-    // No password of a service in the log.
+    // No password of a service in the log; the PHP that runs is named.
     const password = fs.readFileSync(path.join(layout.home, 'secrets', 'services', project, 'integration', 'mysql.password'), 'utf8').trim();
     assert.doesNotMatch(log1, new RegExp(password));
+    assert.match(log1, /\[start-application\] (PHP 8\.3\.\d+|type php:8\.3 is declared, and this host runs PHP [\d.]+ \(its Debian package\): the application runs on PHP [\d.]+)/);
 
     // PHP runs behind passthru, with the products from MariaDB, cached through Redis.
     const products = await getPage(project, 'integration', '/products');
@@ -114,9 +115,19 @@ describe('environments that run: nginx, PHP-FPM, MariaDB and Redis per environme
     assert.equal(added.status, 303, added.body);
     assert.deepEqual(skus((await getPage(project, 'integration', '/products')).body).includes('MJ01'), true);
 
-    // The next deployment updates (the database has tables), and its deploy hook reaches Redis too.
-    const yaml = fs.readFileSync(path.join(p.repo.dir, '.magento.app.yaml'), 'utf8').replace('  deploy: |\n', `  deploy: |\n    ${redisCheck}\n`);
-    const c2 = await commitAndPush(p.repo, 'integration', { '.magento.app.yaml': yaml, 'db/migrations/003-add-stock.sql': 'ALTER TABLE products ADD COLUMN stock INT NOT NULL DEFAULT 0;\n' });
+    // The next deployment updates (the database has tables), and its deploy hook reaches Redis
+    // too; a new web location takes effect with its switch.
+    assert.notEqual((await getPage(project, 'integration', '/files/robots.txt')).status, 200);
+    const yaml = fs
+      .readFileSync(path.join(p.repo.dir, '.magento.app.yaml'), 'utf8')
+      .replace('  deploy: |\n', `  deploy: |\n    ${redisCheck}\n`)
+      .replace('web:\n  locations:\n', 'web:\n  locations:\n    "/files":\n      root: "files"\n      allow: true\n      passthru: false\n');
+    assert.match(yaml, /"\/files":/);
+    const c2 = await commitAndPush(p.repo, 'integration', {
+      '.magento.app.yaml': yaml,
+      'files/robots.txt': 'User-agent: *\n',
+      'db/migrations/003-add-stock.sql': 'ALTER TABLE products ADD COLUMN stock INT NOT NULL DEFAULT 0;\n',
+    });
     const d2 = await client.waitForDeployment(project, 'integration', { commit: c2, after: p.first.deployment });
     assert.equal(d2.status, 'succeeded', d2.error);
     const log2 = client.deploymentLog(project, 'integration', d2.deployment);
@@ -125,6 +136,7 @@ describe('environments that run: nginx, PHP-FPM, MariaDB and Redis per environme
     assert.match(log2, /\[deploy-hook\] \| deploy mode: update; schema at version 2/);
     assert.match(log2, /\[deploy-hook\] \| applied db\/migrations\/003-add-stock\.sql/);
     assert.ok(skus((await getPage(project, 'integration', '/products')).body).includes('MJ01'), 'the data is kept across deployments');
+    assert.equal((await getPage(project, 'integration', '/files/robots.txt')).body, 'User-agent: *\n');
 
     // The store's cron runs in the sandbox with the environment's services: its sitemap lists the product added above.
     await client.temporal.schedule.getHandle(`cron/${project}/integration/sitemap`).trigger();
@@ -175,6 +187,20 @@ describe('environments that run: nginx, PHP-FPM, MariaDB and Redis per environme
       assert.ok(outcome.ok, `${wid}: ${outcome.error}`);
       const stored = path.join(PACKAGE_ROOT, 'test', 'histories', file);
       if (process.env.SLIPWAY_RECORD_HISTORIES === '1' && !fs.existsSync(stored)) fs.writeFileSync(stored, `${JSON.stringify(JSON.parse(json), null, 1)}\n`);
+    }
+    // No service's password in any workflow history of the project (inputs, results, search
+    // attributes, signals), nor in any log of its environments.
+    const passwords = ['mysql', 'redis'].map((s) => fs.readFileSync(path.join(layout.home, 'secrets', 'services', project, 'integration', `${s}.password`), 'utf8').trim());
+    let histories = 0;
+    for await (const e of client.temporal.workflow.list({ query: `SlipwayProject = "${project}"` })) {
+      const json = historyToJSON(await client.temporal.workflow.getHandle(e.workflowId, e.runId).fetchHistory());
+      for (const secret of passwords) assert.ok(!json.includes(secret), `a password in the history of ${e.workflowId}`);
+      histories++;
+    }
+    assert.ok(histories >= 3, `${histories} histories scanned`);
+    for (const f of fs.readdirSync(layout.deployLogs(project, 'integration'), { recursive: true, withFileTypes: true }).filter((d) => d.isFile())) {
+      const text = fs.readFileSync(path.join(f.parentPath, f.name), 'utf8');
+      for (const secret of passwords) assert.ok(!text.includes(secret), `a password in ${f.name}`);
     }
 
     // Deactivated: every process stops, the data stays; activated: back, with the data.
