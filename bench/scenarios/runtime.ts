@@ -21,7 +21,7 @@ import * as http from 'node:http';
 import * as path from 'node:path';
 import { environmentHostname } from '../../src/domain/names';
 import { Layout } from '../../src/home';
-import { appCgroupName, APP_PROCESSES } from '../../src/runtime/application';
+import { APP_PROCESSES, appCgroupName, runningRelease } from '../../src/runtime/application';
 import { provisionServices, readWanted, startApplicationFor, stopEnvironment, writeWanted, type WantedRuntime } from '../../src/runtime/environment-runtime';
 import type { EnvironmentRef } from '../../src/runtime/services';
 import { serviceCgroupPrefix } from '../../src/runtime/services/environment';
@@ -124,7 +124,8 @@ async function latencies(target: Target, host: string, urlPath: string, n: numbe
 
 /** Every process of the environment: its services' cgroups and its application's. */
 function environmentPids(ref: EnvironmentRef): number[] {
-  const groups = [...SandboxCgroup.list(serviceCgroupPrefix(ref)), ...APP_PROCESSES.map((p) => appCgroupName(ref, p))];
+  const release = runningRelease(ref);
+  const groups = [...SandboxCgroup.list(serviceCgroupPrefix(ref)), ...(release ? APP_PROCESSES.map((p) => appCgroupName(ref, p, release)) : [])];
   return [...new Set(groups.flatMap((g) => sandboxServicePids(g)))].sort((a, b) => a - b);
 }
 

@@ -23,7 +23,17 @@ import { readReleaseInfo } from './lib/release-info-file';
 import { StepLog, StepRun, errorMessage, stepFailure } from './lib/step-log';
 import { removeLeftoversOf } from './leftovers';
 import { healthCheckThroughRouter, routesFor, warmUpThroughRouter } from './routing';
-import { deployModeOf, envRef, provisionServicesIn, restartPreviousApplication, startApplicationIn, webConfigIn } from './runtime-steps';
+import {
+  deployModeOf,
+  envRef,
+  provisionServicesIn,
+  restartPreviousApplication,
+  startApplicationIn,
+  stopOtherApplicationsIn,
+  stopUnswitchedApplicationIn,
+  switchApplicationIn,
+  webConfigIn,
+} from './runtime-steps';
 import { forgetEnvironment, recordReleaseRef, syncReleaseRefs } from './slug-store';
 
 export { releaseBinds };
@@ -315,7 +325,8 @@ export function createReleaseActivities(deps: ReleaseDeps) {
      * removed by a later deployment.
      */
     async stageRelease(
-      input: DeploymentKey & { commit: string; slug: string; manifest: SlugManifest; pruneKeeping?: string[] },
+      // The plan runner passes its whole context: the branch and the tree are there too.
+      input: DeploymentKey & { commit: string; slug: string; manifest: SlugManifest; pruneKeeping?: string[]; branch?: string; treeId?: string },
     ): Promise<{ release: string; steps: StepTiming[] }> {
       const run = new StepRun(layout, input);
       const release = releaseName(input.number);
@@ -328,6 +339,10 @@ export function createReleaseActivities(deps: ReleaseDeps) {
       if (hasServices(input.manifest)) {
         await run.step('provision-services', Object.keys(input.manifest.services).sort().join(', '), (log) => provisionServicesIn(layout, input, log));
       } else run.skip('provision-services', 'no services declared in .magento/services.yaml');
+      // The release's application is started beside the one serving: the switch only re-points the router.
+      await run.step('start-application', `nginx${input.manifest.webStart ? ' and web.commands.start' : runsPhp(input.manifest.appType) ? ' and PHP-FPM' : ''} for ${release}`, (log) =>
+        startApplicationIn(layout, { ...input, branch: input.branch ?? input.environment, treeId: input.treeId ?? '' }, release, log),
+      );
       try {
         const removed = pruneReleasesOf(layout, input, [release, ...(input.pruneKeeping ?? [])]);
         if (removed.length > 0) run.log.line('stage-release', `old releases removed: ${removed.join(', ')}`);
@@ -365,13 +380,15 @@ export function createReleaseActivities(deps: ReleaseDeps) {
         });
       } catch (err) {
         await reseedFromLive(layout, input, run.log, failedAt);
+        await stopUnswitchedApplicationIn(layout, input, input.release, run.log, failedAt);
         throw err;
       }
-      await run.step('switch-release', `current -> ${input.release}`, (log) => Promise.resolve(switchIn(layout, input, log)));
-      await run.step('start-application', `nginx${input.manifest.webStart ? ' and web.commands.start' : runsPhp(input.manifest.appType) ? ' and PHP-FPM' : ''} on ${input.release}`, (log) =>
-        startApplicationIn(layout, input, log),
-      );
+      await run.step('switch-release', `current -> ${input.release}`, async (log) => {
+        switchIn(layout, input, log);
+        await switchApplicationIn(layout, input, log);
+      });
       const until = await run.step('maintenance-off', 'the router serves the site again', () => Promise.resolve(maintenanceOffIn(layout, input)));
+      await stopOtherApplicationsIn(layout, input, run.log);
       return { since, until, steps: run.timings };
     },
 

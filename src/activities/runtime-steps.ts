@@ -5,12 +5,12 @@
  * a deployment is undone). Step bodies of the release activities (src/activities/release.ts).
  */
 import * as fs from 'node:fs';
-import type { DeploymentKey } from '../domain/deployment';
+import type { DeploymentKey, DeploymentStep } from '../domain/deployment';
 import type { SlugManifest } from '../domain/project-files';
 import { locationsForWebRoot } from '../domain/project-files/web-locations';
 import type { Layout } from '../home';
-import { hostPhpFpm, prepareWebConfig, pruneWebConfigs, runsPhp, stopApplication } from '../runtime/application';
-import { provisionServices, readWanted, releaseBinds, startApplicationFor, writeWanted } from '../runtime/environment-runtime';
+import { activateApplication, hostPhpFpm, prepareWebConfig, pruneWebConfigs, runningRelease, runsPhp, stopApplication, stopReleaseProcesses } from '../runtime/application';
+import { prepareApplicationFor, provisionServices, readWanted, releaseBinds, startApplicationFor, writeWanted } from '../runtime/environment-runtime';
 import { withEnvironmentLock } from '../runtime/locks';
 import { hasApplicationTables, servicesStatus } from '../runtime/services';
 import { ensurePhpCli, phpVersionNote } from '../runtime/web-programs';
@@ -44,19 +44,25 @@ export async function deployModeOf(layout: Layout, input: DeployContext & { mode
 }
 
 /** The application started on the release now live (the wanted state recorded first, for the supervisor). */
-export async function startApplicationIn(layout: Layout, input: DeployContext, log: StepLog): Promise<void> {
+export async function startApplicationIn(
+  layout: Layout,
+  input: DeploymentKey & { branch: string; treeId: string; manifest: SlugManifest },
+  release: string,
+  log: StepLog,
+): Promise<void> {
   const ref = envRef(layout, input);
-  const wanted = { state: 'running' as const, release: input.release, branch: input.branch, treeId: input.treeId, deployment: input.number, manifest: input.manifest, since: new Date().toISOString() };
-  writeWanted(ref, wanted);
   const started = Date.now();
+  let how: 'started' | 'adopted';
   try {
-    await withEnvironmentLock(ref, () => startApplicationFor(ref, wanted, (l) => log.line('start-application', l)));
+    how = await withEnvironmentLock(ref, () =>
+      prepareApplicationFor(ref, { release, branch: input.branch, treeId: input.treeId, manifest: input.manifest }, (l) => log.line('start-application', l)),
+    );
   } catch (err) {
     throw stepFailure({ step: 'start-application', logTail: errorMessage(err), message: `the application did not start: ${errorMessage(err)}` });
   }
   const php = runsPhp(input.manifest.appType) && !input.manifest.webStart;
   const beside = input.manifest.webStart ? ` and the application's own server (web.commands.start, ${input.manifest.upstream === 'unix' ? '$SOCKET' : '$PORT'})` : php ? ' and PHP-FPM' : '';
-  log.line('start-application', `nginx${beside} serving ${input.release} in ${Date.now() - started} ms`);
+  log.line('start-application', `nginx${beside} ${how === 'adopted' ? 'running' : 'started'} for ${release} in ${Date.now() - started} ms; it serves from the switch`);
   if (php) {
     const fpm = await hostPhpFpm();
     const note = phpVersionNote(input.manifest.appType ?? '', fpm);
@@ -65,6 +71,39 @@ export async function startApplicationIn(layout: Layout, input: DeployContext, l
     if (missing.length > 0) log.line('start-application', `warning: runtime.extensions declares ${missing.join(', ')}, which PHP ${fpm.version} on this host lacks`);
   }
   pruneWebConfigs(ref, fs.existsSync(layout.releases(input.project, input.environment)) ? fs.readdirSync(layout.releases(input.project, input.environment)) : []);
+}
+
+/**
+ * At the switch: the new release's application, started at staging, becomes the one the
+ * router reaches (a link renamed), and the wanted state says so, for the supervisor.
+ */
+export async function switchApplicationIn(layout: Layout, input: DeployContext, log: StepLog): Promise<void> {
+  const ref = envRef(layout, input);
+  const wanted = { state: 'running' as const, release: input.release, branch: input.branch, treeId: input.treeId, deployment: input.number, manifest: input.manifest, since: new Date().toISOString() };
+  writeWanted(ref, wanted);
+  await withEnvironmentLock(ref, async () => {
+    // Started at staging; started now if it is not running any more (a worker lost since).
+    await prepareApplicationFor(ref, wanted);
+    activateApplication(ref, input.release);
+  });
+  log.line('switch-release', `the application of ${input.release} serves`);
+}
+
+/** After the switch: the processes of the releases no longer served are stopped. */
+export async function stopOtherApplicationsIn(layout: Layout, input: DeployContext, log: StepLog): Promise<void> {
+  const ref = envRef(layout, input);
+  const stopped = await withEnvironmentLock(ref, () => stopApplication(ref, input.release)).catch((err: unknown) => {
+    log.line('maintenance-off', `warning: the earlier application could not be stopped (the supervisor will): ${errorMessage(err)}`);
+    return [];
+  });
+  if (stopped.length > 0) log.line('maintenance-off', `stopped: ${stopped.join(', ')}`);
+}
+
+/** A deployment that failed before its switch: the processes started for its release are stopped. */
+export async function stopUnswitchedApplicationIn(layout: Layout, key: DeploymentKey, release: string, log: StepLog, step: DeploymentStep): Promise<void> {
+  const ref = envRef(layout, key);
+  if (runningRelease(ref) === release) return;
+  if (await withEnvironmentLock(ref, () => stopReleaseProcesses(ref, release)).catch(() => false)) log.line(step, `the application started for ${release} stopped`);
 }
 
 /** The previous release served again after a failed deployment (or nothing, and no application). */

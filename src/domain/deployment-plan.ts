@@ -91,11 +91,11 @@ export function planDeploy(input: Pick<DeploymentInput, 'number' | 'mode'>, mani
     {
       activity: 'stageRelease',
       phase: 'deploy',
-      steps: ['stage-release'],
+      steps: ['stage-release', 'provision-services', 'start-application'],
       queue: 'host',
       local: true,
       long: false,
-      summary: `stage ${release}, then prune old releases`,
+      summary: `stage ${release}, start its services and its application beside the one serving, then prune old releases`,
     },
     {
       activity: 'deployAndSwitch',

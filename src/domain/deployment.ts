@@ -8,11 +8,11 @@ export const BUILD_STEPS = ['checkout', 'validate', 'patches', 'build-hook', 'st
 export const DEPLOY_STEPS = [
   'stage-release',
   'provision-services',
+  'start-application',
   'maintenance-on',
   'static-content-deploy',
   'deploy-hook',
   'switch-release',
-  'start-application',
   'maintenance-off',
   'post-deploy-hook',
   'warm-up',

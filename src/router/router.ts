@@ -402,8 +402,9 @@ export function createRouter(layout: Layout): http.Server {
     res.setHeader('x-slipway-commit', current.info.commit);
     // The environment's application runs: nginx serves the release (and PHP runs), the router
     // passes the request on. Releases served before the environments had one are served here.
+    // A link to the socket of the release being served (a dead web server's: a 502 that says so).
     const socket = layout.webSocket(target.project, target.environment);
-    if (fs.existsSync(socket)) {
+    if (fs.lstatSync(socket, { throwIfNoEntry: false })) {
       const search = new URL(req.url ?? '/', 'http://x').search;
       proxiedPath(target, current, pathname).then(
         (p) => (p === undefined ? notFound(res) : proxyToApplication(req, res, socket, p === pathname ? (req.url ?? '/') : `${p}${search}`, target.host)),

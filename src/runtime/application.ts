@@ -28,7 +28,7 @@ import type { WebLocation } from '../domain/project-files/web-locations';
 import { SlipwayError } from '../errors';
 import type { Layout } from '../home';
 import { sandboxIdentity, type SandboxIdentity } from '../sandbox/identity';
-import { runInSandbox, sandboxServicePids, startSandboxService, stopSandboxService, type SandboxBind } from '../sandbox/sandbox';
+import { runInSandbox, sandboxServiceNames, sandboxServicePids, startSandboxService, stopSandboxService, type SandboxBind } from '../sandbox/sandbox';
 import { portAnswers } from './services';
 import { PLAN_SANDBOX_LIMITS } from '../domain/sandbox-limits';
 import { ensureNetns } from './netns';
@@ -48,18 +48,27 @@ const SANDBOX_RUN = '/run/app';
 export type AppProcess = 'nginx' | 'php' | 'start';
 export const APP_PROCESSES: readonly AppProcess[] = ['nginx', 'php', 'start'];
 
-/** The port a non-PHP application's server listens on ($PORT), on the environment's own loopback. */
-export const APP_PORT = 8888;
+/**
+ * The port a non-PHP application's server listens on ($PORT), on the environment's own
+ * loopback: one per release (8000 + its number modulo 1000), as the next release's server
+ * starts while the current one still serves.
+ */
+export function appPort(release: string): number {
+  return 8000 + (Number(release.replace(/\D/g, '')) % 1000);
+}
 
 export interface ApplicationPaths {
   dir: string;
-  phpConf: string;
+  /** PHP-FPM's configuration directory of a release. */
+  phpConf: (release: string) => string;
   conf: (release: string) => string;
-  run: string;
+  /** Sockets and pid files of a release's processes (bound at /run/app in their sandboxes). */
+  run: (release: string) => string;
   logs: string;
-  /** nginx's socket on the host: what the router proxies to. */
+  /** What the router proxies to: a link to the web socket of the release being served. */
   webSocket: string;
-  phpSocket: string;
+  /** Which release the application serves (written at the switch). */
+  activeFile: string;
 }
 
 export function applicationPaths(ref: EnvironmentRef): ApplicationPaths {
@@ -68,11 +77,11 @@ export function applicationPaths(ref: EnvironmentRef): ApplicationPaths {
   return {
     dir,
     conf: (release) => path.join(dir, 'conf', release),
-    phpConf: path.join(dir, 'php'),
-    run,
+    phpConf: (release) => path.join(dir, 'php', release),
+    run: (release) => path.join(run, release),
     logs: path.join(dir, 'logs'),
     webSocket: ref.layout.webSocket(ref.project, ref.environment),
-    phpSocket: path.join(run, 'php.sock'),
+    activeFile: path.join(run, 'release'),
   };
 }
 
@@ -80,9 +89,14 @@ function homeTag(layout: Layout): string {
   return crypto.createHash('sha256').update(path.resolve(layout.home)).digest('hex').slice(0, 10);
 }
 
-/** The cgroup of one of the application's processes ("app-" never starts a release or a service name). */
-export function appCgroupName(ref: EnvironmentRef, proc: AppProcess): string {
-  return `${homeTag(ref.layout)}.${ref.project}.${ref.environment}.app-${proc}`;
+/** The cgroup names of the environment's application processes start with this ("app-" never starts a release or a service name). */
+function appCgroupPrefix(ref: EnvironmentRef): string {
+  return `${homeTag(ref.layout)}.${ref.project}.${ref.environment}.app-`;
+}
+
+/** The cgroup of one of the application's processes for one release. */
+export function appCgroupName(ref: EnvironmentRef, proc: AppProcess, release: string): string {
+  return `${appCgroupPrefix(ref)}${proc}-${release}`;
 }
 
 /** Whether the application's type runs PHP-FPM. */
@@ -114,15 +128,18 @@ function owned(dir: string, identity: SandboxIdentity, mode: number): void {
   fs.chmodSync(dir, mode);
 }
 
-function prepare(ref: EnvironmentRef, identity: SandboxIdentity): ApplicationPaths {
+function prepare(ref: EnvironmentRef, identity: SandboxIdentity, release: string): ApplicationPaths {
   const p = applicationPaths(ref);
-  if (Buffer.byteLength(p.webSocket) > 107) {
-    throw new SlipwayError(`the socket path ${p.webSocket} is longer than a Unix socket's path may be: choose a shorter SLIPWAY_HOME`);
+  const longest = path.join(p.run(release), 'web.sock');
+  if (Buffer.byteLength(longest) > 107) {
+    throw new SlipwayError(`the socket path ${longest} is longer than a Unix socket's path may be: choose a shorter SLIPWAY_HOME`);
   }
   fs.mkdirSync(path.join(p.dir, 'conf'), { recursive: true, mode: 0o755 });
-  owned(p.run, identity, 0o700);
+  fs.mkdirSync(path.dirname(p.webSocket), { recursive: true, mode: 0o755 });
+  fs.mkdirSync(path.join(p.dir, 'php'), { recursive: true, mode: 0o755 });
+  owned(p.run(release), identity, 0o700);
   owned(p.logs, identity, 0o700);
-  owned(p.phpConf, identity, 0o500);
+  owned(p.phpConf(release), identity, 0o500);
   return p;
 }
 
@@ -136,7 +153,7 @@ const checkedConfigs = new Set<string>();
  */
 export async function prepareWebConfig(ref: EnvironmentRef, spec: Omit<ApplicationSpec, 'env'>, progress?: (m: string) => void): Promise<string> {
   const identity = sandboxIdentity(ref.layout, ref.project);
-  const p = prepare(ref, identity);
+  const p = prepare(ref, identity, spec.release);
   const conf = p.conf(spec.release);
   fs.mkdirSync(conf, { recursive: true, mode: 0o755 });
   const text = nginxConfig({
@@ -144,7 +161,7 @@ export async function prepareWebConfig(ref: EnvironmentRef, spec: Omit<Applicati
     locations: spec.locations,
     listenSocket: `${SANDBOX_RUN}/web.sock`,
     ...(spec.start
-      ? { appServer: spec.start.family === 'unix' ? { socket: `${SANDBOX_RUN}/app.sock` } : { port: APP_PORT } }
+      ? { appServer: spec.start.family === 'unix' ? { socket: `${SANDBOX_RUN}/app.sock` } : { port: appPort(spec.release) } }
       : runsPhp(spec.type)
         ? { phpFpmSocket: `${SANDBOX_RUN}/php.sock` }
         : {}),
@@ -160,12 +177,12 @@ export async function prepareWebConfig(ref: EnvironmentRef, spec: Omit<Applicati
   const nginx = await ensureNginx(progress);
   const output: string[] = [];
   const end = await runInSandbox({
-    name: `${appCgroupName(ref, 'nginx')}.check`,
+    name: `${appCgroupName(ref, 'nginx', spec.release)}.check`,
     dataDir: ref.layout.home,
     identity,
     hostname: ref.project,
     app: { dir: spec.releaseDir, writable: false },
-    binds: sandboxBinds(p, conf, spec.releaseBinds),
+    binds: sandboxBinds(p, spec.release, conf, spec.releaseBinds),
     command: [nginx, '-t', '-q', '-c', `${SANDBOX_CONF}/nginx.conf`, '-e', '/tmp/nginx-check.log'],
     env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8' },
     limits: { ...PLAN_SANDBOX_LIMITS.pro, memoryBytes: 256 * MIB, processes: 32 },
@@ -180,11 +197,11 @@ export async function prepareWebConfig(ref: EnvironmentRef, spec: Omit<Applicati
   return conf;
 }
 
-function sandboxBinds(p: ApplicationPaths, conf: string, releaseBinds: SandboxBind[]): SandboxBind[] {
+function sandboxBinds(p: ApplicationPaths, release: string, conf: string, releaseBinds: SandboxBind[]): SandboxBind[] {
   return [
     ...releaseBinds,
     { dir: conf, at: SANDBOX_CONF, writable: false },
-    { dir: p.run, at: SANDBOX_RUN, writable: true },
+    { dir: p.run(release), at: SANDBOX_RUN, writable: true },
     { dir: p.logs, at: SANDBOX_LOGS, writable: true },
   ];
 }
@@ -233,24 +250,30 @@ export interface ApplicationStatus {
   processes: Array<{ name: AppProcess; running: boolean; pids: number }>;
 }
 
-/** Which release the running application serves (recorded at its start), if any. */
+/** Which release the application serves (recorded at the switch), if any. */
 export function runningRelease(ref: EnvironmentRef): string | undefined {
   try {
-    return fs.readFileSync(path.join(applicationPaths(ref).run, 'release'), 'utf8').trim() || undefined;
+    return fs.readFileSync(applicationPaths(ref).activeFile, 'utf8').trim() || undefined;
   } catch {
     return undefined;
   }
 }
 
+/** The processes of the release being served (all stopped when none is). */
 export function applicationStatus(ref: EnvironmentRef): ApplicationStatus {
   const release = runningRelease(ref);
   return {
     ...(release ? { release } : {}),
     processes: APP_PROCESSES.map((name) => {
-      const pids = sandboxServicePids(appCgroupName(ref, name)).length;
+      const pids = release ? sandboxServicePids(appCgroupName(ref, name, release)).length : 0;
       return { name, running: pids > 0, pids };
     }),
   };
+}
+
+/** The application's processes a spec runs: nginx, and PHP-FPM or its own server. */
+export function processesOf(spec: Pick<ApplicationSpec, 'type' | 'start'>): AppProcess[] {
+  return spec.start ? ['nginx', 'start'] : runsPhp(spec.type) ? ['nginx', 'php'] : ['nginx'];
 }
 
 let php: Promise<PhpFpm> | undefined;
@@ -270,18 +293,20 @@ export { phpFpm as hostPhpFpm };
  * whatever ran before: returns once nginx accepts connections. The release's nginx
  * configuration must have been prepared (`prepareWebConfig`).
  */
-export async function startApplication(ref: EnvironmentRef, spec: ApplicationSpec, progress?: (m: string) => void): Promise<void> {
-  await stopApplication(ref);
+export async function startApplication(ref: EnvironmentRef, spec: ApplicationSpec, progress?: (m: string) => void): Promise<'started' | 'adopted'> {
+  const wanted = processesOf(spec);
+  if (wanted.every((proc) => sandboxServicePids(appCgroupName(ref, proc, spec.release)).length > 0)) return 'adopted';
+  await stopReleaseProcesses(ref, spec.release);
   const identity = sandboxIdentity(ref.layout, ref.project);
-  const p = prepare(ref, identity);
+  const p = prepare(ref, identity, spec.release);
   const conf = p.conf(spec.release);
   if (!fs.existsSync(path.join(conf, 'nginx.conf'))) await prepareWebConfig(ref, spec, progress);
   const netns = await ensureNetns(environmentNetns(ref));
   const app = { dir: spec.releaseDir, writable: false };
   const base = { dataDir: ref.layout.home, identity, hostname: ref.project, netns, app };
-  fs.writeFileSync(path.join(p.run, 'release'), `${spec.release}\n`);
-  for (const s of [p.webSocket, p.phpSocket]) fs.rmSync(s, { force: true });
-  const shared = [{ dir: p.run, at: SANDBOX_RUN, writable: true }, { dir: p.logs, at: SANDBOX_LOGS, writable: true }];
+  const run = p.run(spec.release);
+  for (const f of ['web.sock', 'php.sock', 'app.sock']) fs.rmSync(path.join(run, f), { force: true });
+  const shared = [{ dir: run, at: SANDBOX_RUN, writable: true }, { dir: p.logs, at: SANDBOX_LOGS, writable: true }];
   const startPhp = async (): Promise<void> => {
     const fpm = await phpFpm(progress);
     const config = phpFpmConfig({
@@ -293,24 +318,24 @@ export async function startApplication(ref: EnvironmentRef, spec: ApplicationSpe
       env: spec.env,
     });
     // Holds the relationships' passwords: the project user's, 0600, regenerated at each start.
-    writeOwned(path.join(p.phpConf, 'php-fpm.conf'), config.config, 0o600, identity);
-    const cgroup = appCgroupName(ref, 'php');
+    writeOwned(path.join(p.phpConf(spec.release), 'php-fpm.conf'), config.config, 0o600, identity);
+    const cgroup = appCgroupName(ref, 'php', spec.release);
     await startSandboxService({
       ...base,
-      binds: [...spec.releaseBinds, { dir: p.phpConf, at: SANDBOX_PHP_CONF, writable: false }, ...shared],
+      binds: [...spec.releaseBinds, { dir: p.phpConf(spec.release), at: SANDBOX_PHP_CONF, writable: false }, ...shared],
       name: cgroup,
       command: [fpm.path, '-F', '-y', `${SANDBOX_PHP_CONF}/php-fpm.conf`],
       env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8', HOME: '/app', ...config.processEnv },
       limits: LIMITS.php,
       logFile: path.join(p.dir, 'php-fpm.out'),
     });
-    await waitForSocket(p.phpSocket, cgroup, path.join(p.logs, 'php-fpm.log'), 15_000).catch((err: unknown) => {
+    await waitForSocket(path.join(run, 'php.sock'), cgroup, path.join(p.logs, 'php-fpm.log'), 15_000).catch((err: unknown) => {
       throw new SlipwayError(`PHP-FPM of ${ref.project}/${ref.environment} did not start: ${(err as Error).message}`);
     });
   };
   const startNginx = async (): Promise<void> => {
     const nginx = await ensureNginx(progress);
-    const cgroup = appCgroupName(ref, 'nginx');
+    const cgroup = appCgroupName(ref, 'nginx', spec.release);
     await startSandboxService({
       ...base,
       binds: [...spec.releaseBinds, { dir: conf, at: SANDBOX_CONF, writable: false }, ...shared],
@@ -320,15 +345,14 @@ export async function startApplication(ref: EnvironmentRef, spec: ApplicationSpe
       limits: LIMITS.nginx,
       logFile: path.join(p.dir, 'nginx.out'),
     });
-    await waitForSocket(p.webSocket, cgroup, path.join(p.logs, 'nginx-error.log'), 15_000).catch((err: unknown) => {
+    await waitForSocket(path.join(run, 'web.sock'), cgroup, path.join(p.logs, 'nginx-error.log'), 15_000).catch((err: unknown) => {
       throw new SlipwayError(`nginx of ${ref.project}/${ref.environment} did not start: ${(err as Error).message}`);
     });
   };
   const startOwnServer = async (): Promise<void> => {
     const start = spec.start!;
-    const cgroup = appCgroupName(ref, 'start');
-    const socket = path.join(p.run, 'app.sock');
-    fs.rmSync(socket, { force: true });
+    const cgroup = appCgroupName(ref, 'start', spec.release);
+    const socket = path.join(run, 'app.sock');
     await startSandboxService({
       ...base,
       binds: [...spec.releaseBinds, ...shared],
@@ -339,17 +363,19 @@ export async function startApplication(ref: EnvironmentRef, spec: ApplicationSpe
         LANG: 'C.UTF-8',
         HOME: '/app',
         ...spec.env,
-        ...(start.family === 'unix' ? { SOCKET: `${SANDBOX_RUN}/app.sock` } : { PORT: String(APP_PORT) }),
+        ...(start.family === 'unix' ? { SOCKET: `${SANDBOX_RUN}/app.sock` } : { PORT: String(appPort(spec.release)) }),
       },
       limits: LIMITS.start,
       logFile: path.join(p.logs, 'app.log'),
     });
     const listening =
-      start.family === 'unix' ? () => connects(socket) : () => portAnswers(netns, APP_PORT);
+      start.family === 'unix' ? () => connects(socket) : () => portAnswers(netns, appPort(spec.release));
     const deadline = Date.now() + 30_000;
     while (!(await listening())) {
       if (sandboxServicePids(cgroup).length === 0) throw new SlipwayError(`the application's command (web.commands.start) ended as it started; see ${path.join(p.logs, 'app.log')}`);
-      if (Date.now() > deadline) throw new SlipwayError(`the application's command (web.commands.start) did not listen on ${start.family === 'unix' ? '$SOCKET' : `$PORT (${APP_PORT})`} within 30 s`);
+      if (Date.now() > deadline) {
+        throw new SlipwayError(`the application's command (web.commands.start) did not listen on ${start.family === 'unix' ? '$SOCKET' : `$PORT (${appPort(spec.release)})`} within 30 s`);
+      }
       await new Promise((r) => setTimeout(r, 50));
     }
   };
@@ -358,17 +384,60 @@ export async function startApplication(ref: EnvironmentRef, spec: ApplicationSpe
   const started = await Promise.allSettled([...own, startNginx()]);
   const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) {
-    await stopApplication(ref);
+    await stopReleaseProcesses(ref, spec.release);
     throw failed.reason;
   }
+  return 'started';
 }
 
-/** Stops the application's processes (both at once). The names of those that were running. */
-export async function stopApplication(ref: EnvironmentRef): Promise<AppProcess[]> {
-  const running = await Promise.all(APP_PROCESSES.map((proc) => stopSandboxService(appCgroupName(ref, proc), 5000)));
-  const stopped = APP_PROCESSES.filter((_, i) => running[i]);
+/**
+ * Makes the release's web server the one the router reaches: the link `web.sock` replaced at
+ * once by one to that release's socket (rename(2)), and the release recorded.
+ */
+export function activateApplication(ref: EnvironmentRef, release: string): void {
   const p = applicationPaths(ref);
-  for (const f of [p.webSocket, p.phpSocket, path.join(p.run, 'app.sock'), path.join(p.run, 'release')]) fs.rmSync(f, { force: true });
+  const tmp = `${p.webSocket}.${process.pid}.tmp`;
+  fs.rmSync(tmp, { force: true });
+  fs.symlinkSync(path.join(release, 'web.sock'), tmp);
+  fs.renameSync(tmp, p.webSocket);
+  const info = `${p.activeFile}.${process.pid}.tmp`;
+  fs.writeFileSync(info, `${release}\n`);
+  fs.renameSync(info, p.activeFile);
+}
+
+/** The releases whose application processes have a cgroup now. */
+function releasesWithProcesses(ref: EnvironmentRef): Map<string, string[]> {
+  const prefix = appCgroupPrefix(ref);
+  const byRelease = new Map<string, string[]>();
+  for (const group of sandboxServiceNames(prefix)) {
+    const m = /^[a-z]+-(.+)$/.exec(group.slice(prefix.length));
+    if (!m) continue;
+    byRelease.set(m[1]!, [...(byRelease.get(m[1]!) ?? []), group]);
+  }
+  return byRelease;
+}
+
+/** Stops one release's processes and removes its sockets. Whether any ran. */
+export async function stopReleaseProcesses(ref: EnvironmentRef, release: string): Promise<boolean> {
+  const running = await Promise.all(APP_PROCESSES.map((proc) => stopSandboxService(appCgroupName(ref, proc, release), 5000)));
+  fs.rmSync(applicationPaths(ref).run(release), { recursive: true, force: true });
+  return running.some(Boolean);
+}
+
+/**
+ * Stops the application's processes of every release but `keep` (all of them without it: the
+ * link the router follows and the recorded release go too). The releases that had processes.
+ */
+export async function stopApplication(ref: EnvironmentRef, keep?: string): Promise<string[]> {
+  const stopped: string[] = [];
+  for (const release of releasesWithProcesses(ref).keys()) {
+    if (release === keep) continue;
+    if (await stopReleaseProcesses(ref, release)) stopped.push(`application of ${release}`);
+  }
+  if (keep === undefined) {
+    const p = applicationPaths(ref);
+    for (const f of [p.webSocket, p.activeFile]) fs.rmSync(f, { force: true });
+  }
   return stopped;
 }
 

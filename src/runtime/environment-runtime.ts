@@ -22,7 +22,7 @@ import { releaseInfoFile, releaseInfoSchema } from '../domain/release-info';
 import { locationsForWebRoot } from '../domain/project-files/web-locations';
 import type { Layout } from '../home';
 import { SANDBOX_APP_DIR, type SandboxBind } from '../sandbox/sandbox';
-import { applicationStatus, runningRelease, runsPhp, startApplication, stopApplication, type ApplicationStatus } from './application';
+import { activateApplication, applicationStatus, runningRelease, runsPhp, startApplication, stopApplication, type ApplicationStatus } from './application';
 import {
   deleteEnvironmentRuntime,
   relationshipsFor,
@@ -171,25 +171,39 @@ export function releaseBinds(layout: Layout, key: { project: string; environment
   ];
 }
 
-/** Starts the application for the wanted release (its services must run). */
-export async function startApplicationFor(ref: EnvironmentRef, wanted: WantedRuntime & { release: string }, progress?: (m: string) => void): Promise<void> {
+/** What the application of a release needs to start: its release, branch, tree and manifest. */
+export type ReleaseToRun = Pick<WantedRuntime, 'branch' | 'treeId' | 'manifest'> & { release: string };
+
+/**
+ * Starts the application's processes for a release (its services must run), beside those of
+ * the release being served, which keep serving: the next release is ready before the switch.
+ * A release whose processes run already is adopted.
+ */
+export async function prepareApplicationFor(ref: EnvironmentRef, r: ReleaseToRun, progress?: (m: string) => void): Promise<'started' | 'adopted'> {
   const { layout } = ref;
   const releases = layout.releases(ref.project, ref.environment);
-  const info = releaseInfoSchema.parse(JSON.parse(fs.readFileSync(releaseInfoFile(releases, wanted.release), 'utf8')));
-  const { env } = runtimeEnvironment(layout, { project: ref.project, environment: ref.environment, branch: wanted.branch, treeId: wanted.treeId, manifest: wanted.manifest });
-  await startApplication(
+  const info = releaseInfoSchema.parse(JSON.parse(fs.readFileSync(releaseInfoFile(releases, r.release), 'utf8')));
+  const { env } = runtimeEnvironment(layout, { project: ref.project, environment: ref.environment, branch: r.branch, treeId: r.treeId, manifest: r.manifest });
+  return startApplication(
     ref,
     {
-      release: wanted.release,
-      releaseDir: layout.release(ref.project, ref.environment, wanted.release),
-      releaseBinds: releaseBinds(layout, ref, wanted.release, wanted.manifest.mounts),
+      release: r.release,
+      releaseDir: layout.release(ref.project, ref.environment, r.release),
+      releaseBinds: releaseBinds(layout, ref, r.release, r.manifest.mounts),
       locations: info.locations ?? locationsForWebRoot(info.webRoot),
-      ...(wanted.manifest.appType ? { type: wanted.manifest.appType } : {}),
-      ...(wanted.manifest.webStart ? { start: { command: wanted.manifest.webStart, family: wanted.manifest.upstream ?? 'tcp' } } : {}),
+      ...(r.manifest.appType ? { type: r.manifest.appType } : {}),
+      ...(r.manifest.webStart ? { start: { command: r.manifest.webStart, family: r.manifest.upstream ?? 'tcp' } } : {}),
       env,
     },
     progress,
   );
+}
+
+/** The release's application started (or adopted), made the one served, and every other release's stopped. */
+export async function startApplicationFor(ref: EnvironmentRef, r: ReleaseToRun, progress?: (m: string) => void): Promise<void> {
+  await prepareApplicationFor(ref, r, progress);
+  activateApplication(ref, r.release);
+  await stopApplication(ref, r.release);
 }
 
 export interface Restart {

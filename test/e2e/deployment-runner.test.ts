@@ -126,7 +126,7 @@ describe('the deployment plan runner, with stub activities', function () {
     assert.deepEqual(r.outcome.ok && r.outcome.result, { status: 'succeeded', deployment: 2, commit: 'c'.repeat(40), treeId: 't1', slug: 's1', slugReused: false, release: 'd000002', maintenanceMs: 40, crons: [] });
     assert.deepEqual(r.steps, [
       'checkout:succeeded', 'validate:succeeded', 'patches:succeeded', 'build-hook:succeeded', 'static-content-build:succeeded', 'store-slug:succeeded',
-      'stage-release:succeeded', 'static-content-deploy:skipped', 'deploy-hook:succeeded', 'switch-release:succeeded',
+      'stage-release:succeeded', 'provision-services:succeeded', 'start-application:succeeded', 'static-content-deploy:skipped', 'deploy-hook:succeeded', 'switch-release:succeeded',
       'post-deploy-hook:succeeded', 'warm-up:succeeded', 'health-check:succeeded',
     ]);
     assert.equal(r.progress.phase, 'succeeded');
@@ -149,7 +149,14 @@ describe('the deployment plan runner, with stub activities', function () {
     const r = await runWithStubs({ where: 'deploy' });
     assert.deepEqual(r.calls, ['prepareBuild', 'buildSlug', 'stageRelease', 'deployAndSwitch', 'postDeployAndVerify']);
     assert.ok(r.steps.includes('static-content-build:skipped'));
-    assert.deepEqual(r.steps.slice(6, 10), ['stage-release:succeeded', 'static-content-deploy:succeeded', 'deploy-hook:succeeded', 'switch-release:succeeded']);
+    assert.deepEqual(r.steps.slice(6, 12), [
+      'stage-release:succeeded',
+      'provision-services:succeeded',
+      'start-application:succeeded',
+      'static-content-deploy:succeeded',
+      'deploy-hook:succeeded',
+      'switch-release:succeeded',
+    ]);
   });
 
   it("another host: the engine's local attempt is refused, the step runs on the host's queue", async function () {

@@ -90,7 +90,8 @@ describe('environments that run: nginx, PHP-FPM, MariaDB and Redis per environme
     assert.match(log1, /\[deploy-hook\] deploy mode install: the database of service mysql has no application tables/);
     assert.match(log1, /\[deploy-hook\] \| deploy mode: install; schema at version 0/);
     assert.match(log1, /\[deploy-hook\] \| applied db\/migrations\/002-add-prices\.sql/);
-    assert.match(log1, /\[start-application\] nginx and PHP-FPM serving d000001 in \d+ ms/);
+    assert.match(log1, /\[start-application\] nginx and PHP-FPM started for d000001 in \d+ ms; it serves from the switch/);
+    assert.match(log1, /\[switch-release\] the application of d000001 serves/);
     // No password of a service in the log; the PHP that runs is named.
     const password = fs.readFileSync(path.join(layout.home, 'secrets', 'services', project, 'integration', 'mysql.password'), 'utf8').trim();
     assert.doesNotMatch(log1, new RegExp(password));
@@ -154,7 +155,7 @@ describe('environments that run: nginx, PHP-FPM, MariaDB and Redis per environme
     assert.ok(!featureProducts.includes('MJ01'));
 
     // A crashed web server is restarted by the host's supervisor, and the environment's history says so.
-    const nginx = SandboxCgroup.named(appCgroupName(ref, 'nginx'))!;
+    const nginx = SandboxCgroup.named(appCgroupName(ref, 'nginx', runtimeStatus(ref).application.release!))!;
     const before = nginx.pids();
     assert.ok(before.length > 0);
     nginx.killAll();
@@ -290,14 +291,14 @@ hooks:
 `;
     const p = await deployedProject('node', { '.magento.app.yaml': app, 'server.js': server });
     const log = p.client.deploymentLog(p.project, 'integration', p.first.deployment);
-    assert.match(log, /\[start-application\] nginx and the application's own server \(web\.commands\.start, \$PORT\) serving d000001/);
+    assert.match(log, /\[start-application\] nginx and the application's own server \(web\.commands\.start, \$PORT\) started for d000001 in \d+ ms; it serves from the switch/);
     const hello = await getPage(p.project, 'integration', '/api/hello?x=1');
     assert.equal(hello.status, 200, hello.body);
-    assert.match(hello.body, /^node integration \/api\/hello\?x=1 uid=2\d{5} port=8888$/m);
+    assert.match(hello.body, /^node integration \/api\/hello\?x=1 uid=2\d{5} port=8001$/m);
     assert.equal((await getPage(p.project, 'integration', '/page.html')).title, 'static page');
     // Its server is one of the environment's processes: stopped with it, restarted if it dies.
     const ref = { layout: p.layout, project: p.project, environment: 'integration' };
-    const start = SandboxCgroup.named(appCgroupName(ref, 'start'))!;
+    const start = SandboxCgroup.named(appCgroupName(ref, 'start', 'd000001'))!;
     assert.ok(start.pids().length > 0);
     start.killAll();
     await waitUntil(async () => (await getPage(p.project, 'integration', '/again')).status === 200, 20_000, 'the supervisor restarted the application');
