@@ -22,7 +22,7 @@ describe('the deployment plan', function () {
 
   it('deploys: stage locally on the host, then the maintenance window and the checks on its queue', function () {
     assert.deepEqual(shape(planDeploy({ number: 3, mode: 'update' }, scd('build'))), [
-      'stageRelease@host:local[stage-release]',
+      'stageRelease@host:local[stage-release,provision-services,start-application]',
       'deployAndSwitch@host:long[deploy-hook,switch-release]',
       'postDeployAndVerify@host:long[post-deploy-hook,warm-up,health-check]',
     ]);

@@ -286,7 +286,9 @@ describe('the PHP-FPM configuration of an environment', function () {
     if (!fpm) this.skip();
     const d = tempDir('fpm-config');
     try {
-      const { config } = phpFpmConfig({ pool: 'env', listenSocket: `${d}/php.sock`, pidFile: `${d}/fpm.pid`, errorLog: `${d}/fpm.log`, env: { A: 'a"b$c\\d;e' } });
+      // An empty value (a variable declared as "") is one PHP-FPM would refuse: it is left out.
+      const { config } = phpFpmConfig({ pool: 'env', listenSocket: `${d}/php.sock`, pidFile: `${d}/fpm.pid`, errorLog: `${d}/fpm.log`, env: { A: 'a"b$c\\d;e', EMPTY: '' } });
+      assert.doesNotMatch(config, /EMPTY/);
       fs.writeFileSync(`${d}/php-fpm.conf`, config);
       // As root PHP-FPM wants a user; it runs unprivileged, without one.
       fs.chownSync(d, 65534, 65534);

@@ -10,6 +10,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
+import { stopAllRuntimes } from '../../src/runtime/environment-runtime';
 import { Layout } from '../../src/home';
 import { createBuildActivities } from '../../src/activities/build';
 import { createReleaseActivities } from '../../src/activities/release';
@@ -56,7 +57,8 @@ describe('the engine follows no tenant link when it writes, deletes or copies', 
       `${APP}mounts:\n  "lnk/var": "shared:files/var"\n  "app/etc": "shared:files/etc"\n  "outer": "shared:files/outer"\n  "inner": "shared:files/outer/inner"\n`,
     );
     const activities = createReleaseActivities({ layout, routerPort: () => undefined });
-    const { release } = await activities.stageRelease({ project: 'shop', environment: 'integration', number: 1, commit: 'c1', slug: 's1', manifest });
+    // Staging starts the release's application beside the live one: stopped with the test.
+    const { release } = await activities.stageRelease({ project: 'shop', environment: 'integration', number: 1, commit: 'c1', slug: 's1', manifest }).finally(() => stopAllRuntimes(layout));
 
     assert.deepEqual(snapshot(host), before, 'the host directory is unchanged');
     const dir = layout.release('shop', 'integration', release);

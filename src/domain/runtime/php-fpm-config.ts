@@ -2,7 +2,8 @@
  * PHP-FPM's configuration for one environment: the global part (pid, error log, in the
  * foreground) and one pool listening on a Unix socket, run unprivileged (no `user`/`group`:
  * it runs as the project's uid inside the sandbox), with a cleared environment holding only
- * what is declared: MAGENTO_CLOUD_RELATIONSHIPS, _ROUTES, _VARIABLES and the project's variables.
+ * what is declared: MAGENTO_CLOUD_RELATIONSHIPS, _ROUTES, _VARIABLES and the project's variables
+ * (those with an empty value left out: PHP-FPM refuses them).
  *
  * PHP-FPM reads its file line by line with PHP's INI syntax, and a value that starts with "$"
  * is taken from its own environment. So a value is written double-quoted with `\`, `"` and `$`
@@ -79,6 +80,9 @@ export function phpFpmConfig(input: PhpFpmConfigInput): PhpFpmConfig {
   for (const [name, v] of Object.entries(input.env).sort(([a], [b]) => a.localeCompare(b))) {
     if (!ENV_NAME.test(name)) throw new Error(`the environment variable name ${JSON.stringify(name)} must be letters, digits and _, not starting with a digit`);
     if (v.includes('\0')) throw new Error(`the environment variable ${name} must not hold a NUL character`);
+    // PHP-FPM refuses an empty value ("empty value"), quoted or through its own environment:
+    // such a variable is left out, and getenv() gives false instead of "".
+    if (v === '') continue;
     if (/[\r\n]/.test(v) || v.startsWith('$')) {
       const key = `SLIPWAY_FPM_ENV_${Object.keys(processEnv).length}`;
       processEnv[key] = v;
