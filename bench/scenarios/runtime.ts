@@ -165,7 +165,7 @@ async function untilProducts(socketPath: string, host: string, timeoutMs: number
 /** "<name> (<type>) started in N ms" of each service, and the application's "serving dNNN in N ms", from a deployment's log. */
 function startTimesFromLog(log: string): { servicesMs: number; applicationMs: number } {
   const services = [...log.matchAll(/\[provision-services\] \S+ \([^)]+\) started in (\d+) ms/g)].map((m) => Number(m[1]));
-  const app = /\[start-application\] .*serving \S+ in (\d+) ms/.exec(log);
+  const app = /\[start-application\] .*(?:started|running) for \S+ in (\d+) ms/.exec(log);
   if (services.length === 0 || !app) throw new Error(`no start times in the deployment's log:\n${log.slice(-2000)}`);
   return { servicesMs: services.reduce((s, x) => s + x, 0), applicationMs: Number(app[1]) };
 }
