@@ -181,6 +181,20 @@ export const PASSTHRU_HEADER = 'x-slipway-passthru';
 /** Connections to the environments' web servers, kept open between requests (one pool per socket). */
 const appAgent = new http.Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64 });
 
+/**
+ * The socket of the release being served: where the environment's `web.sock` link points,
+ * resolved per request. Connections are pooled per release's socket, so a switch sends every
+ * new request to the new release at once (a pooled connection to the old one is never reused).
+ */
+function servedSocket(link: string): string | undefined {
+  try {
+    return path.resolve(path.dirname(link), fs.readlinkSync(link));
+  } catch (err) {
+    // A socket that is no link (a release started before the application was blue/green).
+    return (err as NodeJS.ErrnoException).code === 'EINVAL' ? link : undefined;
+  }
+}
+
 /** Request headers not passed on: hop-by-hop ones (RFC 9110 7.6.1). */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authorization']);
 
@@ -434,11 +448,12 @@ export function createRouter(layout: Layout): http.Server {
     // passes the request on. Releases served before the environments had one are served here.
     // A link to the socket of the release being served (a dead web server's: a 502 that says so).
     const socket = layout.webSocket(target.project, target.environment);
-    if (fs.lstatSync(socket, { throwIfNoEntry: false })) {
+    const served = servedSocket(socket);
+    if (served) {
       const search = new URL(req.url ?? '/', 'http://x').search;
       proxiedPath(target, current, pathname).then(
-        (p) => (p === undefined ? notFound(res) : proxyToApplication(req, res, socket, p === pathname ? (req.url ?? '/') : `${p}${search}`, target.host)),
-        () => proxyToApplication(req, res, socket, req.url ?? '/', target.host),
+        (p) => (p === undefined ? notFound(res) : proxyToApplication(req, res, served, p === pathname ? (req.url ?? '/') : `${p}${search}`, target.host)),
+        () => proxyToApplication(req, res, served, req.url ?? '/', target.host),
       );
       return;
     }

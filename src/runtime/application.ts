@@ -417,9 +417,14 @@ function releasesWithProcesses(ref: EnvironmentRef): Map<string, string[]> {
   return byRelease;
 }
 
-/** Stops one release's processes and removes its sockets. Whether any ran. */
-export async function stopReleaseProcesses(ref: EnvironmentRef, release: string): Promise<boolean> {
-  const running = await Promise.all(APP_PROCESSES.map((proc) => stopSandboxService(appCgroupName(ref, proc, release), 5000)));
+/**
+ * Stops one release's processes and removes its sockets. Whether any ran. `graceful`: they
+ * finish the requests in flight first (SIGQUIT; what a release that served gets after a switch).
+ */
+export async function stopReleaseProcesses(ref: EnvironmentRef, release: string, graceful = false): Promise<boolean> {
+  const running = await Promise.all(
+    APP_PROCESSES.map((proc) => stopSandboxService(appCgroupName(ref, proc, release), graceful ? 15_000 : 5000, graceful ? 'SIGQUIT' : 'SIGTERM')),
+  );
   fs.rmSync(applicationPaths(ref).run(release), { recursive: true, force: true });
   return running.some(Boolean);
 }
@@ -432,7 +437,9 @@ export async function stopApplication(ref: EnvironmentRef, keep?: string): Promi
   const stopped: string[] = [];
   for (const release of releasesWithProcesses(ref).keys()) {
     if (release === keep) continue;
-    if (await stopReleaseProcesses(ref, release)) stopped.push(`application of ${release}`);
+    // Beside a release kept serving, the others stop gracefully: requests already passed to
+    // them (before the switch) are answered.
+    if (await stopReleaseProcesses(ref, release, keep !== undefined)) stopped.push(`application of ${release}`);
   }
   if (keep === undefined) {
     const p = applicationPaths(ref);

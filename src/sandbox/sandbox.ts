@@ -497,16 +497,17 @@ export async function startSandboxService(svc: SandboxService): Promise<void> {
 }
 
 /**
- * Stops the service of this name, whoever started it: SIGTERM to every process of its
- * cgroup, SIGKILL to what is left after `graceMs`, then the cgroup removed. Whether anything
+ * Stops the service of this name, whoever started it: SIGTERM (or `signal`: SIGQUIT is
+ * graceful for nginx and PHP-FPM, which finish the requests they serve) to every process of
+ * its cgroup, SIGKILL to what is left after `graceMs`, then the cgroup removed. Whether anything
  * was running.
  */
-export async function stopSandboxService(name: string, graceMs = 15_000): Promise<boolean> {
+export async function stopSandboxService(name: string, graceMs = 15_000, signal: NodeJS.Signals = 'SIGTERM'): Promise<boolean> {
   const group = SandboxCgroup.named(name);
   if (!group?.exists()) return false;
   const running = group.pids().length > 0;
   if (running) {
-    group.signalAll('SIGTERM');
+    group.signalAll(signal);
     const deadline = Date.now() + graceMs;
     while (group.pids().length > 0 && Date.now() < deadline) await sleep(25);
   }

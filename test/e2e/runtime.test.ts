@@ -303,4 +303,50 @@ hooks:
     start.killAll();
     await waitUntil(async () => (await getPage(p.project, 'integration', '/again')).status === 200, 20_000, 'the supervisor restarted the application');
   });
+
+  it("keeps a hostile PHP application inside its sandbox: no engine secret, no host file, no other environment, no engine port", async function () {
+    const w = await getWorld();
+    const probe = `<?php
+header('Content-Type: text/plain');
+$try = function (string $what, callable $f) { try { $r = @$f(); echo $what, ': ', ($r === false || $r === null || $r === '') ? 'blocked' : 'READ ' . substr(str_replace("\\n", ' ', (string) $r), 0, 60), "\\n"; } catch (Throwable $e) { echo $what, ": blocked\\n"; } };
+$try('identities', fn () => file_get_contents(${JSON.stringify(path.join(w.layout.home, 'identities.yaml'))}));
+$try('hook token', fn () => file_get_contents(${JSON.stringify(w.layout.hookTokenFile)}));
+$try('temporal db', fn () => file_get_contents(${JSON.stringify(path.join(w.layout.home, 'temporal.db'))}));
+$try('service passwords', fn () => implode(',', scandir(${JSON.stringify(path.join(w.layout.home, 'secrets'))}) ?: []));
+$try('shadow', fn () => file_get_contents('/etc/shadow'));
+$try('other environments', fn () => implode(',', scandir(${JSON.stringify(path.join(w.layout.home, 'envs'))}) ?: []));
+$try('root home', fn () => implode(',', scandir('/root') ?: []));
+$try('engine port', fn () => fsockopen('127.0.0.1', ${Number(new URL(process.env.SLIPWAY_TEST_API_URL!).port)}, $no, $err, 1));
+$try('temporal port', fn () => fsockopen('127.0.0.1', ${Number(w.address.split(':')[1])}, $no, $err, 1));
+$try('write the release', fn () => file_put_contents('/app/pub/owned.txt', 'x'));
+$try('php-fpm config', fn () => file_get_contents('/srv/app-conf/nginx.conf'));
+echo 'uid=', getmyuid(), "\\n";
+`;
+    const app = minimalAppWithPhp();
+    const p = await deployedProject('phpbox', { '.magento.app.yaml': app, 'pub/index.php': probe });
+    const page = await getPage(p.project, 'integration', '/probe');
+    assert.equal(page.status, 200, page.body);
+    const lines = page.body.trim().split('\n');
+    const uid = Number(/^uid=(\d+)$/m.exec(page.body)?.[1]);
+    assert.ok(uid >= 200000, page.body);
+    const leaked = lines.filter((l) => / READ /.test(` ${l.split(': ')[1] ?? ''}`) || /: READ/.test(l));
+    assert.deepEqual(leaked, [], page.body);
+    assert.equal(lines.filter((l) => /: blocked$/.test(l)).length, 11, page.body);
+  });
 });
+
+/** The sample store's app file with its front controller run by PHP for every path (no services). */
+function minimalAppWithPhp(): string {
+  return `
+name: mymagento
+type: php:8.2
+web:
+  locations:
+    "/":
+      root: "pub"
+      passthru: "/index.php"
+hooks:
+  build: |
+    true
+`;
+}
