@@ -22,7 +22,7 @@ import { releaseInfoFile, releaseInfoSchema } from '../domain/release-info';
 import { locationsForWebRoot } from '../domain/project-files/web-locations';
 import type { Layout } from '../home';
 import { SANDBOX_APP_DIR, type SandboxBind } from '../sandbox/sandbox';
-import { activateApplication, applicationStatus, runningRelease, runsPhp, startApplication, stopApplication, type ApplicationStatus } from './application';
+import { activateApplication, applicationStatus, processesOf, runningRelease, startApplication, stopApplication, type ApplicationStatus } from './application';
 import {
   deleteEnvironmentRuntime,
   relationshipsFor,
@@ -234,11 +234,12 @@ export async function reconcileEnvironment(ref: EnvironmentRef, progress: (m: st
   if (wanted.release && fs.existsSync(ref.layout.release(ref.project, ref.environment, wanted.release))) {
     const app = applicationStatus(ref);
     const down = app.processes.filter((p) => !p.running && wantedProcesses(wanted).includes(p.name));
-    if (down.length > 0 || runningRelease(ref) !== wanted.release) {
+    const serving = runningRelease(ref);
+    if (down.length > 0 || serving !== wanted.release) {
       await startApplicationFor(ref, { ...wanted, release: wanted.release }, progress);
       restarts.push({
         process: `application (${down.map((p) => p.name).join(', ') || 'release'})`,
-        reason: down.length > 0 ? 'not running' : `serving ${runningRelease(ref) ?? 'nothing'} instead of ${wanted.release}`,
+        reason: down.length > 0 ? 'not running' : `serving ${serving ?? 'nothing'} instead of ${wanted.release}`,
       });
     }
   }
@@ -247,8 +248,10 @@ export async function reconcileEnvironment(ref: EnvironmentRef, progress: (m: st
 
 /** The application's processes a wanted state needs: nginx, and PHP-FPM or the application's own server. */
 function wantedProcesses(w: WantedRuntime): string[] {
-  if (w.manifest.webStart) return ['nginx', 'start'];
-  return runsPhp(w.manifest.appType) ? ['nginx', 'php'] : ['nginx'];
+  return processesOf({
+    ...(w.manifest.appType ? { type: w.manifest.appType } : {}),
+    ...(w.manifest.webStart ? { start: { command: w.manifest.webStart, family: w.manifest.upstream ?? 'tcp' } } : {}),
+  });
 }
 
 /** Stops every process of the environment (deactivation): data kept, wanted state "stopped". */
