@@ -94,9 +94,15 @@ export class Layout {
    * The name of a hook's sandbox (its cgroup): unique per data directory, deployment and step,
    * so that a retried attempt finds and stops what a dead worker's attempt left running.
    */
+  /**
+   * The tag of this data directory in cgroup names (hooks', services', the application's): the
+   * first 10 hex digits of SHA-256 of its resolved path.
+   */
+  homeTag(): string {
+    return crypto.createHash('sha256').update(path.resolve(this.home)).digest('hex').slice(0, 10);
+  }
   hookSandboxName(k: DeploymentKey, step: string): string {
-    const home = crypto.createHash('sha256').update(path.resolve(this.home)).digest('hex').slice(0, 10);
-    return `${home}.${k.project}.${k.environment}.${releaseName(k.number)}.${step}`;
+    return `${this.homeTag()}.${k.project}.${k.environment}.${releaseName(k.number)}.${step}`;
   }
   deployLog(k: DeploymentKey): string {
     return path.join(this.home, 'logs', k.project, k.environment, `${releaseName(k.number)}.log`);

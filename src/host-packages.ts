@@ -76,12 +76,11 @@ export function ensureHostProgram(p: HostProgram, progress: (message: string) =>
 function toOperator(progress: (message: string) => void): (message: string) => void {
   return (message) => {
     console.error(`slipway: ${message}`);
-    if (progress !== QUIET && progress !== ECHOED) progress(message);
+    progress(message);
   };
 }
+/** No progress callback: what installing says goes to stderr only. */
 const QUIET = (): void => {};
-/** A progress callback that only prints to stderr: pass it (or nothing) to avoid printing twice. */
-export const ECHOED = (): void => {};
 
 async function install(p: HostProgram, report: (message: string) => void): Promise<string> {
   const progress = toOperator(report);

@@ -92,10 +92,14 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   };
   const hostActivities = createHostActivities({ layout: options.layout, routerPort: options.routerPort ?? (() => undefined), recordRestart });
   // The environments this host runs are brought back now (what runs is adopted, what does not is
-  // started), before the supervisor's activity is taken over from a worker that died.
-  await supervisePass({ layout: options.layout, recordRestart }, host, new Map()).catch((err: unknown) => {
-    console.error(`warning: the environments of host ${host} could not all be brought back: ${err instanceof Error ? err.message : String(err)}`);
-  });
+  // started), before the supervisor's activity is taken over from a worker that died; in the
+  // background, so a host with many environments to start takes work meanwhile.
+  const broughtBack = supervisePass({ layout: options.layout, recordRestart }, host, new Map()).then(
+    () => undefined,
+    (err: unknown) => {
+      console.error(`warning: the environments of host ${host} could not all be brought back: ${err instanceof Error ? err.message : String(err)}`);
+    },
+  );
   if (options.engine !== false) {
     // Remotes made by an earlier version get this version's hooks and settings.
     const remotes = await upgradeRemotes(options.layout);
@@ -152,6 +156,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       stopping ??= (async () => {
         for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
         await done;
+        await broughtBack;
       })();
       return stopping;
     },

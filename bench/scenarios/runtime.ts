@@ -122,6 +122,16 @@ async function latencies(target: Target, host: string, urlPath: string, n: numbe
   }
 }
 
+/** Both measurements of run `i`, the router's first in even runs and nginx's first in odd ones (neither always warms the other). */
+async function alternately<T>(i: number, viaRouter: () => Promise<T>, direct: () => Promise<T>): Promise<[T, T]> {
+  if (i % 2 === 0) {
+    const a = await viaRouter();
+    return [a, await direct()];
+  }
+  const b = await direct();
+  return [await viaRouter(), b];
+}
+
 /** Every process of the environment: its services' cgroups and its application's. */
 function environmentPids(ref: EnvironmentRef): number[] {
   const release = runningRelease(ref);
@@ -195,17 +205,11 @@ export const runtime: Scenario = {
     const viaRouterRps: number[] = [];
     const nginxRps: number[] = [];
     for (let i = 0; i < warmup + runs; i++) {
-      const r = (): Promise<number> => throughput(router, host, ASSET_URL, CONCURRENCY, STATIC_REQUESTS, ASSET_BYTES);
-      const n = (): Promise<number> => throughput(nginx, host, ASSET_URL, CONCURRENCY, STATIC_REQUESTS, ASSET_BYTES);
-      let a: number;
-      let b: number;
-      if (i % 2 === 0) {
-        a = await r();
-        b = await n();
-      } else {
-        b = await n();
-        a = await r();
-      }
+      const [a, b] = await alternately(
+        i,
+        () => throughput(router, host, ASSET_URL, CONCURRENCY, STATIC_REQUESTS, ASSET_BYTES),
+        () => throughput(nginx, host, ASSET_URL, CONCURRENCY, STATIC_REQUESTS, ASSET_BYTES),
+      );
       log(`  runtime static ${label(i)}: ${a.toFixed(0)} req/s through the router, ${b.toFixed(0)} req/s from nginx's socket (×${(b / a).toFixed(2)})`);
       if (i < warmup) continue;
       viaRouterRps.push(a);
@@ -219,17 +223,11 @@ export const runtime: Scenario = {
     let pages = 0;
     await latencies(router, host, '/products', 20); // fills the cache, warms PHP's opcache
     for (let i = 0; i < warmup + runs; i++) {
-      const r = (): ReturnType<typeof latencies> => latencies(router, host, '/products', LATENCY_REQUESTS);
-      const n = (): ReturnType<typeof latencies> => latencies(nginx, host, '/products', LATENCY_REQUESTS);
-      let a: Awaited<ReturnType<typeof latencies>>;
-      let b: Awaited<ReturnType<typeof latencies>>;
-      if (i % 2 === 0) {
-        a = await r();
-        b = await n();
-      } else {
-        b = await n();
-        a = await r();
-      }
+      const [a, b] = await alternately(
+        i,
+        () => latencies(router, host, '/products', LATENCY_REQUESTS),
+        () => latencies(nginx, host, '/products', LATENCY_REQUESTS),
+      );
       log(`  runtime /products ${label(i)}: p50 ${percentile(a.ms, 50).toFixed(2)} ms through the router, ${percentile(b.ms, 50).toFixed(2)} ms from nginx's socket`);
       if (i < warmup) continue;
       routerP50.push(percentile(a.ms, 50));

@@ -13,7 +13,7 @@ import { locationsForWebRoot } from '../domain/project-files/web-locations';
 import type { Layout } from '../home';
 import { deployStaticContent, findThemes, staticVersion, themeSelection } from '../magento/static-content';
 import { INIT_DIR, keepBuildContentAside, realDirectory, seedMounts } from '../magento/mounts';
-import { runsPhp } from '../runtime/application';
+import { runsPhpFpm } from '../runtime/application';
 import { deleteEnvironment, hasServices, releaseBinds, runtimeEnvironment, stopEnvironment } from '../runtime/environment-runtime';
 import { withEnvironmentLock } from '../runtime/locks';
 import { environmentNetnsPath } from '../runtime/services';
@@ -340,7 +340,7 @@ export function createReleaseActivities(deps: ReleaseDeps) {
         await run.step('provision-services', Object.keys(input.manifest.services).sort().join(', '), (log) => provisionServicesIn(layout, input, log));
       } else run.skip('provision-services', 'no services declared in .magento/services.yaml');
       // The release's application is started beside the one serving: the switch only re-points the router.
-      await run.step('start-application', `nginx${input.manifest.webStart ? ' and web.commands.start' : runsPhp(input.manifest.appType) ? ' and PHP-FPM' : ''} for ${release}`, (log) =>
+      await run.step('start-application', `nginx${input.manifest.webStart ? ' and web.commands.start' : runsPhpFpm(input.manifest) ? ' and PHP-FPM' : ''} for ${release}`, (log) =>
         startApplicationIn(layout, { ...input, branch: input.branch ?? input.environment, treeId: input.treeId ?? '' }, release, log),
       );
       try {

@@ -21,7 +21,7 @@ export function routesFor(key: DeploymentKey, manifest: SlugManifest): ResolvedR
 /** What a GET through the router answered: the final status, time to first byte, the redirects followed. */
 interface RouterAnswer {
   status: number;
-  /** The PHP front controller the request went to, which this Slipway does not run yet (issue 16). */
+  /** The PHP front controller the request went to, for a release the router serves itself (one served before environments ran an application). */
   passthru?: string;
   ttfbMs: number;
   /** The URLs redirected to, in order. */
@@ -176,8 +176,9 @@ export async function healthCheckThroughRouter(
       status = answer.status;
       if (answer.redirects.length > 0) via = ` (via ${answer.redirects.join(' → ')})`;
       if (answer.passthru) {
-        // Magento's front controller answers this route: not checkable until PHP runs.
-        log.line('health-check', `warning: ${r.url}${via} is served by the PHP front controller ${answer.passthru}, which this Slipway does not run yet: not checked`);
+        // A release the router serves itself (no application of the environment runs): its
+        // front controller is not run, so the route is not checkable.
+        log.line('health-check', `warning: ${r.url}${via} is served by the PHP front controller ${answer.passthru}, and this environment runs no application: not checked`);
         continue;
       }
     } catch (err) {

@@ -9,7 +9,7 @@ import type { DeploymentKey, DeploymentStep } from '../domain/deployment';
 import type { SlugManifest } from '../domain/project-files';
 import { locationsForWebRoot } from '../domain/project-files/web-locations';
 import type { Layout } from '../home';
-import { activateApplication, hostPhpFpm, prepareWebConfig, pruneWebConfigs, runningRelease, runsPhp, stopApplication, stopReleaseProcesses } from '../runtime/application';
+import { activateApplication, hostPhpFpm, prepareWebConfig, pruneWebConfigs, runningRelease, runsPhpFpm, stopApplication, stopReleaseProcesses } from '../runtime/application';
 import { prepareApplicationFor, provisionServices, readWanted, releaseBinds, startApplicationFor, writeWanted } from '../runtime/environment-runtime';
 import { withEnvironmentLock } from '../runtime/locks';
 import { hasApplicationTables, servicesStatus } from '../runtime/services';
@@ -60,7 +60,7 @@ export async function startApplicationIn(
   } catch (err) {
     throw stepFailure({ step: 'start-application', logTail: errorMessage(err), message: `the application did not start: ${errorMessage(err)}` });
   }
-  const php = runsPhp(input.manifest.appType) && !input.manifest.webStart;
+  const php = runsPhpFpm(input.manifest);
   const beside = input.manifest.webStart ? ` and the application's own server (web.commands.start, ${input.manifest.upstream === 'unix' ? '$SOCKET' : '$PORT'})` : php ? ' and PHP-FPM' : '';
   log.line('start-application', `nginx${beside} ${how === 'adopted' ? 'running' : 'started'} for ${release} in ${Date.now() - started} ms; it serves from the switch`);
   if (php) {
@@ -146,7 +146,7 @@ export async function webConfigIn(layout: Layout, input: DeploymentKey & { manif
   log.line('stage-release', `web server configuration generated from web.locations and checked by nginx`);
   // What the deploy hook, the crons and the application run: found or installed before the maintenance window.
   await ensurePhpCli(input.manifest.appType, (l) => log.line('stage-release', l));
-  if (runsPhp(input.manifest.appType) && !input.manifest.webStart) await hostPhpFpm((l) => log.line('stage-release', l));
+  if (runsPhpFpm(input.manifest)) await hostPhpFpm((l) => log.line('stage-release', l));
 }
 
 /** Every declared service started or adopted (one no longer declared stopped, data kept); what the host cannot run is a warning. */

@@ -189,9 +189,8 @@ const appAgent = new http.Agent({ keepAlive: true, maxSockets: 256, maxFreeSocke
 function servedSocket(link: string): string | undefined {
   try {
     return path.resolve(path.dirname(link), fs.readlinkSync(link));
-  } catch (err) {
-    // A socket that is no link (a release started before the application was blue/green).
-    return (err as NodeJS.ErrnoException).code === 'EINVAL' ? link : undefined;
+  } catch {
+    return undefined;
   }
 }
 

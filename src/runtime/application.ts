@@ -20,16 +20,14 @@
  */
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import { nginxConfig } from '../domain/runtime/nginx-config';
 import { phpFpmConfig } from '../domain/runtime/php-fpm-config';
 import type { WebLocation } from '../domain/project-files/web-locations';
 import { SlipwayError } from '../errors';
-import type { Layout } from '../home';
 import { sandboxIdentity, type SandboxIdentity } from '../sandbox/identity';
 import { runInSandbox, sandboxServiceNames, sandboxServicePids, startSandboxService, stopSandboxService, type SandboxBind } from '../sandbox/sandbox';
-import { portAnswers } from './services';
+import { portAnswers, socketAccepts, waitUntilServing } from './readiness';
 import { PLAN_SANDBOX_LIMITS } from '../domain/sandbox-limits';
 import { ensureNetns } from './netns';
 import { environmentNetns, writeOwned, type EnvironmentRef } from './services/environment';
@@ -85,13 +83,10 @@ export function applicationPaths(ref: EnvironmentRef): ApplicationPaths {
   };
 }
 
-function homeTag(layout: Layout): string {
-  return crypto.createHash('sha256').update(path.resolve(layout.home)).digest('hex').slice(0, 10);
-}
 
 /** The cgroup names of the environment's application processes start with this ("app-" never starts a release or a service name). */
 function appCgroupPrefix(ref: EnvironmentRef): string {
-  return `${homeTag(ref.layout)}.${ref.project}.${ref.environment}.app-`;
+  return `${ref.layout.homeTag()}.${ref.project}.${ref.environment}.app-`;
 }
 
 /** The cgroup of one of the application's processes for one release. */
@@ -99,8 +94,10 @@ export function appCgroupName(ref: EnvironmentRef, proc: AppProcess, release: st
   return `${appCgroupPrefix(ref)}${proc}-${release}`;
 }
 
-/** Whether the application's type runs PHP-FPM. */
-export const runsPhp = isPhpType;
+/** Whether a release runs PHP-FPM: a PHP type, without an own server (`web.commands.start`). */
+export function runsPhpFpm(m: { appType?: string; webStart?: string }): boolean {
+  return !m.webStart && isPhpType(m.appType);
+}
 
 /** The cgroup limits of each process (threads count as processes). */
 const LIMITS: Record<AppProcess, { memoryBytes: number; processes: number }> = {
@@ -162,7 +159,7 @@ export async function prepareWebConfig(ref: EnvironmentRef, spec: Omit<Applicati
     listenSocket: `${SANDBOX_RUN}/web.sock`,
     ...(spec.start
       ? { appServer: spec.start.family === 'unix' ? { socket: `${SANDBOX_RUN}/app.sock` } : { port: appPort(spec.release) } }
-      : runsPhp(spec.type)
+      : isPhpType(spec.type)
         ? { phpFpmSocket: `${SANDBOX_RUN}/php.sock` }
         : {}),
     pidFile: `${SANDBOX_RUN}/nginx.pid`,
@@ -206,43 +203,19 @@ function sandboxBinds(p: ApplicationPaths, release: string, conf: string, releas
   ];
 }
 
-function connects(socket: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const c = net.connect(socket);
-    c.once('connect', () => {
-      c.destroy();
-      resolve(true);
-    });
-    c.once('error', () => resolve(false));
+/** nginx or PHP-FPM accepts connections on its socket (15 s at most). */
+function serving(socket: string, cgroup: string, log: string): Promise<void> {
+  return waitUntilServing({
+    serves: () => socketAccepts(socket),
+    cgroup,
+    log,
+    logLines: 3,
+    subject: 'it',
+    awaited: `accept connections on ${socket}`,
+    timeoutMs: 15_000,
+    intervalMs: 20,
+    stopGraceMs: 2000,
   });
-}
-
-async function waitForSocket(socket: string, cgroup: string, log: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const c = net.connect(socket);
-      c.once('connect', () => {
-        c.destroy();
-        resolve(true);
-      });
-      c.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    const tail = (): string => {
-      try {
-        return fs.readFileSync(log, 'utf8').trim().split('\n').slice(-3).join(' / ');
-      } catch {
-        return 'no log';
-      }
-    };
-    if (sandboxServicePids(cgroup).length === 0) throw new SlipwayError(`it ended as it started: ${tail()}`);
-    if (Date.now() > deadline) {
-      await stopSandboxService(cgroup, 2000);
-      throw new SlipwayError(`it did not accept connections on ${socket} within ${timeoutMs / 1000} s: ${tail()}`);
-    }
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 export interface ApplicationStatus {
@@ -273,7 +246,7 @@ export function applicationStatus(ref: EnvironmentRef): ApplicationStatus {
 
 /** The application's processes a spec runs: nginx, and PHP-FPM or its own server. */
 export function processesOf(spec: Pick<ApplicationSpec, 'type' | 'start'>): AppProcess[] {
-  return spec.start ? ['nginx', 'start'] : runsPhp(spec.type) ? ['nginx', 'php'] : ['nginx'];
+  return spec.start ? ['nginx', 'start'] : isPhpType(spec.type) ? ['nginx', 'php'] : ['nginx'];
 }
 
 let php: Promise<PhpFpm> | undefined;
@@ -329,7 +302,7 @@ export async function startApplication(ref: EnvironmentRef, spec: ApplicationSpe
       limits: LIMITS.php,
       logFile: path.join(p.dir, 'php-fpm.out'),
     });
-    await waitForSocket(path.join(run, 'php.sock'), cgroup, path.join(p.logs, 'php-fpm.log'), 15_000).catch((err: unknown) => {
+    await serving(path.join(run, 'php.sock'), cgroup, path.join(p.logs, 'php-fpm.log')).catch((err: unknown) => {
       throw new SlipwayError(`PHP-FPM of ${ref.project}/${ref.environment} did not start: ${(err as Error).message}`);
     });
   };
@@ -345,7 +318,7 @@ export async function startApplication(ref: EnvironmentRef, spec: ApplicationSpe
       limits: LIMITS.nginx,
       logFile: path.join(p.dir, 'nginx.out'),
     });
-    await waitForSocket(path.join(run, 'web.sock'), cgroup, path.join(p.logs, 'nginx-error.log'), 15_000).catch((err: unknown) => {
+    await serving(path.join(run, 'web.sock'), cgroup, path.join(p.logs, 'nginx-error.log')).catch((err: unknown) => {
       throw new SlipwayError(`nginx of ${ref.project}/${ref.environment} did not start: ${(err as Error).message}`);
     });
   };
@@ -369,7 +342,7 @@ export async function startApplication(ref: EnvironmentRef, spec: ApplicationSpe
       logFile: path.join(p.logs, 'app.log'),
     });
     const listening =
-      start.family === 'unix' ? () => connects(socket) : () => portAnswers(netns, appPort(spec.release));
+      start.family === 'unix' ? () => socketAccepts(socket) : () => portAnswers(netns, appPort(spec.release));
     const deadline = Date.now() + 30_000;
     while (!(await listening())) {
       if (sandboxServicePids(cgroup).length === 0) throw new SlipwayError(`the application's command (web.commands.start) ended as it started; see ${path.join(p.logs, 'app.log')}`);
@@ -380,7 +353,7 @@ export async function startApplication(ref: EnvironmentRef, spec: ApplicationSpe
     }
   };
   // At once: nginx does not need PHP-FPM to start (a request before PHP-FPM listens would get 502).
-  const own = spec.start ? [startOwnServer()] : runsPhp(spec.type) ? [startPhp()] : [];
+  const own = spec.start ? [startOwnServer()] : isPhpType(spec.type) ? [startPhp()] : [];
   const started = await Promise.allSettled([...own, startNginx()]);
   const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) {

@@ -32,7 +32,6 @@ import {
   stopChangedServices,
   stopEnvironmentServices,
   stopService,
-  unavailableReason,
   type EnvironmentRef,
   type ServiceStatus,
 } from './services';
@@ -315,7 +314,6 @@ function safeList(dir: string): string[] {
   }
 }
 
-export { unavailableReason };
 
 /**
  * Stops every process of every environment of this data directory and removes their network

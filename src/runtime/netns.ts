@@ -18,7 +18,7 @@ import { execFile } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ECHOED, ensureHostProgram } from '../host-packages';
+import { ensureHostProgram } from '../host-packages';
 import { SlipwayError } from '../errors';
 import type { Layout } from '../home';
 
@@ -50,10 +50,7 @@ function checkName(name: string): void {
 let ipPath: Promise<string> | undefined;
 
 function ipTool(): Promise<string> {
-  ipPath ??= ensureHostProgram(
-    { program: 'ip', debianPackage: 'iproute2', purpose: "to give each environment its own network namespace" },
-    ECHOED,
-  ).catch((err: unknown) => {
+  ipPath ??= ensureHostProgram({ program: 'ip', debianPackage: 'iproute2', purpose: "to give each environment its own network namespace" }).catch((err: unknown) => {
     ipPath = undefined;
     throw err;
   });

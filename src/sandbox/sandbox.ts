@@ -22,7 +22,7 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ECHOED, ensureHostProgram } from '../host-packages';
+import { ensureHostProgram } from '../host-packages';
 import { formatDuration, formatSize, type SandboxLimits } from '../domain/sandbox-limits';
 import { SandboxCgroup } from './cgroup';
 import type { SandboxIdentity } from './identity';
@@ -88,7 +88,7 @@ interface Tools {
 let tools: Promise<Tools> | undefined;
 
 /** bubblewrap (installed from Debian on first use when root) and setpriv (util-linux). */
-export function sandboxTools(progress: (m: string) => void = ECHOED): Promise<Tools> {
+export function sandboxTools(progress?: (m: string) => void): Promise<Tools> {
   tools ??= (async () => ({
     bwrap: await ensureHostProgram({ program: 'bwrap', debianPackage: 'bubblewrap', purpose: 'to run tenant code in a sandbox' }, progress),
     setpriv: await ensureHostProgram({ program: 'setpriv', debianPackage: 'util-linux', purpose: "to run tenant code as its project's user" }),

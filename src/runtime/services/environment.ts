@@ -94,14 +94,10 @@ export function servicePaths(ref: EnvironmentRef, name: string): ServicePaths {
   };
 }
 
-/** The tag of a data directory in cgroup names (as in hooks' sandbox names). */
-function homeTag(layout: Layout): string {
-  return crypto.createHash('sha256').update(path.resolve(layout.home)).digest('hex').slice(0, 10);
-}
 
 /** The cgroup-name prefix of every service of the environment (release names never start with "svc-"). */
 export function serviceCgroupPrefix(ref: EnvironmentRef): string {
-  return `${homeTag(ref.layout)}.${ref.project}.${ref.environment}.svc-`;
+  return `${ref.layout.homeTag()}.${ref.project}.${ref.environment}.svc-`;
 }
 export function serviceCgroupName(ref: EnvironmentRef, name: string): string {
   return `${serviceCgroupPrefix(ref)}${name}`;

@@ -8,21 +8,21 @@
  * State lives in the kernel and on disk, never in memory: a service is running when its
  * cgroup has processes. So any worker, a restarted one included, can tell and stop it.
  *
- * Not wired into deployments yet: no workflow input, result or log may ever carry what
- * `relationshipsFor` returns with passwords (use its `redacted` form for anything shown).
+ * Started by deployments at staging (src/activities/runtime-steps.ts) and by the host's
+ * supervisor. No workflow input, result or log may ever carry what `relationshipsFor` returns
+ * with passwords (use its `redacted` form for anything shown).
  */
 import * as fs from 'node:fs';
-import * as net from 'node:net';
-import { ECHOED, HostPackageMissingError } from '../../host-packages';
+import { HostPackageMissingError } from '../../host-packages';
 import { computeRelationships, type RelationshipEndpoint, type Services, type ServiceKind } from '../../domain/project-files/services';
 import type { ConfigIssue } from '../../domain/app-config';
 import { SlipwayError } from '../../errors';
 import { sandboxIdentity } from '../../sandbox/identity';
-import { sandboxServiceNames, sandboxServicePids, sandboxTools, startSandboxService, stopSandboxService } from '../../sandbox/sandbox';
-import { deleteNetns, ensureNetns, netnsPath } from '../netns';
+import { sandboxServiceNames, sandboxServicePids, startSandboxService, stopSandboxService } from '../../sandbox/sandbox';
+import { portAnswers, socketAccepts, waitUntilServing } from '../readiness';
+import { deleteNetns, ensureNetns } from '../netns';
 import {
   engineSecretsDir,
-  environmentDir,
   environmentNetns,
   handPasswordToSandbox,
   prepareDirectories,
@@ -42,7 +42,6 @@ import {
 import { MARIADB_DATABASE, MARIADB_USER, mariadbCommand, mariadbConfig, mariadbQuery, prepareMariadb } from './mariadb';
 import { prepareRedis, redisCommand, redisConfig, redisQuery } from './redis';
 import { prepareRabbitmq, rabbitmqCommand, rabbitmqConfig, RABBITMQ_USER } from './rabbitmq';
-import { execFile } from 'node:child_process';
 
 export type { EnvironmentRef } from './environment';
 export { servicePaths, environmentNetns, runDir, SANDBOX_RUN_DIR } from './environment';
@@ -123,35 +122,6 @@ export function servicesStatus(ref: EnvironmentRef, services: DeclaredServices):
     .map((name) => serviceStatus(ref, services, name));
 }
 
-/** Waits until the socket accepts connections (the service serves), or the service's processes are gone. */
-async function waitForSocket(socket: string, cgroup: string, log: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const c = net.connect(socket);
-      c.once('connect', () => {
-        c.destroy();
-        resolve(true);
-      });
-      c.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    const tail = (): string => {
-      try {
-        return fs.readFileSync(log, 'utf8').trim().split('\n').slice(-5).join(' / ');
-      } catch {
-        return 'no log';
-      }
-    };
-    if (sandboxServicePids(cgroup).length === 0) throw new SlipwayError(`the service ended as it started: ${tail()}`);
-    if (Date.now() > deadline) {
-      await stopSandboxService(cgroup, 5000);
-      throw new SlipwayError(`the service did not accept connections on ${socket} within ${timeoutMs / 1000} s: ${tail()}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 /**
  * Whether a running service's configuration file says something else than services.yaml would
  * now (its port, when another service of the same port came or went): it is started again.
@@ -183,33 +153,6 @@ function configOf(provider: Provider, ref: EnvironmentRef, name: string, paths: 
   return { file: `${paths.conf}/rabbitmq.conf`, text: rabbitmqConfig(port, servicePassword(ref, name)) };
 }
 
-/** Whether something listens on the port inside the network namespace (asked from in there). */
-export async function portAnswers(netns: string, port: number): Promise<boolean> {
-  const { nsenter } = await sandboxTools();
-  return new Promise((resolve) => {
-    execFile(nsenter, [`--net=${netns}`, '--', 'bash', '-c', `exec 3<>/dev/tcp/127.0.0.1/${Math.floor(port)}`], { timeout: 5000 }, (err) => resolve(!err));
-  });
-}
-
-async function waitForPort(netns: string, port: number, cgroup: string, log: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await portAnswers(netns, port))) {
-    const tail = (): string => {
-      try {
-        return fs.readFileSync(log, 'utf8').trim().split('\n').slice(-5).join(' / ');
-      } catch {
-        return 'no log';
-      }
-    };
-    if (sandboxServicePids(cgroup).length === 0) throw new SlipwayError(`the service ended as it started: ${tail()}`);
-    if (Date.now() > deadline) {
-      await stopSandboxService(cgroup, 5000);
-      throw new SlipwayError(`the service did not listen on 127.0.0.1:${port} within ${timeoutMs / 1000} s: ${tail()}`);
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 /**
  * Starts the service (initialising its data the first time) and returns once it accepts
  * connections; a running one is left as it is (adopted). A kind the host cannot provide, or
@@ -219,7 +162,7 @@ export async function startService(
   ref: EnvironmentRef,
   services: DeclaredServices,
   name: string,
-  progress: (m: string) => void = ECHOED,
+  progress: (m: string) => void = () => undefined,
 ): Promise<ServiceStatus> {
   const s = declared(services, name);
   const provided = PROVIDERS[s.kind];
@@ -271,13 +214,23 @@ export async function startService(
     logFile: paths.log,
   });
   // RabbitMQ has no Unix socket: asked on its port, from inside the namespace.
-  if (provided.provider === 'rabbitmq') await waitForPort(netns, port, cgroup, paths.log, 60_000);
-  else await waitForSocket(paths.socket, cgroup, paths.log, 60_000);
+  const rabbitmq = provided.provider === 'rabbitmq';
+  await waitUntilServing({
+    serves: rabbitmq ? () => portAnswers(netns, port) : () => socketAccepts(paths.socket),
+    cgroup,
+    log: paths.log,
+    logLines: 5,
+    subject: 'the service',
+    awaited: rabbitmq ? `listen on 127.0.0.1:${port}` : `accept connections on ${paths.socket}`,
+    timeoutMs: 60_000,
+    intervalMs: rabbitmq ? 200 : 50,
+    stopGraceMs: 5000,
+  });
   return serviceStatus(ref, services, name);
 }
 
 /** Starts every declared service (at once); each one's status, unavailable ones included. */
-export async function startServices(ref: EnvironmentRef, services: DeclaredServices, progress: (m: string) => void = ECHOED): Promise<ServiceStatus[]> {
+export async function startServices(ref: EnvironmentRef, services: DeclaredServices, progress: (m: string) => void = () => undefined): Promise<ServiceStatus[]> {
   await stopChangedServices(ref, services, progress);
   return Promise.all(
     Object.keys(services)
@@ -314,7 +267,6 @@ export async function deleteEnvironmentRuntime(ref: EnvironmentRef): Promise<voi
 export async function environmentNetnsPath(ref: EnvironmentRef): Promise<string> {
   return ensureNetns(environmentNetns(ref));
 }
-export { netnsPath };
 
 export interface UnavailableRelationship {
   relationship: string;
@@ -395,5 +347,3 @@ export async function hasApplicationTables(ref: EnvironmentRef, name: string): P
   return n > 0;
 }
 
-/** The environment's directory (for callers that show where things are). */
-export { environmentDir };
