@@ -168,9 +168,12 @@ describe('router', function () {
         JSON.stringify({ release: 'd000001', deployment: 1, commit: 'c1', slug: 's1', webRoot: 'pub', stagedAt: '' }),
       );
       fs.symlinkSync('releases/d000001', layout.current('shop', 'integration'));
-      // Stands for nginx: answers with what it was asked, body included.
-      const socket = layout.webSocket('shop', 'integration');
+      // Stands for the release's nginx: answers with what it was asked, body included. The
+      // router reaches it as it reaches nginx, through the link to the served release's socket.
+      const link = layout.webSocket('shop', 'integration');
+      const socket = path.join(path.dirname(link), 'd000001', 'web.sock');
       fs.mkdirSync(path.dirname(socket), { recursive: true });
+      fs.symlinkSync(path.join('d000001', 'web.sock'), link);
       upstream = http.createServer((req, res) => {
         let body = '';
         req.setEncoding('utf8');
