@@ -1,7 +1,7 @@
 # Slipway's image: the worker, the API and the router run from it (docker-compose.yml).
 FROM node:20.19.5-bookworm-slim
 RUN apt-get update \
- && apt-get install -y --no-install-recommends git curl ca-certificates bash bubblewrap python3 \
+ && apt-get install -y --no-install-recommends git curl ca-certificates bash bubblewrap python3 nginx \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /opt/slipway
 COPY package.json package-lock.json tsconfig.json ./

@@ -84,6 +84,10 @@ export class Layout {
   webSocket(project: string, environment: string): string {
     return path.join(this.application(project, environment), 'run', 'web.sock');
   }
+  /** A link to the run directory of the release the edge passes requests to straight (src/runtime/edge-serving.ts). */
+  edgeLink(project: string, environment: string): string {
+    return path.join(this.application(project, environment), 'run', 'edge');
+  }
   maintenanceFlag(project: string, environment: string): string {
     return path.join(this.environment(project, environment), 'maintenance');
   }

@@ -9,7 +9,7 @@ import type { DeploymentKey, DeploymentStep } from '../domain/deployment';
 import type { SlugManifest } from '../domain/project-files';
 import { locationsForWebRoot } from '../domain/project-files/web-locations';
 import type { Layout } from '../home';
-import { activateApplication, hostPhpFpm, prepareWebConfig, pruneWebConfigs, runningRelease, runsPhpFpm, stopApplication, stopReleaseProcesses } from '../runtime/application';
+import { activateApplication, edgeServing, hostPhpFpm, prepareWebConfig, pruneWebConfigs, runningRelease, runsPhpFpm, stopApplication, stopReleaseProcesses } from '../runtime/application';
 import { prepareApplicationFor, provisionServices, readWanted, releaseBinds, startApplicationFor, writeWanted } from '../runtime/environment-runtime';
 import { withEnvironmentLock } from '../runtime/locks';
 import { hasApplicationTables, servicesStatus } from '../runtime/services';
@@ -144,6 +144,8 @@ export async function webConfigIn(layout: Layout, input: DeploymentKey & { manif
     throw stepFailure({ step: 'stage-release', logTail: errorMessage(err), message: errorMessage(err) });
   }
   log.line('stage-release', `web server configuration generated from web.locations and checked by nginx`);
+  const edge = edgeServing(envRef(layout, input), release);
+  log.line('stage-release', edge.direct ? 'requests go from the edge straight to nginx' : `requests go through the router, which checks each path: ${edge.why}`);
   // What the deploy hook, the crons and the application run: found or installed before the maintenance window.
   await ensurePhpCli(input.manifest.appType, (l) => log.line('stage-release', l));
   if (runsPhpFpm(input.manifest)) await hostPhpFpm((l) => log.line('stage-release', l));

@@ -15,11 +15,19 @@ import type { Layout } from '../home';
 import { locationsForWebRoot, resolveRequest } from '../domain/project-files/web-locations';
 import { publishOnRequest, ThemeCatalog } from '../magento/static-content';
 import { isInside } from '../tree-links';
+import { plainPath } from '../domain/runtime/edge-config';
+import { freePort, startEdge } from './edge';
 
 export interface RouterOptions {
   layout: Layout;
+  /** 0: a free port. */
   port: number;
   host?: string;
+  /**
+   * nginx in front (src/router/edge.ts), passing what it can straight to the environments' web
+   * servers; the router behind it on a Unix socket (default). false: the router alone on the port.
+   */
+  edge?: boolean;
 }
 
 export interface RunningRouter {
@@ -206,8 +214,10 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'tra
 function proxyToApplication(req: http.IncomingMessage, res: http.ServerResponse, socketPath: string, urlPath: string, host: string): void {
   const headers: http.OutgoingHttpHeaders = {};
   for (const [name, v] of Object.entries(req.headers)) if (!HOP_BY_HOP.has(name) && v !== undefined) headers[name] = v;
-  const forwarded = req.headers['x-forwarded-for'];
-  headers['x-forwarded-for'] = `${typeof forwarded === 'string' ? `${forwarded}, ` : ''}${req.socket.remoteAddress ?? ''}`;
+  const forwarded = typeof req.headers['x-forwarded-for'] === 'string' ? req.headers['x-forwarded-for'] : undefined;
+  // Behind the edge (a Unix socket: no remote address) the edge has added the client already.
+  const remote = req.socket.remoteAddress;
+  headers['x-forwarded-for'] = remote ? `${forwarded ? `${forwarded}, ` : ''}${remote}` : (forwarded ?? '');
   headers['x-forwarded-proto'] = 'http';
   headers['x-forwarded-host'] = host;
   const upstream = http.request({ socketPath, method: req.method, path: urlPath, headers, agent: appAgent }, (answer) => {
@@ -466,19 +476,52 @@ export function createRouter(layout: Layout): http.Server {
 export async function startRouter(options: RouterOptions): Promise<RunningRouter> {
   const server = createRouter(options.layout);
   server.keepAliveTimeout = 5000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
-  });
-  const addr = server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : options.port;
-  return {
-    port,
-    url: (project, environment) => `http://${environment}.${project}.localhost:${port}/`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  const host = options.host ?? '127.0.0.1';
+  const listen = (where: { port: number; host: string } | { path: string }): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(where, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  const closeServer = (): Promise<void> =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  const url = (port: number) => (project: string, environment: string) => `http://${environment}.${project}.localhost:${port}/`;
+
+  if (options.edge === false || !plainPath(options.layout.home)) {
+    await listen({ port: options.port, host });
+    const addr = server.address();
+    const port = typeof addr === 'object' && addr ? addr.port : options.port;
+    return { port, url: url(port), close: closeServer };
+  }
+  // nginx on the port, the router behind it on a Unix socket of the edge's directory.
+  for (let attempt = 0; ; attempt++) {
+    const port = options.port === 0 ? await freePort(host) : options.port;
+    const dir = path.join(options.layout.home, 'run', `edge-${port}`);
+    const routerSocket = path.join(dir, 'router.sock');
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    fs.rmSync(routerSocket, { force: true });
+    await listen({ path: routerSocket });
+    fs.chmodSync(routerSocket, 0o600);
+    try {
+      const edge = await startEdge({ home: options.layout.home, dir, listenHost: host, port, routerSocket });
+      return {
+        port,
+        url: url(port),
+        close: async () => {
+          await edge.close();
+          await closeServer();
+          fs.rmSync(dir, { recursive: true, force: true });
+        },
+      };
+    } catch (err) {
+      await closeServer();
+      // A free port taken meanwhile by someone else: another one.
+      if (options.port !== 0 || attempt >= 2 || !/in use/i.test((err as Error).message)) throw err;
+    }
+  }
 }

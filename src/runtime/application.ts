@@ -32,6 +32,7 @@ import { PLAN_SANDBOX_LIMITS } from '../domain/sandbox-limits';
 import { ensureNetns } from './netns';
 import { environmentNetns, writeOwned, type EnvironmentRef } from './services/environment';
 import { ensureNginx, ensurePhpFpm, isPhpType, type PhpFpm } from './web-programs';
+import { readReleaseInfoOf, whyTheRouterServes } from './edge-serving';
 
 const MIB = 1024 * 1024;
 
@@ -65,6 +66,11 @@ export interface ApplicationPaths {
   logs: string;
   /** What the router proxies to: a link to the web socket of the release being served. */
   webSocket: string;
+  /**
+   * What the edge passes requests to straight: a link to the run directory of the release
+   * served (its web.sock), there only when that release needs no router (src/runtime/edge-serving.ts).
+   */
+  edgeLink: string;
   /** Which release the application serves (written at the switch). */
   activeFile: string;
 }
@@ -79,6 +85,7 @@ export function applicationPaths(ref: EnvironmentRef): ApplicationPaths {
     run: (release) => path.join(run, release),
     logs: path.join(dir, 'logs'),
     webSocket: ref.layout.webSocket(ref.project, ref.environment),
+    edgeLink: ref.layout.edgeLink(ref.project, ref.environment),
     activeFile: path.join(run, 'release'),
   };
 }
@@ -140,6 +147,20 @@ function prepare(ref: EnvironmentRef, identity: SandboxIdentity, release: string
   return p;
 }
 
+/** Beside a release's nginx.conf: "direct", or "router: <why>" (src/runtime/edge-serving.ts). */
+const EDGE_FILE = 'edge';
+
+/** How the edge reaches a release: straight to its nginx, or through the router (and why). */
+export function edgeServing(ref: EnvironmentRef, release: string): { direct: true } | { direct: false; why: string } {
+  let text: string;
+  try {
+    text = fs.readFileSync(path.join(applicationPaths(ref).conf(release), EDGE_FILE), 'utf8').trim();
+  } catch {
+    return { direct: false, why: 'prepared before the edge went straight to nginx' };
+  }
+  return text === 'direct' ? { direct: true } : { direct: false, why: text.replace(/^router: /, '') };
+}
+
 /** Digests of configurations nginx accepted (`nginx -t`) in this process. */
 const checkedConfigs = new Set<string>();
 
@@ -153,8 +174,10 @@ export async function prepareWebConfig(ref: EnvironmentRef, spec: Omit<Applicati
   const p = prepare(ref, identity, spec.release);
   const conf = p.conf(spec.release);
   fs.mkdirSync(conf, { recursive: true, mode: 0o755 });
-  const text = nginxConfig({
+  const info = readReleaseInfoOf(ref, spec.release);
+  const configWith = (engineHeaders: Record<string, string>): string => nginxConfig({
     appDir: '/app',
+    engineHeaders,
     locations: spec.locations,
     listenSocket: `${SANDBOX_RUN}/web.sock`,
     ...(spec.start
@@ -166,10 +189,15 @@ export async function prepareWebConfig(ref: EnvironmentRef, spec: Omit<Applicati
     tempDir: '/tmp',
     errorLog: `${SANDBOX_LOGS}/nginx-error.log`,
   });
+  // Every answer says which release and commit it comes from (as the router's do).
+  const text = configWith(info ? { 'X-Slipway-Release': info.release, 'X-Slipway-Commit': info.commit } : {});
   writeOwned(path.join(conf, 'nginx.conf'), text, 0o644);
-  // The same text (same web.locations: paths are those of the sandbox, the same for every
-  // release) was accepted by nginx already: not checked again.
-  const digest = crypto.createHash('sha256').update(text).digest('hex');
+  // Whether the edge passes this release's requests straight to nginx (or through the router, and why).
+  const why = whyTheRouterServes(ref, spec.release, spec.releaseDir);
+  writeOwned(path.join(conf, EDGE_FILE), why === undefined ? 'direct\n' : `router: ${why}\n`, 0o644);
+  // The same text but for the release's headers (same web.locations: paths are those of the
+  // sandbox, the same for every release) was accepted by nginx already: not checked again.
+  const digest = crypto.createHash('sha256').update(info ? configWith({ 'X-Slipway-Release': 'r', 'X-Slipway-Commit': 'c' }) : text).digest('hex');
   if (checkedConfigs.has(digest)) return conf;
   const nginx = await ensureNginx(progress);
   const output: string[] = [];
@@ -373,6 +401,12 @@ export function activateApplication(ref: EnvironmentRef, release: string): void 
   fs.rmSync(tmp, { force: true });
   fs.symlinkSync(path.join(release, 'web.sock'), tmp);
   fs.renameSync(tmp, p.webSocket);
+  const edgeTmp = `${p.edgeLink}.${process.pid}.tmp`;
+  fs.rmSync(edgeTmp, { force: true });
+  if (edgeServing(ref, release).direct) {
+    fs.symlinkSync(release, edgeTmp);
+    fs.renameSync(edgeTmp, p.edgeLink);
+  } else fs.rmSync(p.edgeLink, { force: true });
   const info = `${p.activeFile}.${process.pid}.tmp`;
   fs.writeFileSync(info, `${release}\n`);
   fs.renameSync(info, p.activeFile);
@@ -416,7 +450,7 @@ export async function stopApplication(ref: EnvironmentRef, keep?: string): Promi
   }
   if (keep === undefined) {
     const p = applicationPaths(ref);
-    for (const f of [p.webSocket, p.activeFile]) fs.rmSync(f, { force: true });
+    for (const f of [p.edgeLink, p.webSocket, p.activeFile]) fs.rmSync(f, { force: true });
   }
   return stopped;
 }

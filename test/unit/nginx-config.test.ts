@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { ConfigIssue } from '../../src/domain/app-config';
-import { NginxConfigError, nginxConfig, type NginxConfigInput } from '../../src/domain/runtime/nginx-config';
+import { NginxConfigError, nginxConfig, webServerTakesVersionedStatic, type NginxConfigInput } from '../../src/domain/runtime/nginx-config';
 import { phpFpmConfig } from '../../src/domain/runtime/php-fpm-config';
 import { parseWebLocations, type WebLocation } from '../../src/domain/project-files/web-locations';
 import { locateNginx, locatePhpFpm, phpVersionNote } from '../../src/runtime/web-programs';
@@ -169,6 +169,49 @@ describe('the nginx configuration of a release', function () {
     assert.match(rule, /expires 86400s;\n\s+add_header "X-Frame-Options" "SAMEORIGIN";\n\s+add_header "X-Rule" "r";/);
     const tail = config.slice(config.lastIndexOf('location ~* "\\.php$"'));
     assert.match(tail, /\}\n\s+return 404;\n\s+\}/, 'the location itself serves no file');
+  });
+
+  it("puts the release's headers on every answer: in each location that adds headers of its own, and the server's", function () {
+    const config = generate(
+      locations({
+        '/': { root: 'pub', passthru: '/index.php', headers: { 'X-Frame-Options': 'SAMEORIGIN', 'x-slipway-release': 'forged' } },
+        '/media': { root: 'pub/media', expires: '1h', rules: { '\\.txt$': { headers: { 'X-Rule': 'r' } } } },
+      }),
+      { engineHeaders: { 'X-Slipway-Release': 'd000007', 'X-Slipway-Commit': 'abc123' } },
+    );
+    nginxAccepts(config);
+    const lines = config.split('\n');
+    // Every block with an add_header of its own (nginx then inherits none) has the engine's, with "always".
+    const blocks: string[][] = [[]];
+    for (const l of lines) {
+      if (/\{\s*$/.test(l)) blocks.push([]);
+      else if (/^\s*\}\s*$/.test(l)) {
+        const b = blocks.pop()!;
+        if (b.some((x) => x.startsWith('add_header'))) {
+          assert.ok(b.includes('add_header "X-Slipway-Release" "d000007" always;') && b.includes('add_header "X-Slipway-Commit" "abc123" always;'), b.join('\n'));
+        }
+      } else blocks[blocks.length - 1]!.push(l.trim());
+    }
+    assert.doesNotMatch(config, /forged/, "the tenant's header of the same name is left out");
+    assert.match(config, /add_header "X-Frame-Options" "SAMEORIGIN";/);
+  });
+
+  it("takes Magento's versioned static URLs without their version where no rule of \"/\" does, and says where it cannot", function () {
+    const plain = locations({ '/': { root: 'pub', passthru: '/index.php' } });
+    const config = generate(plain);
+    nginxAccepts(config);
+    assert.match(config, /location ~ "\^\/static\/version\\d\+\/\(\?<slipway_static>\.\+\)\$" \{\n\s+if \(!-e \$request_filename\) \{\n\s+rewrite \^ \/static\/\$slipway_static last;/);
+    assert.equal(webServerTakesVersionedStatic(plain), true);
+    const withRule = locations({
+      '/': { root: 'pub', passthru: '/index.php' },
+      '/static': { root: 'pub/static', rules: { '^/static/version\\d+/(?<resource>.*)$': { passthru: '/static/$resource' } } },
+    });
+    assert.equal(webServerTakesVersionedStatic(withRule), true, 'a rule of /static rewrites them');
+    assert.doesNotMatch(generate(withRule), /slipway_static/, 'no fallback where a location of /static/ takes them');
+    const without = locations({ '/': { root: 'pub', passthru: '/index.php' }, '/static': { root: 'pub/static' } });
+    assert.equal(webServerTakesVersionedStatic(without), false, 'a location of /static/ without such a rule: the router takes them');
+    const hiding = locations({ '/': { root: 'pub', passthru: '/index.php', rules: { '\\.js$': { expires: '1d' } } } });
+    assert.equal(webServerTakesVersionedStatic(hiding), false, 'a rule that matches them without rewriting hides the fallback');
   });
 
   it('quotes hostile values from the tenant: no directive, block or variable gets through', function () {

@@ -46,7 +46,8 @@ describe('router', function () {
       assert.equal(page.headers['x-slipway-release'], 'd000001');
       for (const escape of ['/../secret.txt', '/%2e%2e/secret.txt', '/..%2fsecret.txt']) {
         const res = await fetchFromRouter(router.port, 'integration.shop.localhost', escape);
-        assert.ok(res.status === 404 || res.status === 403, `${escape} answered ${res.status}`);
+        // Refused: 404 or 403 by the router, 400 by the edge (nginx refuses a path above "/").
+        assert.ok(res.status === 404 || res.status === 403 || res.status === 400, `${escape} answered ${res.status}`);
         assert.doesNotMatch(res.body, /outside the web root/);
       }
     });

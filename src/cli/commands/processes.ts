@@ -101,7 +101,7 @@ export function registerProcessCommands({ program, layout, withClient }: Cli): v
       });
     });
 
-  listening(program, 'router', "run the router alone: serves this data directory's environments by host name", 8080, 'slipway --home /data router --port 8080 --listen 0.0.0.0')
+  listening(program, 'router', "run the router alone (nginx on the port, the router behind it): serves this data directory's environments by host name", 8080, 'slipway --home /data router --port 8080 --listen 0.0.0.0')
     .action(async (opts: { port: number; listen: string }) => {
       const { startRouter } = await import('../../router/router');
       const router = await startRouter({ layout: layout(), port: opts.port, host: opts.listen });

@@ -43,6 +43,11 @@ export interface NginxConfigInput {
   workers?: number;
   /** Largest request body, in MB (default 64: Magento uploads). */
   clientMaxBodyMb?: number;
+  /**
+   * Headers of Slipway's on every answer, error pages included (the release and commit served):
+   * written wherever a location adds headers, since nginx inherits none into a location with its own.
+   */
+  engineHeaders?: Record<string, string>;
 }
 
 /** A configuration that cannot be generated: each problem names the file and key. */
@@ -219,12 +224,21 @@ export function nginxConfig(input: NginxConfigInput): string {
     return name;
   };
 
+  const engineHeaders = Object.entries(input.engineHeaders ?? {});
+  checkHeaders(input.engineHeaders ?? {}, 'engine headers', (at, reason) => {
+    throw new Error(`${at}: ${reason}`);
+  });
+  /** The engine's headers; a location with its own add_header inherits none (an empty value adds nothing). */
+  const ownHeaders = (w: Writer, tenantHeaders = 0): void => {
+    if (engineHeaders.length === 0 && tenantHeaders === 0) w.line('add_header X-Slipway-None "";');
+    for (const [name, v] of engineHeaders) w.line(`add_header ${literal(name)} ${value(v)} always;`);
+  };
   const headerLines = (w: Writer, s: Settings): void => {
     w.line(s.expires > 0 ? `expires ${s.expires}s;` : 'expires off;');
-    const names = Object.keys(s.headers);
-    // A location with its own add_header inherits none: an empty value adds nothing.
-    if (names.length === 0) w.line('add_header X-Slipway-None "";');
-    for (const name of names) w.line(`add_header ${literal(name)} ${value(s.headers[name]!)};`);
+    ownHeaders(w, Object.keys(s.headers).length);
+    for (const [name, v] of Object.entries(s.headers)) {
+      if (!engineHeaders.some(([n]) => n.toLowerCase() === name.toLowerCase())) w.line(`add_header ${literal(name)} ${value(v)};`);
+    }
   };
 
   const notFound = (s: Settings): string => `error_page 403 404 405 = ${s.passthru ?? '@slipway_not_found'};`;
@@ -236,7 +250,7 @@ export function nginxConfig(input: NginxConfigInput): string {
     w.block('location ~* "\\.php$"', () => {
       w.line(notFound(s));
       w.line('expires off;');
-      w.line('add_header X-Slipway-None "";');
+      ownHeaders(w);
       if (s.scripts && php) {
         w.block('if (!-f $request_filename)', () => w.line('return 404;'));
         fastcgi(w, php, '$request_filename', '$fastcgi_script_name', '$document_root');
@@ -258,6 +272,7 @@ export function nginxConfig(input: NginxConfigInput): string {
     const w = server;
     w.line(`listen ${value(`unix:${listen}`)} default_server;`);
     w.line('server_name _;');
+    for (const [name, v] of engineHeaders) w.line(`add_header ${literal(name)} ${value(v)} always;`);
     w.line(`root ${value(appDir)};`);
     w.line('index index.html;');
     w.block('location @slipway_not_found', () => {
@@ -353,6 +368,14 @@ export function nginxConfig(input: NginxConfigInput): string {
             }
           });
         }
+        // Magento's versioned static URLs (/static/version<N>/…) where no rule of the location
+        // takes them: a file of that very path if there is one, else the path without its version.
+        if (loc === locationOfVersionedStatic(input.locations) && prefix === '' && firstRuleForVersionedStatic(loc) === undefined) {
+          w2.block('location ~ "^/static/version\\d+/(?<slipway_static>.+)$"', () => {
+            w2.block('if (!-e $request_filename)', () => w2.line('rewrite ^ /static/$slipway_static last;'));
+            settle(w2, base);
+          });
+        }
         settle(w2, base);
       };
       bodies.push(() => {
@@ -431,6 +454,37 @@ export function nginxConfig(input: NginxConfigInput): string {
     });
   });
   return w.text();
+}
+
+/** A path of Magento's versioned static URLs, to see whether a location's rules take them. */
+const VERSIONED_STATIC_PROBE = '/static/version1700000000/frontend/Magento/luma/en_US/requirejs/require.js';
+
+/** The location that takes /static/version<N>/… (the longest prefix, as nginx chooses). */
+function locationOfVersionedStatic(locations: readonly WebLocation[]): WebLocation | undefined {
+  return [...locations]
+    .sort((a, b) => b.path.length - a.path.length)
+    .find((l) => {
+      const prefix = l.path.replace(/\/+$/, '');
+      return prefix === '' || VERSIONED_STATIC_PROBE.startsWith(`${prefix}/`);
+    });
+}
+
+function firstRuleForVersionedStatic(loc: WebLocation): WebLocation['rules'][number] | undefined {
+  return loc.rules.find((r) => new RegExp(r.pattern).test(VERSIONED_STATIC_PROBE));
+}
+
+/**
+ * Whether the generated configuration itself serves Magento's versioned static URLs as the
+ * router does (the path without its version where no rule takes them and no such file exists):
+ * so it does when "/" is the location of /static/ (a rule of its own, or the fallback above);
+ * a location of its own for /static/ without such a rule leaves them to the router.
+ */
+export function webServerTakesVersionedStatic(locations: readonly WebLocation[]): boolean {
+  const loc = locationOfVersionedStatic(locations);
+  if (loc === undefined) return true;
+  const rule = firstRuleForVersionedStatic(loc);
+  // A rule that rewrites them takes them; one that does not hides the fallback from nginx.
+  return rule === undefined ? loc.path.replace(/\/+$/, '') === '' : typeof rule.passthru === 'string';
 }
 
 function checkHeaders(headers: Record<string, string>, at: string, issue: (at: string, reason: string) => void): void {

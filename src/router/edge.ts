@@ -1,0 +1,135 @@
+/**
+ * The edge's process: nginx (the Debian package, as for the environments) on the router's port,
+ * with the configuration of src/domain/runtime/edge-config.ts. It dies with the process that
+ * started it (setpriv --pdeathsig); one left by a process killed before that existed is stopped
+ * by the next edge on the same port (its pid file).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { edgeConfig } from '../domain/runtime/edge-config';
+import { ensureHostProgram } from '../host-packages';
+import { ensureNginx } from '../runtime/web-programs';
+
+export interface EdgeOptions {
+  home: string;
+  dir: string;
+  listenHost: string;
+  port: number;
+  routerSocket: string;
+}
+
+export interface RunningEdge {
+  close(): Promise<void>;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** An nginx left running on this edge's directory by a process that died: stopped. */
+async function stopLeftover(dir: string): Promise<void> {
+  const pid = Number(fs.readFileSync(path.join(dir, 'nginx.pid'), 'utf8').trim());
+  if (!Number.isInteger(pid) || pid <= 1 || !alive(pid)) return;
+  const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+  if (!cmdline.some((a) => a.startsWith('nginx')) || !cmdline.includes(path.join(dir, 'nginx.conf'))) return;
+  process.kill(pid, 'SIGTERM');
+  for (let i = 0; i < 50 && alive(pid); i++) await sleep(100);
+}
+
+/** A port free on `host` now (for port 0: nginx cannot say which port it was given). */
+export function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, host, () => {
+      const a = s.address();
+      s.close(() => (typeof a === 'object' && a ? resolve(a.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+function accepts(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect({ host, port });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+function errorTail(dir: string): string {
+  try {
+    return fs.readFileSync(path.join(dir, 'error.log'), 'utf8').trim().split('\n').slice(-2).join(' / ');
+  } catch {
+    return '';
+  }
+}
+
+export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
+  const [nginx, setpriv] = await Promise.all([
+    ensureNginx(),
+    ensureHostProgram({ program: 'setpriv', debianPackage: 'util-linux', purpose: 'to stop the edge (nginx) with the process that started it' }),
+  ]);
+  const { dir } = options;
+  fs.mkdirSync(path.join(dir, 'tmp'), { recursive: true, mode: 0o700 });
+  await stopLeftover(dir).catch(() => undefined);
+  fs.rmSync(path.join(dir, 'error.log'), { force: true });
+  const conf = path.join(dir, 'nginx.conf');
+  const root = process.getuid?.() === 0;
+  fs.writeFileSync(
+    conf,
+    edgeConfig({
+      home: options.home,
+      dir,
+      listenHost: options.listenHost,
+      port: options.port,
+      routerSocket: options.routerSocket,
+      workers: Math.min(2, os.availableParallelism()),
+      workersAsRoot: root,
+    }),
+    { mode: 0o600 },
+  );
+  const child: ChildProcess = spawn(setpriv, ['--pdeathsig', 'TERM', '--', nginx, '-c', conf, '-e', path.join(dir, 'error.log')], { stdio: 'ignore' });
+  let exited: string | undefined;
+  child.once('exit', (code, signal) => (exited = signal ?? `exit ${code}`));
+  child.once('error', (err) => (exited = err.message));
+  const deadline = Date.now() + 10_000;
+  // Ours once it wrote its pid file (after binding the port) and the port answers.
+  const ours = (): boolean => {
+    try {
+      return Number(fs.readFileSync(path.join(dir, 'nginx.pid'), 'utf8').trim()) === child.pid;
+    } catch {
+      return false;
+    }
+  };
+  fs.rmSync(path.join(dir, 'nginx.pid'), { force: true });
+  while (!(ours() && (await accepts(options.listenHost, options.port)))) {
+    if (exited !== undefined || Date.now() > deadline) {
+      child.kill('SIGKILL');
+      const why = errorTail(dir) || exited || 'no answer within 10 s';
+      throw new Error(`the edge (nginx) could not serve ${options.listenHost}:${options.port}: ${why}`);
+    }
+    await sleep(20);
+  }
+  return {
+    close: async () => {
+      if (exited !== undefined) return;
+      const done = new Promise<void>((r) => child.once('exit', () => r()));
+      child.kill('SIGTERM');
+      await Promise.race([done, sleep(5000)]);
+      if (exited === undefined) child.kill('SIGKILL');
+    },
+  };
+}
