@@ -81,6 +81,8 @@ export interface EnvironmentState {
   deployments: DeploymentRecord[];
   /** Processes of the environment's runtime that its host's supervisor restarted, newest last (bounded). */
   restarts?: RuntimeRestart[];
+  /** The newest SSH sessions' starts and ends (the SSH gateway signals them). */
+  sshSessions?: SshSessionEvent[];
 }
 
 /** A process of the environment's runtime (a service, the web server, PHP) found down and started again. */
@@ -92,6 +94,23 @@ export interface RuntimeRestart {
 }
 
 export const RUNTIME_RESTARTS_KEPT = 10;
+
+/** An SSH session into the environment opened or closed through the gateway: who, with which key. */
+export interface SshSessionEvent {
+  at: number;
+  event: 'start' | 'end';
+  /** The gateway's id of the session (one start and one end share it). */
+  session: string;
+  /** The person the key belongs to (a developer, or the requester of the approved ticket). */
+  user: string;
+  fingerprint: string;
+  /** What ran: "shell", or the command (cut to 200 characters). */
+  command: string;
+  /** With the end: the exit status. */
+  exitCode?: number;
+}
+
+export const SSH_SESSION_EVENTS_KEPT = 20;
 
 /** What runs of the environment on this engine's host (absent when another host serves it). */
 export interface EnvironmentRuntimeStatus {

@@ -35,6 +35,8 @@ import {
   type PushEvent,
   type RuntimeRestart,
   RUNTIME_RESTARTS_KEPT,
+  type SshSessionEvent,
+  SSH_SESSION_EVENTS_KEPT,
 } from '../domain/environment';
 import { workflowIds } from '../domain/names';
 import { SlipwayCommit, SlipwayEnvironment, SlipwayKind, SlipwayPhase, SlipwayProject } from '../domain/search-attributes';
@@ -62,6 +64,9 @@ export const promotionDeployedSignal = defineSignal<[DeploymentRecord]>('promoti
  * in its history) for `env status`.
  */
 export const runtimeRestartedSignal = defineSignal<[RuntimeRestart]>('runtimeRestarted');
+
+/** Sent by the SSH gateway when a session into the environment starts and when it ends: in the history, and the newest in `status`. */
+export const sshSessionSignal = defineSignal<[SshSessionEvent]>('sshSession');
 
 /** Since this patch, signals that no engine component sends (a lifecycle action such as "explode", a push of null) are ignored. */
 const MALFORMED_SIGNALS_PATCH = 'ignore-malformed-environment-signals';
@@ -199,6 +204,10 @@ function registerHandlers(state: EnvironmentState, assigned: Map<string, number>
   setHandler(runtimeRestartedSignal, (restart) => {
     if (!isObject(restart) || typeof restart.process !== 'string') return;
     state.restarts = [...(state.restarts ?? []), restart].slice(-RUNTIME_RESTARTS_KEPT);
+  });
+  setHandler(sshSessionSignal, (event) => {
+    if (!isObject(event) || typeof event.session !== 'string' || (event.event !== 'start' && event.event !== 'end')) return;
+    state.sshSessions = [...(state.sshSessions ?? []), event].slice(-SSH_SESSION_EVENTS_KEPT);
   });
 
   const enqueue = async (request: Omit<DeploymentRequest, 'id'>): Promise<{ deployment: number }> => {
