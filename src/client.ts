@@ -18,11 +18,14 @@ import * as deployments from './client-lib/deployments';
 import * as projects from './client-lib/projects';
 import * as promotions from './client-lib/promotions';
 import * as tickets from './client-lib/tickets';
+import * as variables from './client-lib/variables';
+import type { VariableView } from './domain/variables';
 import { cronStatuses } from './client-lib/crons';
 import type { CronStatus } from './domain/crons';
 
 export type { WaitOptions } from './client-lib/deployments';
 export type { PromotionProgress } from './client-lib/promotions';
+export type { SetVariableRequest, VariableChangeResult } from './client-lib/variables';
 
 export interface ConnectOptions {
   layout: Layout;
@@ -133,6 +136,29 @@ export class SlipwayClient {
   /** Opens a ticket to add an SSH public key to staging or production (recorded once approved). */
   requestSshKey(project: string, environment: string, publicKey: string, requester: string): Promise<{ ticket: string; fingerprint: string }> {
     return tickets.requestSshKey(this, project, environment, publicKey, requester);
+  }
+  /** Sets a variable of an environment: applied and redeployed (integration), or a ticket opened (staging, production). */
+  setEnvironmentVariable(project: string, environment: string, request: variables.SetVariableRequest): Promise<variables.VariableChangeResult> {
+    return variables.setEnvironmentVariable(this, project, environment, request);
+  }
+  unsetEnvironmentVariable(project: string, environment: string, name: string, by: string): Promise<variables.VariableChangeResult> {
+    return variables.unsetEnvironmentVariable(this, project, environment, name, by);
+  }
+  /** The variables that apply to an environment (its own, its ancestors' inherited ones, the project's); sensitive values shown as "(sensitive)". */
+  environmentVariables(project: string, environment: string): Promise<VariableView[]> {
+    return variables.environmentVariables(this, project, environment);
+  }
+  environmentVariable(project: string, environment: string, name: string): Promise<VariableView> {
+    return variables.environmentVariable(this, project, environment, name);
+  }
+  setProjectVariable(project: string, request: variables.SetVariableRequest): Promise<{ applied: true; deployments: number[] }> {
+    return variables.setProjectVariable(this, project, request);
+  }
+  unsetProjectVariable(project: string, name: string): Promise<{ applied: true; deployments: number[] }> {
+    return variables.unsetProjectVariable(this, project, name);
+  }
+  projectVariables(project: string): Promise<VariableView[]> {
+    return variables.projectVariables(this, project);
   }
   sshKeys(project: string, environment: string): Promise<SshKeyRecord[]> {
     return tickets.sshKeys(this, project, environment);

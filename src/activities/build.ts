@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { formatIssue, type ConfigIssue } from '../domain/app-config';
 import type { DeploymentKey, StepTiming } from '../domain/deployment';
 import { ENGINE_BUILD_VERSION, hookEnvironment } from '../domain/hook-env';
+import { buildVariablesDigest, phaseVariables } from '../variables/store';
 import { PROJECT_FILES, planFromProjectFiles, type ProjectFileTexts, type SlugManifest } from '../domain/project-files';
 import type { Layout } from '../home';
 import { checkOutCommit, git, treeOfCommit } from './git';
@@ -140,11 +141,11 @@ function firstInvalidUtf8(bytes: Buffer): number {
  * slug key is a function of the project, the tree (which holds every project file the manifest
  * is read from) and the engine version, so the tree names the slug.
  */
-const slugIndexFile = (layout: Layout, project: string, treeId: string): string =>
-  path.join(layout.slugs(), 'by-tree', project, `${treeId}.json`);
+const slugIndexFile = (layout: Layout, project: string, treeId: string, buildVariables = ''): string =>
+  path.join(layout.slugs(), 'by-tree', project, `${treeId}${buildVariables ? `-${buildVariables}` : ''}.json`);
 
-function indexSlug(layout: Layout, project: string, treeId: string, slug: string): void {
-  const file = slugIndexFile(layout, project, treeId);
+function indexSlug(layout: Layout, project: string, treeId: string, slug: string, buildVariables = ''): void {
+  const file = slugIndexFile(layout, project, treeId, buildVariables);
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(`${file}.tmp-${process.pid}`, JSON.stringify({ slug, engine: ENGINE_BUILD_VERSION }));
   fs.renameSync(`${file}.tmp-${process.pid}`, file);
@@ -185,10 +186,11 @@ function validateIn(workspace: string, log: StepLog): SlugManifest {
  * build output crosses tenants); not per environment: promotion deploys the same slug to
  * staging and production.
  */
-function slugKey(project: string, treeId: string, manifest: SlugManifest): string {
+function slugKey(project: string, treeId: string, manifest: SlugManifest, buildVariables: string): string {
   return crypto
     .createHash('sha256')
-    .update(JSON.stringify({ project, tree: treeId, manifest, engine: ENGINE_BUILD_VERSION }))
+    // Variables visible at build count by their digest (no value), and only when there are some: keys of builds without any are unchanged.
+    .update(JSON.stringify({ project, tree: treeId, manifest, engine: ENGINE_BUILD_VERSION, ...(buildVariables ? { buildVariables } : {}) }))
     .digest('hex')
     .slice(0, 32);
 }
@@ -196,14 +198,28 @@ function slugKey(project: string, treeId: string, manifest: SlugManifest): strin
 const slugStored = (layout: Layout, slug: string): boolean => fs.existsSync(layout.slug(slug)) && fs.existsSync(slugManifestFile(layout, slug));
 
 /** The slug a tree was built into before (by this engine version), if it is still stored. */
-function slugOfTree(layout: Layout, project: string, treeId: string): string | undefined {
+function slugOfTree(layout: Layout, project: string, treeId: string, buildVariables = ''): string | undefined {
   try {
-    const entry = JSON.parse(fs.readFileSync(slugIndexFile(layout, project, treeId), 'utf8')) as { slug?: unknown; engine?: unknown };
+    const entry = JSON.parse(fs.readFileSync(slugIndexFile(layout, project, treeId, buildVariables), 'utf8')) as { slug?: unknown; engine?: unknown };
     if (entry.engine === ENGINE_BUILD_VERSION && typeof entry.slug === 'string' && slugStored(layout, entry.slug)) return entry.slug;
   } catch {
     /* not built before */
   }
   return undefined;
+}
+
+/** The build hook's environment: the app file's variables, then those of the project and environments visible at build (opened for the sandbox only). */
+function buildHookEnvironment(layout: Layout, input: BuildContext & { manifest: SlugManifest }): Record<string, string> {
+  const own = phaseVariables(layout, input.project, input.environment, 'build');
+  return hookEnvironment({
+    project: input.project,
+    environment: input.environment,
+    branch: input.branch,
+    treeId: input.treeId,
+    appDir: SANDBOX_APP_DIR,
+    variables: own.variables,
+    env: { ...input.manifest.variables, ...own.env },
+  });
 }
 
 /** hooks.build in the workspace; a retry first stops what a dead attempt left and builds again from the clean tree. */
@@ -230,14 +246,7 @@ async function buildHookIn(layout: Layout, input: BuildContext & { manifest: Slu
     script: input.manifest.hooks.build,
     app: { dir: input.workspace, writable: true },
     log,
-    env: hookEnvironment({
-      project: input.project,
-      environment: input.environment,
-      branch: input.branch,
-      treeId: input.treeId,
-      appDir: SANDBOX_APP_DIR,
-      env: input.manifest.variables,
-    }),
+    env: buildHookEnvironment(layout, input),
   });
 }
 
@@ -281,7 +290,7 @@ function storeSlugIn(layout: Layout, input: BuildContext & { slug: string; manif
     fs.renameSync(tmp, target);
   }
   fs.rmSync(input.workspace, { recursive: true, force: true });
-  indexSlug(layout, input.project, input.treeId, input.slug);
+  indexSlug(layout, input.project, input.treeId, input.slug, buildVariablesDigest(layout, input.project, input.environment));
 }
 
 /**
@@ -341,7 +350,9 @@ export function createBuildActivities(layout: Layout) {
         run.log.line('checkout', `warning: leftovers of earlier deployments not removed: ${errorMessage(err)}`);
       }
       const treeId = await treeOfCommit(layout, input.project, input.commit);
-      const built = reuse(slugOfTree(layout, input.project, treeId));
+      const buildVariables = buildVariablesDigest(layout, input.project, input.environment);
+      if (buildVariables) run.log.line('checkout', `variables visible at build: digest ${buildVariables} (part of the slug key)`);
+      const built = reuse(slugOfTree(layout, input.project, treeId, buildVariables));
       if (built !== undefined) {
         run.log.line('store-slug', `tree ${treeId} was built before: slug ${built} reused, no checkout, build steps skipped`);
         run.skip('checkout', `tree ${treeId} was built before`);
@@ -351,9 +362,9 @@ export function createBuildActivities(layout: Layout) {
         checkOutCommit(layout, input, log, treeId),
       );
       const manifest = await run.step('validate', PROJECT_FILES.join(', '), (log) => Promise.resolve(validateIn(workspace, log)));
-      const slug = slugKey(input.project, treeId, manifest);
+      const slug = slugKey(input.project, treeId, manifest, buildVariables);
       if (reuse(slugStored(layout, slug) ? slug : undefined) !== undefined) {
-        indexSlug(layout, input.project, treeId, slug);
+        indexSlug(layout, input.project, treeId, slug, buildVariables);
         run.log.line('store-slug', `slug ${slug} exists: reusing it, build steps skipped`);
         fs.rmSync(path.resolve(workspace), { recursive: true, force: true });
         return { treeId, slug, manifest, reused: true, steps: run.timings };

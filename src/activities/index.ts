@@ -12,6 +12,7 @@ import { createBuildActivities } from './build';
 import { createCronEngineActivities, createCronHostActivities } from './crons';
 import { createGitActivities } from './git';
 import { createReleaseActivities, type ReleaseDeps } from './release';
+import { createVariableActivities } from './variables';
 import { createSupervisionActivities, type SupervisionDeps } from './supervision';
 
 /**
@@ -19,7 +20,7 @@ import { createSupervisionActivities, type SupervisionDeps } from './supervision
  * gives a client of its own server; without it, cron activities fail and are retried).
  */
 export function createEngineActivities(layout: Layout, schedules: () => Promise<ScheduleClient> = noSchedules) {
-  return { ...createGitActivities(layout), ...createBuildActivities(layout), ...createCronEngineActivities(layout, schedules) };
+  return { ...createGitActivities(layout), ...createBuildActivities(layout), ...createCronEngineActivities(layout, schedules), ...createVariableActivities(layout) };
 }
 
 export function createHostActivities(deps: ReleaseDeps & Pick<SupervisionDeps, 'recordRestart'>) {

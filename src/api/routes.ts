@@ -185,6 +185,52 @@ export function registerRoutes(app: FastifyInstance, deps: { client: SlipwayClie
     client.cancelDeployment(req.params.project, req.params.environment).then((r) => reply.send(r), (e: unknown) => fail(reply, e)),
   );
 
+  // Variables (src/client-lib/variables.ts): a sensitive value is accepted, never answered.
+  const variableBody = z.object({
+    value: z.string(),
+    sensitive: z.boolean().optional(),
+    inherit: z.boolean().optional(),
+    build: z.boolean().optional(),
+    runtime: z.boolean().optional(),
+  });
+  const varParams = envParams.extend({ name: z.string().min(1).max(132) });
+  const projectVarParams = params.extend({ name: z.string().min(1).max(132) });
+  api.get('/v1/projects/:project/environments/:environment/variables', {
+    preHandler: reader,
+    schema: { description: 'The variables that apply to the environment (its own, inherited, the project\'s); sensitive values as "(sensitive)".', params: envParams, response: { 200: anyJson, ...errors } },
+  }, async (req, reply) => client.environmentVariables(req.params.project, req.params.environment).then((r) => reply.send(r), (e: unknown) => fail(reply, e)));
+  api.get('/v1/projects/:project/environments/:environment/variables/:name', { preHandler: reader, schema: { params: varParams, response: { 200: anyJson, ...errors } } }, async (req, reply) =>
+    client.environmentVariable(req.params.project, req.params.environment, req.params.name).then((r) => reply.send(r), (e: unknown) => fail(reply, e)),
+  );
+  api.put('/v1/projects/:project/environments/:environment/variables/:name', {
+    preHandler: developer,
+    schema: {
+      description: 'Set a variable: on integration environments applied and redeployed (202 with the deployment); on staging and production a ticket of kind variable is opened (202 with the ticket).',
+      params: varParams,
+      body: variableBody,
+      response: { 202: anyJson, ...errors },
+    },
+  }, async (req, reply) =>
+    client
+      .setEnvironmentVariable(req.params.project, req.params.environment, { name: req.params.name, ...req.body, by: req.caller!.user })
+      .then((r) => reply.code(202).send(r), (e: unknown) => fail(reply, e)),
+  );
+  api.delete('/v1/projects/:project/environments/:environment/variables/:name', { preHandler: developer, schema: { params: varParams, response: { 202: anyJson, ...errors } } }, async (req, reply) =>
+    client.unsetEnvironmentVariable(req.params.project, req.params.environment, req.params.name, req.caller!.user).then((r) => reply.code(202).send(r), (e: unknown) => fail(reply, e)),
+  );
+  api.get('/v1/projects/:project/variables', { preHandler: reader, schema: { params, response: { 200: anyJson, ...errors } } }, async (req, reply) =>
+    client.projectVariables(req.params.project).then((r) => reply.send(r), (e: unknown) => fail(reply, e)),
+  );
+  api.put('/v1/projects/:project/variables/:name', {
+    preHandler: admin,
+    schema: { description: "Set a project variable (admins: it reaches staging and production with their next deployment); the active integration environments are redeployed.", params: projectVarParams, body: variableBody, response: { 202: anyJson, ...errors } },
+  }, async (req, reply) =>
+    client.setProjectVariable(req.params.project, { name: req.params.name, ...req.body, by: req.caller!.user }).then((r) => reply.code(202).send(r), (e: unknown) => fail(reply, e)),
+  );
+  api.delete('/v1/projects/:project/variables/:name', { preHandler: admin, schema: { params: projectVarParams, response: { 202: anyJson, ...errors } } }, async (req, reply) =>
+    client.unsetProjectVariable(req.params.project, req.params.name).then((r) => reply.code(202).send(r), (e: unknown) => fail(reply, e)),
+  );
+
   api.get('/v1/projects/:project/environments/:environment/deployments/:deployment/log', {
     preHandler: reader,
     schema: { params: envParams.extend({ deployment: z.coerce.number().int().positive() }), response: { 200: z.string(), ...errors } },

@@ -24,7 +24,7 @@ export interface DeploymentRecord {
   treeId?: string;
   release?: string;
   /** Why it ran: a push, a redeploy or a rollback (to deployment n). */
-  reason?: 'push' | 'redeploy' | 'rollback' | 'promotion';
+  reason?: 'push' | 'redeploy' | 'rollback' | 'promotion' | 'rebuild';
   rollbackOf?: number;
   maintenanceMs?: number;
 }
@@ -34,7 +34,8 @@ export type LifecycleAction = 'activate' | 'deactivate' | 'retire';
 /** A redeploy or rollback asked for explicitly (pushes are coalesced separately). */
 export interface DeploymentRequest {
   id: string;
-  kind: 'redeploy' | 'rollback' | 'promotion';
+  /** rebuild: the current commit built again (variables visible at build changed) and deployed. */
+  kind: 'redeploy' | 'rollback' | 'promotion' | 'rebuild';
   /** Rollback: the deployment whose slug is deployed again. */
   to?: number;
   /** Promotion: the source's release, and the promotion workflow to answer. */

@@ -8,7 +8,7 @@
 import { environmentNameProblem } from './environment-names';
 import { notFound, refused, type Refusal } from './failure-types';
 import { MAIN_BRANCHES } from './names';
-import { activationRefusal, type EnvironmentEntry, type ProjectState, type SshKeyRequest } from './project';
+import { activationRefusal, type EnvironmentEntry, type ProjectState, type SshKeyRequest, type VariableChangeRequest } from './project';
 import type { PromotionInput } from './promotion';
 import type { TicketInput } from './tickets';
 
@@ -147,6 +147,21 @@ export function sshKeyRefusal(state: Pick<ProjectState, 'sshKeys' | 'pendingSshK
   }
   const pending = Object.entries(state.pendingSshKeys ?? {}).find(([, k]) => k.environment === r.environment && k.fingerprint === r.fingerprint);
   if (pending) return refused(`the key ${r.fingerprint} waits for SUP-${pending[0]} already`);
+  if (!r.roster.some((i) => i.user === r.requester)) return refused(`unknown user ${JSON.stringify(r.requester)}`);
+  return undefined;
+}
+
+export type VariableTicketRequest = VariableChangeRequest & Pick<TicketInput, 'roster' | 'expiresInMs' | 'remindBeforeMs'>;
+
+export function variableChangeRefusal(state: Pick<ProjectState, 'pendingVariables' | 'environments'>, r: VariableTicketRequest): Refusal | undefined {
+  if (!isObject(r) || !Array.isArray(r.roster) || typeof r.name !== 'string' || typeof r.change !== 'string') {
+    return refused('a variable-change request needs {environment, name, action, change, sensitive, valueChanged, requester, roster, expiresInMs, remindBeforeMs}');
+  }
+  if (r.environment !== 'staging' && r.environment !== 'production') {
+    return refused(`variables change through a ticket on staging and production only, not ${JSON.stringify(r.environment)}`);
+  }
+  const pending = Object.entries(state.pendingVariables ?? {}).find(([, v]) => v.environment === r.environment && v.name === r.name);
+  if (pending) return refused(`a change of ${r.name} on ${r.environment} waits for SUP-${pending[0]} already; decide or cancel it first`);
   if (!r.roster.some((i) => i.user === r.requester)) return refused(`unknown user ${JSON.stringify(r.requester)}`);
   return undefined;
 }

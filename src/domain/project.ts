@@ -35,6 +35,21 @@ export interface ProjectState {
   sshKeys?: Record<string, SshKeyRecord[]>;
   /** SSH-key tickets still open, by ticket number. */
   pendingSshKeys?: Record<string, SshKeyRequest>;
+  /** Variable-change tickets still open, by ticket number (no value: it waits in the variable store). */
+  pendingVariables?: Record<string, VariableChangeRequest>;
+}
+
+/** A change of a staging or production variable, asked for through a ticket. */
+export interface VariableChangeRequest {
+  environment: string;
+  name: string;
+  action: 'set' | 'unset';
+  /** The id of the change staged in the variable store (src/variables/store.ts). */
+  change: string;
+  sensitive: boolean;
+  /** Whether the value differs from the one set now (a sensitive value is never shown). */
+  valueChanged: boolean;
+  requester: string;
 }
 
 export interface SshKeyRequest {

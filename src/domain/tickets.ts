@@ -12,7 +12,7 @@ export interface Identity {
   roles: Role[];
 }
 
-export type TicketKind = 'promotion' | 'ssh-key';
+export type TicketKind = 'promotion' | 'ssh-key' | 'variable';
 export type TicketStatus = 'open' | 'approved' | 'rejected' | 'expired' | 'cancelled';
 
 export interface DecisionRequest {

@@ -13,6 +13,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
+import { phaseVariables } from '../variables/store';
 import { hookEnvironment } from '../domain/hook-env';
 import type { SlugManifest } from '../domain/project-files';
 import { computeRelationships } from '../domain/project-files/services';
@@ -113,6 +114,8 @@ export function runtimeEnvironment(
       { type: r.type, upstream: r.upstream, to: r.to, original_url: r.template, primary: r.primary },
     ]),
   );
+  // The project's and environments' variables visible at runtime, over the app file's (sensitive ones opened here, for the sandbox only).
+  const own = phaseVariables(layout, c.project, c.environment, 'runtime');
   const env = hookEnvironment({
     project: c.project,
     environment: c.environment,
@@ -121,7 +124,8 @@ export function runtimeEnvironment(
     appDir: SANDBOX_APP_DIR,
     relationships,
     routes,
-    env: c.manifest.variables,
+    variables: own.variables,
+    env: { ...c.manifest.variables, ...own.env },
     extra,
   });
   return { env, unavailable };

@@ -51,6 +51,13 @@ export const environmentLifecycleSignal = defineSignal<[LifecycleAction]>('lifec
 export const environmentStatusQuery = defineQuery<EnvironmentStatus>('status');
 /** Deploy the current slug again, with no build. Returns the deployment's number. */
 export const redeployUpdate = defineUpdate<{ deployment: number }, []>('redeploy');
+/** Build the current commit again and deploy it (variables visible at build changed). Returns the deployment's number. */
+export const rebuildUpdate = defineUpdate<{ deployment: number }, []>('rebuild');
+/**
+ * Sent by the project workflow when a ticket's variable change was applied: the environment is
+ * deployed again (built again when the build sees the variable), if it serves a release.
+ */
+export const variablesChangedSignal = defineSignal<[{ build: boolean }]>('variablesChanged');
 /** Deploy an earlier deployment's slug again (default: the previous release), with no build. */
 export const rollbackUpdate = defineUpdate<{ deployment: number }, [{ to?: number }]>('rollback');
 /** Deploy a promoted slug (sent by a promotion workflow, which is signalled back with the outcome). */
@@ -111,8 +118,11 @@ interface Planned {
   smokePaths?: string[];
 }
 
-/** A promotion, redeploy or rollback as a deployment; nothing when its release is gone. */
+/** A promotion, redeploy, rebuild or rollback as a deployment; nothing when its release is gone. */
 function plannedFromRequest(state: EnvironmentState, request: DeploymentRequest): Planned | undefined {
+  if (request.kind === 'rebuild') {
+    return state.current ? { commit: state.current.commit, source: { kind: 'commit' }, reason: 'rebuild' } : undefined;
+  }
   if (request.kind === 'promotion' && request.promotion) {
     const pr = request.promotion;
     const source: DeploymentSource = { kind: 'slug', slug: pr.slug, treeId: pr.treeId, reason: 'promotion', from: pr.sourceDeployment };
@@ -148,7 +158,7 @@ function deploymentChild(state: EnvironmentState, n: number, p: Planned): Omit<C
     workflowId: workflowIds.deployment(state.project, state.environment, n),
     args: [input],
     staticSummary:
-      `${{ push: 'Deploy', redeploy: 'Redeploy', rollback: `Roll back to #${rollbackOf} in`, promotion: 'Promote to' }[reason]} ` +
+      `${{ push: 'Deploy', redeploy: 'Redeploy', rollback: `Roll back to #${rollbackOf} in`, promotion: 'Promote to', rebuild: 'Rebuild and deploy' }[reason]} ` +
       `${state.project}/${state.environment} #${n} at ${commit.slice(0, 12)}`,
     typedSearchAttributes: [
       { key: SlipwayProject, value: state.project },
@@ -216,6 +226,16 @@ function registerHandlers(state: EnvironmentState, assigned: Map<string, number>
     await condition(() => assigned.has(id));
     return { deployment: assigned.get(id)! };
   };
+  setHandler(rebuildUpdate, () => enqueue({ kind: 'rebuild' }), {
+    validator: () => {
+      if (state.active === false) throw new Error(`${state.environment} is inactive; activate it first`);
+      if (!state.current) throw new Error(`${state.environment} has no release to build again`);
+    },
+  });
+  setHandler(variablesChangedSignal, (change) => {
+    if (!isObject(change) || state.active === false || !state.current) return;
+    state.requests.push({ kind: change.build ? 'rebuild' : 'redeploy', id: `v${workflowInfo().runId.slice(0, 8)}-${nextRequestId++}` });
+  });
   setHandler(redeployUpdate, () => enqueue({ kind: 'redeploy' }), {
     validator: () => {
       if (state.active === false) throw new Error(`${state.environment} is inactive; activate it first`);

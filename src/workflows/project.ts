@@ -28,6 +28,8 @@ import { projectContext } from './project/context';
 import { registerEnvironments, routePush, startEnvironment } from './project/environments';
 import { registerPromotions } from './project/promotions';
 import { registerSshKeys } from './project/ssh-keys';
+import { registerVariables, settleVariableTicket, type VariableSettlement } from './project/variables';
+import { ticketClosedSignal } from './ticket';
 import { registerTickets } from './project/tickets';
 import { ticketOutcomeSignal } from './ticket';
 
@@ -45,6 +47,7 @@ export {
 } from './project/environments';
 export { promoteUpdate, type PromoteRequest } from './project/promotions';
 export { requestSshKeyUpdate, type SshKeyTicketRequest } from './project/ssh-keys';
+export { requestVariableChangeUpdate, type VariableTicketRequest } from './project/variables';
 export { allocateTicketUpdate } from './project/tickets';
 export { promotionClosedSignal } from './project-signals';
 
@@ -59,6 +62,7 @@ export async function projectWorkflow(initial: ProjectState): Promise<void> {
   const inbox: BranchPush[] = [];
   const ctx = projectContext(state);
   const { outbox } = ctx;
+  const settlements: VariableSettlement[] = [];
 
   const info = (): ProjectInfo | undefined =>
     state.remote === undefined
@@ -86,7 +90,14 @@ export async function projectWorkflow(initial: ProjectState): Promise<void> {
   // Update buffered before this run started (e.g. across continue-as-new) is delivered the
   // moment its handler is set, and its validator needs them. The order of registration is that
   // of the histories: SSH keys, promotions, tickets, then the registry.
-  registerSshKeys(ctx);
+  const sshKeyTicketClosed = registerSshKeys(ctx);
+  const variableTicketClosed = registerVariables(ctx, settlements);
+  /** A ticket of the project closed: an SSH key recorded, a variable change to apply (or drop). */
+  setHandler(ticketClosedSignal, (t) => {
+    if (!isObject(t)) return;
+    sshKeyTicketClosed(t);
+    variableTicketClosed(t);
+  });
   registerPromotions(ctx);
   registerTickets(ctx);
   registerEnvironments(ctx);
@@ -112,7 +123,12 @@ export async function projectWorkflow(initial: ProjectState): Promise<void> {
   }
 
   for (;;) {
-    await condition(() => inbox.length > 0 || outbox.length > 0 || workflowInfo().continueAsNewSuggested);
+    await condition(() => inbox.length > 0 || outbox.length > 0 || settlements.length > 0 || workflowInfo().continueAsNewSuggested);
+    const settlement = settlements.shift();
+    if (settlement) {
+      await settleVariableTicket(ctx, settlement);
+      continue;
+    }
     const told = outbox.shift();
     if (told) {
       await getExternalWorkflowHandle(workflowIds.ticket(state.project, told.ticket)).signal(ticketOutcomeSignal, { outcome: told.outcome });
@@ -120,6 +136,8 @@ export async function projectWorkflow(initial: ProjectState): Promise<void> {
     }
     if (inbox.length === 0) {
       await condition(allHandlersFinished);
+      // A ticket decided meanwhile is settled first (its change would not survive continue-as-new).
+      if (settlements.length > 0) continue;
       await continueAsNew<typeof projectWorkflow>(state);
     }
     const push = inbox.shift()!;

@@ -3,8 +3,8 @@
  * once the ticket is approved.
  */
 import { defineUpdate, setHandler } from '@temporalio/workflow';
-import { isObject, sshKeyRefusal, type SshKeyTicketRequest } from '../../domain/project-rules';
-import { ticketClosedSignal } from '../ticket';
+import { sshKeyRefusal, type SshKeyTicketRequest } from '../../domain/project-rules';
+import type { TicketRecord } from '../../domain/tickets';
 import type { ProjectContext } from './context';
 import { openTicket, takeTicketNumber } from './tickets';
 
@@ -12,7 +12,7 @@ export type { SshKeyTicketRequest } from '../../domain/project-rules';
 /** Opens a ticket to add an SSH public key to staging or production; recorded once approved. */
 export const requestSshKeyUpdate = defineUpdate<{ ticket: string }, [SshKeyTicketRequest]>('requestSshKey');
 
-export function registerSshKeys(ctx: ProjectContext): void {
+export function registerSshKeys(ctx: ProjectContext): (t: TicketRecord) => void {
   const { state, outbox } = ctx;
   setHandler(
     requestSshKeyUpdate,
@@ -42,8 +42,7 @@ export function registerSshKeys(ctx: ProjectContext): void {
     { validator: (r: SshKeyTicketRequest) => ctx.validate(() => sshKeyRefusal(state, r)) },
   );
   /** An SSH-key ticket closed: the key is recorded only if it was approved. */
-  setHandler(ticketClosedSignal, (t) => {
-    if (!isObject(t)) return;
+  return (t) => {
     const key = state.pendingSshKeys?.[String(t.number)];
     if (!key || t.kind !== 'ssh-key') return;
     delete state.pendingSshKeys![String(t.number)];
@@ -56,5 +55,5 @@ export function registerSshKeys(ctx: ProjectContext): void {
       });
       outbox.push({ ticket: t.number, outcome: `key ${key.fingerprint} added to ${key.environment}` });
     }
-  });
+  };
 }

@@ -1,0 +1,219 @@
+/**
+ * Variables (issue 17, item 4): a sensitive variable reaches the application, the build and
+ * the hooks, and appears in no workflow history and no log; `env:` names become process
+ * variables, the others MAGENTO_CLOUD_VARIABLES; a runtime-only change redeploys with the same
+ * slug, a build-visible one builds again; children inherit unless --no-inherit; staging and
+ * production change only through a ticket, which shows the name and whether the value changed.
+ */
+import { strict as assert } from 'node:assert';
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { workflowIds } from '../../src/domain/names';
+import { PACKAGE_ROOT } from '../../src/home';
+import { fetchHistoryJson, replayHistoryJson } from '../../src/replay';
+import { runSlipway } from '../harness/processes';
+import { deployedProject, getPage, getWorld } from '../harness/world';
+
+/** Replays a live history against the current code, and keeps it under test/histories when asked (SLIPWAY_RECORD_HISTORIES=1, new files only). */
+async function keep(client: Awaited<ReturnType<typeof getWorld>>['client'], file: string, workflowId: string): Promise<void> {
+  const json = await fetchHistoryJson(client.temporal, workflowId);
+  const outcome = await replayHistoryJson(json, workflowId, workflowId);
+  assert.ok(outcome.ok, `${workflowId}: ${outcome.error}`);
+  const stored = path.join(PACKAGE_ROOT, 'test', 'histories', file);
+  if (process.env.SLIPWAY_RECORD_HISTORIES === '1' && !fs.existsSync(stored)) fs.writeFileSync(stored, `${JSON.stringify(JSON.parse(json), null, 1)}\n`);
+}
+
+const sha = (s: string): string => crypto.createHash('sha256').update(s).digest('hex');
+
+/** A PHP app that shows what it was given: hashes of the values, never the values. */
+const APP = `
+name: mymagento
+type: php:8.2
+web:
+  locations:
+    "/":
+      root: "pub"
+      passthru: "/index.php"
+hooks:
+  build: |
+    printf 'build sees PAYMENT_KEY: %s\\n' "$(printf %s "$PAYMENT_KEY" | sha256sum | cut -c1-64)"
+  deploy: |
+    printf 'deploy sees PAYMENT_KEY: %s\\n' "$(printf %s "$PAYMENT_KEY" | sha256sum | cut -c1-64)"
+    printf 'deploy sees variables: %s\\n' "$(printf %s "$MAGENTO_CLOUD_VARIABLES" | base64 -d | php -r 'echo implode(",", array_keys(json_decode(stream_get_contents(STDIN), true)));')"
+`;
+const INDEX = `<?php
+header('Content-Type: text/plain');
+$vars = json_decode(base64_decode(getenv('MAGENTO_CLOUD_VARIABLES')), true);
+echo 'key=', hash('sha256', (string) getenv('PAYMENT_KEY')), "\\n";
+echo 'color=', getenv('APP_COLOR'), "\\n";
+echo 'shared=', $vars['shared:greeting'] ?? '-', "\\n";
+echo 'secret=', hash('sha256', (string) ($vars['vendor:token'] ?? '')), "\\n";
+`;
+
+describe('variables: project and environment, sensitive ones never seen again', function () {
+  this.timeout(300_000);
+
+  it('reach the build, the hooks and the application; a sensitive value is in no history and no log; runtime changes keep the slug, build ones rebuild', async function () {
+    const p = await deployedProject('vars', { '.magento.app.yaml': APP, 'pub/index.php': INDEX });
+    const { client, layout, project } = p;
+    const secret = `s3cr3t-${crypto.randomBytes(12).toString('hex')}`;
+    const token = `tok-${crypto.randomBytes(12).toString('hex')}`;
+
+    // A sensitive process variable, visible at build and runtime: one deployment, built again.
+    const set = await client.setEnvironmentVariable(project, 'integration', { name: 'env:PAYMENT_KEY', value: secret, sensitive: true, by: 'alice' });
+    assert.ok(set.applied && set.deployment !== undefined && set.rebuilt, JSON.stringify(set));
+    let d = await client.waitForDeployment(project, 'integration', { after: set.deployment - 1 });
+    assert.equal(d.status, 'succeeded', d.error);
+    assert.equal(d.slugReused, false, 'the build sees it: built again');
+    const log = client.deploymentLog(project, 'integration', d.deployment);
+    assert.match(log, new RegExp(`build sees PAYMENT_KEY: ${sha(secret)}`));
+    assert.match(log, new RegExp(`deploy sees PAYMENT_KEY: ${sha(secret)}`));
+    assert.match((await getPage(project, 'integration', '/')).body, new RegExp(`key=${sha(secret)}`));
+
+    // A runtime-only, non-sensitive one: redeployed with the same slug.
+    const slug = d.slug;
+    const color = await client.setEnvironmentVariable(project, 'integration', { name: 'env:APP_COLOR', value: 'teal', build: false, by: 'alice' });
+    assert.ok(color.applied && color.deployment !== undefined && !color.rebuilt);
+    d = await client.waitForDeployment(project, 'integration', { after: color.deployment - 1 });
+    assert.equal(d.status, 'succeeded', d.error);
+    assert.equal(d.slug, slug, 'the same slug');
+    assert.match((await getPage(project, 'integration', '/')).body, /color=teal/);
+
+    // Project variables: the lowest layer, in MAGENTO_CLOUD_VARIABLES; a sensitive one too.
+    const shared = await client.setProjectVariable(project, { name: 'shared:greeting', value: 'hello', build: false, by: 'ada' });
+    const vendor = await client.setProjectVariable(project, { name: 'vendor:token', value: token, sensitive: true, build: false, by: 'ada' });
+    for (const n of [...shared.deployments, ...vendor.deployments]) {
+      const r = await client.waitForDeployment(project, 'integration', { after: n - 1 });
+      assert.equal(r.status, 'succeeded', r.error);
+    }
+    const page = (await getPage(project, 'integration', '/')).body;
+    assert.match(page, /shared=hello/);
+    assert.match(page, new RegExp(`secret=${sha(token)}`));
+    assert.match(client.deploymentLog(project, 'integration', vendor.deployments.at(-1)!), /deploy sees variables: shared:greeting,vendor:token/);
+
+    // Shown as (sensitive), never again in plain text: API-side list and the CLI.
+    const list = await client.environmentVariables(project, 'integration');
+    assert.deepEqual(
+      list.map((v) => [v.name, v.value, v.inheritedFrom ?? '']),
+      [
+        ['env:APP_COLOR', 'teal', ''],
+        ['env:PAYMENT_KEY', '(sensitive)', ''],
+        ['shared:greeting', 'hello', 'project'],
+        ['vendor:token', '(sensitive)', 'project'],
+      ],
+    );
+    const env = { ...process.env, SLIPWAY_HOME: layout.home };
+    const cli = await runSlipway(['env', 'var', 'get', project, 'integration', 'env:PAYMENT_KEY'], env);
+    assert.equal(cli.code, 0, cli.stderr);
+    assert.equal(cli.stdout.trim(), 'env:PAYMENT_KEY=(sensitive)  (sensitive)');
+
+    // Nowhere in plain text: no workflow history of the project, no log, no file of the data directory but the sealed store.
+    const needles = [secret, token, Buffer.from(secret).toString('base64'), Buffer.from(token).toString('base64')];
+    let histories = 0;
+    for await (const e of client.temporal.workflow.list({ query: `SlipwayProject = "${project}"` })) {
+      const json = historyToJSON(await client.temporal.workflow.getHandle(e.workflowId, e.runId).fetchHistory());
+      for (const n of needles) assert.ok(!json.includes(n), `a sensitive value in the history of ${e.workflowId}`);
+      histories++;
+    }
+    assert.ok(histories >= 5, `${histories} histories scanned`);
+    const files = [layout.deployLogs(project, 'integration'), path.join(layout.home, 'variables')];
+    for (const dir of files) {
+      for (const f of fs.readdirSync(dir, { recursive: true, withFileTypes: true }).filter((x) => x.isFile())) {
+        const text = fs.readFileSync(path.join(f.parentPath, f.name), 'utf8');
+        for (const n of needles) assert.ok(!text.includes(n), `a sensitive value in ${path.join(f.parentPath, f.name)}`);
+      }
+    }
+    assert.equal(fs.statSync(path.join(layout.home, 'secrets', 'variables.key')).mode & 0o777, 0o600);
+    assert.equal(fs.statSync(path.join(layout.home, 'variables', `${project}.json`)).mode & 0o777, 0o600);
+
+    // Inherited by a child, unless --no-inherit; the child's own wins.
+    await client.setEnvironmentVariable(project, 'integration', { name: 'env:LOCAL_ONLY', value: 'x', inherit: false, build: false, by: 'alice' });
+    await client.branch(project, { name: 'feature', parent: 'integration', inactive: true });
+    const child = await client.environmentVariables(project, 'feature');
+    assert.deepEqual(
+      child.map((v) => [v.name, v.inheritedFrom ?? '']),
+      [
+        ['env:APP_COLOR', 'integration'],
+        ['env:PAYMENT_KEY', 'integration'],
+        ['shared:greeting', 'project'],
+        ['vendor:token', 'project'],
+      ],
+    );
+    await keep(client, 'environment-variables.json', workflowIds.environment(project, 'integration'));
+  });
+
+  it('changes staging and production only through a ticket, which never shows a sensitive value', async function () {
+    const { client } = await getWorld();
+    const p = await deployedProject('varticket');
+    const { project } = p;
+    const value = `prod-${crypto.randomBytes(8).toString('hex')}`;
+    const r = await client.setEnvironmentVariable(project, 'production', { name: 'env:PAYMENT_KEY', value, sensitive: true, by: 'alice' });
+    assert.equal(r.applied, false);
+    const ticketId = (r as { ticket: string }).ticket;
+    const ticket = await client.ticket(project, ticketId);
+    assert.equal(ticket.kind, 'variable');
+    assert.equal(ticket.title, 'Set variable env:PAYMENT_KEY on production (new value, sensitive)');
+    assert.ok(!JSON.stringify(ticket).includes(value), 'the ticket holds no value');
+    assert.deepEqual(await client.environmentVariables(project, 'production'), [], 'not applied before approval');
+    await assert.rejects(
+      client.setEnvironmentVariable(project, 'production', { name: 'env:PAYMENT_KEY', value: 'other', by: 'alice' }),
+      new RegExp(`refused: a change of env:PAYMENT_KEY on production waits for ${ticketId} already`),
+    );
+    await assert.rejects(client.decide(project, ticketId, { user: 'alice', decision: 'approve' }), /not in the support role/);
+    await client.decide(project, ticketId, { user: 'sam', decision: 'approve' });
+    let vars = await client.environmentVariables(project, 'production');
+    for (let i = 0; i < 100 && vars.length === 0; i++) {
+      await new Promise((res) => setTimeout(res, 100));
+      vars = await client.environmentVariables(project, 'production');
+    }
+    assert.deepEqual(vars.map((v) => [v.name, v.value]), [['env:PAYMENT_KEY', '(sensitive)']]);
+    for (let i = 0; i < 50 && !(await client.ticket(project, ticketId)).outcome; i++) await new Promise((res) => setTimeout(res, 100));
+    assert.match((await client.ticket(project, ticketId)).outcome ?? '', /variable env:PAYMENT_KEY set on production/);
+
+    // Refused at once, changing nothing: bad names, an unknown environment, engine variables.
+    await assert.rejects(client.setEnvironmentVariable(project, 'integration', { name: 'env:MAGENTO_CLOUD_RELATIONSHIPS', value: 'x', by: 'alice' }), /set by Slipway itself/);
+    await assert.rejects(client.setEnvironmentVariable(project, 'integration', { name: 'env:1BAD', value: 'x', by: 'alice' }), /after "env:" comes a process variable's name/);
+    await assert.rejects(client.setEnvironmentVariable(project, 'nowhere', { name: 'x', value: 'x', by: 'alice' }), /no environment nowhere/);
+    // Rejected: nothing applied.
+    const r2 = await client.setEnvironmentVariable(project, 'staging', { name: 'mode', value: 'debug', by: 'alice' });
+    const t2 = (r2 as { ticket: string }).ticket;
+    await client.decide(project, t2, { user: 'sue', decision: 'reject', comment: 'no debug on staging' });
+    await new Promise((res) => setTimeout(res, 500));
+    assert.deepEqual(await client.environmentVariables(project, 'staging'), []);
+    await keep(client, 'project-variable-tickets.json', workflowIds.project(project));
+  });
+
+  it('are offered by the HTTP API with the same rules: developers set, admins set the project\'s, a sensitive value is never answered', async function () {
+    const p = await deployedProject('varapi');
+    const api = async (method: string, url: string, user: string, body?: unknown) => {
+      const res = await fetch(`${process.env.SLIPWAY_TEST_API_URL}${url}`, {
+        method,
+        headers: { authorization: `Bearer slipway-dev-${user}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      });
+      return { status: res.status, text: await res.text() };
+    };
+    const base = `/v1/projects/${p.project}`;
+    const secret = `api-${crypto.randomBytes(8).toString('hex')}`;
+    const put = await api('PUT', `${base}/environments/integration/variables/env:API_KEY`, 'alice', { value: secret, sensitive: true, build: false });
+    assert.equal(put.status, 202, put.text);
+    assert.ok(!put.text.includes(secret));
+    const deployment = (JSON.parse(put.text) as { deployment: number }).deployment;
+    assert.equal((await p.client.waitForDeployment(p.project, 'integration', { after: deployment - 1 })).status, 'succeeded');
+    const list = await api('GET', `${base}/environments/integration/variables`, 'sam');
+    assert.equal(list.status, 200);
+    assert.deepEqual((JSON.parse(list.text) as Array<{ name: string; value: string }>).map((v) => [v.name, v.value]), [['env:API_KEY', '(sensitive)']]);
+    assert.equal((await api('PUT', `${base}/environments/integration/variables/env:X`, 'sam', { value: 'x' })).status, 403, 'support is no developer');
+    assert.equal((await api('PUT', `${base}/environments/integration/variables/env:X`, 'bob', { value: 'x' })).status, 403, 'bob is a developer of another project');
+    assert.equal((await api('PUT', `${base}/variables/env:X`, 'alice', { value: 'x' })).status, 403, "the project's variables are the admins'");
+    const bad = await api('PUT', `${base}/environments/integration/variables/env:MAGENTO_CLOUD_ROUTES`, 'alice', { value: 'x' });
+    assert.equal(bad.status, 400, bad.text);
+    assert.match(bad.text, /set by Slipway itself/);
+    const ticket = await api('PUT', `${base}/environments/production/variables/mode`, 'alice', { value: 'live' });
+    assert.equal(ticket.status, 202, ticket.text);
+    assert.match(ticket.text, /"ticket":"SUP-\d+"/);
+    assert.equal((await api('PUT', `${base}/variables/shared:x`, 'ada', { value: 'y', build: false })).status, 202);
+  });
+});
