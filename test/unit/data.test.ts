@@ -10,9 +10,10 @@ import * as path from 'node:path';
 import { Layout } from '../../src/home';
 import { copyEnvironmentData, createSnapshot, deleteSnapshot, listSnapshots, pruneSnapshots, restoreSnapshot } from '../../src/runtime/data';
 import { stopAllRuntimes } from '../../src/runtime/environment-runtime';
-import { mariadbQuery, servicePaths, startServices, type DeclaredServices, type EnvironmentRef } from '../../src/runtime/services';
+import { mariadbQuery, servicePaths, startServices, stopService, type DeclaredServices, type EnvironmentRef } from '../../src/runtime/services';
 import { environmentNetns, serviceCgroupName } from '../../src/runtime/services/environment';
 import { netnsExists } from '../../src/runtime/netns';
+import { bootstrapMariadb } from '../../src/runtime/services/mariadb';
 import { sandboxIdentity } from '../../src/sandbox/identity';
 import { sandboxServicePids } from '../../src/sandbox/sandbox';
 import { SlipwayError } from '../../src/errors';
@@ -56,7 +57,7 @@ describe("an environment's data: copies and snapshots", function () {
 
   after(async function () {
     await stopAllRuntimes(layout);
-    for (const ref of [a, b, other]) {
+    for (const ref of [a, b, other, { layout, project: 'shop', environment: 'legacy' }]) {
       assert.equal(netnsExists(environmentNetns(ref)), false);
       assert.deepEqual(sandboxServicePids(serviceCgroupName(ref, 'mysql')), []);
     }
@@ -113,6 +114,10 @@ describe("an environment's data: copies and snapshots", function () {
     assert.notEqual(fs.readFileSync(servicePaths(a, 'mysql').enginePasswordFile, 'utf8'), fs.readFileSync(servicePaths(b, 'mysql').enginePasswordFile, 'utf8'));
     assert.equal((await sql(b, 'SELECT sku, name FROM product ORDER BY sku')).trim(), 'A-1\tanchor\nA-2\tbuoy');
     await assert.rejects(sql(b, 'SELECT * FROM mine'), /doesn't exist/);
+    // The source's password, which the copied mysql.user held, no longer opens the target.
+    const foreign = path.join(layout.home, 'foreign.cnf');
+    fs.writeFileSync(foreign, fs.readFileSync(servicePaths(a, 'mysql').engineClientOptions, 'utf8').replace(servicePaths(a, 'mysql').socket, servicePaths(b, 'mysql').socket), { mode: 0o600 });
+    await assert.rejects(mariadbQuery(b, { ...servicePaths(b, 'mysql'), engineClientOptions: foreign }, 'SELECT 1'), /Access denied/);
     assert.equal(fs.readFileSync(path.join(layout.mount('shop', 'sprint', MEDIA), 'catalog/anchor.jpg'), 'utf8'), 'anchor image');
     // The source ran throughout, with the same processes.
     assert.deepEqual(sandboxServicePids(serviceCgroupName(a, 'mysql')).sort(), sourcePids);
@@ -214,5 +219,24 @@ describe("an environment's data: copies and snapshots", function () {
     assert.deepEqual(listSnapshots(b).map((s) => s.id), [all[0]]);
     assert.throws(() => deleteSnapshot(b, 's20000101000000-abcd'), /no snapshot "s20000101000000-abcd" of shop\/sprint/);
     assert.throws(() => deleteSnapshot(b, '../../etc'), /no snapshot/);
+  });
+
+  it("an older MariaDB without the engine's account: a hot copy says so; its next start adds the account", async function () {
+    const legacy: EnvironmentRef = { layout, project: 'shop', environment: 'legacy' };
+    await startServices(legacy, services);
+    await sql(legacy, "CREATE TABLE t (x INT); INSERT INTO t VALUES (42)");
+    const p = servicePaths(legacy, 'mysql');
+    // As a data directory initialised by an earlier engine: no account of the engine's, no marker.
+    await stopService(legacy, 'mysql');
+    await bootstrapMariadb({ ref: legacy, name: 'mysql', identity: sandboxIdentity(layout, 'shop'), dataDir: p.data, sql: "FLUSH PRIVILEGES;\nDROP USER 'slipway'@'localhost';\n", what: 'test' }, () => {});
+    await startServices(legacy, services);
+    fs.rmSync(p.adminMarker);
+    await assert.rejects(copyEnvironmentData(legacy, other, { databases: ['mysql'], mounts: [] }), /the MariaDB service mysql of shop\/legacy was initialised before the engine had its own account/);
+    assert.equal((await sql(other, 'SELECT COUNT(*) FROM product')).trim(), '2', 'the target is untouched');
+    await stopService(legacy, 'mysql');
+    await startServices(legacy, services);
+    assert.ok(fs.existsSync(p.adminMarker));
+    await copyEnvironmentData(legacy, other, { databases: ['mysql'], mounts: [] });
+    assert.equal((await sql(other, 'SELECT x FROM t')).trim(), '42');
   });
 });
