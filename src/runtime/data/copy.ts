@@ -11,7 +11,7 @@ import { SlipwayError } from '../../errors';
 import { sandboxIdentity } from '../../sandbox/identity';
 import type { DeclaredServices } from '../services';
 import type { EnvironmentRef } from '../services/environment';
-import { envName, prepareForTarget, stageDatabase } from './database';
+import { envName, isRunning, prepareForTarget, stageDatabase } from './database';
 import { errorText, now, rootDir, treeBytes } from './files';
 import { stageMount } from './mounts';
 import { switchIn, type StagedParts } from './switch';
@@ -90,8 +90,10 @@ export async function copyEnvironmentData(
             const t = now();
             const dir = path.join(work, `db-${name}`);
             const method = await stageDatabase(from, name, dir, owner, progress);
-            await prepareForTarget(to, name, dir, progress);
-            staged.databases.push({ name, staged: dir });
+            // A running target is restarted on the copy anyway: its passwords are set then, over the copy's engine account.
+            const live = method === 'mariadb-backup' && isRunning(to, name);
+            if (!live) await prepareForTarget(to, name, dir, progress);
+            staged.databases.push({ name, staged: dir, ...(live ? { accountsOf: from } : {}) });
             parts.push({ kind: 'database', name, method, bytes: treeBytes(dir), ms: now() - t });
           }
         })(),

@@ -18,12 +18,17 @@ import { withEnvironmentLock } from '../locks';
 import { mariadbQuery, startService, stopService, type DeclaredServices } from '../services';
 import { servicePaths, type EnvironmentRef } from '../services/environment';
 import { MARIADB_ADMIN_USER } from '../services/mariadb';
-import { envName, isRunning } from './database';
+import { envName, isRunning, prepareForTarget, setTargetPasswordsLive } from './database';
 import { errorText } from './files';
 import { switchMount, undoMount, type MountSwitch } from './mounts';
 
 export interface StagedParts {
-  databases: Array<{ name: string; staged: string }>;
+  /**
+   * `accountsOf`: the staged copy still holds that environment's accounts (made for a target
+   * that runs): the target's passwords are set once it runs on it, or in bootstrap mode first
+   * if it no longer runs.
+   */
+  databases: Array<{ name: string; staged: string; accountsOf?: EnvironmentRef }>;
   mounts: Array<{ name: string; staged: string }>;
 }
 
@@ -70,6 +75,14 @@ export async function switchIn(
     const dbs: DatabaseSwitch[] = [];
     const mounts: MountSwitch[] = [];
     const started: string[] = [];
+    // A target that stopped meanwhile gets its passwords in the copy before anything changes.
+    for (const d of parts.databases) {
+      if (d.accountsOf && !isRunning(target, d.name)) {
+        await prepareForTarget(target, d.name, d.staged, progress);
+        d.accountsOf = undefined;
+      }
+    }
+    const accountsOf = new Map(parts.databases.map((d) => [d.name, d.accountsOf]));
     try {
       for (const d of parts.databases) {
         const p = servicePaths(target, d.name);
@@ -96,13 +109,17 @@ export async function switchIn(
       parts.mounts.forEach((m, i) => {
         mounts.push(switchMount(target, m.name, m.staged, path.join(workDir, `aside-mount-${i}`)));
       });
+      progress(`switched ${envName(target)}'s data in place`);
       for (const s of dbs.filter((x) => x.wasRunning)) {
         progress(`${s.name}: starting ${envName(target)}'s MariaDB on the copied data`);
         try {
           started.push(s.name);
           const status = await startService(target, declared, s.name, progress);
           if (status.state !== 'running') throw new SlipwayError(`it is ${status.state} after its start`);
+          const source = accountsOf.get(s.name);
+          if (source) await setTargetPasswordsLive(target, s.name, source, workDir);
           await checkServes(target, s.name);
+          progress(`${s.name}: ${envName(target)}'s MariaDB serves the copied data`);
         } catch (err) {
           throw new SlipwayError(`the MariaDB service ${s.name} of ${envName(target)} did not serve on the copied data: ${errorText(err)}`);
         }

@@ -70,9 +70,10 @@ export function mariadbConfig(p: ServicePaths, port: number): string {
   ].join('\n');
 }
 
-/** The engine's own account: what a hot backup (mariadb-backup) needs, reached over the Unix socket only. */
+/** The engine's own account: what a hot backup (mariadb-backup) needs, and setting passwords; reached over the Unix socket only. */
 export const MARIADB_ADMIN_USER = 'slipway';
-const ADMIN_GRANTS = 'RELOAD, PROCESS, LOCK TABLES, BINLOG MONITOR';
+// CREATE USER: to set an environment's own passwords in a copy of another's data while it runs.
+const ADMIN_GRANTS = 'RELOAD, PROCESS, LOCK TABLES, BINLOG MONITOR, CREATE USER';
 
 /**
  * The application's user and the engine's account with this environment's passwords, made or
@@ -96,6 +97,33 @@ export function accountsSql(ref: EnvironmentRef, name: string): string {
     `GRANT ${ADMIN_GRANTS} ON *.* TO '${MARIADB_ADMIN_USER}'@'localhost';`,
     '',
   ].join('\n');
+}
+
+/**
+ * The environment's own passwords set in a running server whose data was copied from another
+ * environment (so that its accounts still have that environment's passwords): run over the
+ * engine's account of the copied data, `clientOptions` (the source's engine password, the
+ * target's socket). The SQL goes on the client's stdin, never on its command line.
+ */
+export async function setPasswordsLive(ref: EnvironmentRef, name: string, clientOptions: string): Promise<void> {
+  const sql = [
+    `ALTER USER '${MARIADB_USER}'@'%' IDENTIFIED BY '${servicePassword(ref, name)}';`,
+    `ALTER USER '${MARIADB_ADMIN_USER}'@'localhost' IDENTIFIED BY '${serviceAdminPassword(ref, name)}';`,
+    '',
+  ].join('\n');
+  const client = await ensureHostProgram(MARIADB_CLIENT);
+  await new Promise<void>((resolve, reject) => {
+    const child = execFile(
+      client,
+      [`--defaults-file=${clientOptions}`, '--batch', '--connect-timeout=10'],
+      { env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8' }, timeout: 30_000 },
+      (err, _stdout, stderr) => {
+        if (err) reject(new SlipwayError(`setting the passwords of the MariaDB service ${name} of ${ref.project}/${ref.environment} failed: ${stderr.trim() || err.message}`));
+        else resolve();
+      },
+    );
+    child.stdin?.end(sql);
+  });
 }
 
 /** The engine's client options (0600, root's): the password never goes on a command line. */
