@@ -97,6 +97,23 @@ describe("an environment's data: copies and snapshots", function () {
     for (const f of ['shadow', 'their-data', 'up', '--help', 'new\nline.txt']) fs.rmSync(path.join(media, f));
   });
 
+  it('refuses a mount whose storage, or a directory above it, is a link', async function () {
+    const mounts = layout.mount('shop', 'integration', '');
+    fs.symlinkSync('/etc', path.join(mounts, 'etc-link'));
+    fs.mkdirSync(path.join(mounts, 'var'));
+    fs.symlinkSync('/etc', path.join(mounts, 'var', 'log'));
+    try {
+      await assert.rejects(copyEnvironmentData(a, b, { databases: [], mounts: ['etc-link'] }), /etc-link is not a directory \(a link is never followed\)/);
+      await assert.rejects(copyEnvironmentData(a, b, { databases: [], mounts: ['var/log'] }), /var\/log is not a directory/);
+      await assert.rejects(copyEnvironmentData(a, b, { databases: [], mounts: ['../sprint'] }), /invalid mount source/);
+      assert.equal(fs.existsSync(layout.mount('shop', 'sprint', 'etc-link')), false);
+      assert.equal(fs.readFileSync(path.join(layout.mount('shop', 'sprint', MEDIA), 'catalog/anchor.jpg'), 'utf8'), 'anchor image');
+    } finally {
+      fs.rmSync(path.join(mounts, 'etc-link'));
+      fs.rmSync(path.join(mounts, 'var'), { recursive: true });
+    }
+  });
+
   it('copies rows and media into a running target, which keeps its own password; the source keeps running', async function () {
     const sourcePids = sandboxServicePids(serviceCgroupName(a, 'mysql')).sort();
     await sql(b, "CREATE TABLE mine (x INT); INSERT INTO mine VALUES (1)");
@@ -219,6 +236,7 @@ describe("an environment's data: copies and snapshots", function () {
     assert.deepEqual(listSnapshots(b).map((s) => s.id), [all[0]]);
     assert.throws(() => deleteSnapshot(b, 's20000101000000-abcd'), /no snapshot "s20000101000000-abcd" of shop\/sprint/);
     assert.throws(() => deleteSnapshot(b, '../../etc'), /no snapshot/);
+    assert.deepEqual(listSnapshots(a), [], 'none taken of the source');
   });
 
   it("an older MariaDB without the engine's account: a hot copy says so; its next start adds the account", async function () {

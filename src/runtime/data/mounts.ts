@@ -17,10 +17,22 @@ import { envName } from './database';
 
 const MOUNT_SOURCE = /^[A-Za-z0-9._-][A-Za-z0-9._/-]*$/;
 
-/** The mount's storage, refusing sources that would lead out of the mounts directory. */
+/**
+ * The mount's storage, refusing sources that would lead out of the mounts directory, and any
+ * link on the way to it (a source `pub/media` under a mount `pub` is the tenant's to replace):
+ * every existing directory from the mounts directory down is a real one.
+ */
 export function mountDir(ref: EnvironmentRef, source: string): string {
   if (!MOUNT_SOURCE.test(source) || source.split('/').some((s) => s === '..' || s === '.' || s === '')) {
     throw new SlipwayError(`invalid mount source "${source}"`);
+  }
+  const root = ref.layout.mount(ref.project, ref.environment, '');
+  let dir = root;
+  for (const part of ['', ...source.split('/')]) {
+    dir = part ? path.join(dir, part) : dir;
+    const st = fs.lstatSync(dir, { throwIfNoEntry: false });
+    if (!st) break;
+    if (!st.isDirectory()) throw new SlipwayError(`the mount ${source} of ${envName(ref)}: ${dir} is not a directory (a link is never followed)`);
   }
   return ref.layout.mount(ref.project, ref.environment, source);
 }

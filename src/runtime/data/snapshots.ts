@@ -140,8 +140,10 @@ function readSnapshot(ref: EnvironmentRef, id: string): Snapshot | undefined {
 
 /** The environment's snapshots, newest first (unreadable records left out). */
 export function listSnapshots(ref: EnvironmentRef): Snapshot[] {
+  const root = ref.layout.snapshots(ref.project, ref.environment);
+  if (!fs.existsSync(root)) return [];
   return fs
-    .readdirSync(snapshotsRoot(ref))
+    .readdirSync(root)
     .filter((d) => SNAPSHOT_ID.test(d))
     .sort()
     .reverse()
