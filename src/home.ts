@@ -76,6 +76,13 @@ export class Layout {
   mount(project: string, environment: string, source: string): string {
     return path.join(this.environment(project, environment), 'mounts', source);
   }
+  /**
+   * An environment's snapshots (databases and mounts, src/runtime/data/snapshots.ts): one
+   * directory each, `<id>/snapshot.json` and its parts; root's, 0700, bound by no sandbox.
+   */
+  snapshots(project: string, environment: string): string {
+    return path.join(this.home, 'snapshots', project, environment);
+  }
   /** The environment's application (nginx, PHP-FPM): its configurations, sockets and logs. */
   application(project: string, environment: string): string {
     return path.join(this.environment(project, environment), 'app');

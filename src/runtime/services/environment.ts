@@ -54,6 +54,11 @@ export interface ServicePaths {
   enginePasswordFile: string;
   engineClientOptions: string;
   sandboxPasswordFile: string;
+  /** MariaDB: the engine's own account (hot backups), its password and client options (root, 0600). */
+  engineAdminPasswordFile: string;
+  engineAdminClientOptions: string;
+  /** Written once the engine's account exists in the data directory (root's, outside it). */
+  adminMarker: string;
 }
 
 export function environmentDir(ref: EnvironmentRef): string {
@@ -91,6 +96,9 @@ export function servicePaths(ref: EnvironmentRef, name: string): ServicePaths {
     enginePasswordFile: path.join(engineSecretsDir(ref), `${name}.password`),
     engineClientOptions: path.join(engineSecretsDir(ref), `${name}.cnf`),
     sandboxPasswordFile: path.join(sandboxSecretsDir(ref), `${name}.password`),
+    engineAdminPasswordFile: path.join(engineSecretsDir(ref), `${name}.admin.password`),
+    engineAdminClientOptions: path.join(engineSecretsDir(ref), `${name}.admin.cnf`),
+    adminMarker: path.join(dir, 'admin-account'),
   };
 }
 
@@ -135,7 +143,18 @@ const passwordSchema = z.string().regex(/^[A-Za-z0-9_-]{32}$/);
  * it. Never part of a workflow's input, result or log: activities read it here.
  */
 export function servicePassword(ref: EnvironmentRef, name: string): string {
-  const file = servicePaths(ref, name).enginePasswordFile;
+  return generatedPassword(ref, servicePaths(ref, name).enginePasswordFile);
+}
+
+/**
+ * The password of the engine's own account in a MariaDB service (hot backups): generated once
+ * like the service's, kept only in the engine's 0600 file, never handed to any sandbox.
+ */
+export function serviceAdminPassword(ref: EnvironmentRef, name: string): string {
+  return generatedPassword(ref, servicePaths(ref, name).engineAdminPasswordFile);
+}
+
+function generatedPassword(ref: EnvironmentRef, file: string): string {
   fs.mkdirSync(path.join(ref.layout.home, 'secrets'), { recursive: true, mode: 0o700 });
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   try {

@@ -16,8 +16,10 @@ import type { SandboxIdentity } from '../../sandbox/identity';
 import {
   SANDBOX_SERVICE_CONF,
   SANDBOX_SERVICE_DATA,
+  serviceAdminPassword,
   serviceCgroupName,
   servicePassword,
+  servicePaths,
   writeOwned,
   type EnvironmentRef,
   type ServicePaths,
@@ -68,16 +70,60 @@ export function mariadbConfig(p: ServicePaths, port: number): string {
   ].join('\n');
 }
 
-/** Run once, at initialisation; holds the password, so it is the project user's (0600) and removed after. */
-function initSql(password: string): string {
+/** The engine's own account: what a hot backup (mariadb-backup) needs, and setting passwords; reached over the Unix socket only. */
+export const MARIADB_ADMIN_USER = 'slipway';
+// CREATE USER: to set an environment's own passwords in a copy of another's data while it runs.
+const ADMIN_GRANTS = 'RELOAD, PROCESS, LOCK TABLES, BINLOG MONITOR, CREATE USER';
+
+/**
+ * The application's user and the engine's account with this environment's passwords, made or
+ * set again (idempotent): at initialisation, when an older data directory gets the engine's
+ * account, and after a copy of another environment's data directory (which carries that
+ * environment's accounts). Bootstrap mode only (it holds passwords: the project user's 0600
+ * file, removed after).
+ */
+export function accountsSql(ref: EnvironmentRef, name: string): string {
+  const password = servicePassword(ref, name);
+  const admin = serviceAdminPassword(ref, name);
   return [
     // Bootstrap mode starts without the grant tables; loading them lets CREATE USER run.
     'FLUSH PRIVILEGES;',
     `CREATE DATABASE IF NOT EXISTS \`${MARIADB_DATABASE}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci;`,
-    `CREATE USER '${MARIADB_USER}'@'%' IDENTIFIED BY '${password}';`,
+    `CREATE USER IF NOT EXISTS '${MARIADB_USER}'@'%' IDENTIFIED BY '${password}';`,
+    `ALTER USER '${MARIADB_USER}'@'%' IDENTIFIED BY '${password}';`,
     `GRANT ALL PRIVILEGES ON \`${MARIADB_DATABASE}\`.* TO '${MARIADB_USER}'@'%';`,
+    `CREATE USER IF NOT EXISTS '${MARIADB_ADMIN_USER}'@'localhost' IDENTIFIED BY '${admin}';`,
+    `ALTER USER '${MARIADB_ADMIN_USER}'@'localhost' IDENTIFIED BY '${admin}';`,
+    `GRANT ${ADMIN_GRANTS} ON *.* TO '${MARIADB_ADMIN_USER}'@'localhost';`,
     '',
   ].join('\n');
+}
+
+/**
+ * The environment's own passwords set in a running server whose data was copied from another
+ * environment (so that its accounts still have that environment's passwords): run over the
+ * engine's account of the copied data, `clientOptions` (the source's engine password, the
+ * target's socket). The SQL goes on the client's stdin, never on its command line.
+ */
+export async function setPasswordsLive(ref: EnvironmentRef, name: string, clientOptions: string): Promise<void> {
+  const sql = [
+    `ALTER USER '${MARIADB_USER}'@'%' IDENTIFIED BY '${servicePassword(ref, name)}';`,
+    `ALTER USER '${MARIADB_ADMIN_USER}'@'localhost' IDENTIFIED BY '${serviceAdminPassword(ref, name)}';`,
+    '',
+  ].join('\n');
+  const client = await ensureHostProgram(MARIADB_CLIENT);
+  await new Promise<void>((resolve, reject) => {
+    const child = execFile(
+      client,
+      [`--defaults-file=${clientOptions}`, '--batch', '--connect-timeout=10'],
+      { env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8' }, timeout: 30_000 },
+      (err, _stdout, stderr) => {
+        if (err) reject(new SlipwayError(`setting the passwords of the MariaDB service ${name} of ${ref.project}/${ref.environment} failed: ${stderr.trim() || err.message}`));
+        else resolve();
+      },
+    );
+    child.stdin?.end(sql);
+  });
 }
 
 /** The engine's client options (0600, root's): the password never goes on a command line. */
@@ -91,6 +137,17 @@ function writeClientOptions(ref: EnvironmentRef, name: string, p: ServicePaths):
   writeOwned(p.engineClientOptions, text, 0o600);
 }
 
+/** The engine's client options for its own account (0600, root's). */
+export function writeAdminClientOptions(ref: EnvironmentRef, name: string, p: ServicePaths): void {
+  const text = `[client]\nuser=${MARIADB_ADMIN_USER}\npassword=${serviceAdminPassword(ref, name)}\nsocket=${p.socket}\n`;
+  try {
+    if (fs.readFileSync(p.engineAdminClientOptions, 'utf8') === text) return;
+  } catch {
+    /* new */
+  }
+  writeOwned(p.engineAdminClientOptions, text, 0o600);
+}
+
 /** Writes the configuration, and initialises the data directory if it is not yet (as the project's user). */
 export async function prepareMariadb(
   ctx: { ref: EnvironmentRef; name: string; paths: ServicePaths; identity: SandboxIdentity; port: number },
@@ -99,12 +156,20 @@ export async function prepareMariadb(
   const { ref, name, paths: p, identity } = ctx;
   writeOwned(`${p.conf}/my.cnf`, mariadbConfig(p, ctx.port), 0o644);
   writeClientOptions(ref, name, p);
-  if (fs.existsSync(p.initialisedMarker)) return;
+  writeAdminClientOptions(ref, name, p);
+  if (fs.existsSync(p.initialisedMarker)) {
+    // A data directory made before the engine had its own account gets it now (the service is stopped).
+    if (!fs.existsSync(p.adminMarker)) {
+      await bootstrapMariadb({ ref, name, identity, dataDir: p.data, sql: accountsSql(ref, name), what: "adding the engine's account" }, progress);
+      fs.writeFileSync(p.adminMarker, `${new Date().toISOString()}\n`, { mode: 0o644 });
+    }
+    return;
+  }
   const installDb = await ensureHostProgram(MARIADB_INSTALL_DB, progress);
   // A half-made data directory (an initialisation cut short) is started over.
   for (const entry of fs.readdirSync(p.data)) fs.rmSync(`${p.data}/${entry}`, { recursive: true, force: true });
   const initFile = `${p.conf}/init.sql`;
-  writeOwned(initFile, initSql(servicePassword(ref, name)), 0o600, identity);
+  writeOwned(initFile, accountsSql(ref, name), 0o600, identity);
   const output: string[] = [];
   try {
     const end = await runInSandbox({
@@ -137,7 +202,54 @@ export async function prepareMariadb(
   } finally {
     fs.rmSync(initFile, { force: true });
   }
+  fs.writeFileSync(p.adminMarker, `${new Date().toISOString()}\n`, { mode: 0o644 });
   fs.writeFileSync(p.initialisedMarker, `${new Date().toISOString()}\n`, { mode: 0o644 });
+}
+
+/**
+ * Runs SQL on a data directory that no server uses (`mariadbd --bootstrap`, no network, no
+ * socket), in a sandbox as the project's user: the data directory bound at /srv/data, a
+ * configuration and the SQL (it may hold passwords: the project user's, 0600) in a directory
+ * of their own, removed after. Starting InnoDB on it is also the proof that the directory is a
+ * working data directory. Fails with the server's errors.
+ */
+export async function bootstrapMariadb(
+  ctx: { ref: EnvironmentRef; name: string; identity: SandboxIdentity; dataDir: string; sql: string; what: string },
+  progress: (m: string) => void,
+): Promise<void> {
+  const { ref, name, identity } = ctx;
+  const server = await ensureHostProgram(MARIADB_SERVER, progress);
+  const paths = servicePaths(ref, name);
+  const confDir = fs.mkdtempSync(`${ctx.dataDir}.bootstrap-`);
+  try {
+    fs.chmodSync(confDir, 0o755);
+    writeOwned(`${confDir}/my.cnf`, mariadbConfig(paths, 3306), 0o644);
+    writeOwned(`${confDir}/bootstrap.sql`, ctx.sql, 0o600, identity);
+    const output: string[] = [];
+    const end = await runInSandbox({
+      name: `${serviceCgroupName(ref, name)}.bootstrap`,
+      dataDir: ref.layout.home,
+      identity,
+      hostname: ref.project,
+      binds: [
+        { dir: ctx.dataDir, at: SANDBOX_SERVICE_DATA, writable: true },
+        { dir: confDir, at: SANDBOX_SERVICE_CONF, writable: false },
+      ],
+      // The SQL on stdin, from the bound file; the server's path is the only argument.
+      command: ['/bin/sh', '-c', `exec "$0" --defaults-file=${SANDBOX_SERVICE_CONF}/my.cnf --bootstrap < ${SANDBOX_SERVICE_CONF}/bootstrap.sql`, server],
+      env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8', HOME: '/tmp' },
+      limits: { ...PLAN_SANDBOX_LIMITS.pro, memoryBytes: 1024 * 1024 * 1024, processes: 512 },
+      timeoutSeconds: 300,
+      onOutput: (l) => output.push(l),
+    });
+    if (end.kind !== 'exited' || end.code !== 0) {
+      const errors = output.filter((l) => /ERROR|\[ERROR\]/.test(l));
+      const why = end.kind === 'limit' ? end.message : (errors.length > 0 ? errors : output.slice(-5)).join(' / ') || end.kind;
+      throw new SlipwayError(`${ctx.what} for the MariaDB service ${name} of ${ref.project}/${ref.environment} failed: ${why}`);
+    }
+  } finally {
+    fs.rmSync(confDir, { recursive: true, force: true });
+  }
 }
 
 export async function mariadbCommand(progress: (m: string) => void): Promise<string[]> {
