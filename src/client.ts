@@ -9,7 +9,8 @@ import type { DeploymentRecord, EnvironmentStatus } from './domain/environment';
 import type { BranchPush, EnvironmentEntry, ProjectInfo, ProjectSummary, SshKeyRecord } from './domain/project';
 import type { PromotionResult } from './domain/promotion';
 import type { DecisionRequest, TicketRecord } from './domain/tickets';
-import { SlipwayError } from './errors';
+import { InvalidInputError, NotFoundError, SlipwayError } from './errors';
+import { deleteSnapshot, listSnapshots, type Snapshot } from './runtime/data';
 import { readRuntimeInfo, type Layout } from './home';
 import { loadIdentities, type Identities } from './identities';
 import type { DeploymentProgress } from './workflows/deployment';
@@ -205,8 +206,38 @@ export class SlipwayClient {
     return deployments.redeploy(this, project, environment);
   }
   /** Deploys an earlier deployment's slug again (default: the previous release), no build. */
-  rollback(project: string, environment: string, to?: number): Promise<{ deployment: number }> {
-    return deployments.rollback(this, project, environment, to);
+  /** `withData`: the database and mounts as they were before the current release's deployment too (its snapshot). */
+  rollback(project: string, environment: string, to?: number, withData = false): Promise<{ deployment: number }> {
+    return deployments.rollback(this, project, environment, to, withData);
+  }
+  /** The current release deployed again with the parent's database and mounts (`env sync --data`); data never flows up. */
+  async syncData(project: string, environment: string): Promise<{ deployment: number }> {
+    const entry = (await this.project(project)).environments.find((e) => e.name === environment);
+    if (!entry) throw new NotFoundError(`no environment ${environment} in project ${project}`);
+    if (!entry.parent) {
+      throw new InvalidInputError(
+        environment === 'staging' || environment === 'production' || environment === 'integration'
+          ? `${environment} has no parent to take data from (refreshing staging from production through a ticket is not offered yet)`
+          : `${environment} has no parent to take data from`,
+      );
+    }
+    return deployments.syncData(this, project, environment, entry.parent);
+  }
+  /** A snapshot of the environment's database and mounts, taken between deployments. */
+  snapshot(project: string, environment: string): Promise<{ snapshot: string; sizeBytes: number }> {
+    return deployments.snapshot(this, project, environment);
+  }
+  /** The environment's snapshots on this host, newest first. */
+  snapshots(project: string, environment: string): Snapshot[] {
+    return listSnapshots({ layout: this.layout, project, environment });
+  }
+  /** The current release deployed again with a snapshot's database and mounts. */
+  restoreSnapshot(project: string, environment: string, id: string): Promise<{ deployment: number }> {
+    if (!this.snapshots(project, environment).some((s) => s.id === id)) throw new NotFoundError(`${environment} of ${project} has no snapshot ${id}`);
+    return deployments.restoreSnapshot(this, project, environment, id);
+  }
+  deleteSnapshot(project: string, environment: string, id: string): void {
+    deleteSnapshot({ layout: this.layout, project, environment }, id);
   }
   /**
    * Cancels the running deployment of an environment: its hook is stopped with its whole

@@ -5,8 +5,11 @@
  * rename(2). While the `maintenance` flag exists the router answers 503.
  */
 import * as fs from 'node:fs';
+import { ApplicationFailure } from '@temporalio/common';
 import * as path from 'node:path';
-import { releaseName, type DeploymentKey, type DeploymentStep, type StepTiming } from '../domain/deployment';
+import { releaseName, type DataSource, type DeploymentKey, type DeploymentStep, type StepTiming } from '../domain/deployment';
+import type { Snapshot } from '../runtime/data';
+import { copyDataIn, copyPlan, restoreAfterFailureIn, snapshotDataIn, snapshotOnRequest, snapshotPlan } from './data-steps';
 import { releaseInfoFile, type ReleaseInfo } from '../domain/release-info';
 import type { SlugManifest } from '../domain/project-files';
 import { locationsForWebRoot } from '../domain/project-files/web-locations';
@@ -363,12 +366,25 @@ export function createReleaseActivities(deps: ReleaseDeps) {
      * failure before it seeds the mounts again from the release still served, and the
      * workflow's compensation switches maintenance off.
      */
-    async deployAndSwitch(input: DeployContext & { mode: 'install' | 'update' }): Promise<{ since: number; until: number; steps: StepTiming[] }> {
+    async deployAndSwitch(input: DeployContext & { mode: 'install' | 'update'; data?: DataSource }): Promise<{ since: number; until: number; steps: StepTiming[] }> {
       const run = new StepRun(layout, input);
       const since = await run.step('maintenance-on', 'the router answers 503 with the maintenance page', () => Promise.resolve(maintenanceOnIn(layout, input)));
       const scd = input.manifest.staticContent;
-      let failedAt: DeploymentStep = 'static-content-deploy';
+      let failedAt: DeploymentStep = 'snapshot-data';
+      // Staging and production: a snapshot first, restored if the deploy hook (or a copy) fails.
+      let snapshot: Snapshot | undefined;
       try {
+        const plan = snapshotPlan(input);
+        if (plan.take) snapshot = await run.step('snapshot-data', `database and mounts of ${input.environment}`, (log) => snapshotDataIn(layout, input, log));
+        else run.skip('snapshot-data', plan.why);
+        failedAt = 'copy-data';
+        const noCopy = copyPlan(input);
+        if (noCopy === undefined) {
+          const d = input.data!;
+          const what = d.kind === 'environment' ? `from ${d.from}` : 'id' in d ? `snapshot ${d.id}` : `the snapshot taken before deployment #${d.before}`;
+          await run.step('copy-data', what, (log) => copyDataIn(layout, input, log));
+        } else run.skip('copy-data', noCopy);
+        failedAt = 'static-content-deploy';
         if (scd.where === 'deploy') {
           await run.step('static-content-deploy', `${scd.locales.join(', ')} with ${scd.deployThreads} thread(s)`, (log) => staticContentDeployIn(layout, input, log));
         } else run.skip('static-content-deploy', scd.reason);
@@ -379,6 +395,8 @@ export function createReleaseActivities(deps: ReleaseDeps) {
           await releaseHookIn(layout, input, 'deploy-hook', input.manifest.hooks.deploy, { MAGENTO_CLOUD_DEPLOY_MODE: mode, SLIPWAY_DEPLOY_MODE: mode }, log);
         });
       } catch (err) {
+        // What the deploy hook (or a copy) changed in the database and mounts is undone whole.
+        if (snapshot && failedAt !== 'snapshot-data') await restoreAfterFailureIn(layout, input, snapshot, run.log, failedAt === 'copy-data' ? 'copy-data' : failedAt === 'deploy-hook' ? 'deploy-hook' : 'static-content-deploy');
         await reseedFromLive(layout, input, run.log, failedAt);
         await stopUnswitchedApplicationIn(layout, input, input.release, run.log, failedAt);
         throw err;
@@ -410,6 +428,17 @@ export function createReleaseActivities(deps: ReleaseDeps) {
         if (input.previous) await seedMountsFrom(layout, input, input.previous, (l) => log.line('restore-previous', l));
         await restartPreviousApplication(layout, input, log);
       });
+    },
+
+    /** A snapshot of the environment's database and mounts on request (between deployments): its id and size. */
+    async snapshotEnvironment(input: { project: string; environment: string; commit?: string }): Promise<{ snapshot: string; sizeBytes: number }> {
+      try {
+        const snap = await snapshotOnRequest(layout, input, input.commit);
+        return { snapshot: snap.id, sizeBytes: snap.sizeBytes };
+      } catch (err) {
+        // The data or the environment is the problem: trying again would say the same.
+        throw ApplicationFailure.create({ message: `the snapshot of ${input.environment} failed: ${errorMessage(err)}`, nonRetryable: true });
+      }
     },
 
     /** Compensation: maintenance off. */

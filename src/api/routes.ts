@@ -169,9 +169,31 @@ export function registerRoutes(app: FastifyInstance, deps: { client: SlipwayClie
   }
   api.post('/v1/projects/:project/environments/:environment/rollback', {
     preHandler: developer,
-    schema: { params: envParams, body: z.object({ to: z.number().int().positive().optional() }).nullish(), response: { 202: anyJson, ...errors } },
+    schema: { params: envParams, body: z.object({ to: z.number().int().positive().optional(), withData: z.boolean().optional() }).nullish(), response: { 202: anyJson, ...errors } },
   }, async (req, reply) =>
-    client.rollback(req.params.project, req.params.environment, req.body?.to).then((r) => reply.code(202).send(r), (e: unknown) => fail(reply, e)),
+    client.rollback(req.params.project, req.params.environment, req.body?.to, req.body?.withData ?? false).then((r) => reply.code(202).send(r), (e: unknown) => fail(reply, e)),
+  );
+  api.post('/v1/projects/:project/environments/:environment/sync-data', {
+    preHandler: developer,
+    schema: { description: "Deploy the current release again with the parent's database and mounts (data never flows up).", params: envParams, response: { 202: anyJson, ...errors } },
+  }, async (req, reply) => client.syncData(req.params.project, req.params.environment).then((r) => reply.code(202).send(r), (e: unknown) => fail(reply, e)));
+  api.get('/v1/projects/:project/environments/:environment/snapshots', { preHandler: reader, schema: { params: envParams, response: { 200: anyJson, ...errors } } }, async (req, reply) => {
+    try {
+      await client.environmentStatus(req.params.project, req.params.environment);
+      return reply.send(client.snapshots(req.params.project, req.params.environment));
+    } catch (err) {
+      return fail(reply, err);
+    }
+  });
+  api.post('/v1/projects/:project/environments/:environment/snapshots', {
+    preHandler: developer,
+    schema: { description: 'Snapshot the database and mounts now (between deployments).', params: envParams, response: { 201: anyJson, ...errors } },
+  }, async (req, reply) => client.snapshot(req.params.project, req.params.environment).then((r) => reply.code(201).send(r), (e: unknown) => fail(reply, e)));
+  api.post('/v1/projects/:project/environments/:environment/snapshots/:snapshot/restore', {
+    preHandler: developer,
+    schema: { description: "Deploy the current release again with the snapshot's database and mounts.", params: envParams.extend({ snapshot: z.string().regex(/^[A-Za-z0-9_.-]{1,80}$/) }), response: { 202: anyJson, ...errors } },
+  }, async (req, reply) =>
+    client.restoreSnapshot(req.params.project, req.params.environment, req.params.snapshot).then((r) => reply.code(202).send(r), (e: unknown) => fail(reply, e)),
   );
 
   api.post('/v1/projects/:project/environments/:environment/cancel', {
@@ -267,11 +289,11 @@ export function registerRoutes(app: FastifyInstance, deps: { client: SlipwayClie
     schema: {
       description: "Promote the source's live release to staging or production, behind a support ticket.",
       params,
-      body: z.object({ target: z.enum(['staging', 'production']) }),
+      body: z.object({ target: z.enum(['staging', 'production']), withData: z.boolean().optional() }),
       response: { 202: anyJson, ...errors },
     },
   }, async (req, reply) =>
-    client.promote(req.params.project, req.body.target, req.caller!.user).then((r) => reply.code(202).send(r), (e: unknown) => fail(reply, e)),
+    client.promote(req.params.project, req.body.target, req.caller!.user, { withData: req.body.withData ?? false }).then((r) => reply.code(202).send(r), (e: unknown) => fail(reply, e)),
   );
 
   api.get('/v1/projects/:project/tickets', {

@@ -33,12 +33,14 @@ export interface Engine {
   environmentStatus(project: string, environment: string): Promise<EnvironmentStatus>;
   crons(project: string, environment: string): Promise<CronStatus[]>;
   redeploy(project: string, environment: string): Promise<{ deployment: number }>;
-  rollback(project: string, environment: string, to?: number): Promise<{ deployment: number }>;
+  rollback(project: string, environment: string, to?: number, withData?: boolean): Promise<{ deployment: number }>;
+  /** The current release deployed again with the parent's database and mounts. */
+  syncData(project: string, environment: string): Promise<{ deployment: number }>;
   cancelDeployment(project: string, environment: string): Promise<DeploymentRecord>;
   deploymentProgress(project: string, environment: string, n: number): Promise<DeploymentProgress>;
   deploymentLog(project: string, environment: string, n: number): Promise<string>;
   waitForDeployment(project: string, environment: string, options?: WaitOptions): Promise<DeploymentRecord>;
-  promote(project: string, target: string): Promise<StartedPromotion>;
+  promote(project: string, target: string, options?: { withData?: boolean }): Promise<StartedPromotion>;
   waitForPromotion(started: StartedPromotion, onProgress?: (p: PromotionProgress) => void): Promise<PromotionResult>;
   listTickets(project: string, options?: { open?: boolean }): Promise<TicketRecord[]>;
   ticket(project: string, ticket: string): Promise<TicketRecord>;
@@ -80,12 +82,13 @@ export function onEngineHost(client: SlipwayClient, as: string | undefined): Eng
     environmentStatus: (p, e) => client.environmentStatus(p, e),
     crons: (p, e) => client.crons(p, e),
     redeploy: (p, e) => client.redeploy(p, e),
-    rollback: (p, e, to) => client.rollback(p, e, to),
+    rollback: (p, e, to, withData) => client.rollback(p, e, to, withData),
+    syncData: (p, e) => client.syncData(p, e),
     cancelDeployment: (p, e) => client.cancelDeployment(p, e),
     deploymentProgress: (p, e, n) => client.deploymentProgress(p, e, n),
     deploymentLog: (p, e, n) => Promise.resolve().then(() => client.deploymentLog(p, e, n)),
     waitForDeployment: (p, e, o) => client.waitForDeployment(p, e, o),
-    promote: async (p, target) => ({ project: p, ...(await client.promote(p, target, who('promote'))) }),
+    promote: async (p, target, options) => ({ project: p, ...(await client.promote(p, target, who('promote'), options ?? {})) }),
     waitForPromotion: (started, onProgress) => client.waitForPromotion(started.workflowId, onProgress),
     listTickets: (p, o) => client.listTickets(p, o),
     ticket: (p, t) => client.ticket(p, t),

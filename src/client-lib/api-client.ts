@@ -105,8 +105,12 @@ export class ApiClient {
   redeploy(project: string, environment: string): Promise<{ deployment: number }> {
     return this.call('POST', `${this.env(project, environment)}/redeploy`);
   }
-  rollback(project: string, environment: string, to?: number): Promise<{ deployment: number }> {
-    return this.call('POST', `${this.env(project, environment)}/rollback`, to === undefined ? undefined : { to });
+  rollback(project: string, environment: string, to?: number, withData = false): Promise<{ deployment: number }> {
+    const body = { ...(to === undefined ? {} : { to }), ...(withData ? { withData } : {}) };
+    return this.call('POST', `${this.env(project, environment)}/rollback`, Object.keys(body).length ? body : undefined);
+  }
+  syncData(project: string, environment: string): Promise<{ deployment: number }> {
+    return this.call('POST', `${this.env(project, environment)}/sync-data`);
   }
   cancelDeployment(project: string, environment: string): Promise<DeploymentRecord> {
     return this.call('POST', `${this.env(project, environment)}/cancel`);
@@ -122,8 +126,8 @@ export class ApiClient {
   }
 
   /** Asks for a promotion as the token's user. */
-  async promote(project: string, target: string): Promise<StartedPromotion> {
-    const r = await this.call<{ ticket: string; workflowId: string }>('POST', `/v1/projects/${ApiClient.seg(project)}/promotions`, { target });
+  async promote(project: string, target: string, options: { withData?: boolean } = {}): Promise<StartedPromotion> {
+    const r = await this.call<{ ticket: string; workflowId: string }>('POST', `/v1/projects/${ApiClient.seg(project)}/promotions`, { target, ...(options.withData ? { withData: true } : {}) });
     return { project, ...r };
   }
   promotionOfTicket(project: string, ticket: string): Promise<PromotionResult & { workflowId: string }> {

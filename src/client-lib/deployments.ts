@@ -11,7 +11,7 @@ import { runtimeStatus, wantedFile } from '../runtime/environment-runtime';
 import { workflowIds } from '../domain/names';
 import { NotFoundError, SlipwayError } from '../errors';
 import { deploymentProgressQuery, type DeploymentProgress } from '../workflows/deployment';
-import { environmentStatusQuery, redeployUpdate, rollbackUpdate } from '../workflows/environment';
+import { environmentStatusQuery, redeployUpdate, rollbackUpdate, snapshotUpdate, syncDataUpdate } from '../workflows/environment';
 import { checkEnvironmentRef, updateRefusal } from './checks';
 import { sleep, type ClientContext } from './context';
 
@@ -61,9 +61,27 @@ export async function redeploy(ctx: ClientContext, project: string, environment:
   return refusable(() => handle.executeUpdate(redeployUpdate), project, environment);
 }
 
-export async function rollback(ctx: ClientContext, project: string, environment: string, to?: number): Promise<{ deployment: number }> {
+export async function rollback(ctx: ClientContext, project: string, environment: string, to?: number, withData = false): Promise<{ deployment: number }> {
   const handle = ctx.temporal.workflow.getHandle(workflowIds.environment(project, environment));
-  return refusable(() => handle.executeUpdate(rollbackUpdate, { args: [{ to }] }), project, environment);
+  return refusable(() => handle.executeUpdate(rollbackUpdate, { args: [{ to, ...(withData ? { withData } : {}) }] }), project, environment);
+}
+
+/** The current release deployed again with the parent's database and mounts (`env sync --data`). */
+export async function syncData(ctx: ClientContext, project: string, environment: string, parent: string): Promise<{ deployment: number }> {
+  const handle = ctx.temporal.workflow.getHandle(workflowIds.environment(project, environment));
+  return refusable(() => handle.executeUpdate(syncDataUpdate, { args: [{ from: parent }] }), project, environment);
+}
+
+/** The current release deployed again with one of the environment's snapshots (`env snapshot restore`). */
+export async function restoreSnapshot(ctx: ClientContext, project: string, environment: string, snapshot: string): Promise<{ deployment: number }> {
+  const handle = ctx.temporal.workflow.getHandle(workflowIds.environment(project, environment));
+  return refusable(() => handle.executeUpdate(syncDataUpdate, { args: [{ snapshot }] }), project, environment);
+}
+
+/** A snapshot taken between deployments (`env snapshot create`). */
+export async function snapshot(ctx: ClientContext, project: string, environment: string): Promise<{ snapshot: string; sizeBytes: number }> {
+  const handle = ctx.temporal.workflow.getHandle(workflowIds.environment(project, environment));
+  return refusable(() => handle.executeUpdate(snapshotUpdate), project, environment);
 }
 
 /** Turns an Update's validator refusal into a SlipwayError with its reason. */

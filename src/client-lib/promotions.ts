@@ -23,6 +23,8 @@ export interface PromotionProgress {
 }
 
 export interface PromoteOptions {
+  /** Code and data: the source's database and mounts replace the target's (a snapshot of the target first). */
+  withData?: boolean;
   expiresInMs?: number;
   remindBeforeMs?: number;
 }
@@ -48,6 +50,7 @@ export async function promote(
           roster: projectRoster(identities, project),
           expiresInMs: options.expiresInMs ?? identities.ticketExpiryMs,
           remindBeforeMs: options.remindBeforeMs ?? identities.ticketReminderMs,
+          ...(options.withData ? { withData: true } : {}),
         },
       ],
     }),
@@ -92,7 +95,7 @@ async function ticketOpened(ctx: ClientContext, project: string, started: { tick
 /** The promotion a ticket gates, by the ticket's id. */
 export async function promotionOfTicket(ctx: ClientContext, project: string, ticket: string): Promise<PromotionResult & { workflowId: string }> {
   const record = await ticketRecord(ctx, project, ticket);
-  if (record.kind !== 'promotion') throw new NotFoundError(`${ticket} of project ${project} is no promotion's ticket (it is a ${record.kind} ticket)`);
+  if (record.kind !== 'promotion' && record.kind !== 'code-and-data') throw new NotFoundError(`${ticket} of project ${project} is no promotion's ticket (it is a ${record.kind} ticket)`);
   const workflowId = promotionWorkflowId(project, record.target, record.number);
   return { ...(await promotion(ctx, workflowId)), workflowId };
 }

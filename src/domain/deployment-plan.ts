@@ -100,13 +100,13 @@ export function planDeploy(input: Pick<DeploymentInput, 'number' | 'mode'>, mani
     {
       activity: 'deployAndSwitch',
       phase: 'deploy',
-      steps: scdInDeploy ? ['static-content-deploy', 'deploy-hook', 'switch-release'] : ['deploy-hook', 'switch-release'],
+      steps: scdInDeploy ? ['snapshot-data', 'copy-data', 'static-content-deploy', 'deploy-hook', 'switch-release'] : ['snapshot-data', 'copy-data', 'deploy-hook', 'switch-release'],
       ...(scdInDeploy ? {} : { skips: ['static-content-deploy' as const] }),
       queue: 'host',
       local: false,
       long: true,
       summary: `maintenance on, ${scdInDeploy ? 'deploy static content, ' : ''}run hooks.deploy (${input.mode}), switch current to ${release}, maintenance off`,
-      undo: [{ step: 'maintenance-off', whileRunning: true }, { step: 'restore-previous', notAfterFailureOf: ['static-content-deploy', 'deploy-hook'] }],
+      undo: [{ step: 'maintenance-off', whileRunning: true }, { step: 'restore-previous', notAfterFailureOf: ['snapshot-data', 'copy-data', 'static-content-deploy', 'deploy-hook'] }],
     },
     {
       activity: 'postDeployAndVerify',

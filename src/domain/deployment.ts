@@ -10,6 +10,8 @@ export const DEPLOY_STEPS = [
   'provision-services',
   'start-application',
   'maintenance-on',
+  'snapshot-data',
+  'copy-data',
   'static-content-deploy',
   'deploy-hook',
   'switch-release',
@@ -68,7 +70,16 @@ export interface DeploymentInput extends DeploymentKey {
   liveRelease?: string;
   /** Paths the health check requests besides the routes (production's smoke check: /admin). */
   smokePaths?: string[];
+  /** Data brought into the environment inside the maintenance window, before the deploy hook. */
+  data?: DataSource;
 }
+
+/**
+ * Where a deployment's data comes from: another environment's database and mounts (a new
+ * branch's parent, `sync --data`, `promote --data`), or a snapshot of this environment: the one
+ * taken before a deployment (`rollback --with-data`) or one by its id (`env snapshot restore`).
+ */
+export type DataSource = { kind: 'environment'; from: string } | { kind: 'snapshot'; before: number } | { kind: 'snapshot'; id: string };
 
 export interface ReleaseRef {
   deployment: number;

@@ -1,5 +1,5 @@
 /** The state an environment's entity workflow keeps, and what it reports. */
-import type { DeploymentOutcome, ReleaseRef } from './deployment';
+import type { DataSource, DeploymentOutcome, ReleaseRef } from './deployment';
 
 export interface PushEvent {
   commit: string;
@@ -35,11 +35,13 @@ export type LifecycleAction = 'activate' | 'deactivate' | 'retire';
 export interface DeploymentRequest {
   id: string;
   /** rebuild: the current commit built again (variables visible at build changed) and deployed. */
-  kind: 'redeploy' | 'rollback' | 'promotion' | 'rebuild';
+  kind: 'redeploy' | 'rollback' | 'promotion' | 'rebuild' | 'snapshot';
   /** Rollback: the deployment whose slug is deployed again. */
   to?: number;
   /** Promotion: the source's release, and the promotion workflow to answer. */
   promotion?: PromotionRequest;
+  /** Data brought in by the deployment (sync --data, rollback --with-data). */
+  data?: DataSource;
 }
 
 export interface PromotionRequest {
@@ -53,6 +55,8 @@ export interface PromotionRequest {
   replyTo: string;
   /** Paths checked after the switch besides the routes (production: /admin). */
   smokePaths: string[];
+  /** promote --data: the source's database and mounts are copied in (after a snapshot of the target). */
+  withData?: boolean;
 }
 
 export interface EnvironmentState {
@@ -60,6 +64,8 @@ export interface EnvironmentState {
   environment: string;
   branch: string;
   host: string;
+  /** A branch's parent: its first deployment copies the parent's database and mounts (Platform.sh's branching). */
+  dataFrom?: string;
   nextDeployment: number;
   current?: ReleaseRef;
   previous?: ReleaseRef;

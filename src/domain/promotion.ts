@@ -16,6 +16,8 @@ export interface PromotionInput {
   requiredApprovals: 1 | 2;
   expiresInMs: number;
   remindBeforeMs: number;
+  /** promote --data: the source's database and mounts go too (the target snapshotted first). */
+  withData?: boolean;
 }
 
 export type PromotionStatus = 'waiting' | 'deploying' | 'deployed' | 'rejected' | 'expired' | 'cancelled' | 'failed';

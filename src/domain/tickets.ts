@@ -12,7 +12,8 @@ export interface Identity {
   roles: Role[];
 }
 
-export type TicketKind = 'promotion' | 'ssh-key' | 'variable';
+/** `code-and-data`: a promotion that copies the source's database and mounts too (promote --data). */
+export type TicketKind = 'promotion' | 'code-and-data' | 'ssh-key' | 'variable';
 export type TicketStatus = 'open' | 'approved' | 'rejected' | 'expired' | 'cancelled';
 
 export interface DecisionRequest {

@@ -29,6 +29,7 @@ export async function deploymentWorkflow(input: DeploymentInput): Promise<Deploy
       pruneKeeping: input.liveRelease ? [input.liveRelease] : [],
       // A stored slug (redeploy, rollback, promotion): known before the plan runs.
       ...(input.source.kind === 'slug' ? { slug: input.source.slug, treeId: input.source.treeId } : {}),
+      ...(input.data ? { data: input.data } : {}),
     },
     deploymentProxies(input.host) as unknown as RunnerProxies,
   );

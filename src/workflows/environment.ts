@@ -5,6 +5,7 @@
  * and rollbacks are Updates with validators: refused at once, with a reason, or queued.
  */
 import {
+  ActivityFailure,
   ChildWorkflowFailure,
   ApplicationFailure,
   CancelledFailure,
@@ -23,7 +24,7 @@ import {
   workflowInfo,
   type ChildWorkflowOptions,
 } from '@temporalio/workflow';
-import { describeFailure, isStepFailureDetails, type DeploymentInput, type DeploymentSource } from '../domain/deployment';
+import { describeFailure, isStepFailureDetails, type DataSource, type DeploymentInput, type DeploymentSource } from '../domain/deployment';
 import {
   DEPLOYMENT_RECORDS_KEPT,
   type DeploymentRecord,
@@ -58,8 +59,16 @@ export const rebuildUpdate = defineUpdate<{ deployment: number }, []>('rebuild')
  * deployed again (built again when the build sees the variable), if it serves a release.
  */
 export const variablesChangedSignal = defineSignal<[{ build: boolean }]>('variablesChanged');
-/** Deploy an earlier deployment's slug again (default: the previous release), with no build. */
-export const rollbackUpdate = defineUpdate<{ deployment: number }, [{ to?: number }]>('rollback');
+/**
+ * Deploy an earlier deployment's slug again (default: the previous release), with no build;
+ * `withData`: the database and mounts as they were before the current release's deployment
+ * too (its snapshot).
+ */
+export const rollbackUpdate = defineUpdate<{ deployment: number }, [{ to?: number; withData?: boolean }]>('rollback');
+/** A snapshot of the database and mounts, taken between deployments (`env snapshot create`). */
+export const snapshotUpdate = defineUpdate<{ snapshot: string; sizeBytes: number }, []>('snapshot');
+/** Deploy the current release again with another environment's database and mounts (`env sync --data`), or with one of its snapshots (`env snapshot restore`). */
+export const syncDataUpdate = defineUpdate<{ deployment: number }, [{ from: string } | { snapshot: string }]>('syncData');
 /** Deploy a promoted slug (sent by a promotion workflow, which is signalled back with the outcome). */
 export const environmentPromoteSignal = defineSignal<[PromotionRequest]>('promote');
 /** The outcome of a promoted deployment, sent to the promotion workflow. */
@@ -113,6 +122,7 @@ async function cronStep(what: string, step: () => Promise<unknown>): Promise<voi
 interface Planned {
   commit: string;
   source: DeploymentSource;
+  data?: DataSource;
   reason: NonNullable<DeploymentRecord['reason']>;
   rollbackOf?: number;
   smokePaths?: string[];
@@ -123,10 +133,11 @@ function plannedFromRequest(state: EnvironmentState, request: DeploymentRequest)
   if (request.kind === 'rebuild') {
     return state.current ? { commit: state.current.commit, source: { kind: 'commit' }, reason: 'rebuild' } : undefined;
   }
+  if (request.kind === 'snapshot') return undefined;
   if (request.kind === 'promotion' && request.promotion) {
     const pr = request.promotion;
     const source: DeploymentSource = { kind: 'slug', slug: pr.slug, treeId: pr.treeId, reason: 'promotion', from: pr.sourceDeployment };
-    return { commit: pr.commit, source, reason: 'promotion', smokePaths: pr.smokePaths };
+    return { commit: pr.commit, source, reason: 'promotion', smokePaths: pr.smokePaths, ...(pr.withData ? { data: { kind: 'environment' as const, from: pr.source } } : {}) };
   }
   const target =
     request.kind === 'redeploy' ? state.current : state.deployments.find((d) => d.deployment === request.to && d.status === 'succeeded');
@@ -136,6 +147,7 @@ function plannedFromRequest(state: EnvironmentState, request: DeploymentRequest)
     source: { kind: 'slug', slug: target.slug, treeId: target.treeId, reason: request.kind, from: target.deployment },
     reason: request.kind,
     rollbackOf: request.kind === 'rollback' ? request.to : undefined,
+    ...(request.data ? { data: request.data } : {}),
   };
 }
 
@@ -153,6 +165,7 @@ function deploymentChild(state: EnvironmentState, n: number, p: Planned): Omit<C
     mode: state.installed || state.current ? 'update' : 'install',
     liveRelease: state.current?.release,
     smokePaths: p.smokePaths,
+    ...(p.data ? { data: p.data } : {}),
   };
   return {
     workflowId: workflowIds.deployment(state.project, state.environment, n),
@@ -193,7 +206,15 @@ function unsuccessful(running: DeploymentRecord, err: unknown): DeploymentRecord
  * The environment's signals, query and Updates. Redeploys and rollbacks wait in the queue until
  * the main loop gives them a deployment number (`assigned`; 0: dropped).
  */
-function registerHandlers(state: EnvironmentState, assigned: Map<string, number>, running: () => DeploymentRecord | undefined): void {
+/** The outcome of a snapshot asked for by the Update, by request id. */
+type SnapshotOutcome = { snapshot: string; sizeBytes: number } | { error: string };
+
+function registerHandlers(
+  state: EnvironmentState,
+  assigned: Map<string, number>,
+  running: () => DeploymentRecord | undefined,
+  snapshots: Map<string, SnapshotOutcome>,
+): void {
   const lifecycle = state.lifecycle!;
   let nextRequestId = 0;
   setHandler(environmentPushSignal, (push) => {
@@ -242,7 +263,42 @@ function registerHandlers(state: EnvironmentState, assigned: Map<string, number>
       if (!state.current) throw new Error(`${state.environment} has no deployed release to redeploy`);
     },
   });
-  setHandler(rollbackUpdate, (args) => enqueue({ kind: 'rollback', to: args.to ?? state.previous?.deployment }), {
+  setHandler(
+    syncDataUpdate,
+    (args) => enqueue({ kind: 'redeploy', data: 'from' in args ? { kind: 'environment', from: args.from } : { kind: 'snapshot', id: args.snapshot } }),
+    {
+    validator: (args: { from: string } | { snapshot: string }) => {
+      if (!isObject(args) || !(('from' in args && typeof args.from === 'string' && args.from !== '') || ('snapshot' in args && typeof args.snapshot === 'string' && args.snapshot !== ''))) {
+        throw new Error('syncData takes {from: <environment>} or {snapshot: <id>}');
+      }
+      if ('from' in args && args.from === state.environment) throw new Error(`${state.environment} cannot take its data from itself`);
+      if (state.active === false) throw new Error(`${state.environment} is inactive; activate it first`);
+      if (!state.current) throw new Error(`${state.environment} has no release to deploy with the data`);
+    },
+    },
+  );
+  setHandler(snapshotUpdate, async () => {
+    const id = `s${workflowInfo().runId.slice(0, 8)}-${nextRequestId++}`;
+    state.requests.push({ kind: 'snapshot', id });
+    await condition(() => snapshots.has(id));
+    const r = snapshots.get(id)!;
+    snapshots.delete(id);
+    if ('error' in r) throw ApplicationFailure.create({ message: r.error, nonRetryable: true });
+    return r;
+  }, {
+    validator: () => {
+      if (state.active === false) throw new Error(`${state.environment} is inactive: its data is kept, but nothing runs to snapshot`);
+    },
+  });
+  setHandler(
+    rollbackUpdate,
+    (args) =>
+      enqueue({
+        kind: 'rollback',
+        to: args.to ?? state.previous?.deployment,
+        ...(args.withData && state.current ? { data: { kind: 'snapshot' as const, before: state.current.deployment } } : {}),
+      }),
+    {
     validator: (args: { to?: number }) => {
       if (!isObject(args)) throw new Error('rollback takes {to?: <deployment number>}');
       if (state.active === false) throw new Error(`${state.environment} is inactive; activate it first`);
@@ -269,7 +325,8 @@ export async function environmentWorkflow(initial: EnvironmentState): Promise<vo
   const host = environmentHost(state.host);
   let running: DeploymentRecord | undefined;
   const assigned = new Map<string, number>();
-  registerHandlers(state, assigned, () => running);
+  const snapshots = new Map<string, SnapshotOutcome>();
+  registerHandlers(state, assigned, () => running, snapshots);
 
   const record = (r: DeploymentRecord): void => {
     state.deployments.push(r);
@@ -325,6 +382,20 @@ export async function environmentWorkflow(initial: EnvironmentState): Promise<vo
     }
 
     const request = state.requests.shift();
+    if (request?.kind === 'snapshot') {
+      // Between deployments: the data as the live release left it.
+      try {
+        snapshots.set(
+          request.id,
+          await host.snapshotEnvironment.executeWithOptions({ summary: 'snapshot the database and mounts' }, [
+            { project: state.project, environment: state.environment, ...(state.current ? { commit: state.current.commit } : {}) },
+          ]),
+        );
+      } catch (err) {
+        snapshots.set(request.id, { error: err instanceof ActivityFailure && err.cause ? err.cause.message : String(err) });
+      }
+      continue;
+    }
     let planned: Planned;
     if (request) {
       const fromRequest = plannedFromRequest(state, request);
@@ -350,7 +421,9 @@ export async function environmentWorkflow(initial: EnvironmentState): Promise<vo
       state.head = commit;
       const last = state.deployments[state.deployments.length - 1];
       if (state.current?.commit === commit && last?.status === 'succeeded') continue;
-      planned = { commit, source: { kind: 'commit' }, reason: 'push' };
+      // A branch's first deployment brings its parent's data (only environments started since dataFrom exists have it).
+      const first = !state.current && !state.installed && state.deployments.every((d) => d.status !== 'succeeded');
+      planned = { commit, source: { kind: 'commit' }, reason: 'push', ...(first && state.dataFrom ? { data: { kind: 'environment' as const, from: state.dataFrom } } : {}) };
     }
 
     const n = state.nextDeployment++;

@@ -66,16 +66,16 @@ export async function promotionWorkflow(input: PromotionInput): Promise<Promotio
         {
           project: input.project,
           number: input.ticket,
-          kind: 'promotion',
+          kind: input.withData ? 'code-and-data' : 'promotion',
           target: input.target,
           requester: input.requester,
-          title: `Promote ${input.source} (${input.release.commit.slice(0, 12)}, deployment #${input.release.deployment}) to ${input.target}`,
+          title: `Promote ${input.withData ? 'code and data of ' : ''}${input.source} (${input.release.commit.slice(0, 12)}, deployment #${input.release.deployment}) to ${input.target}${input.withData ? `: its database and mounts replace ${input.target}'s (snapshotted first)` : ''}`,
           requiredApprovals: input.requiredApprovals,
           expiresInMs: input.expiresInMs,
           remindBeforeMs: input.remindBeforeMs,
           roster: input.roster,
           settingsChange,
-          payload: { slug: input.release.slug, commit: input.release.commit },
+          payload: { slug: input.release.slug, commit: input.release.commit, ...(input.withData ? { data: `${input.source} → ${input.target}` } : {}) },
         },
       ],
       staticSummary: `${ticketName}: promote ${input.project} ${input.source} to ${input.target}, requested by ${input.requester}`,
@@ -105,6 +105,7 @@ export async function promotionWorkflow(input: PromotionInput): Promise<Promotio
       sourceDeployment: input.release.deployment,
       replyTo: `promote/${input.project}/${input.target}/${ticketName}`,
       smokePaths: input.target === 'production' ? ['/admin'] : [],
+      ...(input.withData ? { withData: true } : {}),
     });
     await condition(() => deployed !== undefined);
     const d = deployed!;

@@ -101,15 +101,16 @@ export function registerEnvCommands({ program, withClient, withEngine }: Cli): v
     ['activate', 'activate an environment (takes a slot of the plan) and deploy it'],
     ['deactivate', 'stop serving an environment and free its slot; its code is kept'],
     ['delete', 'delete an environment and its branch'],
-    ['sync', "merge the parent's code into the environment, then deploy it"],
-    ['merge', "merge the environment's code into its parent, then deploy the parent"],
+    ['sync', "pull the parent's code (default), data (--data: its database and mounts replace the environment's) or both into the environment, then deploy it"],
+    ['merge', "merge the environment's code into its parent, then deploy the parent (code only: data never flows up)"],
   ] as const) {
-    envCmd
+    const cmd = envCmd
       .command(`${verb} <project> <environment>`)
       .description(description)
       .option('--no-wait', 'do not wait for the resulting deployment')
-      .addHelpText('after', `\nExample:\n  slipway env ${verb} shop sprint-3`)
-      .action(async (project: string, name: string, opts: { wait: boolean }) => {
+      .addHelpText('after', `\nExample:\n  slipway env ${verb} shop sprint-3${verb === 'sync' ? '\n  slipway env sync shop sprint-3 --data\n  slipway env sync shop sprint-3 --code --data' : ''}`);
+    if (verb === 'sync') cmd.option('--code', "the parent's code (the default without --data)").option('--data', "the parent's database and mounts");
+    cmd.action(async (project: string, name: string, opts: { wait: boolean; code?: boolean; data?: boolean }) => {
         await withEngine(async (engine) => {
           switch (verb) {
             case 'activate': {
@@ -129,7 +130,20 @@ export function registerEnvCommands({ program, withClient, withEngine }: Cli): v
               return;
             case 'sync':
             case 'merge': {
+              if (verb === 'sync' && opts.data && !opts.code) {
+                const { deployment } = await engine.syncData(project, name);
+                console.error(`deployment #${deployment} of ${name} deploys its release again with the parent's database and mounts`);
+                if (opts.wait) await waitAndReport(engine, project, name, { after: deployment - 1 });
+                return;
+              }
               const r = verb === 'sync' ? await engine.sync(project, name) : await engine.merge(project, name);
+              if (verb === 'sync' && opts.data) {
+                if (r.deploys) await waitAndReport(engine, project, r.target, { commit: r.commit });
+                const { deployment } = await engine.syncData(project, name);
+                console.error(`deployment #${deployment} of ${name} brings the parent's database and mounts`);
+                if (opts.wait) await waitAndReport(engine, project, name, { after: deployment - 1 });
+                return;
+              }
               if (!r.changed) {
                 console.error(`${r.target} is up to date already: nothing to ${verb}`);
                 return;
@@ -208,10 +222,11 @@ export function registerEnvCommands({ program, withClient, withEngine }: Cli): v
       if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a deployment number (1, 2, …)');
       return n;
     })
-    .addHelpText('after', '\nExamples:\n  slipway env rollback shop integration\n  slipway env rollback shop integration --to 3')
-    .action(async (project: string, environment: string, opts: { to?: number }) => {
+    .option('--with-data', "the database and mounts too, as they were before the current release's deployment (its snapshot: staging and production)", false)
+    .addHelpText('after', '\nExamples:\n  slipway env rollback shop integration\n  slipway env rollback shop integration --to 3\n  slipway env rollback shop production --with-data')
+    .action(async (project: string, environment: string, opts: { to?: number; withData: boolean }) => {
       await withEngine(async (engine) => {
-        const { deployment } = await engine.rollback(project, environment, opts.to);
+        const { deployment } = await engine.rollback(project, environment, opts.to, opts.withData);
         await followDeployment(engine, project, environment, deployment);
       });
     });

@@ -8,7 +8,7 @@
  */
 import { ActivityFailure, ApplicationFailure, upsertSearchAttributes } from '@temporalio/workflow';
 import type { HostActivities } from '../../activities';
-import { isStepFailureDetails, NOT_THIS_HOST, type DeploymentInput, type DeploymentStep, type StepTiming } from '../../domain/deployment';
+import { isStepFailureDetails, NOT_THIS_HOST, type DataSource, type DeploymentInput, type DeploymentStep, type StepTiming } from '../../domain/deployment';
 import { undosToRun, type GroupActivity, type PlannedGroup, type Undo } from '../../domain/deployment-plan';
 import type { SlugManifest } from '../../domain/project-files';
 import { SlipwayPhase } from '../../domain/search-attributes';
@@ -43,6 +43,8 @@ export interface DeploymentContext {
   slugReused?: boolean;
   workspace?: string;
   release?: string;
+  /** Data brought in inside the window (a branch's parent's, sync --data, promote --data, rollback --with-data). */
+  data?: DataSource;
   /** Maintenance on and off (the window), from the group that switches. */
   since?: number;
   until?: number;

@@ -51,6 +51,8 @@ export async function startEnvironment(state: ProjectState, name: string, pendin
         environment: name,
         branch: name,
         host: entry.host,
+        // A branch's first deployment copies its parent's database and mounts.
+        ...(entry.type === 'integration-child' && entry.parent ? { dataFrom: entry.parent } : {}),
         nextDeployment: 1,
         deployments: [],
         requests: [],
