@@ -232,7 +232,7 @@ export class SlipwayClient {
     return listSnapshots({ layout: this.layout, project, environment });
   }
   /** The current release deployed again with a snapshot's database and mounts. */
-  restoreSnapshot(project: string, environment: string, id: string): Promise<{ deployment: number }> {
+  async restoreSnapshot(project: string, environment: string, id: string): Promise<{ deployment: number }> {
     if (!this.snapshots(project, environment).some((s) => s.id === id)) throw new NotFoundError(`${environment} of ${project} has no snapshot ${id}`);
     return deployments.restoreSnapshot(this, project, environment, id);
   }

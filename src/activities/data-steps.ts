@@ -10,6 +10,7 @@
  * Step bodies of the release activities (src/activities/release.ts).
  */
 import type { DataSource, DeploymentKey } from '../domain/deployment';
+import { noSnapshotReason } from '../domain/deployment-plan';
 import type { SlugManifest } from '../domain/project-files';
 import type { Layout } from '../home';
 import { copyEnvironmentData, createSnapshot, listSnapshots, pruneSnapshots, restoreSnapshot, type Snapshot } from '../runtime/data';
@@ -17,9 +18,6 @@ import { readWanted } from '../runtime/environment-runtime';
 import { redisQuery, servicePaths } from '../runtime/services';
 import { errorMessage, stepFailure, type StepLog } from './lib/step-log';
 import { envRef } from './runtime-steps';
-
-/** Environments whose deployments are snapshotted first. */
-const SNAPSHOTTED = new Set(['staging', 'production']);
 
 export function snapshotsKept(): number {
   const n = Number(process.env.SLIPWAY_SNAPSHOTS_KEPT ?? 3);
@@ -48,21 +46,18 @@ export function snapshotBefore(layout: Layout, key: DeploymentKey, deployment: n
   return listSnapshots(envRef(layout, key)).find((s) => s.reason === reasonBefore(deployment));
 }
 
-/** Whether this deployment takes a snapshot first (and why not). */
 /** A snapshot on request (`env snapshot create`), of what the live release declares. */
 export async function snapshotOnRequest(layout: Layout, key: { project: string; environment: string }, commit: string | undefined): Promise<Snapshot> {
   const ref = envRef(layout, key);
   const wanted = readWanted(ref);
   if (!wanted) throw new Error(`${key.environment} runs nothing on this host: there is no data to snapshot`);
-  const snap = await createSnapshot(ref, { ...dataOf(wanted.manifest), ...(commit ? { commit } : {}), reason: 'on request' });
-  return snap;
+  return createSnapshot(ref, { ...dataOf(wanted.manifest), ...(commit ? { commit } : {}), reason: 'on request' });
 }
 
+/** Whether this deployment takes a snapshot first (and why not): the plan's rule (src/domain/deployment-plan.ts). */
 export function snapshotPlan(input: DeploymentKey & { manifest: SlugManifest }): { take: true } | { take: false; why: string } {
-  if (!SNAPSHOTTED.has(input.environment)) return { take: false, why: 'snapshots are taken before deployments of staging and production' };
-  const d = dataOf(input.manifest);
-  if (d.databases.length === 0 && d.mounts.length === 0) return { take: false, why: 'no database and no mount declared' };
-  return { take: true };
+  const why = noSnapshotReason(input.environment, input.manifest);
+  return why === undefined ? { take: true } : { take: false, why };
 }
 
 export async function snapshotDataIn(layout: Layout, input: DeploymentKey & { commit: string; manifest: SlugManifest }, log: StepLog): Promise<Snapshot> {

@@ -83,10 +83,29 @@ export function planBuild(input: Pick<DeploymentInput, 'commit' | 'source'>): Pl
   ];
 }
 
+/** Environments whose deployments are snapshotted first (their database and mounts). */
+export const SNAPSHOTTED_ENVIRONMENTS: readonly string[] = ['staging', 'production'];
+
+/** Why a deployment takes no snapshot first, or undefined when it does (the same rule for the plan and the step). */
+export function noSnapshotReason(environment: string, manifest: Pick<SlugManifest, 'services' | 'mounts'>): string | undefined {
+  if (!SNAPSHOTTED_ENVIRONMENTS.includes(environment)) return 'snapshots are taken before deployments of staging and production';
+  const databases = Object.values(manifest.services ?? {}).some((s) => s.kind === 'mysql' || s.kind === 'mariadb');
+  if (!databases && Object.keys(manifest.mounts ?? {}).length === 0) return 'no database and no mount declared';
+  return undefined;
+}
+
 /** The deploy of a slug whose manifest is known: stage, switch inside the maintenance window, verify. */
-export function planDeploy(input: Pick<DeploymentInput, 'number' | 'mode'>, manifest: Pick<SlugManifest, 'staticContent'>): PlannedGroup[] {
+export function planDeploy(
+  input: Pick<DeploymentInput, 'number' | 'mode'> & Partial<Pick<DeploymentInput, 'environment' | 'data'>>,
+  manifest: Pick<SlugManifest, 'staticContent'> & Partial<Pick<SlugManifest, 'services' | 'mounts'>>,
+): PlannedGroup[] {
   const release = `d${String(input.number).padStart(6, '0')}`;
   const scdInDeploy = manifest.staticContent.where === 'deploy';
+  // Known from the input: whether the window snapshots the data first, and whether it brings data.
+  const snapshot = noSnapshotReason(input.environment ?? '', { services: manifest.services ?? {}, mounts: manifest.mounts ?? {} }) === undefined;
+  const copy = input.data !== undefined;
+  const windowSteps: DeploymentStep[] = [...(snapshot ? ['snapshot-data' as const] : []), ...(copy ? ['copy-data' as const] : []), ...(scdInDeploy ? ['static-content-deploy' as const] : []), 'deploy-hook', 'switch-release'];
+  const windowSkips: DeploymentStep[] = [...(snapshot ? [] : ['snapshot-data' as const]), ...(copy ? [] : ['copy-data' as const]), ...(scdInDeploy ? [] : ['static-content-deploy' as const])];
   return [
     {
       activity: 'stageRelease',
@@ -100,8 +119,8 @@ export function planDeploy(input: Pick<DeploymentInput, 'number' | 'mode'>, mani
     {
       activity: 'deployAndSwitch',
       phase: 'deploy',
-      steps: scdInDeploy ? ['snapshot-data', 'copy-data', 'static-content-deploy', 'deploy-hook', 'switch-release'] : ['snapshot-data', 'copy-data', 'deploy-hook', 'switch-release'],
-      ...(scdInDeploy ? {} : { skips: ['static-content-deploy' as const] }),
+      steps: windowSteps,
+      ...(windowSkips.length > 0 ? { skips: windowSkips } : {}),
       queue: 'host',
       local: false,
       long: true,

@@ -210,6 +210,54 @@ describe('HTTP API', function () {
     assert.equal(text.status, 202, text.text);
   });
 
+  it('variables, data syncs and snapshots', async function () {
+    const { client } = await getWorld();
+    const project = uniqueName('apidata');
+    assert.equal((await call('POST', '/v1/projects', TOKEN.ada, { project })).status, 201);
+    await client.waitForDeployment(project, 'integration');
+    const env = `/v1/projects/${project}/environments/integration`;
+    // Variables: set (redeployed), listed, one read, removed; the project's by an admin.
+    const put = await call('PUT', `${env}/variables/env:APP_MODE`, TOKEN.alice, { value: 'developer', build: false });
+    assert.equal(put.status, 202, put.text);
+    await client.waitForDeployment(project, 'integration', { after: (put.json.deployment as number) - 1 });
+    assert.equal((await call('PUT', `${env}/variables/env:APP_MODE`, TOKEN.alice, { value: 3 })).status, 400, 'a value is text');
+    assert.equal((await call('GET', `${env}/variables`, TOKEN.sam)).status, 200);
+    assert.equal((await call('GET', `/v1/projects/${project}/environments/nowhere/variables`, TOKEN.sam)).status, 404);
+    assert.equal((await call('GET', `${env}/variables/env:APP_MODE`, TOKEN.sam)).json.value, 'developer');
+    assert.equal((await call('GET', `${env}/variables/env:NOPE`, TOKEN.sam)).status, 404);
+    const unset = await call('DELETE', `${env}/variables/env:APP_MODE`, TOKEN.alice);
+    assert.equal(unset.status, 202, unset.text);
+    await client.waitForDeployment(project, 'integration', { after: (unset.json.deployment as number) - 1 });
+    assert.equal((await call('DELETE', `${env}/variables/env:APP_MODE`, TOKEN.alice)).status, 404, 'gone already');
+    assert.equal((await call('PUT', `/v1/projects/${project}/variables/shared:x`, TOKEN.ada, { value: 'y', build: false })).status, 202);
+    assert.equal((await call('PUT', `/v1/projects/${project}/variables/shared:x`, TOKEN.alice, { value: 'y' })).status, 403);
+    assert.equal((await call('GET', `/v1/projects/${project}/variables`, TOKEN.sam)).status, 200);
+    assert.equal((await call('GET', '/v1/projects/Bad_Id/variables', TOKEN.sam)).status, 400);
+    assert.equal((await call('DELETE', `/v1/projects/${project}/variables/shared:x`, TOKEN.ada)).status, 202);
+    assert.equal((await call('DELETE', `/v1/projects/${project}/variables/shared:x`, TOKEN.alice)).status, 403);
+    for (let i = 0; i < 100 && (await client.environmentStatus(project, 'integration')).running; i++) await new Promise((r) => setTimeout(r, 100));
+    // Snapshots: taken, listed, restored.
+    const snap = await call('POST', `${env}/snapshots`, TOKEN.alice);
+    assert.equal(snap.status, 201, snap.text);
+    assert.equal((await call('POST', `${env}/snapshots`, TOKEN.sam)).status, 403);
+    assert.equal((await call('GET', `${env}/snapshots`, TOKEN.sam)).status, 200);
+    assert.equal((await call('GET', `/v1/projects/${project}/environments/nowhere/snapshots`, TOKEN.sam)).status, 404);
+    const restore = await call('POST', `${env}/snapshots/${snap.json.snapshot as string}/restore`, TOKEN.alice);
+    assert.equal(restore.status, 202, restore.text);
+    await client.waitForDeployment(project, 'integration', { after: (restore.json.deployment as number) - 1 });
+    const none = await call('POST', `${env}/snapshots/s-none/restore`, TOKEN.alice);
+    assert.equal(none.status, 404, none.text);
+    // sync-data: a child's, never integration's (it has no parent).
+    assert.equal((await call('POST', `/v1/projects/${project}/environments`, TOKEN.alice, { name: 'feat', parent: 'integration' })).status, 201);
+    await client.waitForDeployment(project, 'feat');
+    const sync = await call('POST', `/v1/projects/${project}/environments/feat/sync-data`, TOKEN.alice);
+    assert.equal(sync.status, 202, sync.text);
+    await client.waitForDeployment(project, 'feat', { after: (sync.json.deployment as number) - 1 });
+    const noParent = await call('POST', `${env}/sync-data`, TOKEN.alice);
+    assert.equal(noParent.status, 400, noParent.text);
+    assert.match(noParent.json.error ?? '', /integration has no parent to take data from/);
+  });
+
   it('every route of the OpenAPI document was called with valid and with invalid input', async function () {
     const spec = (await call('GET', '/openapi.json')).json as unknown as { paths: Record<string, Record<string, unknown>> };
     const missing: string[] = [];

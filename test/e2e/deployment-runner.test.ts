@@ -67,7 +67,7 @@ async function runWithStubs(s: Scenario) {
     deployAndSwitch: stub('deployAndSwitch', () => ({
       since: 1000,
       until: 1040,
-      steps: timings(['static-content-deploy', where === 'deploy' ? 'succeeded' : 'skipped'], ['deploy-hook', 'succeeded'], ['switch-release', 'succeeded']),
+      steps: timings(['snapshot-data', 'skipped'], ['copy-data', 'skipped'], ['static-content-deploy', where === 'deploy' ? 'succeeded' : 'skipped'], ['deploy-hook', 'succeeded'], ['switch-release', 'succeeded']),
     })),
     postDeployAndVerify: stub('postDeployAndVerify', () => ({ steps: timings(['post-deploy-hook', 'succeeded'], ['warm-up', 'succeeded'], ['health-check', 'succeeded']) })),
     restorePreviousRelease: stub('restorePreviousRelease', () => undefined),
@@ -126,7 +126,7 @@ describe('the deployment plan runner, with stub activities', function () {
     assert.deepEqual(r.outcome.ok && r.outcome.result, { status: 'succeeded', deployment: 2, commit: 'c'.repeat(40), treeId: 't1', slug: 's1', slugReused: false, release: 'd000002', maintenanceMs: 40, crons: [] });
     assert.deepEqual(r.steps, [
       'checkout:succeeded', 'validate:succeeded', 'patches:succeeded', 'build-hook:succeeded', 'static-content-build:succeeded', 'store-slug:succeeded',
-      'stage-release:succeeded', 'provision-services:succeeded', 'start-application:succeeded', 'static-content-deploy:skipped', 'deploy-hook:succeeded', 'switch-release:succeeded',
+      'stage-release:succeeded', 'provision-services:succeeded', 'start-application:succeeded', 'snapshot-data:skipped', 'copy-data:skipped', 'static-content-deploy:skipped', 'deploy-hook:succeeded', 'switch-release:succeeded',
       'post-deploy-hook:succeeded', 'warm-up:succeeded', 'health-check:succeeded',
     ]);
     assert.equal(r.progress.phase, 'succeeded');
@@ -149,10 +149,12 @@ describe('the deployment plan runner, with stub activities', function () {
     const r = await runWithStubs({ where: 'deploy' });
     assert.deepEqual(r.calls, ['prepareBuild', 'buildSlug', 'stageRelease', 'deployAndSwitch', 'postDeployAndVerify']);
     assert.ok(r.steps.includes('static-content-build:skipped'));
-    assert.deepEqual(r.steps.slice(6, 12), [
+    assert.deepEqual(r.steps.slice(6, 14), [
       'stage-release:succeeded',
       'provision-services:succeeded',
       'start-application:succeeded',
+      'snapshot-data:skipped',
+      'copy-data:skipped',
       'static-content-deploy:succeeded',
       'deploy-hook:succeeded',
       'switch-release:succeeded',
