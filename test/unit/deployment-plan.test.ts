@@ -27,13 +27,27 @@ describe('the deployment plan', function () {
       'postDeployAndVerify@host:long[post-deploy-hook,warm-up,health-check]',
     ]);
     const [, window] = planDeploy({ number: 3, mode: 'update' }, scd('build'));
-    assert.deepEqual(window!.skips, ['static-content-deploy']);
+    assert.deepEqual(window!.skips, ['snapshot-data', 'copy-data', 'static-content-deploy']);
+  });
+
+  it('snapshots staging and production first when they declare data, and copies data when the deployment brings some', function () {
+    const data = { ...scd('build'), services: { mysql: { kind: 'mysql' } }, mounts: {} } as unknown as Parameters<typeof planDeploy>[1];
+    const [, staging] = planDeploy({ number: 3, mode: 'update', environment: 'staging', data: { kind: 'environment', from: 'production' } }, data);
+    assert.deepEqual(staging!.steps, ['snapshot-data', 'copy-data', 'deploy-hook', 'switch-release']);
+    assert.deepEqual(staging!.skips, ['static-content-deploy']);
+    const [, integration] = planDeploy({ number: 3, mode: 'update', environment: 'integration' }, data);
+    assert.deepEqual(integration!.steps, ['deploy-hook', 'switch-release']);
+    const [, bare] = planDeploy({ number: 3, mode: 'update', environment: 'production' }, { ...scd('build'), services: {}, mounts: {} } as unknown as Parameters<typeof planDeploy>[1]);
+    assert.deepEqual(bare!.skips, ['snapshot-data', 'copy-data', 'static-content-deploy'], 'no database and no mount: nothing to snapshot');
+    const stack = staging!.undo!;
+    assert.deepEqual(undosToRun(stack, 'snapshot-data').map((u) => u.step), ['maintenance-off']);
+    assert.deepEqual(undosToRun(stack, 'copy-data').map((u) => u.step), ['maintenance-off']);
   });
 
   it('puts static content deployed at deploy time inside the maintenance window group', function () {
     const [, window] = planDeploy({ number: 3, mode: 'install' }, scd('deploy'));
     assert.deepEqual(window!.steps, ['static-content-deploy', 'deploy-hook', 'switch-release']);
-    assert.equal(window!.skips, undefined);
+    assert.deepEqual(window!.skips, ['snapshot-data', 'copy-data']);
     assert.match(window!.summary, /deploy static content, run hooks\.deploy \(install\), switch current to d000003/);
   });
 
