@@ -10,6 +10,7 @@ import { registerProcessCommands } from './commands/processes';
 import { registerProjectCommands } from './commands/project';
 import { registerPromoteCommand } from './commands/promote';
 import { registerReplayCommand } from './commands/replay';
+import { registerSshCommands } from './commands/ssh';
 import { registerTicketCommands } from './commands/ticket';
 import { createCli } from './context';
 
@@ -22,6 +23,7 @@ registerEnvCommands(cli);
 registerPromoteCommand(cli);
 registerTicketCommands(cli);
 registerReplayCommand(cli);
+registerSshCommands(cli);
 
 async function main(): Promise<void> {
   try {
