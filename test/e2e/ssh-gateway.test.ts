@@ -41,17 +41,18 @@ interface SshResult {
   stderr: string;
 }
 
-function ssh(port: number, key: Key, user: string, command?: string, extra: string[] = []): { done: Promise<SshResult> } {
+function ssh(port: number, key: Key, user: string, command?: string, extra: string[] = [], input?: string): { done: Promise<SshResult> } {
   const args = [
     '-p', String(port), '-i', key.file,
     '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'BatchMode=yes', '-o', 'IdentitiesOnly=yes', '-o', 'LogLevel=ERROR',
     ...extra, `${user}@127.0.0.1`, ...(command !== undefined ? [command] : []),
   ];
-  const child = spawn('ssh', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('ssh', args, { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], env: { ...process.env, TERM: 'xterm' } });
+  if (input !== undefined) child.stdin!.end(input);
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   return { done: new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr }))) };
 }
 
@@ -60,15 +61,18 @@ const run = (port: number, key: Key, user: string, command?: string, extra: stri
 async function sessionEvents(project: string, environment: string): Promise<SshSessionEvent[]> {
   const { client } = await getWorld();
   const events: SshSessionEvent[] = [];
-  // Every run of the environment's workflow (it continues as new), newest first is enough here.
-  const history = await client.temporal.workflow.getHandle(workflowIds.environment(project, environment)).fetchHistory();
-  for (const e of history.events ?? []) {
-    const s = e.workflowExecutionSignaledEventAttributes;
-    if (s?.signalName !== 'sshSession') continue;
-    const data = s.input?.payloads?.[0]?.data;
-    if (data) events.push(JSON.parse(Buffer.from(data).toString('utf8')) as SshSessionEvent);
+  // Every run of the environment's workflow: it continues as new (after 60 events in the tests).
+  const id = workflowIds.environment(project, environment);
+  for await (const wf of client.temporal.workflow.list({ query: `WorkflowId = "${id}"` })) {
+    const history = await client.temporal.workflow.getHandle(id, wf.runId).fetchHistory();
+    for (const e of history.events ?? []) {
+      const s = e.workflowExecutionSignaledEventAttributes;
+      if (s?.signalName !== 'sshSession') continue;
+      const data = s.input?.payloads?.[0]?.data;
+      if (data) events.push(JSON.parse(Buffer.from(data).toString('utf8')) as SshSessionEvent);
+    }
   }
-  return events;
+  return events.sort((a, b) => a.at - b.at);
 }
 
 describe('SSH gateway', function () {
@@ -82,7 +86,8 @@ describe('SSH gateway', function () {
   it('opens integration to its developers, in the sandbox, records sessions, refuses the rest, and closes revoked keys', async function () {
     const t0 = Date.now();
     const { layout, address, client } = await getWorld();
-    const p = await deployedProject('ssh');
+    // With its services: the session is in the environment's network namespace, where they listen.
+    const p = await deployedProject('ssh', {}, { services: true });
     const project = p.project;
     const user = `${project}-integration`;
     const dir = tempDir('ssh');
@@ -114,13 +119,26 @@ describe('SSH gateway', function () {
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(r.stdout.trim().split('\n'), ['integration', String(uid), '/app', path.basename(live), 'no-shadow', 'not a tty', 'subshell']);
     assert.ok(!fs.existsSync(`/tmp/${marker}`), 'the command ran in the sandbox, not on the host');
+    const db = await run(
+      port,
+      dev,
+      user,
+      `php -r '$r = json_decode(base64_decode(getenv("MAGENTO_CLOUD_RELATIONSHIPS")), true); echo $r["database"][0]["host"], ":", $r["database"][0]["port"], "\n";'; (echo > /dev/tcp/127.0.0.1/3306) 2>/dev/null && echo reachable; touch /app/x 2>/dev/null || echo read-only; touch /app/var/from-ssh && echo mount-writable`,
+    );
+    assert.equal(db.code, 0, db.stderr);
+    assert.deepEqual(db.stdout.trim().split('\n'), ['127.0.0.1:3306', 'reachable', 'read-only', 'mount-writable']);
 
     // An exit status comes back; a pty when asked for.
     assert.equal((await run(port, dev, user, 'exit 7')).code, 7);
     const t = await run(port, dev, user, 'tty; echo $TERM', ['-tt']);
     assert.equal(t.code, 0, t.stderr);
     // bubblewrap shows the session's pty as the sandbox's /dev/console.
-    assert.match(t.stdout, /^\/dev\/(pts\/\d+|console)\r?\n/);
+    assert.match(t.stdout, /^\/dev\/(pts\/\d+|console)\r?\nxterm\r?\n/);
+    // No command: an interactive shell on the pty, with job control.
+    const shell = await ssh(port, dev, user, undefined, ['-tt'], 'echo interactive-$((40+2)) $PWD\nexit 3\n').done;
+    assert.equal(shell.code, 3, shell.stdout + shell.stderr);
+    assert.match(shell.stdout, /interactive-42 \/app/);
+    assert.doesNotMatch(shell.stdout + shell.stderr, /no job control|cannot set terminal process group/);
 
     // Refused: another project's developer, unknown or hostile users, forwarding, a subsystem.
     const refused = (res: SshResult, what: string): void => {
@@ -146,10 +164,9 @@ describe('SSH gateway', function () {
     const events = await sessionEvents(project, 'integration');
     const starts = events.filter((e) => e.event === 'start');
     const ends = events.filter((e) => e.event === 'end');
-    assert.equal(starts.length, 3);
+    assert.equal(starts.length, 5);
     assert.ok(events.every((e) => e.user === 'dev' && e.fingerprint === dev.fingerprint));
-    assert.deepEqual(ends.map((e) => e.exitCode), [0, 7, 0]);
-    assert.equal(ends[1]!.command, 'exit 7');
+    assert.deepEqual(ends.map((e) => [e.command, e.exitCode]).slice(2), [['exit 7', 7], ['tty; echo $TERM', 0], ['shell', 3]]);
 
     // closeSshSessions ends an open session at once.
     const long = ssh(port, dev, user, 'sleep 60');
