@@ -152,7 +152,9 @@ export async function startSshGateway(options: SshGatewayOptions): Promise<Runni
     child = spawn(
       setpriv,
       ['--pdeathsig', 'TERM', '--', unshare, '--mount', '--propagation', 'private', '--', '/bin/sh', '-c', script, 'slipway-ssh-gateway', ...cgroup.procsFiles, '--', passwd, sshd, conf],
-      { stdio: ['ignore', out, out], cwd: '/' },
+      // A process group of its own: Ctrl-C on `slipway up`'s terminal reaches `close`, which ends
+      // the sessions (recording their ends) before it stops sshd; it does not reach sshd first.
+      { stdio: ['ignore', out, out], cwd: '/', detached: true },
     );
   } finally {
     fs.closeSync(out);

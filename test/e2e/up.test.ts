@@ -13,7 +13,7 @@ import { processGroupMembers, runSlipway, spawnSlipway, waitUntil } from '../har
 import { tempDir } from '../harness/world';
 
 async function upArgs(): Promise<string[]> {
-  return ['up', '--port', String(await freePort()), '--ui-port', String(await freePort()), '--api-port', String(await freePort()), '--router-port', String(await freePort()), '--ssh-port', String(await freePort())];
+  return ['up', '--port', String(await freePort()), '--ui-port', String(await freePort()), '--api-port', String(await freePort()), '--ssh-port', String(await freePort()), '--router-port', String(await freePort())];
 }
 
 describe('slipway up', function () {
