@@ -122,6 +122,32 @@ export async function closeAllSshSessions(layout: Layout): Promise<number> {
   return endSessions(layout, () => true);
 }
 
+/** A process's parent, name and start time (/proc/<pid>/stat), or nothing when it is gone. */
+function statOf(pid: number): { ppid: number; comm: string; start: string } | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const close = stat.lastIndexOf(')');
+    const fields = stat.slice(close + 2).split(' ');
+    return { comm: stat.slice(stat.indexOf('(') + 1, close), ppid: Number(fields[1]), start: fields[19]! };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * sshd's process for this connection: the nearest ancestor named sshd (there may be shells in
+ * between). It exits when the client goes away; without a pty nothing else tells the session.
+ */
+function sshdAncestor(): { pid: number; start: string } | undefined {
+  for (let pid = process.ppid, i = 0; pid > 1 && i < 10; i++) {
+    const st = statOf(pid);
+    if (!st) return undefined;
+    if (st.comm === 'sshd') return { pid, start: st.start };
+    pid = st.ppid;
+  }
+  return undefined;
+}
+
 export interface SessionRequest {
   project: string;
   environment: string;
@@ -191,9 +217,9 @@ export async function runSshSession(layout: Layout, temporal: Client, req: Sessi
   const ignore = (): void => undefined;
   for (const s of ['SIGTERM', 'SIGHUP'] as const) process.on(s, onSignal);
   process.on('SIGINT', ignore);
-  const parent = process.ppid;
+  const connection = sshdAncestor();
   const watch = setInterval(() => {
-    if (process.ppid !== parent) stop.abort();
+    if (connection && statOf(connection.pid)?.start !== connection.start) stop.abort();
   }, 1000);
   let code = 255;
   try {

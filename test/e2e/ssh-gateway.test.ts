@@ -63,8 +63,11 @@ async function sessionEvents(project: string, environment: string): Promise<SshS
   const events: SshSessionEvent[] = [];
   // Every run of the environment's workflow: it continues as new (after 60 events in the tests).
   const id = workflowIds.environment(project, environment);
-  for await (const wf of client.temporal.workflow.list({ query: `WorkflowId = "${id}"` })) {
-    const history = await client.temporal.workflow.getHandle(id, wf.runId).fetchHistory();
+  // The list is eventually consistent: the newest run (just continued as new) may be missing from it.
+  const runs = new Set([(await client.temporal.workflow.getHandle(id).describe()).runId]);
+  for await (const wf of client.temporal.workflow.list({ query: `WorkflowId = "${id}"` })) runs.add(wf.runId);
+  for (const runId of runs) {
+    const history = await client.temporal.workflow.getHandle(id, runId).fetchHistory();
     for (const e of history.events ?? []) {
       const s = e.workflowExecutionSignaledEventAttributes;
       if (s?.signalName !== 'sshSession') continue;
@@ -180,8 +183,16 @@ describe('SSH gateway', function () {
     assert.notEqual(ended.code, 0);
     assert.deepEqual(openSessions(layout), []);
     const last = (await sessionEvents(project, 'integration')).slice(-1)[0]!;
-    assert.equal(last.event, 'end');
+    assert.equal(last.event, 'end', `${ended.stderr} ${JSON.stringify(await sessionEvents(project, 'integration'))}`);
     assert.equal(last.command, 'sleep 60');
+
+    // A client that vanishes (no pty, so no hangup): its session ends with sshd's process for it.
+    const vanishing = spawn('ssh', ['-p', String(port), '-i', dev.file, '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'BatchMode=yes', '-o', 'LogLevel=ERROR', `${user}@127.0.0.1`, 'sleep 60'], { stdio: 'ignore' });
+    for (let i = 0; i < 100 && openSessions(layout).length === 0; i++) await new Promise((res) => setTimeout(res, 100));
+    assert.equal(openSessions(layout).length, 1);
+    vanishing.kill('SIGKILL');
+    for (let i = 0; i < 100 && openSessions(layout).length > 0; i++) await new Promise((res) => setTimeout(res, 100));
+    assert.deepEqual(openSessions(layout), [], 'the session of a vanished client ended');
 
     // The key removed from identities: refused at the next login.
     identities.users.dev = { projects: { [project]: ['developer'] } };
