@@ -241,12 +241,14 @@ export async function runSshSession(layout: Layout, temporal: Client, req: Sessi
     } else code = 143;
   } finally {
     clearInterval(watch);
-    for (const s of ['SIGTERM', 'SIGHUP'] as const) process.off(s, onSignal);
-    process.off('SIGINT', ignore);
+    // The handlers stay until the end is recorded: a SIGTERM now (closeSshSessions sends one
+    // after killing the sandbox) must not cut the record short.
     await workflow.signal(sshSessionSignal, event({ event: 'end', exitCode: code })).catch((err: unknown) => {
       process.stderr.write(`slipway: the end of the session could not be recorded: ${err instanceof Error ? err.message : String(err)}\n`);
     });
     fs.rmSync(file, { force: true });
+    for (const s of ['SIGTERM', 'SIGHUP'] as const) process.off(s, onSignal);
+    process.off('SIGINT', ignore);
   }
   return code;
 }

@@ -207,4 +207,33 @@ describe('SSH gateway', function () {
     assert.ok(!SandboxCgroup.named(gatewayCgroupName(layout))?.exists());
     console.log(`      (ssh gateway test: ${Date.now() - t0} ms)`);
   });
+
+  it('opens production to a key approved by its ticket, and nothing else to it', async function () {
+    const t0 = Date.now();
+    const { layout, address, client } = await getWorld();
+    const p = await deployedProject('sshprod');
+    const project = p.project;
+    for (const target of ['staging', 'production']) {
+      const { ticket, workflowId } = await client.promote(project, target, 'alice');
+      await client.decide(project, ticket, { user: 'sam', decision: 'approve' });
+      assert.equal((await client.waitForPromotion(workflowId)).status, 'deployed');
+    }
+    const dir = tempDir('sshprod');
+    const prod = makeKey(dir, 'prod');
+    const { ticket } = await client.requestSshKey(project, 'production', prod.pub, 'alice');
+    await client.decide(project, ticket, { user: 'sue', decision: 'approve' });
+    for (let i = 0; i < 50 && (await client.sshKeys(project, 'production')).length === 0; i++) await new Promise((res) => setTimeout(res, 100));
+
+    const port = await freePort('127.0.0.1');
+    gateway = await startSshGateway({ layout, port, temporalAddress: address });
+    const r = await run(port, prod, `${project}-production`, 'echo $MAGENTO_CLOUD_ENVIRONMENT; id -u');
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.stdout.trim().split('\n'), ['production', String(sandboxIdentity(layout, project).uid)]);
+    for (const env of ['staging', 'integration']) assert.equal((await run(port, prod, `${project}-${env}`, 'id')).code, 255, env);
+    const events = await sessionEvents(project, 'production');
+    assert.deepEqual(events.map((e) => [e.event, e.user, e.fingerprint]), [['start', 'alice', prod.fingerprint], ['end', 'alice', prod.fingerprint]]);
+    await gateway.close();
+    gateway = undefined;
+    console.log(`      (ssh gateway production test: ${Date.now() - t0} ms)`);
+  });
 });
