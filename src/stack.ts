@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import { startApi, type RunningApi } from './api/server';
 import { SlipwayClient } from './client';
+import { SlipwayError } from './errors';
 import { loadIdentities } from './identities';
 import { hookToken, Layout, removeRuntimeInfo, writeRuntimeInfo } from './home';
 import { startDevServer, type RunningDevServer } from './temporal/dev-server';
@@ -87,7 +88,9 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     api = await startApi({ client, hookToken: hookToken(layout), port: options.apiPort, identities: () => loadIdentities(layout) });
     log(`API: ${api.url} (OpenAPI at ${api.url}/openapi.json)`);
     if (options.sshPort) {
-      sshGateway = await startSshGateway({ layout, port: options.sshPort, temporalAddress: address });
+      sshGateway = await startSshGateway({ layout, port: options.sshPort, temporalAddress: address }).catch((err: unknown) => {
+        throw new SlipwayError(`${err instanceof Error ? err.message : String(err)} (another port: --ssh-port <port>; no SSH gateway: --ssh-port 0)`);
+      });
       log(`SSH gateway on :${sshGateway.port}: ssh -p ${sshGateway.port} <project>-<environment>@localhost`);
     }
     writeRuntimeInfo(layout, {

@@ -13,6 +13,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
+import { SlipwayError } from '../errors';
 import { ensureHostProgram } from '../host-packages';
 import type { Layout } from '../home';
 import { SandboxCgroup } from '../sandbox/cgroup';
@@ -81,7 +82,7 @@ export async function startSshGateway(options: SshGatewayOptions): Promise<Runni
   const { layout, port } = options;
   const listenHost = options.listenHost ?? '127.0.0.1';
   const log = options.log ?? (() => undefined);
-  if (process.getuid?.() !== 0) throw new Error('the SSH gateway runs sshd as root (its sessions start sandboxes): run it as root');
+  if (process.getuid?.() !== 0) throw new SlipwayError('the SSH gateway runs sshd as root (its sessions start sandboxes): run it as root');
   const [sshd, sshKeygen, setpriv, unshare] = await Promise.all([
     ensureHostProgram({ program: 'sshd', debianPackage: 'openssh-server', purpose: 'for the SSH gateway' }),
     ensureHostProgram({ program: 'ssh-keygen', debianPackage: 'openssh-client', purpose: "to make the SSH gateway's host key" }),
@@ -91,7 +92,7 @@ export async function startSshGateway(options: SshGatewayOptions): Promise<Runni
   const runDir = gatewayRunDir(layout);
   const wrapper = gatewayWrapper(layout);
   if (!SAFE_PATH.test(wrapper)) {
-    throw new Error(`the SSH gateway writes the data directory's path into sshd's forced commands, and ${layout.home} has characters it will not quote there: use a path of letters, digits, "/._+-"`);
+    throw new SlipwayError(`the SSH gateway writes the data directory's path into sshd's forced commands, and ${layout.home} has characters it will not quote there: use a path of letters, digits, "/._+-"`);
   }
   fs.mkdirSync(runDir, { recursive: true, mode: 0o700 });
   fs.chmodSync(runDir, 0o700);
@@ -113,7 +114,7 @@ export async function startSshGateway(options: SshGatewayOptions): Promise<Runni
       let err = '';
       p.stderr.on('data', (d: Buffer) => (err += d.toString()));
       p.once('error', reject);
-      p.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`ssh-keygen could not make the gateway's host key: ${err.trim() || `exit ${code}`}`))));
+      p.once('exit', (code) => (code === 0 ? resolve() : reject(new SlipwayError(`ssh-keygen could not make the gateway's host key: ${err.trim() || `exit ${code}`}`))));
     });
   }
   fs.chmodSync(hostKey, 0o600);
@@ -174,7 +175,7 @@ export async function startSshGateway(options: SshGatewayOptions): Promise<Runni
     if (exited !== undefined || Date.now() > deadline) {
       child.kill('SIGKILL');
       cgroup.remove();
-      throw new Error(`the SSH gateway (sshd) could not serve ${listenHost}:${port}: ${logTail(logFile) || exited || 'no answer within 10 s'}`);
+      throw new SlipwayError(`the SSH gateway (sshd) could not serve ${listenHost}:${port}: ${logTail(logFile) || exited || 'no answer within 10 s'}`);
     }
     await sleep(20);
   }
