@@ -15,6 +15,7 @@ import { projectIdSchema } from './domain/schemas';
 import { ROLES, type Identity } from './domain/tickets';
 import { SlipwayError } from './errors';
 import { PACKAGE_ROOT, type Layout } from './home';
+import { parsePublicKey, type PublicKey } from './ssh-keys';
 
 const projectRole = z.enum(PROJECT_ROLES, {
   error: (issue) =>
@@ -35,10 +36,12 @@ const userSchema = z
           { error: (issue) => (issue.code === 'invalid_type' ? 'must map project ids (or "*") to lists of roles' : undefined) },
         )
         .optional(),
+      /** OpenSSH public key lines: through the SSH gateway they open the integration environments of the projects the user develops. */
+      ssh_keys: z.array(z.string({ error: 'must be an OpenSSH public key line ("ssh-ed25519 AAAA… comment")' }), { error: 'must be a list of OpenSSH public key lines' }).optional(),
       /** The older form: these roles on every project. */
       roles: z.array(z.enum(ROLES, { error: `must be ${ROLES.join(', ')}` })).min(1, 'a user needs at least one role').optional(),
     },
-    { error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown key (a user has token_sha256, admin, projects, or the older roles)` : 'must be a map: token_sha256, admin, projects') },
+    { error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown key (a user has token_sha256, admin, projects, ssh_keys, or the older roles)` : 'must be a map: token_sha256, admin, projects') },
   )
   .superRefine((u, ctx) => {
     if (u.roles && u.projects) {
@@ -77,6 +80,8 @@ export interface Identities {
   users: ReadonlyMap<string, Grants>;
   /** SHA-256 of an API bearer token → user. */
   tokens: Map<string, string>;
+  /** User → their SSH public keys (`ssh_keys`), parsed; users without keys are absent. */
+  sshKeys: ReadonlyMap<string, PublicKey[]>;
   ticketExpiryMs: number;
   ticketReminderMs: number;
 }
@@ -124,12 +129,27 @@ export function parseIdentities(raw: unknown, file: string): Identities {
     throw new SlipwayError(`invalid identities file ${file}: ${why}`);
   }
   const users = new Map(Object.entries(parsed.data.users).map(([user, u]) => [user, grantsOf(u)] as const));
+  const sshKeys = new Map<string, PublicKey[]>();
+  for (const [user, u] of Object.entries(parsed.data.users)) {
+    if (!u.ssh_keys?.length) continue;
+    sshKeys.set(
+      user,
+      u.ssh_keys.map((line, i) => {
+        try {
+          return parsePublicKey(line);
+        } catch (err) {
+          throw new SlipwayError(`invalid identities file ${file}: users.${user}.ssh_keys.${i}: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      }),
+    );
+  }
   return {
     file,
     users,
     tokens: new Map(
       Object.entries(parsed.data.users).flatMap(([user, u]) => (u.token_sha256 ? [[u.token_sha256, user] as const] : [])),
     ),
+    sshKeys,
     ticketExpiryMs: parsed.data.ticket_expiry_hours * 3_600_000,
     ticketReminderMs: Math.min(parsed.data.ticket_reminder_hours, parsed.data.ticket_expiry_hours) * 3_600_000,
   };

@@ -1,15 +1,18 @@
 /**
  * The embedded stack of `slipway up` and `slipway demo`: a Temporal dev server as a child
- * process (unless TEMPORAL_ADDRESS names one), the worker and the router, in one process.
+ * process (unless TEMPORAL_ADDRESS names one), the worker, the router, the API and the SSH
+ * gateway (sshd, a child), in one process.
  */
 import * as fs from 'node:fs';
 import { startApi, type RunningApi } from './api/server';
 import { SlipwayClient } from './client';
+import { SlipwayError } from './errors';
 import { loadIdentities } from './identities';
 import { hookToken, Layout, removeRuntimeInfo, writeRuntimeInfo } from './home';
 import { startDevServer, type RunningDevServer } from './temporal/dev-server';
 import { ensureSearchAttributes } from './temporal/search-attributes';
 import { startRouter, type RunningRouter } from './router/router';
+import { startSshGateway, type RunningSshGateway } from './ssh-gateway/gateway';
 import { startWorker, type RunningWorker } from './worker';
 
 export interface StackOptions {
@@ -20,6 +23,8 @@ export interface StackOptions {
   uiPort?: number;
   routerPort: number;
   apiPort: number;
+  /** The SSH gateway's port (0 or absent: no gateway). */
+  sshPort?: number;
   /** Keep Temporal's state in memory instead of the data directory's SQLite file. */
   ephemeral?: boolean;
   log?: (line: string) => void;
@@ -32,6 +37,7 @@ export interface RunningStack {
   api: RunningApi;
   server?: RunningDevServer;
   worker: RunningWorker;
+  sshGateway?: RunningSshGateway;
   stop(): Promise<void>;
 }
 
@@ -44,9 +50,12 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   let router: RunningRouter | undefined;
   let api: RunningApi | undefined;
   let client: SlipwayClient | undefined;
+  let sshGateway: RunningSshGateway | undefined;
 
   const stop = async (): Promise<void> => {
     removeRuntimeInfo(layout, process.pid);
+    // Before Temporal: its sessions record their end in their environment's history.
+    await sshGateway?.close();
     await api?.close();
     await client?.close();
     await router?.close();
@@ -78,6 +87,12 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     client = await SlipwayClient.connect({ layout, address });
     api = await startApi({ client, hookToken: hookToken(layout), port: options.apiPort, identities: () => loadIdentities(layout) });
     log(`API: ${api.url} (OpenAPI at ${api.url}/openapi.json)`);
+    if (options.sshPort) {
+      sshGateway = await startSshGateway({ layout, port: options.sshPort, temporalAddress: address }).catch((err: unknown) => {
+        throw new SlipwayError(`${err instanceof Error ? err.message : String(err)} (another port: --ssh-port <port>; no SSH gateway: --ssh-port 0)`);
+      });
+      log(`SSH gateway on :${sshGateway.port}: ssh -p ${sshGateway.port} <project>-<environment>@localhost`);
+    }
     writeRuntimeInfo(layout, {
       temporalAddress: address,
       namespace: 'default',
@@ -86,7 +101,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       routerPort: router.port,
       pid: process.pid,
     });
-    return { temporalAddress: address, uiUrl: server?.uiUrl, router, api, server, worker, stop };
+    return { temporalAddress: address, uiUrl: server?.uiUrl, router, api, server, worker, sshGateway, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -12,6 +12,7 @@ import { registerVariableCommands } from './commands/variables';
 import { registerSnapshotCommands } from './commands/snapshots';
 import { registerPromoteCommand } from './commands/promote';
 import { registerReplayCommand } from './commands/replay';
+import { registerSshCommands } from './commands/ssh';
 import { registerTicketCommands } from './commands/ticket';
 import { createCli } from './context';
 
@@ -26,6 +27,7 @@ registerSnapshotCommands(cli);
 registerPromoteCommand(cli);
 registerTicketCommands(cli);
 registerReplayCommand(cli);
+registerSshCommands(cli);
 
 async function main(): Promise<void> {
   try {

@@ -21,6 +21,7 @@
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { ensureHostProgram } from '../host-packages';
 import { formatDuration, formatSize, type SandboxLimits } from '../domain/sandbox-limits';
@@ -186,6 +187,11 @@ interface Shape {
   dieWithParent: boolean;
   /** Report bubblewrap's status (the child's pid once it started) on fd 3. */
   statusFd: boolean;
+  /**
+   * A new session for the command (default): it cannot reach the caller's terminal. Only an
+   * attached run on a terminal of its own (an SSH session's pty) keeps it, for job control.
+   */
+  newSession?: boolean;
 }
 
 function bwrapArgs(shape: Shape): string[] {
@@ -199,7 +205,7 @@ function bwrapArgs(shape: Shape): string[] {
     '--hostname',
     shape.hostname,
     ...(shape.dieWithParent ? ['--die-with-parent'] : []),
-    '--new-session',
+    ...(shape.newSession === false ? [] : ['--new-session']),
     ...systemBinds(),
     '--ro-bind',
     path.join(shape.identity.etcDir, 'passwd'),
@@ -252,13 +258,15 @@ const ENTER_SANDBOX =
 /** A CPU delta below this between two checks counts as "no CPU" for silence detection. */
 const IDLE_CPU_NS = 20_000_000;
 
-export async function runInSandbox(run: SandboxRun): Promise<SandboxEnd> {
-  const t = await sandboxTools();
-  for (const dir of [...(run.app ? [run.app.dir] : []), run.identity.etcDir, ...run.binds.map((b) => b.dir)]) makeReachable(dir, run.dataDir);
-  stopLeftoverSandbox(run.name);
-  const cgroup = SandboxCgroup.create(run.name, run.limits);
+/** `/bin/sh`'s arguments for a run to completion: limits, its cgroup, the netns, the user, bubblewrap, the command. */
+function runArgv(
+  t: Tools,
+  run: Pick<SandboxRun, 'identity' | 'hostname' | 'app' | 'binds' | 'command' | 'netns' | 'limits'>,
+  cgroup: SandboxCgroup,
+  shape: { statusFd: boolean; newSession: boolean },
+): string[] {
   const cpu = Math.max(1, Math.ceil(run.limits.cpuSeconds));
-  const argv = [
+  return [
     '-c',
     ENTER_SANDBOX,
     'slipway-sandbox',
@@ -275,10 +283,18 @@ export async function runInSandbox(run: SandboxRun): Promise<SandboxEnd> {
     '--no-new-privs',
     '--',
     t.bwrap,
-    ...bwrapArgs({ ...run, shareNet: run.netns !== undefined, dieWithParent: true, statusFd: true }),
+    ...bwrapArgs({ ...run, shareNet: run.netns !== undefined, dieWithParent: true, statusFd: shape.statusFd, newSession: shape.newSession }),
     '--',
     ...run.command,
   ];
+}
+
+export async function runInSandbox(run: SandboxRun): Promise<SandboxEnd> {
+  const t = await sandboxTools();
+  for (const dir of [...(run.app ? [run.app.dir] : []), run.identity.etcDir, ...run.binds.map((b) => b.dir)]) makeReachable(dir, run.dataDir);
+  stopLeftoverSandbox(run.name);
+  const cgroup = SandboxCgroup.create(run.name, run.limits);
+  const argv = runArgv(t, run, cgroup, { statusFd: true, newSession: true });
 
   const tail: string[] = [];
   let lastActivity = Date.now();
@@ -377,6 +393,46 @@ export async function runInSandbox(run: SandboxRun): Promise<SandboxEnd> {
     if (termTimer) clearTimeout(termTimer);
     run.signal?.removeEventListener('abort', onAbort);
     // Nothing the command started outlives it.
+    cgroup.remove();
+  }
+}
+
+/**
+ * A run attached to the caller's standard input, output and error (an SSH session through the
+ * gateway, src/ssh-gateway/): the same sandbox as a hook (the project's uid, bubblewrap's
+ * namespaces, its cgroup's memory and process limits, the rlimits), but no time limit and no
+ * silence detection: a person is at the other end. With `terminal`, the command keeps the
+ * caller's session, so that a shell on the SSH session's pty has job control (bubblewrap's
+ * `--new-session` is left out: see docs/security.md, "The SSH gateway"). `signal` stops it
+ * (SIGTERM to every process, SIGKILL 3 s later). Its exit status (128 + signal when killed).
+ */
+export interface AttachedSandboxRun extends Omit<SandboxRun, 'onOutput' | 'timeoutSeconds'> {
+  terminal: boolean;
+}
+
+export async function runAttachedInSandbox(run: AttachedSandboxRun): Promise<number> {
+  const t = await sandboxTools();
+  for (const dir of [...(run.app ? [run.app.dir] : []), run.identity.etcDir, ...run.binds.map((b) => b.dir)]) makeReachable(dir, run.dataDir);
+  stopLeftoverSandbox(run.name);
+  const cgroup = SandboxCgroup.create(run.name, run.limits);
+  const argv = runArgv(t, run, cgroup, { statusFd: false, newSession: !run.terminal });
+  let termTimer: NodeJS.Timeout | undefined;
+  const onAbort = (): void => {
+    cgroup.signalAll('SIGTERM');
+    termTimer ??= setTimeout(() => cgroup.killAll(), 3000);
+  };
+  try {
+    const child = spawn('/bin/sh', argv, { cwd: '/', env: run.env, stdio: 'inherit' });
+    run.signal?.addEventListener('abort', onAbort);
+    if (run.signal?.aborted) onAbort();
+    const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('close', (c, s) => resolve({ code: c, signal: s }));
+    });
+    return code ?? 128 + (signal ? (os.constants.signals[signal] ?? 0) : 0);
+  } finally {
+    if (termTimer) clearTimeout(termTimer);
+    run.signal?.removeEventListener('abort', onAbort);
     cgroup.remove();
   }
 }

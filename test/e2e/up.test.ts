@@ -13,7 +13,7 @@ import { processGroupMembers, runSlipway, spawnSlipway, waitUntil } from '../har
 import { tempDir } from '../harness/world';
 
 async function upArgs(): Promise<string[]> {
-  return ['up', '--port', String(await freePort()), '--ui-port', String(await freePort()), '--api-port', String(await freePort()), '--router-port', String(await freePort())];
+  return ['up', '--port', String(await freePort()), '--ui-port', String(await freePort()), '--api-port', String(await freePort()), '--ssh-port', String(await freePort()), '--router-port', String(await freePort())];
 }
 
 describe('slipway up', function () {
@@ -92,7 +92,7 @@ describe('slipway up with TEMPORAL_ADDRESS', function () {
     const home = tempDir('up-ext');
     const address = process.env.SLIPWAY_TEST_TEMPORAL_ADDRESS!;
     const routerPort = await freePort();
-    const up = spawnSlipway(['up', '--router-port', String(routerPort), '--api-port', String(await freePort())], { ...process.env, SLIPWAY_HOME: home, TEMPORAL_ADDRESS: address });
+    const up = spawnSlipway(['up', '--router-port', String(routerPort), '--api-port', String(await freePort()), '--ssh-port', String(await freePort())], { ...process.env, SLIPWAY_HOME: home, TEMPORAL_ADDRESS: address });
     try {
       await up.waitFor(/Slipway is up/);
       assert.match(up.output(), /using the server at 127\.0\.0\.1:\d+ \(TEMPORAL_ADDRESS\); no server started/);

@@ -22,8 +22,9 @@ export function registerProcessCommands({ program, layout, withClient }: Cli): v
     .option('--ui-port <port>', 'Temporal Web UI port', port, 8233)
     .option('--router-port <port>', 'HTTP port of the router', port, 8080)
     .option('--api-port <port>', 'HTTP port of the API', port, 8081)
+    .option('--ssh-port <port>', 'port of the SSH gateway (0: none)', port, 2222)
     .addHelpText('after', `\nExample:\n  SLIPWAY_HOME=~/slipway slipway up --router-port 8080\n${SLUGS_KEPT_HELP}`)
-    .action(async (opts: { port: number; uiPort: number; routerPort: number; apiPort: number }) => {
+    .action(async (opts: { port: number; uiPort: number; routerPort: number; apiPort: number; sshPort: number }) => {
       const l = layout();
       // Loaded here, not at the top: a `slipway worker` process does not need the API server.
       const { startStack } = await import('../../stack');
@@ -34,6 +35,7 @@ export function registerProcessCommands({ program, layout, withClient }: Cli): v
         uiPort: opts.uiPort,
         routerPort: opts.routerPort,
         apiPort: opts.apiPort,
+        sshPort: opts.sshPort,
         log: (line) => console.log(line),
       });
       console.log(`Slipway is up (data in ${l.home}). Press Ctrl-C to stop.`);
