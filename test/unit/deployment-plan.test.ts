@@ -37,7 +37,7 @@ describe('the deployment plan', function () {
     assert.deepEqual(staging!.skips, ['static-content-deploy']);
     const [, integration] = planDeploy({ number: 3, mode: 'update', environment: 'integration' }, data);
     assert.deepEqual(integration!.steps, ['deploy-hook', 'switch-release']);
-    const [, bare] = planDeploy({ number: 3, mode: 'update', environment: 'production' }, { ...scd('build'), services: {}, mounts: {} } as unknown as Parameters<typeof planDeploy>[1]);
+    const [, bare] = planDeploy({ number: 3, mode: 'update', environment: 'production' }, { ...scd('build'), services: {}, mounts: {} });
     assert.deepEqual(bare!.skips, ['snapshot-data', 'copy-data', 'static-content-deploy'], 'no database and no mount: nothing to snapshot');
     const stack = staging!.undo!;
     assert.deepEqual(undosToRun(stack, 'snapshot-data').map((u) => u.step), ['maintenance-off']);
