@@ -161,6 +161,10 @@ export class SlipwayClient {
   projectVariables(project: string): Promise<VariableView[]> {
     return variables.projectVariables(this, project);
   }
+  /** A ticket to take an SSH key away from staging or production. */
+  requestSshKeyRemoval(project: string, environment: string, fingerprint: string, requester: string): Promise<{ ticket: string }> {
+    return tickets.requestSshKeyRemoval(this, project, environment, fingerprint, requester);
+  }
   sshKeys(project: string, environment: string): Promise<SshKeyRecord[]> {
     return tickets.sshKeys(this, project, environment);
   }

@@ -12,7 +12,7 @@ import { rolesOn } from '../domain/access';
 import { projectRoster } from '../identities';
 import { parsePublicKey } from '../ssh-keys';
 import { ticketDecisionUpdate, ticketQuery, ticketWorkflow } from '../workflows/ticket';
-import { allocateTicketUpdate, requestSshKeyUpdate } from '../workflows/project';
+import { allocateTicketUpdate, requestSshKeyRemovalUpdate, requestSshKeyUpdate } from '../workflows/project';
 import { updateRefusal } from './checks';
 import type { ClientContext, WorkflowHandle } from './context';
 import { projectInfo, projectUpdate } from './projects';
@@ -111,6 +111,19 @@ export async function requestSshKey(
     }),
   );
   return { ticket, fingerprint: key.fingerprint };
+}
+
+/** Opens a ticket to take an SSH key away from staging or production (the gateway ends its sessions once approved). */
+export async function requestSshKeyRemoval(ctx: ClientContext, project: string, environment: string, fingerprint: string, requester: string): Promise<{ ticket: string }> {
+  if (!/^SHA256:[A-Za-z0-9+/]{43}$/.test(fingerprint)) throw new InvalidInputError(`not a key fingerprint: ${JSON.stringify(fingerprint.slice(0, 80))} (SHA256:…, as slipway env ssh-keys lists them)`);
+  const identities = ctx.identities();
+  const grants = identities.users.get(requester);
+  if (grants && rolesOn(grants, project).length === 0) throw new SlipwayError(`refused: ${requester} holds no role on project ${project}`);
+  return projectUpdate(ctx, project, (h) =>
+    h.executeUpdate(requestSshKeyRemovalUpdate, {
+      args: [{ environment, fingerprint, requester, roster: projectRoster(identities, project), expiresInMs: identities.ticketExpiryMs, remindBeforeMs: identities.ticketReminderMs }],
+    }),
+  );
 }
 
 export async function sshKeys(ctx: ClientContext, project: string, environment: string): Promise<SshKeyRecord[]> {

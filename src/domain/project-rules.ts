@@ -151,6 +151,29 @@ export function sshKeyRefusal(state: Pick<ProjectState, 'sshKeys' | 'pendingSshK
   return undefined;
 }
 
+export interface SshKeyRemovalRequest {
+  environment: string;
+  fingerprint: string;
+  requester: string;
+  roster: TicketInput['roster'];
+  expiresInMs: number;
+  remindBeforeMs: number;
+}
+
+export function sshKeyRemovalRefusal(state: Pick<ProjectState, 'sshKeys' | 'pendingSshKeys'>, r: SshKeyRemovalRequest): Refusal | undefined {
+  if (!isObject(r) || !Array.isArray(r.roster) || typeof r.fingerprint !== 'string') {
+    return refused('an SSH-key removal needs {environment, fingerprint, requester, roster, expiresInMs, remindBeforeMs}');
+  }
+  if (r.environment !== 'staging' && r.environment !== 'production') {
+    return refused(`SSH keys go through a ticket for staging and production only, not ${JSON.stringify(r.environment)}`);
+  }
+  if (!(state.sshKeys?.[r.environment] ?? []).some((k) => k.fingerprint === r.fingerprint)) return refused(`${r.environment} has no key ${r.fingerprint}`);
+  const pending = Object.entries(state.pendingSshKeys ?? {}).find(([, k]) => k.environment === r.environment && k.fingerprint === r.fingerprint);
+  if (pending) return refused(`the key ${r.fingerprint} waits for SUP-${pending[0]} already`);
+  if (!r.roster.some((i) => i.user === r.requester)) return refused(`unknown user ${JSON.stringify(r.requester)}`);
+  return undefined;
+}
+
 export type VariableTicketRequest = VariableChangeRequest & Pick<TicketInput, 'roster' | 'expiresInMs' | 'remindBeforeMs'>;
 
 export function variableChangeRefusal(state: Pick<ProjectState, 'pendingVariables' | 'environments'>, r: VariableTicketRequest): Refusal | undefined {

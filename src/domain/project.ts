@@ -53,6 +53,8 @@ export interface VariableChangeRequest {
 }
 
 export interface SshKeyRequest {
+  /** Absent: add (the first form); remove: the key is taken away once approved. */
+  action?: 'add' | 'remove';
   environment: string;
   type: string;
   key: string;

@@ -19,7 +19,10 @@ import type { Layout } from '../home';
 import { SandboxCgroup } from '../sandbox/cgroup';
 import { passwdFile, SAFE_PATH, sshdConfig, wrapperScript } from './config';
 import { environmentUsers, gatewayCgroupName, gatewayKeyDir, gatewayRunDir, gatewayWrapper } from './paths';
-import { closeAllSshSessions } from './session';
+import { closeAllSshSessions, closeSshSessions, openSessions } from './session';
+import { allowedKeys, type KeyRegistry } from './authorized-keys';
+import { SlipwayClient } from '../client';
+import { loadIdentities, loadIdentitiesFile } from '../identities';
 
 export interface SshGatewayOptions {
   layout: Layout;
@@ -181,12 +184,43 @@ export async function startSshGateway(options: SshGatewayOptions): Promise<Runni
   }
   log(`SSH gateway: sshd on ${listenHost}:${port} (log ${logFile})`);
 
+  // Revocation closes access at once: every 2 s, an open session whose key the registry no
+  // longer allows (a key removed from identities.yaml, an approved key removed by its ticket)
+  // is ended. The registry unreachable: sessions are left as they are until it answers.
+  let registryClient: SlipwayClient | undefined;
+  const registry: KeyRegistry = {
+    identities: () => (options.identitiesFile ? loadIdentitiesFile(options.identitiesFile) : loadIdentities(layout)),
+    approvedKeys: async (project, environment) => {
+      registryClient ??= await SlipwayClient.connect({ layout, address: options.temporalAddress });
+      return registryClient.sshKeys(project, environment);
+    },
+  };
+  let checking = false;
+  const revokeWithdrawn = async (): Promise<void> => {
+    const open = openSessions(layout);
+    if (checking || open.length === 0) return;
+    checking = true;
+    try {
+      const allowedOn = new Map<string, Awaited<ReturnType<typeof allowedKeys>> | undefined>();
+      for (const s of open) {
+        const key = `${s.project}/${s.environment}`;
+        if (!allowedOn.has(key)) allowedOn.set(key, await allowedKeys(registry, s.project, s.environment).catch(() => undefined));
+        const allowed = allowedOn.get(key);
+        if (!allowed || allowed.some((k) => k.key.fingerprint === s.fingerprint && k.person === s.person)) continue;
+        const n = await closeSshSessions(layout, { project: s.project, environment: s.environment, fingerprint: s.fingerprint });
+        log(`SSH gateway: key ${s.fingerprint} of ${s.person} is no longer allowed on ${key}: ${n} session(s) ended`);
+      }
+    } finally {
+      checking = false;
+    }
+  };
   const refresh = setInterval(() => {
     try {
       rewriteInPlace(passwd, users());
     } catch (err) {
       log(`SSH gateway: could not update the login users: ${err instanceof Error ? err.message : String(err)}`);
     }
+    revokeWithdrawn().catch((err: unknown) => log(`SSH gateway: could not check the open sessions' keys: ${err instanceof Error ? err.message : String(err)}`));
   }, USERS_REFRESH_MS);
   refresh.unref();
 
@@ -198,6 +232,7 @@ export async function startSshGateway(options: SshGatewayOptions): Promise<Runni
       closed = true;
       clearInterval(refresh);
       await closeAllSshSessions(layout);
+      await registryClient?.close();
       if (exited === undefined) {
         const done = new Promise<void>((r) => child.once('exit', () => r()));
         child.kill('SIGTERM');

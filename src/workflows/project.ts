@@ -46,7 +46,7 @@ export {
   type MergeResult,
 } from './project/environments';
 export { promoteUpdate, type PromoteRequest } from './project/promotions';
-export { requestSshKeyUpdate, type SshKeyTicketRequest } from './project/ssh-keys';
+export { requestSshKeyRemovalUpdate, requestSshKeyUpdate, type SshKeyTicketRequest } from './project/ssh-keys';
 export { requestVariableChangeUpdate, type VariableTicketRequest } from './project/variables';
 export { allocateTicketUpdate } from './project/tickets';
 export { promotionClosedSignal } from './project-signals';

@@ -232,6 +232,23 @@ describe('SSH gateway', function () {
     for (const env of ['staging', 'integration']) assert.equal((await run(port, prod, `${project}-${env}`, 'id')).code, 255, env);
     const events = await sessionEvents(project, 'production');
     assert.deepEqual(events.map((e) => [e.event, e.user, e.fingerprint]), [['start', 'alice', prod.fingerprint], ['end', 'alice', prod.fingerprint]]);
+
+    // Revoked through its ticket (env ssh-keys --remove): the open session ends within seconds
+    // of the approval, and the key opens nothing any more.
+    const open = ssh(port, prod, `${project}-production`, 'sleep 60');
+    for (let i = 0; i < 100 && openSessions(layout).length === 0; i++) await new Promise((res) => setTimeout(res, 100));
+    assert.equal(openSessions(layout).length, 1);
+    const removal = await client.requestSshKeyRemoval(project, 'production', prod.fingerprint, 'alice');
+    assert.match((await client.ticket(project, removal.ticket)).title, new RegExp(`^Remove SSH key ${prod.fingerprint.replace(/[+/]/g, '\\$&')} \\(.+\\) from production$`));
+    assert.equal((await client.sshKeys(project, 'production')).length, 1, 'kept until approved');
+    await client.decide(project, removal.ticket, { user: 'sue', decision: 'approve' });
+    const approvedAt = Date.now();
+    const ended = await open.done;
+    assert.notEqual(ended.code, 0, 'the session was ended');
+    assert.ok(Date.now() - approvedAt < 10_000, `ended ${Date.now() - approvedAt} ms after the approval`);
+    assert.deepEqual(await client.sshKeys(project, 'production'), []);
+    assert.equal((await run(port, prod, `${project}-production`, 'id')).code, 255, 'a removed key opens nothing');
+    await assert.rejects(client.requestSshKeyRemoval(project, 'production', prod.fingerprint, 'alice'), /refused: production has no key/);
     await gateway.close();
     gateway = undefined;
     console.log(`      (ssh gateway production test: ${Date.now() - t0} ms)`);

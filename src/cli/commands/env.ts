@@ -159,13 +159,21 @@ export function registerEnvCommands({ program, withClient, withEngine }: Cli): v
 
   envCmd
     .command('ssh-keys <project> <environment>')
-    .description('the SSH keys of staging or production; --add asks for one through a support ticket (on the engine host only)')
+    .description('the SSH keys of staging or production; --add and --remove go through a support ticket (on the engine host only)')
     .option('--add <public-key-file>', 'open a ticket to add this public key (recorded once approved)')
+    .option('--remove <fingerprint>', 'open a ticket to take this key away (its SSH sessions end once approved)')
     .option('--as <user>', 'who asks (with --add)')
     .option('--json', 'machine-readable output', false)
-    .addHelpText('after', '\nExamples:\n  slipway env ssh-keys shop production --add ~/.ssh/id_ed25519.pub --as alice\n  slipway env ssh-keys shop production --json')
-    .action(async (project: string, environment: string, opts: { add?: string; as?: string; json: boolean }) => {
+    .addHelpText('after', '\nExamples:\n  slipway env ssh-keys shop production --add ~/.ssh/id_ed25519.pub --as alice\n  slipway env ssh-keys shop production --remove SHA256:XXzrYr4z3PLdEgNGvDlEuGXjeDarkzRgEILducjAHMM --as alice\n  slipway env ssh-keys shop production --json')
+    .action(async (project: string, environment: string, opts: { add?: string; remove?: string; as?: string; json: boolean }) => {
       await withClient(async (client) => {
+        if (opts.remove) {
+          if (!opts.as) throw new SlipwayError('--remove needs --as <user>', 2);
+          const r = await client.requestSshKeyRemoval(project, environment, opts.remove, opts.as);
+          console.log(r.ticket);
+          console.error(`${r.ticket} opened: ${opts.remove} is taken away from ${environment}, and its SSH sessions end, once a support engineer approves`);
+          return;
+        }
         if (opts.add) {
           if (!opts.as) throw new SlipwayError('--add needs --as <user>', 2);
           let text: string;
