@@ -161,6 +161,10 @@ export class SlipwayClient {
   projectVariables(project: string): Promise<VariableView[]> {
     return variables.projectVariables(this, project);
   }
+  /** A ticket to refresh staging's database and mounts from production (`env sync <p> staging --data --from production`). */
+  requestDataRefresh(project: string, environment: string, from: string, requester: string): Promise<{ ticket: string }> {
+    return tickets.requestDataRefresh(this, project, environment, from, requester);
+  }
   /** A ticket to take an SSH key away from staging or production. */
   requestSshKeyRemoval(project: string, environment: string, fingerprint: string, requester: string): Promise<{ ticket: string }> {
     return tickets.requestSshKeyRemoval(this, project, environment, fingerprint, requester);

@@ -12,7 +12,7 @@ import { rolesOn } from '../domain/access';
 import { projectRoster } from '../identities';
 import { parsePublicKey } from '../ssh-keys';
 import { ticketDecisionUpdate, ticketQuery, ticketWorkflow } from '../workflows/ticket';
-import { allocateTicketUpdate, requestSshKeyRemovalUpdate, requestSshKeyUpdate } from '../workflows/project';
+import { allocateTicketUpdate, requestDataRefreshUpdate, requestSshKeyRemovalUpdate, requestSshKeyUpdate } from '../workflows/project';
 import { updateRefusal } from './checks';
 import type { ClientContext, WorkflowHandle } from './context';
 import { projectInfo, projectUpdate } from './projects';
@@ -122,6 +122,19 @@ export async function requestSshKeyRemoval(ctx: ClientContext, project: string, 
   return projectUpdate(ctx, project, (h) =>
     h.executeUpdate(requestSshKeyRemovalUpdate, {
       args: [{ environment, fingerprint, requester, roster: projectRoster(identities, project), expiresInMs: identities.ticketExpiryMs, remindBeforeMs: identities.ticketReminderMs }],
+    }),
+  );
+}
+
+/** Opens a ticket to refresh staging's database and mounts from production; staging deploys again with them once approved. */
+export async function requestDataRefresh(ctx: ClientContext, project: string, environment: string, from: string, requester: string): Promise<{ ticket: string }> {
+  if (environment !== 'staging' || from !== 'production') throw new InvalidInputError("only staging's data is refreshed through a ticket, from production (--from production)");
+  const identities = ctx.identities();
+  const grants = identities.users.get(requester);
+  if (grants && rolesOn(grants, project).length === 0) throw new SlipwayError(`refused: ${requester} holds no role on project ${project}`);
+  return projectUpdate(ctx, project, (h) =>
+    h.executeUpdate(requestDataRefreshUpdate, {
+      args: [{ environment: 'staging', from: 'production', requester, roster: projectRoster(identities, project), expiresInMs: identities.ticketExpiryMs, remindBeforeMs: identities.ticketReminderMs }],
     }),
   );
 }

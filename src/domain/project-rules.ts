@@ -8,7 +8,7 @@
 import { environmentNameProblem } from './environment-names';
 import { notFound, refused, type Refusal } from './failure-types';
 import { MAIN_BRANCHES } from './names';
-import { activationRefusal, type EnvironmentEntry, type ProjectState, type SshKeyRequest, type VariableChangeRequest } from './project';
+import { activationRefusal, type DataRefreshRequest, type EnvironmentEntry, type ProjectState, type SshKeyRequest, type VariableChangeRequest } from './project';
 import type { PromotionInput } from './promotion';
 import type { TicketInput } from './tickets';
 
@@ -170,6 +170,18 @@ export function sshKeyRemovalRefusal(state: Pick<ProjectState, 'sshKeys' | 'pend
   if (!(state.sshKeys?.[r.environment] ?? []).some((k) => k.fingerprint === r.fingerprint)) return refused(`${r.environment} has no key ${r.fingerprint}`);
   const pending = Object.entries(state.pendingSshKeys ?? {}).find(([, k]) => k.environment === r.environment && k.fingerprint === r.fingerprint);
   if (pending) return refused(`the key ${r.fingerprint} waits for SUP-${pending[0]} already`);
+  if (!r.roster.some((i) => i.user === r.requester)) return refused(`unknown user ${JSON.stringify(r.requester)}`);
+  return undefined;
+}
+
+export type DataRefreshTicketRequest = DataRefreshRequest & Pick<TicketInput, 'roster' | 'expiresInMs' | 'remindBeforeMs'>;
+
+export function dataRefreshRefusal(state: Pick<ProjectState, 'pendingDataRefreshes' | 'environments'>, r: DataRefreshTicketRequest): Refusal | undefined {
+  if (!isObject(r) || !Array.isArray(r.roster)) return refused('a data refresh needs {environment, from, requester, roster, expiresInMs, remindBeforeMs}');
+  if (r.environment !== 'staging' || r.from !== 'production') return refused("only staging's data is refreshed through a ticket, from production");
+  for (const e of [r.environment, r.from]) if (!state.environments[e]?.started) return refused(`${e} has never been deployed: it has no data`);
+  const pending = Object.entries(state.pendingDataRefreshes ?? {}).find(([, d]) => d.environment === r.environment);
+  if (pending) return refused(`a refresh of ${r.environment}'s data waits for SUP-${pending[0]} already`);
   if (!r.roster.some((i) => i.user === r.requester)) return refused(`unknown user ${JSON.stringify(r.requester)}`);
   return undefined;
 }

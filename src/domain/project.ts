@@ -35,8 +35,17 @@ export interface ProjectState {
   sshKeys?: Record<string, SshKeyRecord[]>;
   /** SSH-key tickets still open, by ticket number. */
   pendingSshKeys?: Record<string, SshKeyRequest>;
+  /** Data-refresh tickets still open, by ticket number: the environment and where its data comes from. */
+  pendingDataRefreshes?: Record<string, DataRefreshRequest>;
   /** Variable-change tickets still open, by ticket number (no value: it waits in the variable store). */
   pendingVariables?: Record<string, VariableChangeRequest>;
+}
+
+/** Staging's data refreshed from production, asked for through a ticket. */
+export interface DataRefreshRequest {
+  environment: 'staging';
+  from: 'production';
+  requester: string;
 }
 
 /** A change of a staging or production variable, asked for through a ticket. */

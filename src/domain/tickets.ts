@@ -12,8 +12,8 @@ export interface Identity {
   roles: Role[];
 }
 
-/** `code-and-data`: a promotion that copies the source's database and mounts too (promote --data). */
-export type TicketKind = 'promotion' | 'code-and-data' | 'ssh-key' | 'variable';
+/** `code-and-data`: a promotion that copies the source's database and mounts too (promote --data); `data-refresh`: staging's data from production (env sync staging --data --from production). */
+export type TicketKind = 'promotion' | 'code-and-data' | 'data-refresh' | 'ssh-key' | 'variable';
 export type TicketStatus = 'open' | 'approved' | 'rejected' | 'expired' | 'cancelled';
 
 export interface DecisionRequest {

@@ -65,6 +65,8 @@ export const variablesChangedSignal = defineSignal<[{ build: boolean }]>('variab
  * too (its snapshot).
  */
 export const rollbackUpdate = defineUpdate<{ deployment: number }, [{ to?: number; withData?: boolean }]>('rollback');
+/** Sent by the project workflow once a data-refresh ticket is approved: the current release deployed again with that environment's data. */
+export const refreshDataSignal = defineSignal<[{ from: string }]>('refreshData');
 /** A snapshot of the database and mounts, taken between deployments (`env snapshot create`). */
 export const snapshotUpdate = defineUpdate<{ snapshot: string; sizeBytes: number }, []>('snapshot');
 /** Deploy the current release again with another environment's database and mounts (`env sync --data`), or with one of its snapshots (`env snapshot restore`). */
@@ -252,6 +254,10 @@ function registerHandlers(
       if (state.active === false) throw new Error(`${state.environment} is inactive; activate it first`);
       if (!state.current) throw new Error(`${state.environment} has no release to build again`);
     },
+  });
+  setHandler(refreshDataSignal, (r) => {
+    if (!isObject(r) || typeof r.from !== 'string' || state.active === false || !state.current) return;
+    state.requests.push({ kind: 'redeploy', data: { kind: 'environment', from: r.from }, id: `d${workflowInfo().runId.slice(0, 8)}-${nextRequestId++}` });
   });
   setHandler(variablesChangedSignal, (change) => {
     if (!isObject(change) || state.active === false || !state.current) return;

@@ -29,6 +29,7 @@ import { registerEnvironments, routePush, startEnvironment } from './project/env
 import { registerPromotions } from './project/promotions';
 import { registerSshKeys } from './project/ssh-keys';
 import { registerVariables, settleVariableTicket, type VariableSettlement } from './project/variables';
+import { registerDataRefreshes, settleDataRefresh } from './project/data-refresh';
 import { ticketClosedSignal } from './ticket';
 import { registerTickets } from './project/tickets';
 import { ticketOutcomeSignal } from './ticket';
@@ -48,6 +49,7 @@ export {
 export { promoteUpdate, type PromoteRequest } from './project/promotions';
 export { requestSshKeyRemovalUpdate, requestSshKeyUpdate, type SshKeyTicketRequest } from './project/ssh-keys';
 export { requestVariableChangeUpdate, type VariableTicketRequest } from './project/variables';
+export { requestDataRefreshUpdate } from './project/data-refresh';
 export { allocateTicketUpdate } from './project/tickets';
 export { promotionClosedSignal } from './project-signals';
 
@@ -63,6 +65,7 @@ export async function projectWorkflow(initial: ProjectState): Promise<void> {
   const ctx = projectContext(state);
   const { outbox } = ctx;
   const settlements: VariableSettlement[] = [];
+  const refreshes: Array<{ ticket: number; approved: boolean }> = [];
 
   const info = (): ProjectInfo | undefined =>
     state.remote === undefined
@@ -92,11 +95,13 @@ export async function projectWorkflow(initial: ProjectState): Promise<void> {
   // of the histories: SSH keys, promotions, tickets, then the registry.
   const sshKeyTicketClosed = registerSshKeys(ctx);
   const variableTicketClosed = registerVariables(ctx, settlements);
+  const dataRefreshClosed = registerDataRefreshes(ctx, refreshes);
   /** A ticket of the project closed: an SSH key recorded, a variable change to apply (or drop). */
   setHandler(ticketClosedSignal, (t) => {
     if (!isObject(t)) return;
     sshKeyTicketClosed(t);
     variableTicketClosed(t);
+    dataRefreshClosed(t);
   });
   registerPromotions(ctx);
   registerTickets(ctx);
@@ -123,10 +128,15 @@ export async function projectWorkflow(initial: ProjectState): Promise<void> {
   }
 
   for (;;) {
-    await condition(() => inbox.length > 0 || outbox.length > 0 || settlements.length > 0 || workflowInfo().continueAsNewSuggested);
+    await condition(() => inbox.length > 0 || outbox.length > 0 || settlements.length > 0 || refreshes.length > 0 || workflowInfo().continueAsNewSuggested);
     const settlement = settlements.shift();
     if (settlement) {
       await settleVariableTicket(ctx, settlement);
+      continue;
+    }
+    const refresh = refreshes.shift();
+    if (refresh) {
+      await settleDataRefresh(ctx, refresh);
       continue;
     }
     const told = outbox.shift();
@@ -137,7 +147,7 @@ export async function projectWorkflow(initial: ProjectState): Promise<void> {
     if (inbox.length === 0) {
       await condition(allHandlersFinished);
       // A ticket decided meanwhile is settled first (its change would not survive continue-as-new).
-      if (settlements.length > 0) continue;
+      if (settlements.length > 0 || refreshes.length > 0) continue;
       await continueAsNew<typeof projectWorkflow>(state);
     }
     const push = inbox.shift()!;

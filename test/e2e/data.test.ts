@@ -118,6 +118,16 @@ describe('data follows the hierarchy: branches, sync --data, snapshots, promote 
     assert.equal((await client.waitForDeployment(project, 'staging', { after: restored.deployment - 1 })).status, 'succeeded');
     assert.deepEqual(await products('staging'), stagingBefore, 'ST02 is gone with the snapshot');
 
+    // rollback --with-data: the previous release, and the data as it was before the current
+    // one's deployment (its snapshot had ST02, which the restore took away).
+    const current = (await client.environmentStatus(project, 'staging')).current!.deployment;
+    const back = await client.rollback(project, 'staging', undefined, true);
+    const rb = await client.waitForDeployment(project, 'staging', { after: back.deployment - 1 });
+    assert.equal(rb.status, 'succeeded', rb.error);
+    assert.match(client.deploymentLog(project, 'staging', rb.deployment), new RegExp(`\\[copy-data\\] database and mounts restored from snapshot s\\S+ \\(before deployment #${current}, commit [0-9a-f]{12}\\)`));
+    assert.deepEqual(await products('staging'), [...stagingBefore, 'ST02'].sort());
+    const stagingNow = await products('staging');
+
     // 4. promote --data: a ticket of kind code-and-data; nothing copied before its approval.
     fs.writeFileSync(path.join(media('staging'), 'launch.txt'), 'from staging\n');
     const launch = await client.promote(project, 'production', 'alice', { withData: true });
@@ -131,7 +141,23 @@ describe('data follows the hierarchy: branches, sync --data, snapshots, promote 
     const plog = client.deploymentLog(project, 'production', prod);
     assert.match(plog, /\[snapshot-data\] snapshot s\S+ of database mysql and mounts media, var/);
     assert.match(plog, /\[copy-data\] database mysql and mounts media, var of staging copied in/);
-    assert.deepEqual(await products('production'), stagingBefore);
+    assert.deepEqual(await products('production'), stagingNow);
     assert.equal(fs.readFileSync(path.join(media('production'), 'launch.txt'), 'utf8'), 'from staging\n');
+
+    // 5. Staging's data refreshed from production: through a ticket of kind data-refresh.
+    await addProduct('production', 'PR01');
+    const before = (await client.environmentStatus(project, 'staging')).deployments.at(-1)!.deployment;
+    const refresh = await client.requestDataRefresh(project, 'staging', 'production', 'alice');
+    const rt = await client.ticket(project, refresh.ticket);
+    assert.equal(rt.kind, 'data-refresh');
+    assert.equal(rt.title, "Refresh staging's data from production: its database and mounts replace staging's (snapshotted first)");
+    assert.ok(!(await products('staging')).includes('PR01'), 'nothing before the approval');
+    await assert.rejects(client.requestDataRefresh(project, 'staging', 'production', 'alice'), new RegExp(`waits for ${refresh.ticket} already`));
+    await client.decide(project, refresh.ticket, { user: 'sam', decision: 'approve' });
+    const refreshed = await client.waitForDeployment(project, 'staging', { after: before });
+    assert.equal(refreshed.status, 'succeeded', refreshed.error);
+    assert.match(client.deploymentLog(project, 'staging', refreshed.deployment), /\[copy-data\] database mysql and mounts media, var of production copied in/);
+    assert.deepEqual(await products('staging'), [...stagingNow, 'PR01'].sort());
+    await assert.rejects(client.requestDataRefresh(project, 'production', 'staging', 'alice'), /only staging's data is refreshed through a ticket, from production/);
   });
 });

@@ -108,9 +108,25 @@ export function registerEnvCommands({ program, withClient, withEngine }: Cli): v
       .command(`${verb} <project> <environment>`)
       .description(description)
       .option('--no-wait', 'do not wait for the resulting deployment')
-      .addHelpText('after', `\nExample:\n  slipway env ${verb} shop sprint-3${verb === 'sync' ? '\n  slipway env sync shop sprint-3 --data\n  slipway env sync shop sprint-3 --code --data' : ''}`);
-    if (verb === 'sync') cmd.option('--code', "the parent's code (the default without --data)").option('--data', "the parent's database and mounts");
-    cmd.action(async (project: string, name: string, opts: { wait: boolean; code?: boolean; data?: boolean }) => {
+      .addHelpText('after', `\nExample:\n  slipway env ${verb} shop sprint-3${verb === 'sync' ? '\n  slipway env sync shop sprint-3 --data\n  slipway env sync shop sprint-3 --code --data\n  slipway env sync shop staging --data --from production --as alice' : ''}`);
+    if (verb === 'sync') {
+      cmd
+        .option('--code', "the parent's code (the default without --data)")
+        .option('--data', "the parent's database and mounts")
+        .option('--from <environment>', 'staging only: refresh its data from production, through a support ticket (on the engine host, with --as)')
+        .option('--as <user>', 'who asks for the ticket (with --from)');
+    }
+    cmd.action(async (project: string, name: string, opts: { wait: boolean; code?: boolean; data?: boolean; from?: string; as?: string }) => {
+      if (verb === 'sync' && opts.from !== undefined) {
+        if (!opts.data || opts.code) throw new SlipwayError('--from refreshes data only: give --data, without --code', 2);
+        if (!opts.as) throw new SlipwayError('--from needs --as <user>: the ticket\'s requester', 2);
+        await withClient(async (client) => {
+          const { ticket } = await client.requestDataRefresh(project, name, opts.from!, opts.as!);
+          console.log(ticket);
+          console.error(`${ticket} opened: ${name} deploys again with ${opts.from}'s database and mounts once a support engineer approves`);
+        });
+        return;
+      }
         await withEngine(async (engine) => {
           switch (verb) {
             case 'activate': {
