@@ -145,14 +145,18 @@ describe('environments that run: nginx, PHP-FPM, MariaDB and Redis per environme
     await waitUntil(() => fs.existsSync(sitemap) && fs.readFileSync(sitemap, 'utf8').includes('products#MJ01'), 60_000, 'the sitemap cron wrote the products');
     assert.equal((await getPage(project, 'integration', '/media/sitemap.xml')).status, 200);
 
-    // A second environment has its own database: nothing of integration's writes.
+    // A second environment has its own database: a branch starts with a copy of its parent's
+    // (data follows the hierarchy, issue 17), and what integration writes afterwards stays its own.
     const branched = await client.branch(project, { name: 'feature', parent: 'integration' });
     assert.equal(branched.status, 'active');
     const f1 = await client.waitForDeployment(project, 'feature');
     assert.equal(f1.status, 'succeeded', f1.error);
     const featureProducts = skus((await getPage(project, 'feature', '/products')).body);
-    assert.equal(featureProducts.length, 3);
-    assert.ok(!featureProducts.includes('MJ01'));
+    assert.equal(featureProducts.length, 4);
+    assert.ok(featureProducts.includes('MJ01'), "branched with its parent's rows");
+    assert.equal((await request({ port: routerPort, host: `integration.${project}.localhost`, path: '/admin/products', method: 'POST', form: { sku: 'MJ02', name: 'Later Jacket', price: '3.00' } })).status, 303);
+    assert.ok(skus((await getPage(project, 'integration', '/products')).body).includes('MJ02'));
+    assert.ok(!skus((await getPage(project, 'feature', '/products')).body).includes('MJ02'), "integration's later writes are not the branch's");
 
     // A crashed web server is restarted by the host's supervisor, and the environment's history says so.
     const nginx = SandboxCgroup.named(appCgroupName(ref, 'nginx', runtimeStatus(ref).application.release!))!;

@@ -25,6 +25,7 @@ export function registerSnapshotCommands({ program, withClient }: Cli): void {
     .command('list <project> <environment>')
     .description('the snapshots, newest first: id, time, size, commit, why')
     .option('--json', 'machine-readable output', false)
+    .addHelpText('after', '\nExample:\n  slipway env snapshot list shop staging')
     .action(async (project: string, environment: string, opts: { json: boolean }) => {
       await withClient(async (client) => {
         await client.environmentStatus(project, environment);
@@ -55,6 +56,7 @@ export function registerSnapshotCommands({ program, withClient }: Cli): void {
   snap
     .command('delete <project> <environment> <id>')
     .description('delete a snapshot')
+    .addHelpText('after', '\nExample:\n  slipway env snapshot delete shop integration s20261130170102-a1b2')
     .action(async (project: string, environment: string, id: string) => {
       await withClient(async (client) => {
         await client.environmentStatus(project, environment);

@@ -117,6 +117,7 @@ export function registerVariableCommands({ program, withClient }: Cli): void {
   projectVar
     .command('unset <project> <name>')
     .description('remove a project variable')
+    .addHelpText('after', '\nExample:\n  slipway project var unset shop env:COMPOSER_AUTH')
     .action(async (project: string, name: string) => {
       await withClient(async (client) => {
         const r = await client.unsetProjectVariable(project, name);
@@ -127,6 +128,7 @@ export function registerVariableCommands({ program, withClient }: Cli): void {
     .command('list <project>')
     .description("the project's variables")
     .option('--json', 'machine-readable output', false)
+    .addHelpText('after', '\nExample:\n  slipway project var list shop')
     .action(async (project: string, opts: { json: boolean }) => {
       await withClient(async (client) => show(await client.projectVariables(project), opts.json));
     });
@@ -134,6 +136,7 @@ export function registerVariableCommands({ program, withClient }: Cli): void {
     .command('get <project> <name>')
     .description('one project variable (a sensitive value: "(sensitive)")')
     .option('--json', 'machine-readable output', false)
+    .addHelpText('after', '\nExample:\n  slipway project var get shop env:COMPOSER_AUTH')
     .action(async (project: string, name: string, opts: { json: boolean }) => {
       await withClient(async (client) => {
         const v = (await client.projectVariables(project)).find((x) => x.name === name);
