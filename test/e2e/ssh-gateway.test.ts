@@ -226,7 +226,7 @@ describe('SSH gateway', function () {
 
     const port = await freePort('127.0.0.1');
     gateway = await startSshGateway({ layout, port, temporalAddress: address });
-    const r = await run(port, prod, `${project}-production`, 'echo $MAGENTO_CLOUD_ENVIRONMENT; id -u');
+    const r = await run(port, prod, `${project}-production`, 'php -r "echo getenv(\\"MAGENTO_CLOUD_ENVIRONMENT\\"), PHP_EOL;"; id -u');
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(r.stdout.trim().split('\n'), ['production', String(sandboxIdentity(layout, project).uid)]);
     for (const env of ['staging', 'integration']) assert.equal((await run(port, prod, `${project}-${env}`, 'id')).code, 255, env);
