@@ -87,6 +87,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     client = await SlipwayClient.connect({ layout, address });
     api = await startApi({ client, hookToken: hookToken(layout), port: options.apiPort, identities: () => loadIdentities(layout) });
     log(`API: ${api.url} (OpenAPI at ${api.url}/openapi.json)`);
+    log(`Web interface: ${api.url}/ui (sign in with an API token, e.g. slipway-dev-alice)`);
     if (options.sshPort) {
       sshGateway = await startSshGateway({ layout, port: options.sshPort, temporalAddress: address }).catch((err: unknown) => {
         throw new SlipwayError(`${err instanceof Error ? err.message : String(err)} (another port: --ssh-port <port>; no SSH gateway: --ssh-port 0)`);

@@ -13,6 +13,7 @@ import { SlipwayError } from '../errors';
 import { parseRefUpdates, pushMessage } from '../domain/git-refs';
 import type { Identities } from '../identities';
 import { registerRoutes } from './routes';
+import { registerUi } from '../web/ui';
 
 export interface ApiOptions {
   client: SlipwayClient;
@@ -61,7 +62,10 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     }
     return reply.code(err.statusCode && err.statusCode >= 400 ? err.statusCode : 500).send({ error: err.message });
   });
-  if (options.identities) registerRoutes(app, { client: options.client, identities: options.identities });
+  if (options.identities) {
+    registerRoutes(app, { client: options.client, identities: options.identities });
+    registerUi(app, { client: options.client, identities: options.identities });
+  }
 
   api.post(
     '/v1/hooks/post-receive',

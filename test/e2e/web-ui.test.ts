@@ -1,0 +1,102 @@
+/**
+ * The Project Web Interface (issue 18, first part) in a real browser: Debian's chromium (found
+ * or installed like the other host packages), driven by puppeteer-core, against the API
+ * process of the test harness. A developer signs in and branches an environment; the sixth
+ * active environment on plan pro is refused and the page says why; staging offers no direct
+ * action; a form posted without its CSRF token is refused and changes nothing.
+ */
+import { strict as assert } from 'node:assert';
+import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import { ensureHostProgram } from '../../src/host-packages';
+import { createProject, getWorld } from '../harness/world';
+
+const base = (): string => process.env.SLIPWAY_TEST_API_URL!;
+
+/** A page in a browser context of its own (its own cookies: one person each), signed in with the token. */
+async function signIn(browser: Browser, token: string): Promise<Page> {
+  const page = await (await browser.createBrowserContext()).newPage();
+  await page.goto(`${base()}/ui`);
+  assert.match(page.url(), /\/ui\/sign-in$/, `signed out: the sign-in page (${page.url()}: ${(await page.content()).slice(0, 300)})`);
+  await page.type('#token', token);
+  await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+  assert.match(page.url(), /\/ui\/projects$/);
+  return page;
+}
+
+/**
+ * Runs an expression in the page (a string: this file is compiled without the DOM's types) on
+ * the first element `selector` finds, `el`; null when none.
+ */
+const onElement = async (page: Page, selector: string, expression: string): Promise<unknown> =>
+  page.evaluate(`(() => { const el = document.querySelector(${JSON.stringify(selector)}); return el ? (${expression}) : null; })()`);
+const textOf = async (page: Page, selector: string): Promise<string> => {
+  const text = await onElement(page, selector, "el.textContent.replace(/\\s+/g, ' ').trim()");
+  return typeof text === 'string' ? text : '';
+};
+const rowOf = (page: Page, env: string): Promise<string> => textOf(page, `tr[data-environment="${env}"]`);
+
+describe('the Project Web Interface, in Chromium', function () {
+  this.timeout(300_000);
+  let browser: Browser | undefined;
+
+  before(async function () {
+    const chromium = await ensureHostProgram({ program: 'chromium', debianPackage: 'chromium', purpose: 'for the browser tests of the web interface' });
+    browser = await puppeteer.launch({ executablePath: chromium, headless: true, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+  });
+  after(async function () {
+    await browser?.close();
+  });
+
+  it('a developer signs in, sees only their projects, and branches an environment; staging offers no direct action', async function () {
+    const { client } = await getWorld();
+    const { project } = await createProject('webui');
+    await client.waitForDeployment(project, 'integration');
+    const page = await signIn(browser!, 'slipway-dev-alice');
+    const bobs = await signIn(browser!, 'slipway-dev-bob');
+    assert.ok(!(await bobs.content()).includes(project), 'bob holds no role on it: not listed');
+    await bobs.goto(`${base()}/ui/projects/${project}`);
+    assert.match(await bobs.content(), /Not found/);
+
+    await page.goto(`${base()}/ui/projects/${project}`);
+    assert.match(await rowOf(page, 'integration'), /integration integration active [0-9a-f]{12} d000001 #1 succeeded site · Store Admin managed here/);
+    assert.match(await rowOf(page, 'staging'), /read-only: changes arrive by promotion and tickets/);
+    const parents = (await page.evaluate("[...document.querySelectorAll('#parent option')].map((o) => o.value)")) as string[];
+    assert.deepEqual(parents, ['integration'], 'only integration environments are managed here');
+    assert.match(await page.content(), /1 of 5 active integration environments used, 4 free/);
+    const admin = (await onElement(page, 'tr[data-environment="integration"] a[href$="/admin"]', "el.getAttribute('href')")) as string;
+    assert.match(admin, new RegExp(`^http://integration\\.${project}\\.localhost:\\d+/admin$`));
+
+    await page.type('#name', 'sprint-ui');
+    await Promise.all([page.waitForNavigation(), page.click('form[action$="/environments"] button[type=submit]')]);
+    assert.match(await textOf(page, '[role=status]'), /sprint-ui branched from integration: it is active/);
+    assert.match(await rowOf(page, 'sprint-ui'), /↳ sprint-ui integration-child active/);
+    assert.ok((await client.project(project)).environments.some((e) => e.name === 'sprint-ui'));
+    await page.close();
+    await bobs.close();
+  });
+
+  it('refuses the sixth active environment on plan pro with the reason, and a form without its CSRF token', async function () {
+    const { client } = await getWorld();
+    const { project } = await createProject('webfull');
+    await client.waitForDeployment(project, 'integration');
+    for (const name of ['a1', 'a2', 'a3', 'a4']) await client.branch(project, { name, parent: 'integration', inactive: false });
+    const page = await signIn(browser!, 'slipway-dev-alice');
+    await page.goto(`${base()}/ui/projects/${project}`);
+    assert.match(await page.content(), /5 of 5 active integration environments used, 0 free/);
+    await page.type('#name', 'a5');
+    await Promise.all([page.waitForNavigation(), page.click('form[action$="/environments"] button[type=submit]')]);
+    const alert = await textOf(page, '[role=alert]');
+    assert.match(alert, /Refused: .*plan pro allows 5 active integration environments/);
+    assert.ok(!(await client.project(project)).environments.some((e) => e.name === 'a5'), 'nothing branched');
+
+    // The same form without its token: refused, nothing changed.
+    await page.goto(`${base()}/ui/projects/${project}`);
+    await onElement(page, 'form[action$="/environments"] input[name=_csrf]', 'el.remove()');
+    await page.type('#name', 'sneaky');
+    const [response] = await Promise.all([page.waitForNavigation(), page.click('form[action$="/environments"] button[type=submit]')]);
+    assert.equal(response?.status(), 403);
+    assert.match(await textOf(page, '[role=alert]'), /security token is missing or stale/);
+    assert.ok(!(await client.project(project)).environments.some((e) => e.name === 'sneaky'), 'nothing branched');
+    await page.close();
+  });
+});
