@@ -18,6 +18,7 @@ import type { SlipwayClient } from '../client';
 import { accessRefusal, rolesOn } from '../domain/access';
 import type { EnvironmentEntry } from '../domain/project';
 import { PACKAGE_ROOT, readRuntimeInfo } from '../home';
+import { workflowIds } from '../domain/names';
 import type { Identities } from '../identities';
 
 export interface UiOptions {
@@ -111,6 +112,12 @@ export function registerUi(app: FastifyInstance, options: UiOptions): void {
     });
 
     /** The project page, with an error or a notice on top; 404 for a project the user may not see (as if it did not exist). */
+    /** The actions offered on an integration environment, as the CLI's (the client refuses what does not apply). */
+    const actionsFor = (e: EnvironmentEntry): string[] => {
+      const child = e.type === 'integration-child';
+      if (e.status === 'inactive') return child ? ['activate', 'delete'] : ['activate'];
+      return [...(child ? ['deactivate', 'sync', 'merge'] : []), 'redeploy', 'rollback', 'cancel', ...(child ? ['delete'] : [])];
+    };
     const projectPage = async (reply: FastifyReply, user: string, project: string, status: number, message: { error?: string; notice?: string } = {}): Promise<FastifyReply> => {
       const grants = options.identities().users.get(user)!;
       if (accessRefusal(user, grants, 'read', project)) return page(reply, 404, 'projects', 'Not found', { projects: [] }, user);
@@ -131,13 +138,16 @@ export function registerUi(app: FastifyInstance, options: UiOptions): void {
           .filter((e) => e.type !== 'global-master')
           .map(async (e) => {
             const status = await client.environmentStatus(project, e.name).catch(() => undefined);
-            const last = status?.deployments.at(-1);
+            // The one running, else the newest finished.
+            const last = status?.running ?? status?.deployments.at(-1);
             return {
               name: e.name,
               type: e.type,
               status: e.status,
               depth: depthOf(e),
               managed: e.type === 'integration' || e.type === 'integration-child',
+              lastN: last?.deployment,
+              actions: actionsFor(e),
               commit: status?.current?.commit.slice(0, 12),
               release: status?.current?.release,
               last: last ? `#${last.deployment} ${last.status}` : undefined,
@@ -153,6 +163,135 @@ export function registerUi(app: FastifyInstance, options: UiOptions): void {
       const user = await signedIn(req, reply);
       if (!user) return reply;
       return projectPage(reply, user, req.params.project, 200);
+    });
+
+    const ACTIONS: Record<string, (p: string, e: string) => Promise<string>> = {
+      activate: async (p, e) => `${(await client.activate(p, e)).name} is active`,
+      deactivate: async (p, e) => `${(await client.deactivate(p, e)).name} is inactive: no longer served; its code is kept`,
+      delete: async (p, e) => `${(await client.deleteEnvironment(p, e)).deleted} deleted, with its branch`,
+      sync: async (p, e) => {
+        const r = await client.sync(p, e);
+        return r.changed ? `${r.target} is now at ${r.commit.slice(0, 12)}${r.deploys ? '; deploying' : ''}` : `${r.target} is up to date already`;
+      },
+      merge: async (p, e) => {
+        const r = await client.merge(p, e);
+        return r.changed ? `${r.target} is now at ${r.commit.slice(0, 12)}${r.deploys ? '; deploying' : ''}` : `${r.target} is up to date already`;
+      },
+      redeploy: async (p, e) => `deployment #${(await client.redeploy(p, e)).deployment} of ${e} started`,
+      rollback: async (p, e) => `deployment #${(await client.rollback(p, e)).deployment} of ${e} rolls back`,
+      cancel: async (p, e) => `deployment #${(await client.cancelDeployment(p, e)).deployment} of ${e} cancelled`,
+    };
+    ui.post<{ Params: { project: string; environment: string; action: string } }>(
+      '/ui/projects/:project/environments/:environment/:action',
+      { ...hidden, preHandler: withCsrf },
+      async (req, reply) => {
+        const user = await signedIn(req, reply);
+        if (!user) return reply;
+        const { project, environment, action } = req.params;
+        const run = Object.prototype.hasOwnProperty.call(ACTIONS, action) ? ACTIONS[action] : undefined;
+        if (!run) return projectPage(reply, user, project, 404, { error: `no action ${action}` });
+        const refusal = accessRefusal(user, options.identities().users.get(user)!, 'developer', project);
+        if (refusal) return projectPage(reply, user, project, 403, { error: refusal });
+        const type = (await client.project(project).catch(() => undefined))?.environments.find((e) => e.name === environment)?.type;
+        if (type !== 'integration' && type !== 'integration-child') {
+          return projectPage(reply, user, project, 409, { error: `${environment} is not managed here: staging and production change through promotions and tickets` });
+        }
+        try {
+          return await projectPage(reply, user, project, 200, { notice: await run(project, environment) });
+        } catch (err) {
+          return projectPage(reply, user, project, 409, { error: errorText(err) });
+        }
+      },
+    );
+
+    type DeploymentParams = { project: string; environment: string; n: string };
+    /** The steps as table rows: each with its status in words (not by colour) and its duration. */
+    const stepsHtml = (steps: Array<{ step: string; status: string; startedAt: number; endedAt?: number }>): string =>
+      steps
+        .map((x) => `<tr><td>${escapeHtml(x.step)}</td><td>${escapeHtml(x.status)}</td><td>${x.endedAt ? `${((x.endedAt - x.startedAt) / 1000).toFixed(1)} s` : '…'}</td></tr>`)
+        .join('');
+    const statusText = (phase: string, record?: { status: string }): string =>
+      record?.status === 'succeeded' || phase === 'succeeded' ? 'live' : record && record.status !== 'running' ? record.status : `running (${phase})`;
+    const deploymentOf = async (user: string, p: DeploymentParams) => {
+      const grants = options.identities().users.get(user)!;
+      if (accessRefusal(user, grants, 'read', p.project)) return undefined;
+      const n = Number(p.n);
+      if (!Number.isInteger(n) || n < 1) return undefined;
+      const status = await client.environmentStatus(p.project, p.environment).catch(() => undefined);
+      const progress = await client.deploymentProgress(p.project, p.environment, n).catch(() => undefined);
+      if (!status || !progress) return undefined;
+      const record = status.deployments.find((d) => d.deployment === n);
+      let log = '';
+      try {
+        log = client.deploymentLog(p.project, p.environment, n);
+      } catch {
+        /* no log yet */
+      }
+      return { n, status, progress, record, log };
+    };
+    ui.get<{ Params: DeploymentParams }>('/ui/projects/:project/environments/:environment/deployments/:n', hidden, async (req, reply) => {
+      const user = await signedIn(req, reply);
+      if (!user) return reply;
+      const d = await deploymentOf(user, req.params);
+      if (!d) return page(reply, 404, 'projects', 'Not found', { projects: [] }, user);
+      const { project, environment } = req.params;
+      const info = readRuntimeInfo(client.layout);
+      const done = d.progress.phase === 'succeeded' || d.progress.phase === 'failed';
+      return page(
+        reply,
+        200,
+        'deployment',
+        `Deployment #${d.n} of ${environment}`,
+        {
+          project,
+          environment,
+          n: d.n,
+          statusText: statusText(d.progress.phase, d.record),
+          url: info?.routerPort ? `http://${environment}.${project}.localhost:${info.routerPort}/` : undefined,
+          temporalUrl: info?.uiUrl ? `${info.uiUrl}/namespaces/${info.namespace}/workflows/${encodeURIComponent(workflowIds.deployment(project, environment, d.n))}` : undefined,
+          error: d.record?.error,
+          stepsHtml: stepsHtml(d.progress.steps),
+          log: d.log,
+          logLength: d.log.length,
+          live: !done,
+        },
+        user,
+      );
+    });
+    /** Server-sent events while the deployment runs: new log text, the steps, the status; then done. */
+    ui.get<{ Params: DeploymentParams; Querystring: { from?: string } }>('/ui/projects/:project/environments/:environment/deployments/:n/events', hidden, async (req, reply) => {
+      const user = userOf(req);
+      if (!user) return reply.code(401).send();
+      let d = await deploymentOf(user, req.params);
+      if (!d) return reply.code(404).send();
+      reply.hijack();
+      const res = reply.raw;
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
+      let sent = Math.max(0, Number(req.query.from) || 0);
+      let lastSteps = '';
+      let closed = false;
+      req.raw.on('close', () => (closed = true));
+      const send = (event: string, data: string): void => void res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+      while (!closed && d) {
+        if (d.log.length > sent) {
+          send('log', d.log.slice(sent));
+          sent = d.log.length;
+        }
+        const html = stepsHtml(d.progress.steps);
+        if (html !== lastSteps) {
+          send('steps', html);
+          lastSteps = html;
+        }
+        const text = statusText(d.progress.phase, d.record);
+        if (d.progress.phase === 'succeeded' || d.progress.phase === 'failed') {
+          send('done', text);
+          break;
+        }
+        send('status', text);
+        await new Promise((r) => setTimeout(r, 400));
+        d = await deploymentOf(user, req.params);
+      }
+      res.end();
     });
 
     ui.post<{ Params: { project: string }; Body: { name?: string; parent?: string } }>(

@@ -8,7 +8,7 @@
 import { strict as assert } from 'node:assert';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { ensureHostProgram } from '../../src/host-packages';
-import { createProject, getWorld } from '../harness/world';
+import { createProject, getWorld, sampleAppYaml } from '../harness/world';
 
 const base = (): string => process.env.SLIPWAY_TEST_API_URL!;
 
@@ -30,7 +30,7 @@ async function signIn(browser: Browser, token: string): Promise<Page> {
 const onElement = async (page: Page, selector: string, expression: string): Promise<unknown> =>
   page.evaluate(`(() => { const el = document.querySelector(${JSON.stringify(selector)}); return el ? (${expression}) : null; })()`);
 const textOf = async (page: Page, selector: string): Promise<string> => {
-  const text = await onElement(page, selector, "el.textContent.replace(/\\s+/g, ' ').trim()");
+  const text = await onElement(page, selector, "el.innerText.replace(/\\s+/g, ' ').trim()");
   return typeof text === 'string' ? text : '';
 };
 const rowOf = (page: Page, env: string): Promise<string> => textOf(page, `tr[data-environment="${env}"]`);
@@ -49,7 +49,8 @@ describe('the Project Web Interface, in Chromium', function () {
 
   it('a developer signs in, sees only their projects, and branches an environment; staging offers no direct action', async function () {
     const { client } = await getWorld();
-    const { project } = await createProject('webui');
+    // A deploy hook of a few seconds: the deployment page is opened while it runs.
+    const { project } = await createProject('webui', { '.magento.app.yaml': sampleAppYaml().replace('bash bin/migrate.sh', 'sleep 4\n    bash bin/migrate.sh') });
     await client.waitForDeployment(project, 'integration');
     const page = await signIn(browser!, 'slipway-dev-alice');
     const bobs = await signIn(browser!, 'slipway-dev-bob');
@@ -58,7 +59,7 @@ describe('the Project Web Interface, in Chromium', function () {
     assert.match(await bobs.content(), /Not found/);
 
     await page.goto(`${base()}/ui/projects/${project}`);
-    assert.match(await rowOf(page, 'integration'), /integration integration active [0-9a-f]{12} d000001 #1 succeeded site · Store Admin managed here/);
+    assert.match(await rowOf(page, 'integration'), /integration integration active [0-9a-f]{12} d000001 #1 succeeded site · Store Admin deployment #1 redeploy rollback cancel/);
     assert.match(await rowOf(page, 'staging'), /read-only: changes arrive by promotion and tickets/);
     const parents = (await page.evaluate("[...document.querySelectorAll('#parent option')].map((o) => o.value)")) as string[];
     assert.deepEqual(parents, ['integration'], 'only integration environments are managed here');
@@ -71,6 +72,32 @@ describe('the Project Web Interface, in Chromium', function () {
     assert.match(await textOf(page, '[role=status]'), /sprint-ui branched from integration: it is active/);
     assert.match(await rowOf(page, 'sprint-ui'), /↳ sprint-ui integration-child active/);
     assert.ok((await client.project(project)).environments.some((e) => e.name === 'sprint-ui'));
+
+    // Its deployment: the steps and the log stream in until it is live; then its site opens.
+    for (let i = 0; i < 60 && (await onElement(page, 'tr[data-environment="sprint-ui"] a[href*="/deployments/"]', 'true')) === null; i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      await page.reload();
+    }
+    const streams: string[] = [];
+    page.on('request', (r) => void (r.url().endsWith('/events') || r.url().includes('/events?') ? streams.push(r.url()) : undefined));
+    await Promise.all([page.waitForNavigation(), page.click('tr[data-environment="sprint-ui"] a[href*="/deployments/"]')]);
+    assert.match(page.url(), /\/environments\/sprint-ui\/deployments\/1$/);
+    assert.match(await textOf(page, '#status'), /^running/, 'opened while it runs');
+    await page.waitForFunction("document.getElementById('status').textContent === 'live'", { timeout: 120_000 });
+    assert.equal(streams.length, 1, 'one event stream, no reload');
+    const log = await textOf(page, '#log');
+    assert.match(log, /\[deploy-hook\]/, 'the log streamed in');
+    assert.match(log, /\[health-check\]/);
+    assert.match(await textOf(page, '#steps'), /switch-release succeeded/);
+    await Promise.all([page.waitForNavigation(), page.click('#site')]);
+    assert.equal(await page.title(), 'Luma Sample Store');
+    assert.match(page.url(), new RegExp(`^http://sprint-ui\\.${project}\\.localhost:\\d+/$`));
+
+    // An action of an integration environment, answered on the page.
+    await page.goto(`${base()}/ui/projects/${project}`);
+    await Promise.all([page.waitForNavigation(), page.click('button[aria-label="redeploy sprint-ui"]')]);
+    assert.match(await textOf(page, '[role=status]'), /deployment #2 of sprint-ui started/);
+    assert.equal(await onElement(page, 'button[aria-label="redeploy staging"]', 'true'), null, 'staging has no action button');
     await page.close();
     await bobs.close();
   });
