@@ -91,6 +91,8 @@ export async function runDemo(options: { keep: boolean; out?: (line: string) => 
     }
     if (stack.uiUrl) {
       out(`Temporal UI: ${stack.uiUrl}/namespaces/default/workflows?query=${encodeURIComponent(`SlipwayProject="${project}"`)}`);
+      out(`Web interface: ${stack.api.url}/ui/projects/${project} (sign in with slipway-dev-alice)`);
+      out(`Support console: ${stack.api.url}/ui/support (sign in with slipway-dev-sam)`);
     }
     if (options.keep) {
       out('Kept running (--keep). Press Ctrl-C to stop.');

@@ -85,6 +85,15 @@ export function registerUi(app: FastifyInstance, options: UiOptions): void {
       return user;
     };
     const hidden = { schema: { hide: true } };
+    // Event streams end when the server closes (they would otherwise keep it open, and poll a
+    // client that is gone).
+    const streams = new Set<import('node:http').ServerResponse>();
+    let closing = false;
+    ui.addHook('preClose', (done) => {
+      closing = true;
+      for (const res of streams) res.end();
+      done();
+    });
     const withCsrf: preHandlerHookHandler = (req, reply, done) => ui.csrfProtection(req, reply, done);
 
     ui.get('/ui', hidden, async (req, reply) => reply.redirect(userOf(req) ? '/ui/projects' : '/ui/sign-in', 303));
@@ -267,12 +276,13 @@ export function registerUi(app: FastifyInstance, options: UiOptions): void {
       reply.hijack();
       const res = reply.raw;
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
+      streams.add(res);
       let sent = Math.max(0, Number(req.query.from) || 0);
       let lastSteps = '';
       let closed = false;
       req.raw.on('close', () => (closed = true));
       const send = (event: string, data: string): void => void res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-      while (!closed && d) {
+      while (!closed && !closing && d) {
         if (d.log.length > sent) {
           send('log', d.log.slice(sent));
           sent = d.log.length;
@@ -289,8 +299,104 @@ export function registerUi(app: FastifyInstance, options: UiOptions): void {
         }
         send('status', text);
         await new Promise((r) => setTimeout(r, 400));
-        d = await deploymentOf(user, req.params);
+        if (closed || closing) break;
+        d = await deploymentOf(user, req.params).catch(() => undefined);
       }
+      streams.delete(res);
+      res.end();
+    });
+
+    // The support console: open tickets of the projects the engineer supports; a ticket's page.
+    const ago = (ms: number): string => (ms < 3_600_000 ? `${Math.max(0, Math.round(ms / 60_000))} min` : `${(ms / 3_600_000).toFixed(1)} h`);
+    ui.get('/ui/support', hidden, async (req, reply) => {
+      const user = await signedIn(req, reply);
+      if (!user) return reply;
+      const supported = (await client.listProjects({ visibleTo: user })).filter((p) => p.roles.includes('support'));
+      const now = Date.now();
+      const tickets = (await Promise.all(supported.map(async (p) => (await client.listTickets(p.project, { open: true })).map((t) => ({ ...t, project: p.project })))))
+        .flat()
+        .sort((a, b) => a.openedAt - b.openedAt)
+        .map((t) => ({ ...t, age: ago(now - t.openedAt), expires: `in ${ago(t.expiresAt - now)}` }));
+      return page(reply, 200, 'support', 'Support console', { tickets }, user);
+    });
+
+    type TicketParams = { project: string; ticket: string };
+    const ticketView = async (user: string, p: TicketParams) => {
+      if (accessRefusal(user, options.identities().users.get(user)!, 'read', p.project)) return undefined;
+      const ticket = await client.ticket(p.project, p.ticket).catch(() => undefined);
+      if (!ticket) return undefined;
+      const promotion = ticket.kind === 'promotion' || ticket.kind === 'code-and-data' ? await client.promotionOfTicket(p.project, p.ticket).catch(() => undefined) : undefined;
+      const statusText = `${ticket.status}${promotion && ticket.status === 'approved' ? `: promotion ${promotion.status}${promotion.deployment ? ` (deployment #${promotion.deployment})` : ''}` : ''}`;
+      const approvalsText = `${ticket.approvals.length} of ${ticket.requiredApprovals}${ticket.approvals.length ? `: ${ticket.approvals.map((a) => a.user).join(', ')}` : ''}`;
+      const closed = ticket.status !== 'open' && (!promotion || !['waiting', 'deploying'].includes(promotion.status));
+      return { ticket, promotion, statusText, approvalsText, closed };
+    };
+    const ticketPage = async (reply: FastifyReply, user: string, p: TicketParams, status: number, error?: string): Promise<FastifyReply> => {
+      const v = await ticketView(user, p);
+      if (!v) return page(reply, 404, 'projects', 'Not found', { projects: [] }, user);
+      let smoke: string | undefined;
+      if (v.ticket.target === 'production') {
+        const staging = await client.environmentStatus(p.project, 'staging').catch(() => undefined);
+        const d = staging?.current ? staging.deployments.find((x) => x.deployment === staging.current!.deployment) : undefined;
+        smoke = d ? `deployment #${d.deployment} ${d.status}: its health check and smoke paths answered` : 'staging has no live release';
+      }
+      const roles = rolesOn(options.identities().users.get(user)!, p.project);
+      return page(
+        reply,
+        status,
+        'ticket',
+        `${v.ticket.id} of ${p.project}`,
+        { project: p.project, ticket: v.ticket, statusText: v.statusText, approvalsText: v.approvalsText, live: !v.closed, smoke, error, canDecide: roles.includes('support') && v.ticket.status === 'open', csrf: reply.generateCsrf() },
+        user,
+      );
+    };
+    ui.get<{ Params: TicketParams }>('/ui/projects/:project/tickets/:ticket', hidden, async (req, reply) => {
+      const user = await signedIn(req, reply);
+      if (!user) return reply;
+      return ticketPage(reply, user, req.params, 200);
+    });
+    ui.post<{ Params: TicketParams; Body: { decision?: string; comment?: string } }>(
+      '/ui/projects/:project/tickets/:ticket/decision',
+      { ...hidden, preHandler: withCsrf },
+      async (req, reply) => {
+        const user = await signedIn(req, reply);
+        if (!user) return reply;
+        const decision = req.body?.decision;
+        if (decision !== 'approve' && decision !== 'reject') return ticketPage(reply, user, req.params, 400, 'choose approve or reject');
+        const comment = typeof req.body?.comment === 'string' && req.body.comment.trim() ? req.body.comment.trim().slice(0, 500) : undefined;
+        try {
+          await client.decide(req.params.project, req.params.ticket, { user, decision, ...(comment ? { comment } : {}) });
+          return await reply.redirect(`/ui/projects/${encodeURIComponent(req.params.project)}/tickets/${encodeURIComponent(req.params.ticket)}`, 303);
+        } catch (err) {
+          return ticketPage(reply, user, req.params, 409, errorText(err));
+        }
+      },
+    );
+    /** The ticket's status on every open page within a second of a decision (and the promotion's, until it ends). */
+    ui.get<{ Params: TicketParams }>('/ui/projects/:project/tickets/:ticket/events', hidden, async (req, reply) => {
+      const user = userOf(req);
+      if (!user) return reply.code(401).send();
+      let v = await ticketView(user, req.params);
+      if (!v) return reply.code(404).send();
+      reply.hijack();
+      const res = reply.raw;
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
+      streams.add(res);
+      let closed = false;
+      req.raw.on('close', () => (closed = true));
+      let last = '';
+      while (!closed && !closing && v) {
+        const data = JSON.stringify({ status: v.statusText, approvals: v.approvalsText, closed: v.closed });
+        if (data !== last) {
+          res.write(`event: ticket\ndata: ${data}\n\n`);
+          last = data;
+        }
+        if (v.closed) break;
+        await new Promise((r) => setTimeout(r, 500));
+        if (closed || closing) break;
+        v = await ticketView(user, req.params).catch(() => undefined);
+      }
+      streams.delete(res);
       res.end();
     });
 

@@ -44,7 +44,11 @@ describe('the Project Web Interface, in Chromium', function () {
     browser = await puppeteer.launch({ executablePath: chromium, headless: true, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
   });
   after(async function () {
+    // Every page (and its event streams) closed, whether a test passed or not.
     await browser?.close();
+  });
+  afterEach(async function () {
+    for (const context of browser?.browserContexts() ?? []) for (const p of await context.pages()) await p.close().catch(() => undefined);
   });
 
   it('a developer signs in, sees only their projects, and branches an environment; staging offers no direct action', async function () {
@@ -125,5 +129,43 @@ describe('the Project Web Interface, in Chromium', function () {
     assert.match(await textOf(page, '[role=alert]'), /security token is missing or stale/);
     assert.ok(!(await client.project(project)).environments.some((e) => e.name === 'sneaky'), 'nothing branched');
     await page.close();
+  });
+
+  it('a support engineer approves a promotion from the console and sees it deploy; every open page shows the decision; a requester cannot decide their own ticket', async function () {
+    const { client } = await getWorld();
+    const { project } = await createProject('websupport');
+    await client.waitForDeployment(project, 'integration');
+    const { ticket } = await client.promote(project, 'staging', 'alice');
+
+    const sam = await signIn(browser!, 'slipway-dev-sam');
+    await sam.goto(`${base()}/ui/support`);
+    const row = await textOf(sam, `tr[data-ticket="${project}/${ticket}"]`);
+    assert.match(row, new RegExp(`^${ticket} ${project} promotion Promote integration .* to staging alice \\d+ min in [\\d.]+ (min|h) 0 of 1$`));
+    await Promise.all([sam.waitForNavigation(), sam.click(`tr[data-ticket="${project}/${ticket}"] a`)]);
+    assert.match(await textOf(sam, 'h2'), /^Settings changed/);
+    // A second engineer has the same ticket open.
+    const sue = await signIn(browser!, 'slipway-dev-sue');
+    await sue.goto(`${base()}/ui/projects/${project}/tickets/${ticket}`);
+    assert.equal(await textOf(sue, '#ticket-status'), 'open');
+
+    await sam.type('#comment', 'looks right');
+    await Promise.all([sam.waitForNavigation(), sam.click('button[value=approve]')]);
+    assert.match(await textOf(sam, '#ticket-status'), /^approved/);
+    await sue.waitForFunction("document.getElementById('ticket-status').textContent.startsWith('approved')", { timeout: 10_000 });
+    assert.match(await textOf(sue, '#approvals'), /^1 of 1: sam$/);
+    await sam
+      .waitForFunction("/promotion deployed/.test(document.getElementById('ticket-status').textContent)", { timeout: 60_000 })
+      .catch(async (err: unknown) => assert.fail(`${String(err)}; the page says: ${await textOf(sam, '#ticket-status')} / ${(await sam.content()).slice(-600)}`));
+    assert.ok((await client.environmentStatus(project, 'staging')).current, 'staging runs the release');
+
+    // A ticket sam asked for himself: the page says why he cannot decide it.
+    const key = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIESQJ6drwFnUD4hlHkcA35Os2MLg9mBTKDXMI5c3L8W3 sam@laptop';
+    const own = await client.requestSshKey(project, 'production', key, 'sam');
+    await sam.goto(`${base()}/ui/projects/${project}/tickets/${own.ticket}`);
+    await Promise.all([sam.waitForNavigation(), sam.click('button[value=approve]')]);
+    assert.match(await textOf(sam, '[role=alert]'), /Refused: sam requested this and cannot decide it/);
+    assert.equal((await client.ticket(project, own.ticket)).status, 'open', 'nothing decided');
+    await sam.close();
+    await sue.close();
   });
 });
