@@ -13,6 +13,7 @@ import cookie from '@fastify/cookie';
 import csrf from '@fastify/csrf-protection';
 import formbody from '@fastify/formbody';
 import { Eta } from 'eta';
+import { simpleGit } from 'simple-git';
 import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerHookHandler } from 'fastify';
 import type { SlipwayClient } from '../client';
 import { accessRefusal, rolesOn } from '../domain/access';
@@ -125,7 +126,7 @@ export function registerUi(app: FastifyInstance, options: UiOptions): void {
     const actionsFor = (e: EnvironmentEntry): string[] => {
       const child = e.type === 'integration-child';
       if (e.status === 'inactive') return child ? ['activate', 'delete'] : ['activate'];
-      return [...(child ? ['deactivate', 'sync', 'merge'] : []), 'redeploy', 'rollback', 'cancel', ...(child ? ['delete'] : [])];
+      return [...(child ? ['deactivate', 'sync', 'sync data', 'merge'] : []), 'redeploy', 'rollback', 'cancel', ...(child ? ['delete'] : [])];
     };
     const projectPage = async (reply: FastifyReply, user: string, project: string, status: number, message: { error?: string; notice?: string } = {}): Promise<FastifyReply> => {
       const grants = options.identities().users.get(user)!;
@@ -187,6 +188,7 @@ export function registerUi(app: FastifyInstance, options: UiOptions): void {
         return r.changed ? `${r.target} is now at ${r.commit.slice(0, 12)}${r.deploys ? '; deploying' : ''}` : `${r.target} is up to date already`;
       },
       redeploy: async (p, e) => `deployment #${(await client.redeploy(p, e)).deployment} of ${e} started`,
+      'sync data': async (p, e) => `deployment #${(await client.syncData(p, e)).deployment} of ${e} brings its parent's database and mounts`,
       rollback: async (p, e) => `deployment #${(await client.rollback(p, e)).deployment} of ${e} rolls back`,
       cancel: async (p, e) => `deployment #${(await client.cancelDeployment(p, e)).deployment} of ${e} cancelled`,
     };
@@ -212,6 +214,88 @@ export function registerUi(app: FastifyInstance, options: UiOptions): void {
         }
       },
     );
+
+    // An environment's page: its deployments, its variables (set here on integration; through a
+    // ticket on staging and production) and, on staging and production, the requests.
+    type EnvParams = { project: string; environment: string };
+    const environmentPage = async (reply: FastifyReply, user: string, p: EnvParams, status: number, message: { error?: string; notice?: string } = {}): Promise<FastifyReply> => {
+      const grants = options.identities().users.get(user)!;
+      if (accessRefusal(user, grants, 'read', p.project)) return page(reply, 404, 'projects', 'Not found', { projects: [] }, user);
+      const info = await client.project(p.project).catch(() => undefined);
+      const entry = info?.environments.find((e) => e.name === p.environment);
+      const envStatus = entry ? await client.environmentStatus(p.project, p.environment).catch(() => undefined) : undefined;
+      // An environment never deployed (staging before its first promotion) has no workflow yet: no history.
+      if (!entry) return page(reply, 404, 'projects', 'Not found', { projects: [] }, user);
+      const roles = rolesOn(grants, p.project);
+      const managed = entry.type === 'integration' || entry.type === 'integration-child';
+      return page(
+        reply,
+        status,
+        'environment',
+        `${p.environment} of ${p.project}`,
+        {
+          project: p.project,
+          environment: p.environment,
+          type: entry.type,
+          state: entry.status,
+          release: envStatus?.current?.release,
+          deployments: [...(envStatus?.deployments ?? [])].reverse(),
+          variables: await client.environmentVariables(p.project, p.environment).catch(() => []),
+          managed,
+          canChange: roles.includes('developer') || roles.includes('admin'),
+          canRequest: roles.length > 0 && (p.environment === 'staging' || p.environment === 'production'),
+          csrf: reply.generateCsrf(),
+          ...message,
+        },
+        user,
+      );
+    };
+    ui.get<{ Params: EnvParams }>('/ui/projects/:project/environments/:environment', hidden, async (req, reply) => {
+      const user = await signedIn(req, reply);
+      if (!user) return reply;
+      return environmentPage(reply, user, req.params, 200);
+    });
+    /** A form of the environment page: the client's answer or refusal on the page. */
+    type FormBody = Partial<Record<string, string>> | undefined;
+    const envForm = (route: string, need: 'developer' | 'read', run: (user: string, p: EnvParams, body: FormBody) => Promise<string>): void => {
+      ui.post<{ Params: EnvParams; Body: FormBody }>(`/ui/projects/:project/environments/:environment/${route}`, { ...hidden, preHandler: withCsrf }, async (req, reply) => {
+        const user = await signedIn(req, reply);
+        if (!user) return reply;
+        const refusal = accessRefusal(user, options.identities().users.get(user)!, need, req.params.project);
+        if (refusal) return environmentPage(reply, user, req.params, 403, { error: refusal });
+        try {
+          return await environmentPage(reply, user, req.params, 200, { notice: await run(user, req.params, req.body) });
+        } catch (err) {
+          return environmentPage(reply, user, req.params, 409, { error: errorText(err) });
+        }
+      });
+    };
+    envForm('variables', 'developer', async (user, p, b) => {
+      const name = String(b?.name ?? '');
+      const r = await client.setEnvironmentVariable(p.project, p.environment, {
+        name,
+        value: String(b?.value ?? ''),
+        sensitive: b?.sensitive === '1',
+        ...(b?.runtimeOnly === '1' ? { build: false } : {}),
+        by: user,
+      });
+      if (!r.applied) return `${r.ticket} opened: ${name} changes on ${p.environment} once a support engineer approves`;
+      return r.deployment !== undefined ? `${name} set; deployment #${r.deployment} started (${r.rebuilt ? 'built again' : 'the same slug'})` : `${name} set`;
+    });
+    envForm('variables/unset', 'developer', async (user, p, b) => {
+      const name = String(b?.name ?? '');
+      const r = await client.unsetEnvironmentVariable(p.project, p.environment, name, user);
+      if (!r.applied) return `${r.ticket} opened: ${name} is removed from ${p.environment} once a support engineer approves`;
+      return r.deployment !== undefined ? `${name} removed; deployment #${r.deployment} started` : `${name} removed`;
+    });
+    envForm('request-promotion', 'read', async (user, p) => {
+      const r = await client.promote(p.project, p.environment, user);
+      return `${r.ticket} opened: a support engineer decides the promotion to ${p.environment}`;
+    });
+    envForm('request-ssh-key', 'read', async (user, p, b) => {
+      const r = await client.requestSshKey(p.project, p.environment, String(b?.key ?? ''), user);
+      return `${r.ticket} opened for ${r.fingerprint}: the key opens ${p.environment} once a support engineer approves`;
+    });
 
     type DeploymentParams = { project: string; environment: string; n: string };
     /** The steps as table rows: each with its status in words (not by colour) and its duration. */
@@ -259,6 +343,7 @@ export function registerUi(app: FastifyInstance, options: UiOptions): void {
           url: info?.routerPort ? `http://${environment}.${project}.localhost:${info.routerPort}/` : undefined,
           temporalUrl: info?.uiUrl ? `${info.uiUrl}/namespaces/${info.namespace}/workflows/${encodeURIComponent(workflowIds.deployment(project, environment, d.n))}` : undefined,
           error: d.record?.error,
+          undone: /\[([^\]]+)\]$/.exec(d.record?.error ?? '')?.[1],
           stepsHtml: stepsHtml(d.progress.steps),
           log: d.log,
           logLength: d.log.length,
@@ -340,13 +425,27 @@ export function registerUi(app: FastifyInstance, options: UiOptions): void {
         const d = staging?.current ? staging.deployments.find((x) => x.deployment === staging.current!.deployment) : undefined;
         smoke = d ? `deployment #${d.deployment} ${d.status}: its health check and smoke paths answered` : 'staging has no live release';
       }
+      // The commits a promotion brings: from the target's live commit to the promoted one.
+      let commits: string[] = [];
+      const promoted = v.ticket.payload?.commit;
+      if (promoted && /^[0-9a-f]{40}$/.test(promoted)) {
+        try {
+          const info = await client.project(p.project);
+          const live = (await client.environmentStatus(p.project, v.ticket.target).catch(() => undefined))?.current?.commit;
+          const git = simpleGit(info.remote);
+          const log = await git.log(live && live !== promoted && /^[0-9a-f]{40}$/.test(live) ? [`${live}..${promoted}`, '-n', '50'] : [promoted, '-n', '20']);
+          commits = log.all.map((c) => `${c.hash.slice(0, 12)} ${c.message} (${c.author_name})`);
+        } catch {
+          /* the remote is elsewhere: no list */
+        }
+      }
       const roles = rolesOn(options.identities().users.get(user)!, p.project);
       return page(
         reply,
         status,
         'ticket',
         `${v.ticket.id} of ${p.project}`,
-        { project: p.project, ticket: v.ticket, statusText: v.statusText, approvalsText: v.approvalsText, live: !v.closed, smoke, error, canDecide: roles.includes('support') && v.ticket.status === 'open', csrf: reply.generateCsrf() },
+        { project: p.project, ticket: v.ticket, statusText: v.statusText, approvalsText: v.approvalsText, live: !v.closed, smoke, error, commits, canDecide: roles.includes('support') && v.ticket.status === 'open', csrf: reply.generateCsrf() },
         user,
       );
     };

@@ -143,6 +143,7 @@ describe('the Project Web Interface, in Chromium', function () {
     assert.match(row, new RegExp(`^${ticket} ${project} promotion Promote integration .* to staging alice \\d+ min in [\\d.]+ (min|h) 0 of 1$`));
     await Promise.all([sam.waitForNavigation(), sam.click(`tr[data-ticket="${project}/${ticket}"] a`)]);
     assert.match(await textOf(sam, 'h2'), /^Settings changed/);
+    assert.match(await textOf(sam, '#commits'), /^[0-9a-f]{12} .+ \(.+\)/, 'the commits it brings');
     // A second engineer has the same ticket open.
     const sue = await signIn(browser!, 'slipway-dev-sue');
     await sue.goto(`${base()}/ui/projects/${project}/tickets/${ticket}`);
@@ -167,5 +168,47 @@ describe('the Project Web Interface, in Chromium', function () {
     assert.equal((await client.ticket(project, own.ticket)).status, 'open', 'nothing decided');
     await sam.close();
     await sue.close();
+  });
+
+  it('edits integration variables (a sensitive value never shown again), opens tickets from staging, and reads on a phone', async function () {
+    const { client } = await getWorld();
+    const { project } = await createProject('webvars');
+    await client.waitForDeployment(project, 'integration');
+    const page = await signIn(browser!, 'slipway-dev-alice');
+    await page.goto(`${base()}/ui/projects/${project}/environments/integration`);
+    const setVariable = async (name: string, value: string, flags: string[]): Promise<string> => {
+      await page.type('#var-name', name);
+      await page.type('#var-value', value);
+      for (const f of flags) await page.click(`input[name=${f}]`);
+      await Promise.all([page.waitForNavigation(), page.click('form[action$="/variables"] button[type=submit]')]);
+      return textOf(page, '[role=status]');
+    };
+    assert.match(await setVariable('env:APP_MODE', 'developer', ['runtimeOnly']), /^env:APP_MODE set; deployment #2 started \(the same slug\)$/);
+    const secret = 'web-secret-4f9a1c';
+    assert.match(await setVariable('env:PAYMENT_KEY', secret, ['sensitive', 'runtimeOnly']), /^env:PAYMENT_KEY set; deployment #3 started/);
+    assert.equal(await textOf(page, 'tr[data-variable="env:PAYMENT_KEY"]'), 'env:PAYMENT_KEY (sensitive) here runtime remove');
+    assert.ok(!(await page.content()).includes(secret), 'write-only: never on a page');
+    assert.equal(await textOf(page, 'tr[data-variable="env:APP_MODE"]'), 'env:APP_MODE developer here runtime remove');
+    await Promise.all([page.waitForNavigation(), page.click('button[aria-label="remove env:APP_MODE"]')]);
+    assert.match(await textOf(page, '[role=status]'), /^env:APP_MODE removed; deployment #4 started$/);
+    assert.equal(await textOf(page, 'tr[data-variable="env:APP_MODE"]'), '', 'gone from the list');
+
+    // Staging: requests open tickets; nothing changes before a decision. (A promotion waits until
+    // integration is not deploying: the page would say so.)
+    await client.waitForDeployment(project, 'integration', { after: 3 });
+    await page.goto(`${base()}/ui/projects/${project}/environments/staging`);
+    await Promise.all([page.waitForNavigation(), page.click('form[action$="/request-promotion"] button')]);
+    assert.match(await textOf(page, '[role=status]'), /^SUP-\d+ opened: a support engineer decides the promotion to staging$/, await textOf(page, '[role=alert]'));
+    assert.match(await setVariable('env:APP_MODE', 'production', []), /^SUP-\d+ opened: env:APP_MODE changes on staging once a support engineer approves$/);
+    await page.type('#ssh-key', 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIESQJ6drwFnUD4hlHkcA35Os2MLg9mBTKDXMI5c3L8W3 alice@laptop');
+    await Promise.all([page.waitForNavigation(), page.click('form[action$="/request-ssh-key"] button')]);
+    assert.match(await textOf(page, '[role=status]'), /^SUP-\d+ opened for SHA256:\S+: the key opens staging once a support engineer approves$/);
+    assert.equal((await client.listTickets(project, { open: true })).length, 3);
+
+    // On a phone: nothing wider than the screen but the tables, which scroll in their own box.
+    await page.setViewport({ width: 390, height: 844 });
+    await page.goto(`${base()}/ui/projects/${project}`);
+    assert.equal(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth'), true, 'no sideways scrolling of the page');
+    await page.close();
   });
 });
