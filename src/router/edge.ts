@@ -6,11 +6,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { edgeConfig } from '../domain/runtime/edge-config';
 import { ensureHostProgram } from '../host-packages';
+import { processAlive, socketAccepts } from '../runtime/readiness';
 import { ensureNginx } from '../runtime/web-programs';
 
 export interface EdgeOptions {
@@ -27,46 +27,14 @@ export interface RunningEdge {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** An nginx left running on this edge's directory by a process that died: stopped. */
 async function stopLeftover(dir: string): Promise<void> {
   const pid = Number(fs.readFileSync(path.join(dir, 'nginx.pid'), 'utf8').trim());
-  if (!Number.isInteger(pid) || pid <= 1 || !alive(pid)) return;
+  if (!Number.isInteger(pid) || pid <= 1 || !processAlive(pid)) return;
   const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
   if (!cmdline.some((a) => a.startsWith('nginx')) || !cmdline.includes(path.join(dir, 'nginx.conf'))) return;
   process.kill(pid, 'SIGTERM');
-  for (let i = 0; i < 50 && alive(pid); i++) await sleep(100);
-}
-
-/** A port free on `host` now (for port 0: nginx cannot say which port it was given). */
-export function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, host, () => {
-      const a = s.address();
-      s.close(() => (typeof a === 'object' && a ? resolve(a.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-function accepts(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect({ host, port });
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
+  for (let i = 0; i < 50 && processAlive(pid); i++) await sleep(100);
 }
 
 function errorTail(dir: string): string {
@@ -115,7 +83,7 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
     }
   };
   fs.rmSync(path.join(dir, 'nginx.pid'), { force: true });
-  while (!(ours() && (await accepts(options.listenHost, options.port)))) {
+  while (!(ours() && (await socketAccepts({ host: options.listenHost, port: options.port })))) {
     if (exited !== undefined || Date.now() > deadline) {
       child.kill('SIGKILL');
       const why = errorTail(dir) || exited || 'no answer within 10 s';

@@ -16,7 +16,8 @@ import { locationsForWebRoot, resolveRequest } from '../domain/project-files/web
 import { publishOnRequest, ThemeCatalog } from '../magento/static-content';
 import { isInside } from '../tree-links';
 import { plainPath } from '../domain/runtime/edge-config';
-import { freePort, startEdge } from './edge';
+import { startEdge } from './edge';
+import { freePort } from '../temporal/dev-server';
 
 export interface RouterOptions {
   layout: Layout;
@@ -500,6 +501,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   }
   // nginx on the port, the router behind it on a Unix socket of the edge's directory.
   for (let attempt = 0; ; attempt++) {
+    // nginx cannot say which port 0 gave it: a free one is chosen first.
     const port = options.port === 0 ? await freePort(host) : options.port;
     const dir = path.join(options.layout.home, 'run', `edge-${port}`);
     const routerSocket = path.join(dir, 'router.sock');

@@ -10,16 +10,26 @@ import * as net from 'node:net';
 import { SlipwayError } from '../errors';
 import { sandboxServicePids, sandboxTools, stopSandboxService } from '../sandbox/sandbox';
 
-/** Whether the Unix socket accepts a connection now. */
-export function socketAccepts(socket: string): Promise<boolean> {
+/** Whether the Unix socket (or TCP host and port) accepts a connection now. */
+export function socketAccepts(socket: string | { host: string; port: number }): Promise<boolean> {
   return new Promise((resolve) => {
-    const c = net.connect(socket);
+    const c = typeof socket === 'string' ? net.connect(socket) : net.connect(socket);
     c.once('connect', () => {
       c.destroy();
       resolve(true);
     });
     c.once('error', () => resolve(false));
   });
+}
+
+/** Whether a process with this pid exists (signal 0). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Whether something listens on the port inside the network namespace (asked from in there). */

@@ -11,9 +11,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import { SlipwayError } from '../errors';
+import { socketAccepts } from '../runtime/readiness';
 import { ensureHostProgram } from '../host-packages';
 import type { Layout } from '../home';
 import { SandboxCgroup } from '../sandbox/cgroup';
@@ -48,17 +48,6 @@ const PASSED_ON = ['SLIPWAY_SANDBOX_UID_BASE', 'TEMPORAL_TLS_CERT', 'TEMPORAL_TL
 export const USERS_REFRESH_MS = 2000;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-function accepts(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect({ host, port });
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-}
 
 /** Rewrites a file in place (same inode: it is bind-mounted) when its content changes. */
 function rewriteInPlace(file: string, content: string): void {
@@ -174,7 +163,7 @@ export async function startSshGateway(options: SshGatewayOptions): Promise<Runni
     }
   };
   const deadline = Date.now() + 10_000;
-  while (!(ours() && (await accepts(listenHost, port)))) {
+  while (!(ours() && (await socketAccepts({ host: listenHost, port })))) {
     if (exited !== undefined || Date.now() > deadline) {
       child.kill('SIGKILL');
       cgroup.remove();

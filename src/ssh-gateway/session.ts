@@ -23,6 +23,7 @@ import type { SshSessionEvent } from '../domain/environment';
 import { workflowIds } from '../domain/names';
 import type { Layout } from '../home';
 import { hasServices, readWanted, releaseBinds, runtimeEnvironment } from '../runtime/environment-runtime';
+import { processAlive } from '../runtime/readiness';
 import { environmentNetnsPath } from '../runtime/services';
 import { SandboxCgroup } from '../sandbox/cgroup';
 import { sandboxIdentity } from '../sandbox/identity';
@@ -50,15 +51,6 @@ export class SessionRefused extends Error {}
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** The open sessions of this data directory (files of sessions whose program is gone are removed). */
 export function openSessions(layout: Layout): SessionRecord[] {
   const dir = sessionsDir(layout);
@@ -73,7 +65,7 @@ export function openSessions(layout: Layout): SessionRecord[] {
     const file = path.join(dir, name);
     try {
       const r = JSON.parse(fs.readFileSync(file, 'utf8')) as SessionRecord;
-      if (alive(r.pid)) open.push(r);
+      if (processAlive(r.pid)) open.push(r);
       else fs.rmSync(file, { force: true });
     } catch {
       /* being written or removed */
@@ -94,9 +86,9 @@ async function endSessions(layout: Layout, which: (r: SessionRecord) => boolean)
     }
   }
   const deadline = Date.now() + 5000;
-  while (sessions.some((s) => alive(s.pid)) && Date.now() < deadline) await sleep(50);
+  while (sessions.some((s) => processAlive(s.pid)) && Date.now() < deadline) await sleep(50);
   for (const s of sessions) {
-    if (!alive(s.pid)) continue;
+    if (!processAlive(s.pid)) continue;
     SandboxCgroup.named(s.sandbox)?.killAll();
     try {
       process.kill(-s.pid, 'SIGKILL');

@@ -67,12 +67,13 @@ function tuningArgs(options: DevServerOptions): string[] {
   return args;
 }
 
-export async function freePort(): Promise<number> {
+/** A port free on `host` now (the OS's choice of port 0, released again). */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.unref();
     srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
+    srv.listen(0, host, () => {
       const addr = srv.address();
       srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
     });

@@ -11,7 +11,7 @@ import * as YAML from 'yaml';
 import { workflowIds } from '../../src/domain/names';
 import type { SshSessionEvent } from '../../src/domain/environment';
 import { PACKAGE_ROOT } from '../../src/home';
-import { freePort } from '../../src/router/edge';
+import { freePort } from '../../src/temporal/dev-server';
 import { sandboxIdentity } from '../../src/sandbox/identity';
 import { allowedKeys } from '../../src/ssh-gateway/authorized-keys';
 import { startSshGateway, type RunningSshGateway } from '../../src/ssh-gateway/gateway';
