@@ -3,16 +3,23 @@
  * (and why), the last run and the next. Shared by the client (`slipway env crons`, the API)
  * and the engine's cron activities.
  */
-import type { ScheduleClient, ScheduleDescription } from '@temporalio/client';
+import { ScheduleNotFoundError, type ScheduleClient, type ScheduleDescription } from '@temporalio/client';
 import { cronSchedulePrefix, type CronRunInput, type CronStatus } from '../domain/crons';
 
-/** The Schedules of one environment, by cron name. */
+/**
+ * The Schedules of one environment, by cron name. The list comes from visibility, which lags:
+ * a Schedule deleted a moment ago can still be listed, and is skipped when it no longer exists.
+ */
 export async function schedulesOf(schedules: ScheduleClient, project: string, environment: string): Promise<Map<string, ScheduleDescription>> {
   const prefix = cronSchedulePrefix(project, environment);
   const found = new Map<string, ScheduleDescription>();
   for await (const s of schedules.list()) {
     if (!s.scheduleId.startsWith(prefix)) continue;
-    found.set(s.scheduleId.slice(prefix.length), await schedules.getHandle(s.scheduleId).describe());
+    try {
+      found.set(s.scheduleId.slice(prefix.length), await schedules.getHandle(s.scheduleId).describe());
+    } catch (err) {
+      if (!(err instanceof ScheduleNotFoundError)) throw err;
+    }
   }
   return found;
 }

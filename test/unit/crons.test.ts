@@ -1,6 +1,9 @@
 /** `crons:` of .magento.app.yaml: the Magento Cloud form and Platform.sh's, and every refusal naming the key. */
 import { strict as assert } from 'node:assert';
+import { ScheduleNotFoundError } from '@temporalio/client';
+import { schedulesOf } from '../../src/client-lib/crons';
 import type { ConfigIssue } from '../../src/domain/app-config';
+import { cronSchedulePrefix } from '../../src/domain/crons';
 import { cronSpecProblem, parseCrons } from '../../src/domain/project-files/crons';
 
 describe('crons in .magento.app.yaml', function () {
@@ -40,5 +43,22 @@ describe('crons in .magento.app.yaml', function () {
       assert.match(`${issues[0]!.path}: ${issues[0]!.reason}`, why);
     }
     assert.equal(cronSpecProblem('0,30 8-18 * jan-dec 1-5'), undefined);
+  });
+});
+
+describe("an environment's Schedules as the client lists them", function () {
+  it('skips a Schedule that visibility still lists but that was deleted a moment ago', async function () {
+    const prefix = cronSchedulePrefix('shop', 'integration');
+    const listed = [`${prefix}gone`, `${prefix}kept`, `${cronSchedulePrefix('shop', 'feature')}other`];
+    const fake = {
+      list: () => listed.map((scheduleId) => ({ scheduleId })),
+      getHandle(scheduleId: string) {
+        return {
+          describe: () => (scheduleId.endsWith('gone') ? Promise.reject(new ScheduleNotFoundError('schedule not found', scheduleId)) : Promise.resolve({ scheduleId })),
+        };
+      },
+    };
+    const found = await schedulesOf(fake as never, 'shop', 'integration');
+    assert.deepEqual([...found.keys()], ['kept']);
   });
 });
