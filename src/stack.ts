@@ -9,7 +9,7 @@ import { SlipwayClient } from './client';
 import { SlipwayError } from './errors';
 import { loadIdentities } from './identities';
 import { hookToken, Layout, removeRuntimeInfo, writeRuntimeInfo } from './home';
-import { startDevServer, type RunningDevServer } from './temporal/dev-server';
+import { portTaken, startDevServer, type RunningDevServer } from './temporal/dev-server';
 import { ensureSearchAttributes } from './temporal/search-attributes';
 import { startRouter, type RunningRouter } from './router/router';
 import { startSshGateway, type RunningSshGateway } from './ssh-gateway/gateway';
@@ -39,6 +39,18 @@ export interface RunningStack {
   worker: RunningWorker;
   sshGateway?: RunningSshGateway;
   stop(): Promise<void>;
+}
+
+/**
+ * Refuses, in one line each, ports that something else holds, before anything starts (0: a
+ * free one is chosen later, nothing to check).
+ */
+export async function checkPortsFree(ports: { port: number; option: string }[]): Promise<void> {
+  for (const { port, option } of ports) {
+    if (port !== 0 && (await portTaken(port))) {
+      throw new SlipwayError(`port ${port} (${option}) is in use: stop what listens there, or choose another port (${option} 0: any free port)`);
+    }
+  }
 }
 
 export async function startStack(options: StackOptions): Promise<RunningStack> {

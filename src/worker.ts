@@ -20,6 +20,7 @@ import { timingInterceptors } from './activities/lib/timings';
 import { workflowBundle } from './temporal/workflow-bundle';
 import { DEFAULT_HOST, ENGINE_TASK_QUEUE, hostTaskQueue, workflowIds } from './domain/names';
 import type { RuntimeRestart } from './domain/environment';
+import { SlipwayKind } from './domain/search-attributes';
 import { runtimeRestartedSignal } from './workflows/environment';
 import { hostSupervisorWorkflow } from './workflows/host-supervisor';
 import { supervisePass } from './activities/supervision';
@@ -135,6 +136,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       args: [{ host }],
       workflowIdConflictPolicy: 'USE_EXISTING',
       staticSummary: `Supervise the environment runtimes of host ${host}`,
+      typedSearchAttributes: [{ key: SlipwayKind, value: 'host-supervisor' }],
     })
     .catch((err: unknown) => console.error(`warning: the supervisor of host ${host} could not be started: ${err instanceof Error ? err.message : String(err)}`));
   const done = Promise.all(running).then(

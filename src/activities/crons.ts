@@ -13,10 +13,11 @@ import { schedulesOf } from '../client-lib/crons';
 import { CRON_FAILED, cronScheduleId, type CronRunInput, type CronRunResult, type CronSyncInput } from '../domain/crons';
 import { ENGINE_TASK_QUEUE } from '../domain/names';
 import type { CronJob } from '../domain/project-files/crons';
-import { SlipwayEnvironment, SlipwayKind, SlipwayProject } from '../domain/search-attributes';
+import { SlipwayCommit, SlipwayEnvironment, SlipwayKind, SlipwayProject } from '../domain/search-attributes';
 import type { Layout } from '../home';
 import { runInSandbox } from '../sandbox/sandbox';
 import { readSlugManifest } from './build';
+import { heartbeatDetails, reportStep } from './lib/heartbeat';
 import { prepareSandbox, SANDBOX_BASE_ENV } from './lib/hook-process';
 import { hookEnv, releaseBinds } from './release';
 import { hasServices } from '../runtime/environment-runtime';
@@ -50,6 +51,8 @@ export function createCronEngineActivities(layout: Layout, schedules: () => Prom
             { key: SlipwayProject, value: input.project },
             { key: SlipwayEnvironment, value: input.environment },
             { key: SlipwayKind, value: 'cron' },
+            // The commit of the release it runs in.
+            ...(input.live ? [{ key: SlipwayCommit, value: input.live.commit }] : []),
           ],
         };
         const spec = { cronExpressions: [job.spec] };
@@ -134,7 +137,8 @@ export function createCronHostActivities(layout: Layout) {
       const { identity, limits } = await prepareSandbox({ layout, project: input.project, app, binds, kind: 'cron' });
       const timeoutSeconds = Math.min(job.timeoutSeconds ?? limits.timeoutSeconds.cron, limits.timeoutSeconds.cron);
       appendLog(log, `${new Date().toISOString()} run of ${input.name} in ${input.release} (workflow ${ctx.info.workflowExecution?.workflowId ?? '?'}): ${job.cmd}\n`);
-      const heartbeat = setInterval(() => ctx.heartbeat(), 1000);
+      reportStep(`cron ${input.name}`);
+      const heartbeat = setInterval(() => ctx.heartbeat(heartbeatDetails(ctx)), 1000);
       try {
         const env = hookEnv(layout, { ...input, number: input.deployment, branch: input.environment, manifest }, { MAGENTO_CLOUD_CRON: input.name });
         const end = await runInSandbox({

@@ -43,6 +43,12 @@ async function main(): Promise<void> {
       process.exitCode = err.exitCode;
       return;
     }
+    // A port taken meanwhile (after `up` checked it): one line, as the check would have said.
+    if ((err as NodeJS.ErrnoException | undefined)?.code === 'EADDRINUSE') {
+      console.error(`slipway: ${(err as Error).message}`);
+      process.exitCode = 1;
+      return;
+    }
     console.error(`slipway: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     process.exitCode = 1;
   }

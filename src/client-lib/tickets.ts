@@ -5,7 +5,7 @@
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ENGINE_TASK_QUEUE, workflowIds } from '../domain/names';
 import type { SshKeyRecord } from '../domain/project';
-import { SlipwayKind, SlipwayProject, SlipwayTicketStatus } from '../domain/search-attributes';
+import { SlipwayEnvironment, SlipwayKind, SlipwayProject, SlipwayTicketStatus } from '../domain/search-attributes';
 import type { DecisionRequest, TicketInput, TicketRecord } from '../domain/tickets';
 import { InvalidInputError, NotFoundError, SlipwayError } from '../errors';
 import { rolesOn } from '../domain/access';
@@ -34,6 +34,7 @@ export async function openTicket(ctx: ClientContext, input: TicketRequest): Prom
     staticSummary: `SUP-${number}: ${input.title} (${input.project}, requested by ${input.requester})`,
     typedSearchAttributes: [
       { key: SlipwayProject, value: input.project },
+      { key: SlipwayEnvironment, value: input.target },
       { key: SlipwayKind, value: 'ticket' },
       { key: SlipwayTicketStatus, value: 'open' },
     ],

@@ -14,7 +14,9 @@ import { locateTemporal, TemporalNotFoundError, type LocateOptions } from './loc
 export interface DevServerOptions {
   /** SQLite file; in memory when undefined. */
   dbFile?: string;
+  /** Absent or 0: a free port. */
   port?: number;
+  /** Absent or 0: a free port. */
   uiPort?: number;
   /** Start the Web UI (default true). */
   ui?: boolean;
@@ -80,6 +82,16 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
   });
 }
 
+/** Whether `port` is taken on `host` (something listens there or holds it): a listen tried and released. */
+export async function portTaken(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.once('error', (err: NodeJS.ErrnoException) => (err.code === 'EADDRINUSE' || err.code === 'EACCES' ? resolve(true) : reject(err)));
+    srv.listen(port, host, () => srv.close(() => resolve(false)));
+  });
+}
+
 async function waitUntilServing(address: string, child: ChildProcess, logFile: string | undefined): Promise<void> {
   const deadline = Date.now() + 60_000;
   let lastError: unknown;
@@ -106,9 +118,10 @@ async function waitUntilServing(address: string, child: ChildProcess, logFile: s
 
 export async function startDevServer(options: DevServerOptions = {}): Promise<RunningDevServer> {
   const exe = locateTemporal(options.locate);
-  const port = options.port ?? (await freePort());
+  // Absent or 0: a free port, chosen here (the dev server cannot be given 0 and say which it took).
+  const port = options.port || (await freePort());
   const ui = options.ui ?? true;
-  const uiPort = options.uiPort ?? (ui ? await freePort() : undefined);
+  const uiPort = ui ? options.uiPort || (await freePort()) : undefined;
   const address = `127.0.0.1:${port}`;
 
   if (exe.kind === 'sdk-download') {

@@ -6,8 +6,9 @@
  * the heartbeat timeout and the next worker of the host takes it over. Each run of the
  * activity ends after an hour and the workflow continues as new, so its history stays short.
  */
-import { continueAsNew } from '@temporalio/workflow';
+import { makeContinueAsNewFunc } from '@temporalio/workflow';
 import { hostTaskQueue } from '../domain/names';
+import { SlipwayKind } from '../domain/search-attributes';
 import { supervisorHost } from './activity-proxies';
 
 export interface HostSupervisorInput {
@@ -18,5 +19,6 @@ export async function hostSupervisorWorkflow(input: HostSupervisorInput): Promis
   await supervisorHost(hostTaskQueue(input.host)).superviseRuntimes.executeWithOptions({ summary: `supervise the environments of host ${input.host}` }, [
     { host: input.host, forSeconds: 3600 },
   ]);
-  await continueAsNew<typeof hostSupervisorWorkflow>(input);
+  // With its search attribute: a supervisor started before it was set at start gets it here.
+  await makeContinueAsNewFunc<typeof hostSupervisorWorkflow>({ typedSearchAttributes: [{ key: SlipwayKind, value: 'host-supervisor' }] })(input);
 }

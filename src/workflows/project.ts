@@ -17,12 +17,15 @@ import {
   defineSignal,
   defineUpdate,
   getExternalWorkflowHandle,
+  log,
+  setDefaultSignalHandler,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
 import { environmentTypeOf, MAIN_BRANCHES, workflowIds } from '../domain/names';
 import { countActiveIntegration, PLANS, type BranchPush, type ProjectInfo, type ProjectState } from '../domain/project';
 import { isObject } from '../domain/project-rules';
+import type { TicketRecord } from '../domain/tickets';
 import { projectGit as git } from './activity-proxies';
 import { projectContext } from './project/context';
 import { registerEnvironments, routePush, startEnvironment } from './project/environments';
@@ -30,9 +33,8 @@ import { registerPromotions } from './project/promotions';
 import { registerSshKeys } from './project/ssh-keys';
 import { registerVariables, settleVariableTicket, type VariableSettlement } from './project/variables';
 import { registerDataRefreshes, settleDataRefresh } from './project/data-refresh';
-import { ticketClosedSignal } from './ticket';
+import { internalSignal, RETIRED_SIGNAL_NAMES, ticketClosedSignal, ticketOutcomeSignal } from './ticket';
 import { registerTickets } from './project/tickets';
-import { ticketOutcomeSignal } from './ticket';
 
 // Every signal, query and update this workflow handles, for its callers.
 export {
@@ -97,15 +99,22 @@ export async function projectWorkflow(initial: ProjectState): Promise<void> {
   const variableTicketClosed = registerVariables(ctx, settlements);
   const dataRefreshClosed = registerDataRefreshes(ctx, refreshes);
   /** A ticket of the project closed: an SSH key recorded, a variable change to apply (or drop). */
-  setHandler(ticketClosedSignal, (t) => {
+  const ticketClosed = (t: TicketRecord): void => {
     if (!isObject(t)) return;
     sshKeyTicketClosed(t);
     variableTicketClosed(t);
     dataRefreshClosed(t);
-  });
+  };
+  setHandler(ticketClosedSignal, ticketClosed, { description: 'Internal (sent by a ticket of the project when it closes). Not an operator decision: decide the ticket/… workflow instead.' });
   registerPromotions(ctx);
   registerTickets(ctx);
   registerEnvironments(ctx);
+  // Last, so every named handler is set first: the retired name of ticketClosed (runs and
+  // histories of before) is still honoured, and not listed in the UI.
+  setDefaultSignalHandler((name, ...args) => {
+    if (name === RETIRED_SIGNAL_NAMES[ticketClosedSignal.name]) ticketClosed(args[0] as TicketRecord);
+    else log.warn(`signal ${JSON.stringify(name)} is not one a project takes: ignored`);
+  });
 
   if (state.remote === undefined) {
     const created = await git.createProjectRemote.executeWithOptions({ summary: 'create the Git remote' }, [
@@ -141,7 +150,7 @@ export async function projectWorkflow(initial: ProjectState): Promise<void> {
     }
     const told = outbox.shift();
     if (told) {
-      await getExternalWorkflowHandle(workflowIds.ticket(state.project, told.ticket)).signal(ticketOutcomeSignal, { outcome: told.outcome });
+      await getExternalWorkflowHandle(workflowIds.ticket(state.project, told.ticket)).signal(internalSignal(ticketOutcomeSignal), { outcome: told.outcome });
       continue;
     }
     if (inbox.length === 0) {

@@ -11,19 +11,21 @@ import {
   defineQuery,
   getExternalWorkflowHandle,
   isCancellation,
+  log,
   patched,
+  setDefaultSignalHandler,
   setHandler,
   startChild,
 } from '@temporalio/workflow';
 import type { DeploymentRecord } from '../domain/environment';
 import { workflowIds } from '../domain/names';
 import type { PromotionInput, PromotionResult } from '../domain/promotion';
-import { SlipwayKind, SlipwayProject, SlipwayTicketStatus } from '../domain/search-attributes';
+import { SlipwayEnvironment, SlipwayKind, SlipwayProject, SlipwayTicketStatus } from '../domain/search-attributes';
 import type { TicketRecord } from '../domain/tickets';
 import { promotionGit as git } from './activity-proxies';
 import { environmentPromoteSignal, promotionDeployedSignal } from './environment';
 import { promotionClosedSignal } from './project-signals';
-import { ticketClosedSignal, ticketOutcomeSignal, ticketWorkflow } from './ticket';
+import { internalSignal, RETIRED_SIGNAL_NAMES, ticketClosedSignal, ticketOutcomeSignal, ticketWorkflow } from './ticket';
 
 export const promotionQuery = defineQuery<PromotionResult>('promotion');
 
@@ -42,14 +44,24 @@ export async function promotionWorkflow(input: PromotionInput): Promise<Promotio
     commit: input.release.commit,
     slug: input.release.slug,
   };
-  setHandler(promotionQuery, () => result);
+  setHandler(promotionQuery, () => result, { description: 'The promotion: its ticket, target, commit, slug, status and deployment.' });
   let ticket: TicketRecord | undefined;
   let deployed: DeploymentRecord | undefined;
-  setHandler(ticketClosedSignal, (t) => {
+  const ticketClosed = (t: TicketRecord): void => {
     ticket = t;
-  });
-  setHandler(promotionDeployedSignal, (d) => {
-    deployed = d;
+  };
+  setHandler(ticketClosedSignal, ticketClosed, { description: 'Internal (sent by its ticket when it closes). Not an operator decision: decide the ticket/… workflow instead.' });
+  setHandler(
+    promotionDeployedSignal,
+    (d) => {
+      deployed = d;
+    },
+    { description: "Internal (sent by the target's environment workflow with the deployment's outcome). Not an operator action." },
+  );
+  // The retired name of ticketClosed (runs and histories of before): not listed in the UI, still honoured.
+  setDefaultSignalHandler((name, ...args) => {
+    if (name === RETIRED_SIGNAL_NAMES[ticketClosedSignal.name]) ticketClosed(args[0] as TicketRecord);
+    else log.warn(`signal ${JSON.stringify(name)} is not one a promotion takes (its ticket takes the decision): ignored`);
   });
   const project = getExternalWorkflowHandle(workflowIds.project(input.project));
 
@@ -81,6 +93,7 @@ export async function promotionWorkflow(input: PromotionInput): Promise<Promotio
       staticSummary: `${ticketName}: promote ${input.project} ${input.source} to ${input.target}, requested by ${input.requester}`,
       typedSearchAttributes: [
         { key: SlipwayProject, value: input.project },
+        { key: SlipwayEnvironment, value: input.target },
         { key: SlipwayKind, value: 'ticket' },
         { key: SlipwayTicketStatus, value: 'open' },
       ],
@@ -123,7 +136,7 @@ export async function promotionWorkflow(input: PromotionInput): Promise<Promotio
             result.error = `${result.error ?? ''}; ${input.target} not moved back: ${err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err)}`;
           });
       }
-      await ticketHandle.signal(ticketOutcomeSignal, {
+      await ticketHandle.signal(internalSignal(ticketOutcomeSignal), {
         outcome: `deployment #${d.deployment} of ${input.target} failed and was rolled back: ${d.error ?? ''}`,
       });
       return result;
@@ -135,7 +148,7 @@ export async function promotionWorkflow(input: PromotionInput): Promise<Promotio
       result.masterUpdated = true;
     }
     result.status = 'deployed';
-    await ticketHandle.signal(ticketOutcomeSignal, {
+    await ticketHandle.signal(internalSignal(ticketOutcomeSignal), {
       outcome: `deployed to ${input.target} as deployment #${d.deployment} (slug ${input.release.slug})${result.masterUpdated ? '; master updated' : ''}`,
     });
     return result;

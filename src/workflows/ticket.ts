@@ -12,9 +12,14 @@ import {
   defineUpdate,
   getExternalWorkflowHandle,
   isCancellation,
+  log,
+  patched,
+  setDefaultSignalHandler,
   setHandler,
+  upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
+  type SignalDefinition,
 } from '@temporalio/workflow';
 import { REFUSED } from '../domain/failure-types';
 import { SlipwayTicketStatus } from '../domain/search-attributes';
@@ -31,13 +36,40 @@ import {
 export const ticketDecideSignal = defineSignal<[DecisionRequest]>('decide');
 /** Approve or reject, as an Update: an invalid one is recorded and refused to the caller. */
 export const ticketDecisionUpdate = defineUpdate<TicketRecord, [DecisionRequest]>('decision');
-/** Close the ticket (its promotion was cancelled). */
-export const ticketCancelSignal = defineSignal<[{ reason: string }]>('cancel');
 export const ticketQuery = defineQuery<TicketRecord>('ticket');
-/** Sent to the parent (the promotion) when the ticket closes, with its record. */
-export const ticketClosedSignal = defineSignal<[TicketRecord]>('ticketClosed');
-/** What came of an approved ticket, from the promotion: kept in the ticket's record. */
-export const ticketOutcomeSignal = defineSignal<[{ outcome: string }]>('outcome');
+/**
+ * Workflow-to-workflow plumbing, named `internal:…` so that the Temporal UI (which lists a
+ * workflow's signals) offers no operator a `cancel` or an `outcome` that looks like a decision.
+ * Their names before (`cancel`, `outcome`, `ticketClosed`) are retired aliases: still handled
+ * (running workflows may get them from senders of before, and the stored histories hold them)
+ * by the default signal handler, so they are no longer listed; senders use the new names since
+ * the patch INTERNAL_SIGNAL_NAMES.
+ */
+/** Close the ticket (its promotion was cancelled). Internal. */
+export const ticketCancelSignal = defineSignal<[{ reason: string }]>('internal:cancelTicket');
+/** Sent to the parent (the promotion, or the project) when the ticket closes, with its record. Internal. */
+export const ticketClosedSignal = defineSignal<[TicketRecord]>('internal:ticketClosed');
+/** What came of an approved ticket, from the promotion or the project: kept in the ticket's record. Internal. */
+export const ticketOutcomeSignal = defineSignal<[{ outcome: string }]>('internal:ticketOutcome');
+/** The names the internal signals had before, by their current name. */
+export const RETIRED_SIGNAL_NAMES = {
+  [ticketCancelSignal.name]: 'cancel',
+  [ticketClosedSignal.name]: 'ticketClosed',
+  [ticketOutcomeSignal.name]: 'outcome',
+} as const;
+/** Patch: internal signals are sent under their `internal:` names (before: `cancel`, `outcome`, `ticketClosed`). */
+export const INTERNAL_SIGNAL_NAMES = 'internal-signal-names';
+/** Patch: a refused decision is recorded in the ticket's memo (`lastRefusal`), an event in its history. */
+export const REFUSAL_TRACE = 'ticket-refusal-trace';
+
+/** The signal to send for an internal one: its `internal:` name once the patch is in, else the name it had. */
+export function internalSignal<Args extends unknown[]>(def: SignalDefinition<Args>): SignalDefinition<Args> | string {
+  return patched(INTERNAL_SIGNAL_NAMES) ? def : RETIRED_SIGNAL_NAMES[def.name]!;
+}
+
+const DECISION_HELP =
+  'Input: {"user":"sam","decision":"approve"|"reject","comment":"…"}. Only a support engineer of the project other than the requester decides; production may need two. ' +
+  'A decision that breaks a rule changes nothing and is shown in the memo (lastRefusal) and the ticket record.';
 
 export async function ticketWorkflow(input: TicketInput): Promise<TicketRecord> {
   const { roster, ...rest } = input;
@@ -52,7 +84,7 @@ export async function ticketWorkflow(input: TicketInput): Promise<TicketRecord> 
     attempts: [],
     reminders: [],
   };
-  setHandler(ticketQuery, () => ticket);
+  setHandler(ticketQuery, () => ticket, { description: 'The ticket: its request, status, approvals and every decision attempt (accepted or refused).' });
 
   const close = (status: TicketRecord['status'], reason: string): void => {
     ticket.status = status;
@@ -77,7 +109,13 @@ export async function ticketWorkflow(input: TicketInput): Promise<TicketRecord> 
       accepted: refusal === undefined,
       refusal,
     });
-    if (refusal) return refusal;
+    if (refusal) {
+      // Visible in the Temporal UI: a memo change is an event of the history (WorkflowPropertiesModified).
+      if (patched(REFUSAL_TRACE)) {
+        upsertMemo({ lastRefusal: `refused: ${refusal} (${shown(r.user)} ${shown(r.decision)} by ${via}, ${new Date(at).toISOString()})`, refusals: ticket.attempts.filter((a) => !a.accepted).length });
+      }
+      return refusal;
+    }
     if (raw.decision === 'reject') {
       ticket.rejection = { user: raw.user, comment: raw.comment, at };
       close('rejected', `rejected by ${raw.user}${raw.comment ? `: ${raw.comment}` : ''}`);
@@ -90,9 +128,13 @@ export async function ticketWorkflow(input: TicketInput): Promise<TicketRecord> 
     return undefined;
   };
 
-  setHandler(ticketDecideSignal, (req) => {
-    decide(req, 'signal');
-  });
+  setHandler(
+    ticketDecideSignal,
+    (req) => {
+      decide(req, 'signal');
+    },
+    { description: `Operator decision: approve or reject this ticket (as \`slipway ticket approve|reject\`). ${DECISION_HELP}` },
+  );
   setHandler(
     ticketDecisionUpdate,
     (req) => {
@@ -101,6 +143,7 @@ export async function ticketWorkflow(input: TicketInput): Promise<TicketRecord> 
       return ticket;
     },
     {
+      description: `Operator decision, answered at once: approve or reject this ticket; a refused one fails with the reason. ${DECISION_HELP}`,
       // Only the shape is checked at the door: a well-formed but refused decision must still
       // reach the handler, so that the attempt is kept in the record.
       validator: (req: DecisionRequest) => {
@@ -110,13 +153,21 @@ export async function ticketWorkflow(input: TicketInput): Promise<TicketRecord> 
     },
   );
   // Sent by the engine; a hand-made one that is not an object would fail every workflow task.
-  setHandler(ticketCancelSignal, (cancel) => {
+  const cancelTicket = (cancel: { reason: string }): void => {
     if (typeof cancel !== 'object' || cancel === null) return;
     if (ticket.status === 'open') close('cancelled', cancel.reason);
-  });
-  setHandler(ticketOutcomeSignal, (told) => {
+  };
+  const toldOutcome = (told: { outcome: string }): void => {
     if (typeof told !== 'object' || told === null) return;
     ticket.outcome = told.outcome;
+  };
+  setHandler(ticketCancelSignal, cancelTicket, { description: 'Internal (sent by the engine when the promotion is cancelled): closes the ticket. Not an operator decision: cancel the promotion instead.' });
+  setHandler(ticketOutcomeSignal, toldOutcome, { description: 'Internal (sent by the promotion or the project): what came of the approved ticket. Not an operator decision.' });
+  // The retired names: not listed in the UI, still honoured.
+  setDefaultSignalHandler((name, ...args) => {
+    if (name === RETIRED_SIGNAL_NAMES[ticketCancelSignal.name]) cancelTicket(args[0] as { reason: string });
+    else if (name === RETIRED_SIGNAL_NAMES[ticketOutcomeSignal.name]) toldOutcome(args[0] as { outcome: string });
+    else log.warn(`signal ${JSON.stringify(name)} is not one a ticket takes (decide is the decision): ignored`);
   });
 
   upsertSearchAttributes([{ key: SlipwayTicketStatus, value: 'open' }]);
@@ -137,7 +188,7 @@ export async function ticketWorkflow(input: TicketInput): Promise<TicketRecord> 
   if (parent) {
     // The promotion acts on the decision, then tells the ticket what came of it.
     // By id alone: an entity parent may have continued-as-new since it opened this ticket.
-    await getExternalWorkflowHandle(parent.workflowId).signal(ticketClosedSignal, ticket);
+    await getExternalWorkflowHandle(parent.workflowId).signal(internalSignal(ticketClosedSignal), ticket);
     if (ticket.status === 'approved') {
       await condition(() => ticket.outcome !== undefined, '7 days', { summary: 'wait for the promotion outcome' });
     }

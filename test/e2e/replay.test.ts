@@ -48,6 +48,15 @@ describe('replay', function () {
     assert.deepEqual((JSON.parse(live.stdout) as Array<{ ok: boolean }>).map((o) => o.ok), [true, true]);
   });
 
+  it('slipway replay of an unknown id: one clear line, no gRPC stack, exit 1', async function () {
+    const { layout } = await getWorld();
+    const r = await runSlipway(['replay', 'deploy/nosuchproject/integration/1'], { ...process.env, SLIPWAY_HOME: layout.home });
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.match(r.stderr, /^slipway: no workflow "deploy\/nosuchproject\/integration\/1" on the Temporal server/);
+    assert.doesNotMatch(r.stderr, /\n\s+at |ServiceError|grpc/i);
+  });
+
   it('replays every saved history in test/histories', async function () {
     const files = fs.existsSync(HISTORIES) ? fs.readdirSync(HISTORIES).filter((f) => f.endsWith('.json')) : [];
     assert.ok(files.length >= 4, `expected saved histories in ${HISTORIES}`);

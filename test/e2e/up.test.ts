@@ -4,7 +4,9 @@
  */
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as path from 'node:path';
+import { Connection } from '@temporalio/client';
 import { freePort } from '../../src/temporal/dev-server';
 import { Layout, readRuntimeInfo } from '../../src/home';
 import { runtimeStatus, stopAllRuntimes } from '../../src/runtime/environment-runtime';
@@ -78,6 +80,58 @@ describe('slipway up', function () {
     const after = runtimeStatus(ref);
     assert.ok(after.application.processes.every((p) => !p.running) && after.services.every((s) => s.state !== 'running'), JSON.stringify(after));
     assert.ok(fs.existsSync(path.join(ref.layout.environment('persisted', 'integration'), 'services', 'mysql', 'data')));
+  });
+
+  it('with every port 0 picks free ports, prints them, and each printed one answers', async function () {
+    const freeHome = tempDir('up-free');
+    const up = spawnSlipway(['up', '--port', '0', '--ui-port', '0', '--router-port', '0', '--api-port', '0', '--ssh-port', '0'], { ...env, SLIPWAY_HOME: freeHome });
+    try {
+      await up.waitFor(/Slipway is up/);
+      const out = up.output();
+      const printed = (re: RegExp): number => {
+        const n = Number(re.exec(out)?.[1]);
+        assert.ok(Number.isInteger(n) && n > 0, `${re} in:\n${out}`);
+        return n;
+      };
+      const temporalPort = printed(/Temporal: dev server at 127\.0\.0\.1:(\d+)/);
+      const uiPort = printed(/Web UI http:\/\/127\.0\.0\.1:(\d+)/);
+      const routerPort = printed(/Router: http:\/\/<environment>\.<project>\.localhost:(\d+)\//);
+      const apiPort = printed(/API: http:\/\/127\.0\.0\.1:(\d+)/);
+      assert.equal(new Set([temporalPort, uiPort, routerPort, apiPort]).size, 4, out);
+      const conn = await Connection.connect({ address: `127.0.0.1:${temporalPort}` });
+      try {
+        await conn.workflowService.describeNamespace({ namespace: 'default' });
+      } finally {
+        await conn.close();
+      }
+      assert.equal((await fetch(`http://127.0.0.1:${uiPort}/`)).status, 200, 'the Temporal UI');
+      assert.equal((await fetch(`http://127.0.0.1:${apiPort}/openapi.json`)).status, 200, 'the API');
+      assert.ok((await fetchFromRouter(routerPort, 'integration.nothing.localhost')).status > 0, 'the router answers');
+      assert.equal(readRuntimeInfo(new Layout(freeHome))?.routerPort, routerPort);
+    } finally {
+      process.kill(up.child.pid!, 'SIGINT');
+      assert.equal((await up.exited).code, 0, up.output());
+      fs.rmSync(freeHome, { recursive: true, force: true });
+    }
+  });
+
+  it('a port in use: one line naming it and its option, no stack, exit 1', async function () {
+    const busy = net.createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const taken = (busy.address() as net.AddressInfo).port;
+    try {
+      for (const option of ['--router-port', '--port', '--api-port']) {
+        const args = (await upArgs()).flatMap((a, i, all) => (all[i - 1] === option ? [String(taken)] : [a]));
+        const r = await runSlipway(args, env);
+        assert.equal(r.code, 1, r.stdout + r.stderr);
+        const lines = r.stderr.trim().split('\n');
+        assert.equal(lines.length, 1, r.stderr);
+        assert.match(lines[0]!, new RegExp(`^slipway: port ${taken} \\(${option}\\) is in use`));
+        assert.doesNotMatch(r.stdout + r.stderr, /\n\s+at /, 'no stack trace');
+      }
+    } finally {
+      busy.close();
+    }
   });
 
   it('exits 2 with a clear message on bad usage', async function () {

@@ -7,6 +7,7 @@
  * its step for good (not retried: it would fail again); a sandbox that cannot be set up is
  * the engine's failure, and retried.
  */
+import { heartbeatDetails } from './heartbeat';
 import { Context } from '@temporalio/activity';
 import type { DeploymentStep } from '../../domain/deployment';
 import { formatDuration, formatSize, type HookKind } from '../../domain/sandbox-limits';
@@ -97,7 +98,7 @@ export async function runHook(run: HookRun): Promise<void> {
   const timeoutSeconds = limits.timeoutSeconds[run.kind];
   run.log.line(run.step, describe(timeoutSeconds));
 
-  const heartbeat = ctx ? setInterval(() => ctx.heartbeat(), 1000) : undefined;
+  const heartbeat = ctx ? setInterval(() => ctx.heartbeat(heartbeatDetails(ctx)), 1000) : undefined;
   const onCancel = (): void => run.log.line(run.step, 'cancelled: stopping the hook and every process it started');
   ctx?.cancellationSignal.addEventListener('abort', onCancel);
   try {

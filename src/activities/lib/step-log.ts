@@ -8,6 +8,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { DeploymentKey, DeploymentStep, StepFailureDetails, StepTiming } from '../../domain/deployment';
 import { STEP_FAILED } from '../../domain/failure-types';
 import type { Layout } from '../../home';
+import { reportStep } from './heartbeat';
 
 export class StepLog {
   readonly file: string;
@@ -27,6 +28,7 @@ export class StepLog {
   async step<T>(step: DeploymentStep, summary: string, fn: () => Promise<T>): Promise<T> {
     const started = Date.now();
     this.line(step, `started: ${summary}`);
+    reportStep(step);
     try {
       const result = await fn();
       this.line(step, `succeeded in ${Date.now() - started} ms`);

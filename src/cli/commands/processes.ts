@@ -18,16 +18,23 @@ export function registerProcessCommands({ program, layout, withClient }: Cli): v
   program
     .command('up')
     .description("start the embedded stack: Temporal dev server (with Web UI), worker and router; Ctrl-C stops it (the environments' processes keep running: `slipway down`)")
-    .option('--port <port>', 'Temporal gRPC port', port, 7233)
-    .option('--ui-port <port>', 'Temporal Web UI port', port, 8233)
-    .option('--router-port <port>', 'HTTP port of the router', port, 8080)
-    .option('--api-port <port>', 'HTTP port of the API', port, 8081)
+    .option('--port <port>', 'Temporal gRPC port (0: any free port; the one taken is printed)', port, 7233)
+    .option('--ui-port <port>', 'Temporal Web UI port (0: any free port)', port, 8233)
+    .option('--router-port <port>', 'HTTP port of the router (0: any free port)', port, 8080)
+    .option('--api-port <port>', 'HTTP port of the API (0: any free port)', port, 8081)
     .option('--ssh-port <port>', 'port of the SSH gateway (0: none)', port, 2222)
-    .addHelpText('after', `\nExample:\n  SLIPWAY_HOME=~/slipway slipway up --router-port 8080\n${SLUGS_KEPT_HELP}`)
+    .addHelpText('after', `\nExamples:\n  SLIPWAY_HOME=~/slipway slipway up --router-port 8080\n  slipway up --port 0 --ui-port 0 --router-port 0 --api-port 0 --ssh-port 0   # free ports, printed\n${SLUGS_KEPT_HELP}`)
     .action(async (opts: { port: number; uiPort: number; routerPort: number; apiPort: number; sshPort: number }) => {
       const l = layout();
       // Loaded here, not at the top: a `slipway worker` process does not need the API server.
-      const { startStack } = await import('../../stack');
+      const { checkPortsFree, startStack } = await import('../../stack');
+      const external = process.env.TEMPORAL_ADDRESS;
+      await checkPortsFree([
+        ...(external ? [] : [{ port: opts.port, option: '--port' }, { port: opts.uiPort, option: '--ui-port' }]),
+        { port: opts.routerPort, option: '--router-port' },
+        { port: opts.apiPort, option: '--api-port' },
+        { port: opts.sshPort, option: '--ssh-port' },
+      ]);
       const stack = await startStack({
         layout: l,
         temporalAddress: process.env.TEMPORAL_ADDRESS,

@@ -4,6 +4,17 @@ import * as path from 'node:path';
 import { SlipwayError } from '../../errors';
 import type { Cli } from '../context';
 
+/** One line for a history that could not be fetched (no gRPC stack): unknown id, or the server's reason. */
+function historyNotFetched(id: string, err: unknown): SlipwayError {
+  const e = err as { name?: string; code?: number; message?: string; cause?: { code?: number; details?: string } };
+  // gRPC NOT_FOUND (5), as a WorkflowNotFoundError or a bare ServiceError.
+  if (e?.name === 'WorkflowNotFoundError' || e?.code === 5 || e?.cause?.code === 5) {
+    return new SlipwayError(`no workflow ${JSON.stringify(id)} on the Temporal server (namespace default): ids look like deploy/<project>/<environment>/<n>`);
+  }
+  const reason = e?.cause?.details ?? (err instanceof Error ? err.message : String(err));
+  return new SlipwayError(`the history of ${id} could not be fetched: ${reason.split('\n')[0]}`);
+}
+
 export function registerReplayCommand({ program, withClient }: Cli): void {
   program
     .command('replay [workflow-ids...]')
@@ -21,7 +32,9 @@ export function registerReplayCommand({ program, withClient }: Cli): void {
       if (ids.length > 0) {
         await withClient(async (client) => {
           for (const id of ids) {
-            const json = await fetchHistoryJson(client.temporal, id);
+            const json = await fetchHistoryJson(client.temporal, id).catch((err: unknown) => {
+              throw historyNotFetched(id, err);
+            });
             if (opts.save) {
               fs.mkdirSync(opts.save, { recursive: true });
               fs.writeFileSync(path.join(opts.save, `${id.replace(/\//g, '_')}.json`), json);

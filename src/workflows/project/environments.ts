@@ -17,7 +17,7 @@ import {
   type BranchRequest,
   type EnvironmentRequest,
 } from '../../domain/project-rules';
-import { SlipwayEnvironment, SlipwayKind, SlipwayProject } from '../../domain/search-attributes';
+import { SlipwayEnvironment, SlipwayKind, SlipwayPhase, SlipwayProject } from '../../domain/search-attributes';
 import { projectGit as git } from '../activity-proxies';
 import { environmentLifecycleSignal, environmentPushSignal, environmentWorkflow } from '../environment';
 import type { ProjectContext } from './context';
@@ -65,6 +65,8 @@ export async function startEnvironment(state: ProjectState, name: string, pendin
       { key: SlipwayProject, value: state.project },
       { key: SlipwayEnvironment, value: name },
       { key: SlipwayKind, value: 'environment' },
+      // From its start (its first deployment, if any, makes it `deploying` at once).
+      { key: SlipwayPhase, value: 'idle' },
     ],
   });
 }

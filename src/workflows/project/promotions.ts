@@ -5,7 +5,7 @@
 import { ParentClosePolicy, defineUpdate, setHandler, startChild } from '@temporalio/workflow';
 import { isObject, promoteRefusal, type PromoteRequest } from '../../domain/project-rules';
 import { PROMOTION_SOURCE, promotionWorkflowId } from '../../domain/promotion';
-import { SlipwayEnvironment, SlipwayKind, SlipwayProject } from '../../domain/search-attributes';
+import { SlipwayCommit, SlipwayEnvironment, SlipwayKind, SlipwayProject } from '../../domain/search-attributes';
 import { promotionClosedSignal } from '../project-signals';
 import { promotionWorkflow } from '../promotion';
 import type { ProjectContext } from './context';
@@ -54,6 +54,7 @@ export function registerPromotions(ctx: ProjectContext): void {
         typedSearchAttributes: [
           { key: SlipwayProject, value: state.project },
           { key: SlipwayEnvironment, value: target },
+          { key: SlipwayCommit, value: r.release.commit },
           { key: SlipwayKind, value: 'promotion' },
         ],
       });

@@ -5,7 +5,7 @@
 import { ParentClosePolicy, defineUpdate, setHandler, startChild, type ChildWorkflowHandle } from '@temporalio/workflow';
 import { workflowIds } from '../../domain/names';
 import type { ProjectState } from '../../domain/project';
-import { SlipwayKind, SlipwayProject, SlipwayTicketStatus } from '../../domain/search-attributes';
+import { SlipwayEnvironment, SlipwayKind, SlipwayProject, SlipwayTicketStatus } from '../../domain/search-attributes';
 import type { TicketInput } from '../../domain/tickets';
 import { ticketWorkflow } from '../ticket';
 import type { ProjectContext } from './context';
@@ -29,6 +29,7 @@ export function openTicket(input: TicketInput, summary: string): Promise<ChildWo
     staticSummary: summary,
     typedSearchAttributes: [
       { key: SlipwayProject, value: input.project },
+      { key: SlipwayEnvironment, value: input.target },
       { key: SlipwayKind, value: 'ticket' },
       { key: SlipwayTicketStatus, value: 'open' },
     ],
