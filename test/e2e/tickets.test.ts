@@ -1,11 +1,13 @@
 /**
  * Support tickets: the rules for decisions (role, no self-approval, two distinct approvers),
  * the same for signals and Updates, every attempt recorded; rejection, expiry with a reminder,
- * cancellation; a decision sent with the real `temporal workflow signal` command.
+ * cancellation; a decision sent with the real `temporal workflow signal` command; a refused
+ * decision visible in the history; the signals the Temporal UI offers.
  */
 import { strict as assert } from 'node:assert';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { defaultPayloadConverter } from '@temporalio/common';
 import { locateTemporal } from '../../src/temporal/locate';
 import type { TicketRecord } from '../../src/domain/tickets';
 import { runSlipway } from '../harness/processes';
@@ -87,6 +89,63 @@ describe('support tickets', function () {
     now = await client.ticket(project, t.id);
     assert.equal(now.attempts.at(-1)?.via, 'signal');
     await assert.rejects(client.decide(project, t.id, { user: 'sue', decision: 'reject' }), /refused: SUP-\d+ is approved: it takes no more decisions/);
+  });
+
+  it('a refused decision leaves a trace in the history, with its reason (by signal and by Update)', async function () {
+    const { client } = await getWorld();
+    const project = await ticketProject();
+    const t = await client.openTicket({ project, kind: 'promotion', target: 'staging', requester: 'sam', title: 'trace', expiresInMs: HOUR, remindBeforeMs: 0 });
+    const handle = client.temporal.workflow.getHandle(`ticket/${project}/${t.id}`);
+    await handle.signal('decide', { user: 'sam', decision: 'approve' });
+    await assert.rejects(client.decide(project, t.id, { user: 'alice', decision: 'approve' }), /alice is not in the support role/);
+
+    const traces = async (): Promise<string[]> =>
+      ((await handle.fetchHistory()).events ?? []).flatMap((e) => {
+        const memo = e.workflowPropertiesModifiedEventAttributes?.upsertedMemo?.fields?.lastRefusal;
+        return memo ? [defaultPayloadConverter.fromPayload<string>(memo)] : [];
+      });
+    let found: string[] = [];
+    for (let i = 0; i < 40 && found.length < 2; i++) {
+      found = await traces();
+      if (found.length < 2) await new Promise((r) => setTimeout(r, 250));
+    }
+    assert.equal(found.length, 2, found.join('\n'));
+    assert.match(found[0]!, /^refused: sam requested this and cannot decide it \(sam approve by signal, \d{4}-/);
+    assert.match(found[1]!, /^refused: alice is not in the support role: only support engineers decide tickets \(alice approve by update, /);
+    const memo = (await handle.describe()).memo ?? {};
+    assert.match(String(memo.lastRefusal), /^refused: alice is not in the support role/);
+    assert.equal(memo.refusals, 2);
+    // Nothing else changed: the ticket is open, and an accepted decision leaves no refusal.
+    assert.equal((await client.decide(project, t.id, { user: 'sue', decision: 'approve' })).status, 'approved');
+    assert.equal((await traces()).length, 2);
+  });
+
+  it('the signals the Temporal UI offers: the decisions, described; internal plumbing named so; the retired names still honoured', async function () {
+    const { client } = await getWorld();
+    const project = await ticketProject();
+    const t = await client.openTicket({ project, kind: 'promotion', target: 'staging', requester: 'alice', title: 'signals', expiresInMs: HOUR, remindBeforeMs: 0 });
+    const handle = client.temporal.workflow.getHandle(`ticket/${project}/${t.id}`);
+    type Definition = { name: string; description?: string };
+    type Metadata = { definition: { signalDefinitions: Definition[]; updateDefinitions: Definition[]; queryDefinitions: Definition[] } };
+    const { definition } = await handle.query<Metadata>('__temporal_workflow_metadata');
+    const signals = new Map(definition.signalDefinitions.map((d) => [d.name, d.description ?? '']));
+    assert.deepEqual([...signals.keys()].sort(), ['decide', 'internal:cancelTicket', 'internal:ticketOutcome']);
+    for (const bare of ['cancel', 'outcome', 'ticketClosed']) assert.ok(!signals.has(bare), `${bare} is offered`);
+    assert.match(signals.get('decide')!, /^Operator decision: approve or reject this ticket.*"decision":"approve"\|"reject"/);
+    for (const [name, description] of signals) if (name.startsWith('internal:')) assert.match(description, /^Internal \(sent by .*Not an operator/, name);
+    const decision = definition.updateDefinitions.find((d) => d.name === 'decision');
+    assert.match(decision?.description ?? '', /^Operator decision, answered at once/);
+
+    // The project's ticketClosed is internal too, and named so.
+    const project_ = await client.temporal.workflow.getHandle(`project/${project}`).query<Metadata>('__temporal_workflow_metadata');
+    const projectSignals = project_.definition.signalDefinitions.map((d) => d.name);
+    assert.ok(projectSignals.includes('internal:ticketClosed') && !projectSignals.includes('ticketClosed'), projectSignals.join(', '));
+
+    // A sender of before (a running promotion that predates the names) still closes the ticket with the retired name.
+    await handle.signal('cancel', { reason: 'sent under the retired name' });
+    const closed = (await handle.result()) as TicketRecord;
+    assert.equal(closed.status, 'cancelled');
+    assert.equal(closed.closedReason, 'sent under the retired name');
   });
 
   it('rejection, expiry after a reminder, and cancellation close a ticket', async function () {
