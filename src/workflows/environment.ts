@@ -90,6 +90,8 @@ export const sshSessionSignal = defineSignal<[SshSessionEvent]>('sshSession');
 const MALFORMED_SIGNALS_PATCH = 'ignore-malformed-environment-signals';
 const LIFECYCLE_ACTIONS: readonly unknown[] = ['activate', 'deactivate', 'retire'] satisfies LifecycleAction[];
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+/** How a workflow-to-workflow signal is described to the Temporal UI, which lists every signal: internal, not an operator's. */
+const internal = (by: string): { description: string } => ({ description: `Internal (sent by ${by}). Not an operator action.` });
 
 /** Since this patch, the branch head is read by a local activity: no round trip through the server before a deployment starts. */
 const LOCAL_BRANCH_HEAD_PATCH = 'branch-head-as-local-activity';
@@ -223,25 +225,25 @@ function registerHandlers(
     if (state.active === false) return; // an inactive environment keeps its code, undeployed
     if (!isObject(push) && patched(MALFORMED_SIGNALS_PATCH)) return;
     if (!state.pending || push.pushedAt >= state.pending.pushedAt) state.pending = push;
-  });
+  }, internal('the remote\'s hook and the project workflow, for a push; to deploy again: the redeploy Update'));
   setHandler(environmentPromoteSignal, (promotion) => {
     if (!isObject(promotion)) return; // it would fail every workflow task
     state.requests.push({ id: `p-${promotion.replyTo}`, kind: 'promotion', promotion });
-  });
+  }, internal('a promotion workflow once its ticket is approved; to promote: slipway promote'));
   setHandler(environmentLifecycleSignal, (action) => {
     // Anything but the three actions used to deactivate the environment.
     if (!LIFECYCLE_ACTIONS.includes(action) && patched(MALFORMED_SIGNALS_PATCH)) return;
     lifecycle.push(action);
-  });
+  }, internal('the project workflow, which validated it; to activate or deactivate: the project workflow\'s Updates or slipway env'));
   setHandler(environmentStatusQuery, () => ({ ...state, running: running() }));
   setHandler(runtimeRestartedSignal, (restart) => {
     if (!isObject(restart) || typeof restart.process !== 'string') return;
     state.restarts = [...(state.restarts ?? []), restart].slice(-RUNTIME_RESTARTS_KEPT);
-  });
+  }, internal("the host's supervisor, a record of a process it restarted"));
   setHandler(sshSessionSignal, (event) => {
     if (!isObject(event) || typeof event.session !== 'string' || (event.event !== 'start' && event.event !== 'end')) return;
     state.sshSessions = [...(state.sshSessions ?? []), event].slice(-SSH_SESSION_EVENTS_KEPT);
-  });
+  }, internal('the SSH gateway, a record of a session'));
 
   const enqueue = async (request: Omit<DeploymentRequest, 'id'>): Promise<{ deployment: number }> => {
     const id = `r${workflowInfo().runId.slice(0, 8)}-${nextRequestId++}`;
@@ -258,11 +260,11 @@ function registerHandlers(
   setHandler(refreshDataSignal, (r) => {
     if (!isObject(r) || typeof r.from !== 'string' || state.active === false || !state.current) return;
     state.requests.push({ kind: 'redeploy', data: { kind: 'environment', from: r.from }, id: `d${workflowInfo().runId.slice(0, 8)}-${nextRequestId++}` });
-  });
+  }, internal('the project workflow once a data-refresh ticket is approved; to copy data: the syncData Update or slipway env sync --data'));
   setHandler(variablesChangedSignal, (change) => {
     if (!isObject(change) || state.active === false || !state.current) return;
     state.requests.push({ kind: change.build ? 'rebuild' : 'redeploy', id: `v${workflowInfo().runId.slice(0, 8)}-${nextRequestId++}` });
-  });
+  }, internal("the project workflow once a variable change is applied"));
   setHandler(redeployUpdate, () => enqueue({ kind: 'redeploy' }), {
     validator: () => {
       if (state.active === false) throw new Error(`${state.environment} is inactive; activate it first`);

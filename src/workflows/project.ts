@@ -87,9 +87,13 @@ export async function projectWorkflow(initial: ProjectState): Promise<void> {
     await condition(() => state.remote !== undefined);
     return info()!;
   });
-  setHandler(branchPushedSignal, (push) => {
-    if (isObject(push)) inbox.push(push); // anything else (a hand-made signal) names no branch
-  });
+  setHandler(
+    branchPushedSignal,
+    (push) => {
+      if (isObject(push)) inbox.push(push); // anything else (a hand-made signal) names no branch
+    },
+    { description: "Internal (sent by the remote's post-receive hook for each updated branch). Not an operator action: push to the branch." },
+  );
 
   // The Updates' handlers are registered only now that the context (and its rules) exists: an
   // Update buffered before this run started (e.g. across continue-as-new) is delivered the

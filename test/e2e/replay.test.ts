@@ -123,6 +123,10 @@ hooks:
       'deployment-plan-reused.json': workflowIds.deployment(p, 'integration', reused.deployment),
       'deployment-plan-failed.json': workflowIds.deployment(p, 'integration', d3.deployment),
       'deployment-plan-promoted.json': workflowIds.deployment(p, 'staging', 1),
+      // Since the patches internal-signal-names (the promotion sends internal:ticketOutcome) and
+      // ticket-refusal-trace (bob's refused decision sets the ticket's memo).
+      'promotion-internal-signals.json': promo.workflowId,
+      'ticket-refusal-trace.json': `ticket/${p}/${ticket.id}`,
     };
     const afterPush = new Set(['environment-local-branch-head.json', 'environment-push-delivered.json', 'environment-head-from-push.json']);
     for (const [file, id] of Object.entries(scenarios)) {

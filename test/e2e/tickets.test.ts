@@ -136,10 +136,15 @@ describe('support tickets', function () {
     const decision = definition.updateDefinitions.find((d) => d.name === 'decision');
     assert.match(decision?.description ?? '', /^Operator decision, answered at once/);
 
-    // The project's ticketClosed is internal too, and named so.
+    // The project's ticketClosed is internal too, and named so; every signal of the project and
+    // of its environments is plumbing (operators act through Updates), and described as such.
     const project_ = await client.temporal.workflow.getHandle(`project/${project}`).query<Metadata>('__temporal_workflow_metadata');
     const projectSignals = project_.definition.signalDefinitions.map((d) => d.name);
     assert.ok(projectSignals.includes('internal:ticketClosed') && !projectSignals.includes('ticketClosed'), projectSignals.join(', '));
+    const environment = await client.temporal.workflow.getHandle(`env/${project}/integration`).query<Metadata>('__temporal_workflow_metadata');
+    for (const d of [...project_.definition.signalDefinitions, ...environment.definition.signalDefinitions]) {
+      assert.match(d.description ?? '', /^Internal \(sent by .*Not an operator action/, d.name);
+    }
 
     // A sender of before (a running promotion that predates the names) still closes the ticket with the retired name.
     await handle.signal('cancel', { reason: 'sent under the retired name' });

@@ -22,7 +22,7 @@ export function registerPromotions(ctx: ProjectContext): void {
     if (!isObject(closed)) return;
     const { target, ticket } = closed;
     if (state.openPromotions?.[target] === ticket) delete state.openPromotions[target];
-  });
+  }, { description: 'Internal (sent by a promotion workflow when it ends: its target takes a new promotion). Not an operator action.' });
   setHandler(
     promoteUpdate,
     async (r) => {
