@@ -137,7 +137,7 @@ describe('what docs/operations.md promises in the Temporal UI', function () {
           assert.ok(typeof attrs[name] === 'string' && attrs[name] !== '', `${id} carries ${name} (${JSON.stringify(attrs)})`);
           // A cell that lists values (`idle`, `deploying`, …): the value is one of them.
           const values = [...cell.matchAll(/`([a-z-]+)`/g)].map((m) => m[1]);
-          if (values.length > 1) assert.ok(values.includes(attrs[name] as string), `${id}: ${name}=${String(attrs[name])} not among ${values.join(', ')}`);
+          if (values.length > 1) assert.ok(values.includes(attrs[name]), `${id}: ${name}=${String(attrs[name])} not among ${values.join(', ')}`);
         }
         if (kind === 'project' || kind === 'ticket' || kind === 'promotion' || kind === 'deployment') assert.equal(attrs.SlipwayProject, id.split('/')[1], id);
         if (kind === 'environment' || kind === 'deployment' || kind === 'cron') assert.equal(attrs.SlipwayEnvironment, id.split('/')[2], id);
