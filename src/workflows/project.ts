@@ -109,7 +109,7 @@ export async function projectWorkflow(initial: ProjectState): Promise<void> {
     variableTicketClosed(t);
     dataRefreshClosed(t);
   };
-  setHandler(ticketClosedSignal, ticketClosed, { description: 'Internal (sent by a ticket of the project when it closes). Not an operator decision: decide the ticket/… workflow instead.' });
+  setHandler(ticketClosedSignal, ticketClosed, { description: 'Internal (sent by a ticket of the project when it closes). Not an operator action: decide the ticket/… workflow instead.' });
   registerPromotions(ctx);
   registerTickets(ctx);
   registerEnvironments(ctx);

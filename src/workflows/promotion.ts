@@ -50,7 +50,7 @@ export async function promotionWorkflow(input: PromotionInput): Promise<Promotio
   const ticketClosed = (t: TicketRecord): void => {
     ticket = t;
   };
-  setHandler(ticketClosedSignal, ticketClosed, { description: 'Internal (sent by its ticket when it closes). Not an operator decision: decide the ticket/… workflow instead.' });
+  setHandler(ticketClosedSignal, ticketClosed, { description: 'Internal (sent by its ticket when it closes). Not an operator action: decide the ticket/… workflow instead.' });
   setHandler(
     promotionDeployedSignal,
     (d) => {

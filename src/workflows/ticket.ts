@@ -45,7 +45,7 @@ export const ticketQuery = defineQuery<TicketRecord>('ticket');
  * by the default signal handler, so they are no longer listed; senders use the new names since
  * the patch INTERNAL_SIGNAL_NAMES.
  */
-/** Close the ticket (its promotion was cancelled). Internal. */
+/** Close the open ticket as cancelled, with a reason. Internal (no engine component sends it today: a promotion's ticket is cancelled with the promotion). */
 export const ticketCancelSignal = defineSignal<[{ reason: string }]>('internal:cancelTicket');
 /** Sent to the parent (the promotion, or the project) when the ticket closes, with its record. Internal. */
 export const ticketClosedSignal = defineSignal<[TicketRecord]>('internal:ticketClosed');
@@ -161,8 +161,8 @@ export async function ticketWorkflow(input: TicketInput): Promise<TicketRecord> 
     if (typeof told !== 'object' || told === null) return;
     ticket.outcome = told.outcome;
   };
-  setHandler(ticketCancelSignal, cancelTicket, { description: 'Internal (sent by the engine when the promotion is cancelled): closes the ticket. Not an operator decision: cancel the promotion instead.' });
-  setHandler(ticketOutcomeSignal, toldOutcome, { description: 'Internal (sent by the promotion or the project): what came of the approved ticket. Not an operator decision.' });
+  setHandler(ticketCancelSignal, cancelTicket, { description: 'Internal (sent by engine code, with a reason): closes the open ticket as cancelled. Not an operator action: cancel the promote/… workflow, which closes its ticket.' });
+  setHandler(ticketOutcomeSignal, toldOutcome, { description: 'Internal (sent by the promotion or the project): what came of the approved ticket. Not an operator action.' });
   // The retired names: not listed in the UI, still honoured.
   setDefaultSignalHandler((name, ...args) => {
     if (name === RETIRED_SIGNAL_NAMES[ticketCancelSignal.name]) cancelTicket(args[0] as { reason: string });
