@@ -39,7 +39,7 @@ const postgresProgram = (program: string): HostProgram => ({
 });
 
 export interface ClusterOptions {
-  /** Directory for PostgreSQL's data, the server's configuration and the logs. */
+  /** Directory for PostgreSQL's data, the server's configuration and the logs; its parents must be searchable by others when running as root (PostgreSQL runs as its own user). */
   dir: string;
   progress?: (message: string) => void;
   locate?: ServerLocateOptions;
@@ -218,9 +218,11 @@ function dynamicConfigYaml(values: Record<string, unknown>): string {
     .join('\n')}\n`;
 }
 
-async function registerDefaultNamespace(address: string, deadline: number): Promise<void> {
+async function registerDefaultNamespace(address: string, deadline: number, failedServices: () => string | undefined): Promise<void> {
   let lastError: unknown;
   while (Date.now() < deadline) {
+    const failed = failedServices();
+    if (failed) throw new SlipwayError(failed);
     try {
       const conn = await Connection.connect({ address, connectTimeout: 2000 });
       try {
@@ -241,13 +243,15 @@ async function registerDefaultNamespace(address: string, deadline: number): Prom
       await new Promise((r) => setTimeout(r, 500));
     }
   }
-  throw new SlipwayError(`the Temporal cluster's frontend at ${address} did not register the default namespace: ${String(lastError)}`);
+  throw new SlipwayError(`the Temporal cluster's frontend at ${address} did not register the default namespace within 2 minutes: ${String(lastError)}`);
 }
 
 /** Waits until the namespace takes workflow calls (the history service has its shards). */
-async function waitUntilServing(address: string, deadline: number): Promise<void> {
+async function waitUntilServing(address: string, deadline: number, failedServices: () => string | undefined): Promise<void> {
   let lastError: unknown;
   while (Date.now() < deadline) {
+    const failed = failedServices();
+    if (failed) throw new SlipwayError(failed);
     try {
       const conn = await Connection.connect({ address, connectTimeout: 2000 });
       try {
@@ -262,6 +266,14 @@ async function waitUntilServing(address: string, deadline: number): Promise<void
     }
   }
   throw new SlipwayError(`the Temporal cluster at ${address} did not serve the default namespace: ${String(lastError)}`);
+}
+
+function logTail(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8').trim().split('\n').slice(-5).map((l) => `  ${l.slice(0, 500)}`).join('\n');
+  } catch {
+    return '  (no log)';
+  }
 }
 
 export async function startCluster(options: ClusterOptions): Promise<RunningCluster> {
@@ -300,19 +312,30 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
     const dynamicConfigFile = path.join(root, 'dynamicconfig.yaml');
     fs.writeFileSync(dynamicConfigFile, dynamicConfigYaml(options.dynamicConfig ?? {}));
     fs.writeFileSync(path.join(root, 'config', 'cluster.yaml'), serverConfig(pg.port, ports, dynamicConfigFile));
-    for (const name of TEMPORAL_SERVICES) {
+    const startService = (name: string): void => {
       const log = fs.openSync(path.join(options.dir, `temporal-${name}.log`), 'a');
       services[name] = spawn(tools.server, ['--root', root, '--config', 'config', '--env', 'cluster', '--allow-no-auth', 'start', '--service', name], {
         stdio: ['ignore', log, log],
       });
       fs.closeSync(log);
-    }
+    };
     const address = `127.0.0.1:${ports.frontend!.grpc}`;
     const deadline = Date.now() + 120_000;
-    await registerDefaultNamespace(address, deadline);
-    await waitUntilServing(address, deadline);
-    const dead = Object.entries(services).filter(([, c]) => c.exitCode !== null || c.signalCode !== null);
-    if (dead.length > 0) throw new SlipwayError(`Temporal service(s) exited while starting: ${dead.map(([n]) => n).join(', ')} (logs in ${options.dir})`);
+    const failedServices = (): string | undefined => {
+      const dead = Object.entries(services).filter(([, c]) => c.exitCode !== null || c.signalCode !== null);
+      if (dead.length === 0) return undefined;
+      const tails = dead.map(([n]) => `${n}:\n${logTail(path.join(options.dir, `temporal-${n}.log`))}`);
+      return `Temporal service(s) exited while starting: ${dead.map(([n]) => n).join(', ')}\n${tails.join('\n')}`;
+    };
+    // The frontend first: on a fresh database every service would write the cluster's
+    // metadata at once, and all but one fail on the duplicate key. The namespace needs only
+    // the frontend and the database.
+    startService('frontend');
+    await registerDefaultNamespace(address, deadline, failedServices);
+    for (const name of TEMPORAL_SERVICES) if (name !== 'frontend') startService(name);
+    await waitUntilServing(address, deadline, failedServices);
+    const failed = failedServices();
+    if (failed) throw new SlipwayError(failed);
     return { address, namespace: 'default', postgresPort: pg.port, startMs: Date.now() - t0, buildMs, source: `${tools.source}: ${tools.server}`, services, stop };
   } catch (err) {
     await stop();
