@@ -1,9 +1,10 @@
 /**
  * The production-like setup, for real: Temporal's four services on PostgreSQL; Slipway's
  * engine worker, API and router as separate processes; two web hosts with their own data
- * directories (test/cluster/harness.ts). A developer creates projects on the web hosts through
- * the API, pushes, and promotes through support tickets decided through the API; the pages are
- * served by the hosts; every workflow the run made replays against the current code.
+ * directories (test/cluster/harness.ts). The administrator creates projects on the web hosts
+ * (and one on the engine host) through the API; a developer pushes and asks for promotions, a
+ * support engineer approves them through the API; each host's router serves its own
+ * environments only; every workflow the run made replays against the current code.
  */
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
@@ -11,6 +12,7 @@ import { Client, Connection } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { ApiClient } from '../../src/client-lib/api-client';
 import type { ProjectInfo } from '../../src/domain/project';
+import { ENGINE_HOST } from '../../src/domain/topology';
 import { workflowIds } from '../../src/domain/names';
 import { Layout } from '../../src/home';
 import { replayHistoryJson } from '../../src/replay';
@@ -61,8 +63,15 @@ describe('the production-like setup (Temporal cluster on PostgreSQL, separate pr
       assert.ok(!fs.existsSync(new Layout(world.webHomes[other]!).releases(project, 'integration')), `${other} has not`);
       assert.ok(!fs.existsSync(new Layout(world.engineHome).releases(project, 'integration')), 'the engine host has not');
     }
-    // The engine host's router answers, and serves none of the web hosts' environments.
+    // The engine host's router (`slipway router`) serves none of the web hosts' environments,
+    // and serves the engine host's own.
     assert.equal((await page(world.routerPort, projects.web1, 'integration')).status, 404);
+    const onEngine = uniqueName('prod0');
+    await createProject(world.apiUrl, onEngine, ENGINE_HOST);
+    started.push(onEngine);
+    const engineFirst = await alice.waitForDeployment(onEngine, 'integration');
+    assert.equal(engineFirst.status, 'succeeded', engineFirst.error);
+    assert.match((await page(world.routerPort, onEngine, 'integration')).body, /Welcome to the Luma sample store/);
 
     // A push by the developer: the remote's hook tells the API, the engine builds, web1 deploys.
     const project = projects.web1;
@@ -108,7 +117,7 @@ describe('the production-like setup (Temporal cluster on PostgreSQL, separate pr
       }
       assert.deepEqual(failures, []);
       // The projects' workflows were among them: the pushed deployment and the promotion to production.
-      const [project] = started;
+      const project = started.find((p) => p.startsWith('prod1-'));
       assert.ok(project, 'the first test created the projects');
       for (const id of [workflowIds.deployment(project, 'integration', 2), workflowIds.deployment(project, 'production', 1)]) {
         assert.ok(ids.has(id), `${id} among the ${replayed} replayed`);
