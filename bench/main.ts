@@ -13,6 +13,7 @@ import { removeTempDirs } from './lib/projects';
 import type { BenchReport, ScenarioResult } from './lib/results';
 import { startBenchStack } from './lib/stack';
 import { table } from './lib/table';
+import { cluster } from './scenarios/cluster';
 import { data } from './scenarios/data';
 import { durability } from './scenarios/durability';
 import { floor } from './scenarios/floor';
@@ -25,7 +26,7 @@ import { slugReuse } from './scenarios/slug-reuse';
 import { staticContent } from './scenarios/static-content';
 import type { Scenario } from './scenarios/scenario';
 
-export const SCENARIOS: Scenario[] = [durability, floor, slugReuse, staticContent, maintenance, scale, pushToLive, sandbox, runtime, data];
+export const SCENARIOS: Scenario[] = [durability, floor, slugReuse, staticContent, maintenance, scale, pushToLive, sandbox, runtime, data, cluster];
 
 const positiveInt = (v: string): number => {
   const n = Number(v);

@@ -22,6 +22,8 @@ export const SLIPWAY_BIN = path.join(PACKAGE_ROOT, 'bin', 'slipway.js');
 
 export interface BenchStack {
   home: string;
+  /** The worker's activity timings (bench/lib/history reads them). */
+  timingsFile: string;
   layout: Layout;
   client: SlipwayClient;
   temporalAddress: string;
@@ -48,16 +50,33 @@ function waitForLine(child: ChildProcess, pattern: RegExp, output: () => string,
   });
 }
 
-export async function startBenchStack(log: (line: string) => void, options: { ephemeral?: boolean } = {}): Promise<BenchStack> {
+/** A Temporal server started elsewhere (the cluster scenario's), stopped with the stack. */
+export interface ExternalTemporal {
+  address: string;
+  source: string;
+  stop(): Promise<void>;
+}
+
+export interface BenchStackOptions {
+  ephemeral?: boolean;
+  /** Run on this server instead of starting a dev server. */
+  temporal?: ExternalTemporal;
+  /** The worker's activity timings go to this file (default: one in the stack's home). */
+  timingsFile?: string;
+}
+
+export async function startBenchStack(log: (line: string) => void, options: BenchStackOptions = {}): Promise<BenchStack> {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'slipway-bench-'));
   const layout = new Layout(home);
-  const server: RunningDevServer = await startDevServer({
-    // `slipway up` keeps Temporal's state in a SQLite file: so does the benchmark, unless told.
-    dbFile: options.ephemeral ? undefined : layout.temporalDb,
-    ui: false,
-    logFile: path.join(home, 'temporal.log'),
-    locate: { progress: log },
-  });
+  const server: RunningDevServer | ExternalTemporal =
+    options.temporal ??
+    (await startDevServer({
+      // `slipway up` keeps Temporal's state in a SQLite file: so does the benchmark, unless told.
+      dbFile: options.ephemeral ? undefined : layout.temporalDb,
+      ui: false,
+      logFile: path.join(home, 'temporal.log'),
+      locate: { progress: log },
+    }));
   let worker: ChildProcess | undefined;
   let api: RunningApi | undefined;
   let client: SlipwayClient | undefined;
@@ -79,7 +98,7 @@ export async function startBenchStack(log: (line: string) => void, options: { ep
   };
   try {
     const routerPort = await freePort();
-    const timingsFile = path.join(home, 'activity-timings.jsonl');
+    const timingsFile = options.timingsFile ?? path.join(home, 'activity-timings.jsonl');
     let out = '';
     worker = spawn(process.execPath, [SLIPWAY_BIN, '--home', home, 'worker', '--router-port', String(routerPort)], {
       env: { ...process.env, TEMPORAL_ADDRESS: server.address, SLIPWAY_HOME: home, [ACTIVITY_TIMINGS_ENV]: timingsFile },
@@ -99,6 +118,7 @@ export async function startBenchStack(log: (line: string) => void, options: { ep
     log(`stack: Temporal ${server.address} (${server.source}), worker pid ${worker.pid} with router :${routerPort}, API ${api.url}, home ${home}`);
     return {
       home,
+      timingsFile,
       layout,
       client,
       temporalAddress: server.address,

@@ -1,0 +1,130 @@
+/**
+ * The production-like setup, for real: Temporal's four services on PostgreSQL; Slipway's
+ * engine worker, API and router as separate processes; two web hosts with their own data
+ * directories (test/cluster/harness.ts). The administrator creates projects on the web hosts
+ * (and one on the engine host) through the API; a developer pushes and asks for promotions, a
+ * support engineer approves them through the API; each host's router serves its own
+ * environments only; every workflow the run made replays against the current code.
+ */
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import { Client, Connection } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { ApiClient } from '../../src/client-lib/api-client';
+import type { ProjectInfo } from '../../src/domain/project';
+import { ENGINE_HOST } from '../../src/domain/topology';
+import { workflowIds } from '../../src/domain/names';
+import { Layout } from '../../src/home';
+import { replayHistoryJson } from '../../src/replay';
+import { fetchFromRouter, pageTitle } from '../../src/router/fetch';
+import { workflowBundle } from '../../src/worker';
+import { clone, commitAndPush, sampleVariant, uniqueName } from '../harness/world';
+import { clusterWorld, remoteUrl } from './harness';
+
+const TOKEN = { alice: 'slipway-dev-alice', sam: 'slipway-dev-sam', ada: 'slipway-dev-ada' };
+
+async function createProject(apiUrl: string, project: string, host: string): Promise<ProjectInfo> {
+  const res = await fetch(`${apiUrl}/v1/projects`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${TOKEN.ada}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ project, host, from: sampleVariant() }),
+  });
+  const text = await res.text();
+  assert.equal(res.status, 201, text);
+  return JSON.parse(text) as ProjectInfo;
+}
+
+async function page(port: number, project: string, environment: string, urlPath = '/') {
+  const res = await fetchFromRouter(port, `${environment}.${project}.localhost`, urlPath);
+  return { ...res, title: pageTitle(res.body) };
+}
+
+describe('the production-like setup (Temporal cluster on PostgreSQL, separate processes, two web hosts)', function () {
+  const started: string[] = [];
+
+  it('creates projects on the web hosts, deploys pushes, promotes through tickets decided through the API', async function () {
+    const world = clusterWorld();
+    const alice = new ApiClient(world.apiUrl, TOKEN.alice);
+    const sam = new ApiClient(world.apiUrl, TOKEN.sam);
+    const projects = { web1: uniqueName('prod1'), web2: uniqueName('prod2') };
+    const infos: Record<string, ProjectInfo> = {};
+    for (const [host, project] of Object.entries(projects)) infos[host] = await createProject(world.apiUrl, project, host);
+    started.push(...Object.values(projects));
+
+    for (const [host, project] of Object.entries(projects)) {
+      const first = await alice.waitForDeployment(project, 'integration');
+      assert.equal(first.status, 'succeeded', `${project} on ${host}: ${first.error}`);
+      // Each host serves its own environments; the release lives in its own data directory only.
+      const served = await page(world.webRouterPorts[host]!, project, 'integration');
+      assert.equal(served.status, 200, `${host} serves ${project}`);
+      assert.match(served.body, /Welcome to the Luma sample store/);
+      const other = host === 'web1' ? 'web2' : 'web1';
+      assert.ok(fs.existsSync(new Layout(world.webHomes[host]!).releases(project, 'integration')), `${host} has the release`);
+      assert.ok(!fs.existsSync(new Layout(world.webHomes[other]!).releases(project, 'integration')), `${other} has not`);
+      assert.ok(!fs.existsSync(new Layout(world.engineHome).releases(project, 'integration')), 'the engine host has not');
+    }
+    // The engine host's router (`slipway router`) serves none of the web hosts' environments,
+    // and serves the engine host's own.
+    assert.equal((await page(world.routerPort, projects.web1, 'integration')).status, 404);
+    const onEngine = uniqueName('prod0');
+    await createProject(world.apiUrl, onEngine, ENGINE_HOST);
+    started.push(onEngine);
+    const engineFirst = await alice.waitForDeployment(onEngine, 'integration');
+    assert.equal(engineFirst.status, 'succeeded', engineFirst.error);
+    assert.match((await page(world.routerPort, onEngine, 'integration')).body, /Welcome to the Luma sample store/);
+
+    // A push by the developer: the remote's hook tells the API, the engine builds, web1 deploys.
+    const project = projects.web1;
+    const repo = await clone(remoteUrl(infos.web1!, world), 'integration');
+    const commit = await commitAndPush(repo, 'integration', { 'content/headline.txt': 'Pushed to the cluster\n' }, 'headline');
+    const pushed = await alice.waitForDeployment(project, 'integration', { commit });
+    assert.equal(pushed.status, 'succeeded', pushed.error);
+    assert.match((await page(world.webRouterPorts.web1!, project, 'integration')).body, /Pushed to the cluster/);
+    // The deploy half of the deployment's log is on the host that ran it; its health check went through web1's router.
+    const hostLog = fs.readFileSync(new Layout(world.webHomes.web1!).deployLog({ project, environment: 'integration', number: pushed.deployment }), 'utf8');
+    assert.match(hostLog, /\[health-check\] .*: 200/);
+
+    // Promotions: requested by the developer, approved by a support engineer, both through the API.
+    for (const target of ['staging', 'production'] as const) {
+      const promotion = await alice.promote(project, target);
+      const decided = await sam.decide(project, promotion.ticket, { decision: 'approve', comment: 'cluster suite' });
+      assert.equal(decided.status, 'approved');
+      const result = await alice.waitForPromotion(promotion);
+      assert.equal(result.status, 'deployed', result.error);
+      const served = await page(world.webRouterPorts.web1!, project, target);
+      assert.equal(served.status, 200, `${target} served by web1`);
+      assert.match(served.body, /Pushed to the cluster/, `${target} runs what integration ran`);
+    }
+    const production = (await alice.environmentStatus(project, 'production')).current;
+    assert.equal(production?.commit, commit);
+  });
+
+  it('replays the history of every workflow the run made', async function () {
+    const world = clusterWorld();
+    const connection = await Connection.connect({ address: world.address });
+    try {
+      const client = new Client({ connection, namespace: 'default' });
+      const bundle = await workflowBundle();
+      const failures: string[] = [];
+      const ids = new Set<string>();
+      let replayed = 0;
+      for await (const wf of client.workflow.list()) {
+        const history = await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
+        const outcome = await replayHistoryJson(historyToJSON(history), `${wf.workflowId} (${wf.runId})`, wf.workflowId, bundle);
+        replayed++;
+        ids.add(wf.workflowId);
+        if (!outcome.ok) failures.push(`${outcome.source}: ${outcome.error}`);
+      }
+      assert.deepEqual(failures, []);
+      // The projects' workflows were among them: the pushed deployment and the promotion to production.
+      const project = started.find((p) => p.startsWith('prod1-'));
+      assert.ok(project, 'the first test created the projects');
+      for (const id of [workflowIds.deployment(project, 'integration', 2), workflowIds.deployment(project, 'production', 1)]) {
+        assert.ok(ids.has(id), `${id} among the ${replayed} replayed`);
+      }
+      console.log(`      replayed ${replayed} workflow histories`);
+    } finally {
+      await connection.close();
+    }
+  });
+});
