@@ -62,17 +62,20 @@ export function parseHostAssignments(values: readonly string[]): Partial<Record<
 
 /**
  * The plan's hosts, every kind filled (a kind left out runs on `host`), or undefined when none
- * is named. Staging and production run on dedicated hosts: none of theirs may serve integration.
+ * is named. Staging and production, when named, run on dedicated hosts: none of theirs may
+ * serve integration.
  */
 export function planHosts(host: string, named: Partial<Record<HostRole, string[]>> | undefined): ProjectHosts | undefined {
   if (!named || Object.keys(named).length === 0) return undefined;
   const hosts: ProjectHosts = { integration: named.integration ?? [host], staging: named.staging ?? [host], production: named.production ?? [host] };
+  // A kind named is on dedicated hosts; one left out stays on --host with integration, as before.
   for (const kind of ['staging', 'production'] as const) {
+    if (!named[kind]) continue;
     const shared = hosts[kind].filter((h) => hosts.integration.includes(h));
     if (shared.length > 0) {
       throw new InvalidInputError(
         `hosts: ${kind} runs on dedicated hosts, but ${shared.join(', ')} also serve${shared.length === 1 ? 's' : ''} integration` +
-          `${named[kind] ? '' : ` (${kind} names no hosts, so it runs on --host ${host})`}; give ${kind} hosts of its own`,
+          `${named.integration ? '' : ` (integration names no hosts, so it runs on --host ${host})`}; give ${kind} hosts of its own`,
       );
     }
   }

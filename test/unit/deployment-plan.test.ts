@@ -68,7 +68,7 @@ describe('the deployment plan', function () {
     assert.deepEqual(
       groups.map((g) => `${shape([g])[0]}@${(g.hosts ?? []).join('+')}${g.onceOn ? `(once on ${g.onceOn})` : ''}`),
       [
-        'stageRelease@host:[stage-release,provision-services,start-application]@web2+web3',
+        'stageRelease@host[stage-release,provision-services,start-application]@web2+web3',
         'deployAndSwitch@host:long[deploy-hook,switch-release]@web2',
         'deployAndSwitch@host:long[switch-release]@web3(once on web2)',
         'postDeployAndVerify@host:long[post-deploy-hook,warm-up,health-check]@web2',

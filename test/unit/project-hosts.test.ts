@@ -32,7 +32,9 @@ describe("a project's hosts", function () {
 
   it('keeps staging and production off the shared hosts of integration', function () {
     assert.throws(() => planHosts('local', { integration: ['web1'], production: ['web1', 'web2'] }), /production runs on dedicated hosts, but web1 also serves integration/);
-    assert.throws(() => planHosts('web1', { production: ['web2'] }), /staging runs on dedicated hosts, but web1 also serves integration \(staging names no hosts, so it runs on --host web1\)/);
+    assert.throws(() => planHosts('web1', { production: ['web1'] }), /production runs on dedicated hosts, but web1 also serves integration \(integration names no hosts, so it runs on --host web1\)/);
+    // A kind left out stays on --host with integration, as a project of one host always did.
+    assert.deepEqual(planHosts('web1', { production: ['web2'] }), { integration: ['web1'], staging: ['web1'], production: ['web2'] });
     // Staging and production share their dedicated hosts (seed 004).
     assert.ok(planHosts('local', { integration: ['web1'], staging: ['web2'], production: ['web2', 'web3'] }));
   });

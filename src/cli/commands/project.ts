@@ -20,7 +20,7 @@ export function registerProjectCommands({ program, withClient, withEngine, layou
     .option('--host <name>', 'the host that serves its environments (a `slipway worker --host` serves it)', 'local')
     .option(
       '--hosts <kind=hosts>',
-      "the plan's hosts of a kind of environment (integration, staging, production), comma-separated; repeatable. Integration's branches share integration's hosts; staging and production need dedicated hosts; production on several: each stages, all switch or none. A kind left out runs on --host",
+      "the plan's hosts of a kind of environment (integration, staging, production), comma-separated; repeatable. Integration's branches share integration's hosts; staging and production named need dedicated hosts; production on several: each stages, all switch or none. A kind left out runs on --host",
       (value: string, previous: string[]) => [...previous, value],
       [] as string[],
     )
