@@ -10,7 +10,10 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import { fetchFromRouter } from '../../src/router/fetch';
 import { freePort } from '../../src/temporal/dev-server';
-import { Layout } from '../../src/home';
+import * as path from 'node:path';
+import { Layout, PACKAGE_ROOT } from '../../src/home';
+import { workflowIds } from '../../src/domain/names';
+import { fetchHistoryJson, replayHistoryJson } from '../../src/replay';
 import { stopAllRuntimes } from '../../src/runtime/environment-runtime';
 import type { DeploymentRecord } from '../../src/domain/environment';
 import { spawnSlipway, type Spawned } from '../harness/processes';
@@ -19,6 +22,19 @@ import { clone, commitAndPush, getWorld, sampleVariant, tempDir, uniqueName } fr
 const HOSTS = ['web1', 'web2', 'web3'] as const;
 type Host = (typeof HOSTS)[number];
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * A live history replays against the current code; with SLIPWAY_RECORD_HISTORIES=1 it is kept
+ * (once, never overwritten) under test/histories, which the replay test replays every time.
+ */
+async function replaysAndIsKept(workflowId: string, name: string): Promise<void> {
+  const { client } = await getWorld();
+  const json = await fetchHistoryJson(client.temporal, workflowId);
+  const outcome = await replayHistoryJson(json, workflowId, workflowId);
+  assert.ok(outcome.ok, `${workflowId}: ${outcome.error}`);
+  const file = path.join(PACKAGE_ROOT, 'test', 'histories', name);
+  if (process.env.SLIPWAY_RECORD_HISTORIES === '1' && !fs.existsSync(file)) fs.writeFileSync(file, `${JSON.stringify(JSON.parse(json), null, 1)}\n`);
+}
 
 /** One GET with a Host header; never rejects: a failure is a status of 0 with the error. */
 function get(port: number, host: string, timeoutMs = 10_000): Promise<{ status: number; release?: string; servedBy?: string; error?: string }> {
@@ -146,6 +162,9 @@ describe('production and staging on dedicated hosts', function () {
     const web3Log = fs.readFileSync(new Layout(homes.web3).deployLog({ project, environment: 'production', number: live.deployment }), 'utf8');
     assert.match(web3Log, /\[deploy-hook\] skipped: runs once for the environment, on host web2/);
 
+    await replaysAndIsKept(workflowIds.deployment(project, 'production', live.deployment), 'deployment-on-two-hosts.json');
+    await replaysAndIsKept(workflowIds.project(project), 'project-with-hosts.json');
+
     // Through the front router: served by the hosts that serve it, and only those.
     const seen = new Set<string>();
     for (let i = 0; i < 8; i++) {
@@ -188,6 +207,8 @@ describe('production and staging on dedicated hosts', function () {
     assert.ok(progress.steps.some((s) => s.step === 'restore-previous' && s.host === 'web2' && s.status === 'succeeded'), 'web2 was switched back');
     for (const host of ['web2', 'web3'] as const) assert.equal(await servedOn(host, 'production'), before.release, `${host} serves the previous release`);
     assert.equal((await client.environmentStatus(project, 'production')).current?.release, before.release);
+    await replaysAndIsKept(workflowIds.deployment(project, 'production', record.deployment), 'deployment-on-two-hosts-switched-back.json');
+    await replaysAndIsKept(workflowIds.environment(project, 'production'), 'environment-on-two-hosts.json');
   });
 
   it('loses no request beyond those in flight when a production host is killed under load', async function () {
