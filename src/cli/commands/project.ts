@@ -32,12 +32,14 @@ export function registerProjectCommands({ program, withClient, withEngine, layou
         '  slipway project create shop --hosts integration=web1 --hosts staging=web2 --hosts production=web2,web3',
     )
     .action(async (id: string, opts: { from: string; plan: string; host: string; hosts: string[]; productionApprovals: string; wait: boolean }) => {
+      // Malformed --hosts are refused before anything is started.
+      const hosts = opts.hosts.length > 0 ? parseHostAssignments(opts.hosts) : undefined;
       await withClient(async (client) => {
         const info = await client.createProject({
           project: id,
           plan: opts.plan,
           host: opts.host,
-          ...(opts.hosts.length > 0 ? { hosts: parseHostAssignments(opts.hosts) } : {}),
+          ...(hosts ? { hosts } : {}),
           from: path.resolve(opts.from),
           productionApprovals: Number(opts.productionApprovals),
         });
