@@ -179,7 +179,7 @@ describe('production and staging on dedicated hosts', function () {
     assert.equal(integration.servedBy, 'web1');
   });
 
-  it('switches production on both hosts or on neither: a host that cannot switch has the other switched back', async function () {
+  it('switches production on both hosts or on neither: a host that cannot switch has the other switched back, one that cannot stage has none switch', async function () {
     const { client } = await getWorld();
     assert.ok(project, 'the first test made the project');
     const before = (await client.environmentStatus(project, 'production')).current!;
@@ -209,6 +209,27 @@ describe('production and staging on dedicated hosts', function () {
     assert.equal((await client.environmentStatus(project, 'production')).current?.release, before.release);
     await replaysAndIsKept(workflowIds.deployment(project, 'production', record.deployment), 'deployment-on-two-hosts-switched-back.json');
     await replaysAndIsKept(workflowIds.environment(project, 'production'), 'environment-on-two-hosts.json');
+
+    // web3 cannot stage (its releases directory takes no new release): no host switches.
+    const releases = new Layout(homes.web3).releases(project, 'production');
+    execFileSync('chattr', ['+i', releases]);
+    immutable.push(releases);
+    const unstaged = await promote('production');
+    execFileSync('chattr', ['-i', releases]);
+    immutable.pop();
+    assert.notEqual(unstaged.status, 'deployed');
+    const stageRecord = await lastRecord('production');
+    assert.match(stageRecord.error ?? '', /step "stage-release" failed on host web3/);
+    const staged = await client.deploymentProgress(project, 'production', stageRecord.deployment);
+    assert.ok(!staged.steps.some((s) => s.step === 'switch-release' && s.status === 'succeeded'), 'no host switched');
+    for (const host of ['web2', 'web3'] as const) assert.equal(await servedOn(host, 'production'), before.release, `${host} serves the previous release`);
+
+    // Once both can, both switch: the new release on each.
+    const done = await promote('production');
+    assert.equal(done.status, 'deployed', done.error);
+    const now = (await client.environmentStatus(project, 'production')).current!;
+    assert.notEqual(now.release, before.release);
+    for (const host of ['web2', 'web3'] as const) assert.equal(await servedOn(host, 'production'), now.release, `${host} serves the new release`);
   });
 
   it('loses no request beyond those in flight when a production host is killed under load', async function () {
