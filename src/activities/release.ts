@@ -320,6 +320,38 @@ async function staticContentDeployIn(layout: Layout, input: DeployContext, log: 
 
 export function createReleaseActivities(deps: ReleaseDeps) {
   const { layout } = deps;
+
+  /**
+   * The window on a host other than the first of an environment on several hosts: the snapshot,
+   * the data copy and the deploy hook ran once, on the first host (each host's database and
+   * mounts are its own: not replicated); here static content (when in the deploy), the mounts
+   * seeded from the release, the switch. A failure before the switch leaves this host on the
+   * release it served, and the workflow switches back the hosts that switched.
+   */
+  async function switchAnotherHost(run: StepRun, input: DeployContext, onceOn: string, since: number): Promise<{ since: number; until: number; steps: StepTiming[] }> {
+    const once = `runs once for the environment, on host ${onceOn}`;
+    run.skip('snapshot-data', once);
+    run.skip('copy-data', once);
+    const scd = input.manifest.staticContent;
+    try {
+      if (scd.where === 'deploy') {
+        await run.step('static-content-deploy', `${scd.locales.join(', ')} with ${scd.deployThreads} thread(s)`, (log) => staticContentDeployIn(layout, input, log));
+      } else run.skip('static-content-deploy', scd.reason);
+      run.skip('deploy-hook', once);
+    } catch (err) {
+      await stopUnswitchedApplicationIn(layout, input, input.release, run.log, 'static-content-deploy');
+      throw err;
+    }
+    await run.step('switch-release', `current -> ${input.release}`, async (log) => {
+      await seedMountsFrom(layout, input, input.release, (l) => log.line('switch-release', l));
+      switchIn(layout, input, log);
+      await switchApplicationIn(layout, input, log);
+    });
+    const until = await run.step('maintenance-off', 'the router serves the site again', () => Promise.resolve(maintenanceOffIn(layout, input)));
+    await stopOtherApplicationsIn(layout, input, run.log);
+    return { since, until, steps: run.timings };
+  }
+
   return {
     /**
      * Copies the slug into a new release directory and links the persistent mounts (the
@@ -366,9 +398,10 @@ export function createReleaseActivities(deps: ReleaseDeps) {
      * failure before it seeds the mounts again from the release still served, and the
      * workflow's compensation switches maintenance off.
      */
-    async deployAndSwitch(input: DeployContext & { mode: 'install' | 'update'; data?: DataSource }): Promise<{ since: number; until: number; steps: StepTiming[] }> {
+    async deployAndSwitch(input: DeployContext & { mode: 'install' | 'update'; data?: DataSource; onceOn?: string }): Promise<{ since: number; until: number; steps: StepTiming[] }> {
       const run = new StepRun(layout, input);
       const since = await run.step('maintenance-on', 'the router answers 503 with the maintenance page', () => Promise.resolve(maintenanceOnIn(layout, input)));
+      if (input.onceOn !== undefined) return switchAnotherHost(run, input, input.onceOn, since);
       const scd = input.manifest.staticContent;
       let failedAt: DeploymentStep = 'snapshot-data';
       // Staging and production: a snapshot first, restored if the deploy hook (or a copy) fails.
@@ -411,9 +444,10 @@ export function createReleaseActivities(deps: ReleaseDeps) {
     },
 
     /** The post-deploy hook, then the warm-up and the health check: the site is live already. */
-    async postDeployAndVerify(input: DeployContext & { smokePaths?: string[] }): Promise<{ warmUp: { pages: number; failed: number }; steps: StepTiming[] }> {
+    async postDeployAndVerify(input: DeployContext & { smokePaths?: string[]; onceOn?: string }): Promise<{ warmUp: { pages: number; failed: number }; steps: StepTiming[] }> {
       const run = new StepRun(layout, input);
-      await run.step('post-deploy-hook', 'hooks.post_deploy', (log) => releaseHookIn(layout, input, 'post-deploy-hook', input.manifest.hooks.postDeploy, {}, log));
+      if (input.onceOn !== undefined) run.skip('post-deploy-hook', `runs once for the environment, on host ${input.onceOn}`);
+      else await run.step('post-deploy-hook', 'hooks.post_deploy', (log) => releaseHookIn(layout, input, 'post-deploy-hook', input.manifest.hooks.postDeploy, {}, log));
       const warmUp = await run.step('warm-up', `${input.manifest.warmUpPages.length} page(s)`, (log) => warmUpThroughRouter(deps.routerPort(), input, log));
       await run.step('health-check', 'the routes answer', (log) => healthCheckThroughRouter(deps.routerPort(), input, log));
       return { warmUp, steps: run.timings };

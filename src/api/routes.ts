@@ -14,7 +14,7 @@ import { z } from 'zod';
 import type { SlipwayClient } from '../client';
 import { accessRefusal, rolesOn, type Need } from '../domain/access';
 import { environmentNameProblem } from '../domain/environment-names';
-import { projectIdSchema } from '../domain/schemas';
+import { projectHostsSchema, projectIdSchema } from '../domain/schemas';
 import type { Role } from '../domain/tickets';
 import { InvalidInputError, NotFoundError, SlipwayError } from '../errors';
 import { SAMPLE_STORE } from '../home';
@@ -107,6 +107,7 @@ export function registerRoutes(app: FastifyInstance, deps: { client: SlipwayClie
         from: z.string().min(1).optional(),
         productionApprovals: z.union([z.literal(1), z.literal(2)]).default(1),
         host: z.string().optional(),
+        hosts: projectHostsSchema.optional().describe('The plan\'s hosts per kind of environment: integration shared, staging and production dedicated, production on several (a kind left out runs on host).'),
       }),
       response: { 201: anyJson, ...errors },
     },

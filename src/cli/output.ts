@@ -12,7 +12,7 @@ export interface ProgressPrinter {
 
 export function deploymentLine(p: DeploymentProgress & { deployment: number }): string {
   const running = p.steps.find((s) => s.status === 'running');
-  return `deployment #${p.deployment} ${p.phase}${running ? `: ${running.step}` : ''}`;
+  return `deployment #${p.deployment} ${p.phase}${running ? `: ${running.step}${running.host ? ` on ${running.host}` : ''}` : ''}`;
 }
 
 export function progressPrinter(stream: NodeJS.WriteStream = process.stderr): ProgressPrinter {

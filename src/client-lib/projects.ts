@@ -10,7 +10,7 @@ import { environmentNameProblem } from '../domain/environment-names';
 import { ZERO_COMMIT } from '../domain/git-refs';
 import { ENGINE_TASK_QUEUE, workflowIds } from '../domain/names';
 import { rolesOn } from '../domain/access';
-import type { BranchPush, EnvironmentEntry, ProjectInfo, ProjectState, ProjectSummary } from '../domain/project';
+import { HOST_ROLES, type BranchPush, type EnvironmentEntry, type HostRole, type ProjectHosts, type ProjectInfo, type ProjectState, type ProjectSummary } from '../domain/project';
 import { createProjectInputSchema } from '../domain/schemas';
 import { SlipwayKind, SlipwayProject } from '../domain/search-attributes';
 import { InvalidInputError, NotFoundError, SlipwayError } from '../errors';
@@ -37,7 +37,49 @@ export interface CreateProjectRequest {
   plan?: string;
   from: string;
   host?: string;
+  /** The plan's hosts per kind of environment; a kind left out runs on `host`. */
+  hosts?: Partial<Record<HostRole, string[]>>;
   productionApprovals?: number;
+}
+
+/**
+ * `--hosts production=web2,web3` (repeatable) as the plan's hosts per kind. Malformed values
+ * are refused here; whether the hosts exist is not knowable in advance (a host is whatever
+ * `slipway worker --host` serves).
+ */
+export function parseHostAssignments(values: readonly string[]): Partial<Record<HostRole, string[]>> {
+  const hosts: Partial<Record<HostRole, string[]>> = {};
+  for (const value of values) {
+    const m = /^([a-z]+)=(.*)$/.exec(value);
+    if (!m) throw new InvalidInputError(`--hosts ${JSON.stringify(value)}: expected <kind>=<host>[,<host>…] (kind: ${HOST_ROLES.join(', ')}), e.g. production=web2,web3`);
+    const kind = m[1]! as HostRole;
+    if (!HOST_ROLES.includes(kind)) throw new InvalidInputError(`--hosts ${JSON.stringify(value)}: unknown kind ${JSON.stringify(m[1])}; expected ${HOST_ROLES.join(', ')}`);
+    if (hosts[kind]) throw new InvalidInputError(`--hosts: ${kind} given twice; name all its hosts at once, e.g. ${kind}=web2,web3`);
+    hosts[kind] = m[2]!.split(',').map((h) => h.trim());
+  }
+  return hosts;
+}
+
+/**
+ * The plan's hosts, every kind filled (a kind left out runs on `host`), or undefined when none
+ * is named. Staging and production, when named, run on dedicated hosts: none of theirs may
+ * serve integration.
+ */
+export function planHosts(host: string, named: Partial<Record<HostRole, string[]>> | undefined): ProjectHosts | undefined {
+  if (!named || Object.keys(named).length === 0) return undefined;
+  const hosts: ProjectHosts = { integration: named.integration ?? [host], staging: named.staging ?? [host], production: named.production ?? [host] };
+  // A kind named is on dedicated hosts; one left out stays on --host with integration, as before.
+  for (const kind of ['staging', 'production'] as const) {
+    if (!named[kind]) continue;
+    const shared = hosts[kind].filter((h) => hosts.integration.includes(h));
+    if (shared.length > 0) {
+      throw new InvalidInputError(
+        `hosts: ${kind} runs on dedicated hosts, but ${shared.join(', ')} also serve${shared.length === 1 ? 's' : ''} integration` +
+          `${named.integration ? '' : ` (integration names no hosts, so it runs on --host ${host})`}; give ${kind} hosts of its own`,
+      );
+    }
+  }
+  return hosts;
 }
 
 export interface BranchRequest {
@@ -80,11 +122,14 @@ function initialState(raw: CreateProjectRequest): ProjectState {
   if (!fs.existsSync(path.join(input.from, '.magento.app.yaml'))) {
     throw new InvalidInputError(`--from ${raw.from}: no .magento.app.yaml there; it is not a Magento Cloud project`);
   }
+  const hosts = planHosts(input.host, input.hosts);
   return {
     project: input.project,
     plan: input.plan,
     from: input.from,
-    host: input.host,
+    // With hosts, `host` is integration's first (what the project's single-host steps use).
+    host: hosts ? hosts.integration[0]! : input.host,
+    ...(hosts ? { hosts } : {}),
     productionApprovals: input.productionApprovals,
     environments: {},
   };

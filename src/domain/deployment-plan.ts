@@ -23,6 +23,8 @@ export interface Undo {
   notAfterFailureOf?: DeploymentStep[];
   /** Needed only while the group runs: the group undoes it itself when it completes. */
   whileRunning?: boolean;
+  /** The host whose work it undoes, when the environment has several (its group's host). */
+  host?: string;
 }
 
 export interface PlannedGroup {
@@ -47,6 +49,16 @@ export interface PlannedGroup {
   onlyIfNotBuilt?: boolean;
   /** Pushed on the compensation stack before the call: a call that timed out may have done part of it. */
   undo?: Undo[];
+  /**
+   * An environment on several hosts: the group runs on each of these hosts' queues (never
+   * locally), in parallel, its steps recorded per host; any host's failure fails the group.
+   */
+  hosts?: string[];
+  /**
+   * The group on a host other than the first: the work done once for the environment (the
+   * snapshot, the data copy, the deploy and post-deploy hooks) ran on this host, not here.
+   */
+  onceOn?: string;
 }
 
 /** Steps a deployment of a stored slug does not run: everything of the build. */
@@ -96,7 +108,7 @@ export function noSnapshotReason(environment: string, manifest: Pick<SlugManifes
 
 /** The deploy of a slug whose manifest is known: stage, switch inside the maintenance window, verify. */
 export function planDeploy(
-  input: Pick<DeploymentInput, 'number' | 'mode'> & Partial<Pick<DeploymentInput, 'environment' | 'data'>>,
+  input: Pick<DeploymentInput, 'number' | 'mode'> & Partial<Pick<DeploymentInput, 'environment' | 'data' | 'hosts'>>,
   manifest: Pick<SlugManifest, 'staticContent'> & Partial<Pick<SlugManifest, 'services' | 'mounts'>>,
 ): PlannedGroup[] {
   const release = `d${String(input.number).padStart(6, '0')}`;
@@ -106,6 +118,7 @@ export function planDeploy(
   const copy = input.data !== undefined;
   const windowSteps: DeploymentStep[] = [...(snapshot ? ['snapshot-data' as const] : []), ...(copy ? ['copy-data' as const] : []), ...(scdInDeploy ? ['static-content-deploy' as const] : []), 'deploy-hook', 'switch-release'];
   const windowSkips: DeploymentStep[] = [...(snapshot ? [] : ['snapshot-data' as const]), ...(copy ? [] : ['copy-data' as const]), ...(scdInDeploy ? [] : ['static-content-deploy' as const])];
+  if (input.hosts && input.hosts.length > 1) return planOnHosts(input.hosts, release, input.mode, scdInDeploy, windowSteps, windowSkips);
   return [
     {
       activity: 'stageRelease',
@@ -136,6 +149,95 @@ export function planDeploy(
       long: true,
       summary: 'run hooks.post_deploy, warm up pages, health check of the routes',
     },
+  ];
+}
+
+/**
+ * The deploy on several hosts (production on its dedicated hosts): every host stages the
+ * release, in parallel; then the first host runs the window with the work done once for the
+ * environment (snapshot, data copy, deploy hook: the migrations) and switches; then each other
+ * host switches in turn (its own window: maintenance, static content, switch); a failure on any
+ * host switches back every host that switched (their `restore-previous`). The post-deploy hook
+ * runs once, on the first host; the warm-up and health check run on every host.
+ */
+function planOnHosts(
+  hosts: string[],
+  release: string,
+  mode: DeploymentInput['mode'],
+  scdInDeploy: boolean,
+  windowSteps: DeploymentStep[],
+  windowSkips: DeploymentStep[],
+): PlannedGroup[] {
+  const [first, ...others] = hosts as [string, ...string[]];
+  const onceSteps: DeploymentStep[] = ['snapshot-data', 'copy-data', 'deploy-hook'];
+  const switchUndo = (host: string, notAfterFailureOf: DeploymentStep[]): Undo[] => [
+    { step: 'maintenance-off', whileRunning: true, host },
+    { step: 'restore-previous', notAfterFailureOf, host },
+  ];
+  return [
+    {
+      activity: 'stageRelease',
+      phase: 'deploy',
+      steps: ['stage-release', 'provision-services', 'start-application'],
+      queue: 'host',
+      local: false,
+      long: false,
+      hosts: [...hosts],
+      summary: `stage ${release} on ${hosts.join(', ')}, start its services and its application beside the one serving, then prune old releases`,
+    },
+    {
+      activity: 'deployAndSwitch',
+      phase: 'deploy',
+      steps: windowSteps,
+      ...(windowSkips.length > 0 ? { skips: windowSkips } : {}),
+      queue: 'host',
+      local: false,
+      long: true,
+      hosts: [first],
+      summary: `on ${first}: maintenance on, ${scdInDeploy ? 'deploy static content, ' : ''}run hooks.deploy (${mode}) once for all hosts, switch current to ${release}, maintenance off`,
+      undo: switchUndo(first, ['snapshot-data', 'copy-data', 'static-content-deploy', 'deploy-hook']),
+    },
+    ...others.map(
+      (host): PlannedGroup => ({
+        activity: 'deployAndSwitch',
+        phase: 'deploy',
+        steps: [...(scdInDeploy ? ['static-content-deploy' as const] : []), 'switch-release'],
+        skips: [...onceSteps, ...(scdInDeploy ? [] : ['static-content-deploy' as const])],
+        queue: 'host',
+        local: false,
+        long: true,
+        hosts: [host],
+        onceOn: first,
+        summary: `on ${host}: maintenance on, ${scdInDeploy ? 'deploy static content, ' : ''}switch current to ${release} (hooks.deploy ran on ${first}), maintenance off`,
+        undo: switchUndo(host, ['static-content-deploy']),
+      }),
+    ),
+    {
+      activity: 'postDeployAndVerify',
+      phase: 'deploy',
+      steps: ['post-deploy-hook', 'warm-up', 'health-check'],
+      queue: 'host',
+      local: false,
+      long: true,
+      hosts: [first],
+      summary: `on ${first}: run hooks.post_deploy once for all hosts, warm up pages, health check of the routes`,
+    },
+    ...(others.length === 0
+      ? []
+      : [
+          {
+            activity: 'postDeployAndVerify',
+            phase: 'deploy',
+            steps: ['warm-up', 'health-check'],
+            skips: ['post-deploy-hook'],
+            queue: 'host',
+            local: false,
+            long: true,
+            hosts: others,
+            onceOn: first,
+            summary: `on ${others.join(', ')}: warm up pages, health check of the routes (hooks.post_deploy ran on ${first})`,
+          } satisfies PlannedGroup,
+        ]),
   ];
 }
 

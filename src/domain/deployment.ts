@@ -61,8 +61,13 @@ export type DeploymentSource =
 export interface DeploymentInput extends DeploymentKey {
   branch: string;
   commit: string;
-  /** The host whose task queue runs the deploy activities. */
+  /** The host whose task queue runs the deploy activities (with `hosts`: the first of them). */
   host: string;
+  /**
+   * Every host that serves the environment, when there are several (production on its
+   * dedicated hosts): each stages the release, then all switch or none does. Absent: `host` alone.
+   */
+  hosts?: string[];
   source: DeploymentSource;
   /** The environment's first deployment installs; later ones update. */
   mode: 'install' | 'update';
@@ -116,6 +121,8 @@ export interface StepFailureDetails {
   limit?: string;
   /** What was done to leave the environment as it was: "restored d000003; maintenance off". */
   compensation?: string;
+  /** The host the step failed on, when the environment has several. */
+  host?: string;
 }
 
 export interface DeploymentFailed {
@@ -137,7 +144,8 @@ export function isStepFailureDetails(x: unknown): x is StepFailureDetails {
 export function describeFailure(f: StepFailureDetails): string {
   const code = f.exitCode === undefined ? '' : ` (exit code ${f.exitCode})`;
   const comp = f.compensation ? ` [${f.compensation}]` : '';
-  return `step "${f.step}" failed${code}: ${f.message}${comp}`;
+  const on = f.host ? ` on host ${f.host}` : '';
+  return `step "${f.step}" failed${on}${code}: ${f.message}${comp}`;
 }
 
 /** Directory name of a deployment's release: sortable. */

@@ -63,7 +63,10 @@ export interface EnvironmentState {
   project: string;
   environment: string;
   branch: string;
+  /** The environment's (first) host. */
   host: string;
+  /** Every host that serves it, `host` first (absent: `host` alone). */
+  hosts?: string[];
   /** A branch's parent: its first deployment copies the parent's database and mounts (Platform.sh's branching). */
   dataFrom?: string;
   nextDeployment: number;

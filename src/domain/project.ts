@@ -10,7 +10,13 @@ export interface EnvironmentEntry {
   type: EnvironmentType;
   parent?: string;
   status: 'active' | 'inactive';
+  /** The first of its hosts (the one that runs its single-host steps); every environment has one. */
   host: string;
+  /**
+   * Every host that serves it, `host` first (staging and production on dedicated hosts,
+   * production on several). Absent (state before multi-host): `host` alone.
+   */
+  hosts?: string[];
   /** Its entity workflow has been started (on first activation). */
   started?: boolean;
   /** The branch was deleted by a push: the environment keeps its record, not its code. */
@@ -23,7 +29,14 @@ export interface ProjectState {
   /** Distinct approvals a promotion to production needs (plan setting: 1, or 2 for the two-person rule). */
   productionApprovals?: 1 | 2;
   from: string;
+  /** The host of every environment when the project names no `hosts` (`project create --host`). */
   host: string;
+  /**
+   * The plan's hosts per kind of environment (`project create --hosts production=web2,web3`):
+   * integration and its branches on shared hosts, staging and production on dedicated ones.
+   * Absent (state before multi-host, or `--host` alone): every environment on `host`.
+   */
+  hosts?: ProjectHosts;
   remote?: string;
   initialCommit?: string;
   environments: Record<string, EnvironmentEntry>;
@@ -78,9 +91,38 @@ export interface SshKeyRecord extends SshKeyRequest {
   addedAt: number;
 }
 
+/** The kinds of environment a project's plan assigns hosts to (master is never served). */
+export const HOST_ROLES = ['integration', 'staging', 'production'] as const;
+export type HostRole = (typeof HOST_ROLES)[number];
+/** Which hosts serve which kind of environment, each list non-empty, its first host first. */
+export type ProjectHosts = Record<HostRole, string[]>;
+
+/** The kind of hosts an environment of this type runs on: integration's branches share integration's. */
+export const hostRoleOf = (type: EnvironmentType): HostRole => (type === 'staging' || type === 'production' ? type : 'integration');
+
+/** The project's hosts per kind, `host` for every kind when it names none. */
+export function projectHosts(state: Pick<ProjectState, 'host' | 'hosts'>): ProjectHosts {
+  return state.hosts ?? { integration: [state.host], staging: [state.host], production: [state.host] };
+}
+
+/** Every host of an environment (entry or state), the first one first. */
+export const hostsOf = (e: { host: string; hosts?: string[] }): string[] => (e.hosts && e.hosts.length > 0 ? e.hosts : [e.host]);
+
+/**
+ * The host fields of a new environment's entry of this kind: `hosts` only when the project
+ * names hosts, so that a project created with `--host` alone keeps the state it always had.
+ */
+export function hostFieldsFor(state: Pick<ProjectState, 'host' | 'hosts'>, role: HostRole): { host: string; hosts?: string[] } {
+  if (!state.hosts) return { host: state.host };
+  const hosts = state.hosts[role];
+  return { host: hosts[0]!, hosts: [...hosts] };
+}
+
 export interface ProjectInfo {
   project: string;
   plan: Plan;
+  /** Which hosts serve integration (shared), staging and production (dedicated). */
+  hosts: ProjectHosts;
   productionApprovals: 1 | 2;
   remote: string;
   environments: EnvironmentEntry[];

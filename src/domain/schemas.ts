@@ -15,6 +15,29 @@ export const projectIdSchema = z
 
 export const planSchema = z.enum(['pro', 'enterprise'], { error: 'plan must be "pro" or "enterprise"' });
 
+/** A host's name, as `slipway worker --host` takes it. */
+export const hostNameSchema = z.string({ error: 'a host must be a name' }).regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a host must be a lowercase name of letters, digits and "-" (at most 63)');
+
+const hostListSchema = (kind: string) =>
+  z
+    .array(hostNameSchema, { error: `${kind}'s hosts must be a list of host names` })
+    .min(1, `${kind} needs at least one host`)
+    .max(9, `${kind} may have at most 9 hosts`)
+    .refine((hosts) => new Set(hosts).size === hosts.length, `${kind} names a host twice`);
+
+/**
+ * The plan's hosts per kind of environment: integration (and its branches) on shared hosts,
+ * staging and production on dedicated ones (seed 004), production on several. A kind left out
+ * runs on the project's `host`.
+ */
+export const projectHostsSchema = z.strictObject(
+  { integration: hostListSchema('integration').optional(), staging: hostListSchema('staging').optional(), production: hostListSchema('production').optional() },
+  {
+    error: (issue) =>
+      issue.code === 'unrecognized_keys' ? `hosts may name only integration, staging and production, not ${issue.keys.join(', ')}` : 'hosts must be an object of integration, staging and production host lists',
+  },
+);
+
 export const createProjectInputSchema = z.object({
   project: projectIdSchema,
   plan: planSchema.default('pro'),
@@ -23,5 +46,6 @@ export const createProjectInputSchema = z.object({
   host: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'host must be a lowercase name').default('local'),
   /** Distinct support approvals a promotion to production needs: the optional two-person rule. */
   productionApprovals: z.union([z.literal(1), z.literal(2)], { error: 'production approvals must be 1 or 2' }).default(1),
+  hosts: projectHostsSchema.optional(),
 });
 export type CreateProjectInput = z.infer<typeof createProjectInputSchema>;

@@ -414,6 +414,11 @@ export function createRouter(layout: Layout): http.Server {
   }
 
   return http.createServer((req, res) => {
+    if (isHealthCheck(req)) {
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+      res.end(JSON.stringify(servingReport(layout)));
+      return;
+    }
     const target = resolveHost(req.headers.host);
     if (!target) {
       page(res, 404, 'Unknown host', `Slipway serves environments at &lt;environment&gt;.&lt;project&gt;.localhost; "${escapeHtml(req.headers.host ?? '')}" is not one.`);
@@ -472,6 +477,49 @@ export function createRouter(layout: Layout): http.Server {
       else res.destroy();
     });
   });
+}
+
+/**
+ * The health check a front router (src/router/front.ts) makes of a host's router: the path
+ * under the Host `slipway-health`, which names no environment (the edge passes it here).
+ */
+export const HEALTH_HOST = 'slipway-health';
+export const HEALTH_PATH = '/.slipway/health';
+
+function isHealthCheck(req: http.IncomingMessage): boolean {
+  return (req.headers.host ?? '').replace(/:\d+$/, '') === HEALTH_HOST && (req.url ?? '') === HEALTH_PATH;
+}
+
+/** What a host's router answers its health check with: the environments it serves, and which are in maintenance. */
+export interface ServingReport {
+  environments: Array<{ project: string; environment: string; release: string; maintenance: boolean }>;
+}
+
+/** The environments of this data directory that have a release served (their `current` link to a release that exists). */
+export function servingReport(layout: Layout): ServingReport {
+  const environments: ServingReport['environments'] = [];
+  const root = path.join(layout.home, 'envs');
+  const dirs = (dir: string): string[] => {
+    try {
+      return fs.readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+    } catch {
+      return [];
+    }
+  };
+  for (const project of dirs(root)) {
+    for (const environment of dirs(path.join(root, project))) {
+      const current = layout.current(project, environment);
+      if (!fs.existsSync(current)) continue;
+      let release: string;
+      try {
+        release = path.basename(fs.readlinkSync(current));
+      } catch {
+        continue;
+      }
+      environments.push({ project, environment, release, maintenance: fs.existsSync(layout.maintenanceFlag(project, environment)) });
+    }
+  }
+  return { environments };
 }
 
 export async function startRouter(options: RouterOptions): Promise<RunningRouter> {

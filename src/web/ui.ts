@@ -299,9 +299,9 @@ export function registerUi(app: FastifyInstance, options: UiOptions): void {
 
     type DeploymentParams = { project: string; environment: string; n: string };
     /** The steps as table rows: each with its status in words (not by colour) and its duration. */
-    const stepsHtml = (steps: Array<{ step: string; status: string; startedAt: number; endedAt?: number }>): string =>
+    const stepsHtml = (steps: Array<{ step: string; status: string; startedAt: number; endedAt?: number; host?: string }>): string =>
       steps
-        .map((x) => `<tr><td>${escapeHtml(x.step)}</td><td>${escapeHtml(x.status)}</td><td>${x.endedAt ? `${((x.endedAt - x.startedAt) / 1000).toFixed(1)} s` : '…'}</td></tr>`)
+        .map((x) => `<tr><td>${escapeHtml(x.step)}${x.host ? ` on ${escapeHtml(x.host)}` : ''}</td><td>${escapeHtml(x.status)}</td><td>${x.endedAt ? `${((x.endedAt - x.startedAt) / 1000).toFixed(1)} s` : '…'}</td></tr>`)
         .join('');
     const statusText = (phase: string, record?: { status: string }): string =>
       record?.status === 'succeeded' || phase === 'succeeded' ? 'live' : record && record.status !== 'running' ? record.status : `running (${phase})`;

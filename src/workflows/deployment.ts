@@ -16,6 +16,12 @@ export type { DeploymentProgress, StepProgress, StepStatus } from './lib/plan-ru
 export const deploymentProgressQuery = defineQuery<DeploymentProgress>('progress');
 
 export async function deploymentWorkflow(input: DeploymentInput): Promise<DeploymentSucceeded> {
+  // Several hosts: each one's proxies (the same options and timeouts as the single host's).
+  const byHost = new Map<string, RunnerProxies>();
+  const proxiesOn = (host: string): RunnerProxies => {
+    if (!byHost.has(host)) byHost.set(host, deploymentProxies(host) as unknown as RunnerProxies);
+    return byHost.get(host)!;
+  };
   const runner = new PlanRunner(
     input,
     {
@@ -31,7 +37,8 @@ export async function deploymentWorkflow(input: DeploymentInput): Promise<Deploy
       ...(input.source.kind === 'slug' ? { slug: input.source.slug, treeId: input.source.treeId } : {}),
       ...(input.data ? { data: input.data } : {}),
     },
-    deploymentProxies(input.host) as unknown as RunnerProxies,
+    proxiesOn(input.host),
+    proxiesOn,
   );
   setHandler(deploymentProgressQuery, () => runner.progress);
   const { ctx } = runner;
@@ -53,6 +60,7 @@ export async function deploymentWorkflow(input: DeploymentInput): Promise<Deploy
     };
   } catch (err) {
     const failure = failureDetails(err, runner.currentStep);
+    if (runner.failedHost) failure.host = runner.failedHost;
     // Compensation runs to the end even when the deployment was cancelled.
     const undone = await CancellationScope.nonCancellable(() => runner.compensate(failedStepOf(err)));
     if (undone.length > 0) failure.compensation = undone.join('; ');

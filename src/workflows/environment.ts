@@ -165,6 +165,8 @@ function deploymentChild(state: EnvironmentState, n: number, p: Planned): Omit<C
     commit,
     number: n,
     host: state.host,
+    // Several hosts: each stages, all switch or none (absent on one host: the input as before).
+    ...(state.hosts && state.hosts.length > 1 ? { hosts: [...state.hosts] } : {}),
     source: p.source,
     mode: state.installed || state.current ? 'update' : 'install',
     liveRelease: state.current?.release,
@@ -364,9 +366,14 @@ export async function environmentWorkflow(initial: EnvironmentState): Promise<vo
       }
       // Deactivate or retire: stop serving; queued work is dropped (its callers are answered).
       // `active` turns false only once nothing is served: that is what callers wait for.
-      await host.unpublishEnvironment.executeWithOptions(
-        { summary: action === 'retire' ? 'remove the environment' : 'stop serving the environment' },
-        [{ project: state.project, environment: state.environment, remove: action === 'retire' }],
+      // On every host that serves it (one host: the one call it always was).
+      await Promise.all(
+        [host, ...(state.hosts ?? []).slice(1).map((h) => environmentHost(h))].map((h) =>
+          h.unpublishEnvironment.executeWithOptions(
+            { summary: action === 'retire' ? 'remove the environment' : 'stop serving the environment' },
+            [{ project: state.project, environment: state.environment, remove: action === 'retire' }],
+          ),
+        ),
       );
       state.active = false;
       state.pending = undefined;

@@ -23,7 +23,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { environmentTypeOf, MAIN_BRANCHES, workflowIds } from '../domain/names';
-import { countActiveIntegration, PLANS, type BranchPush, type ProjectInfo, type ProjectState } from '../domain/project';
+import { countActiveIntegration, hostFieldsFor, hostRoleOf, PLANS, projectHosts, type BranchPush, type ProjectInfo, type ProjectState } from '../domain/project';
 import { isObject } from '../domain/project-rules';
 import type { TicketRecord } from '../domain/tickets';
 import { projectGit as git } from './activity-proxies';
@@ -75,6 +75,7 @@ export async function projectWorkflow(initial: ProjectState): Promise<void> {
       : {
           project: state.project,
           plan: state.plan,
+          hosts: projectHosts(state),
           productionApprovals: state.productionApprovals ?? 1,
           remote: state.remote,
           environments: Object.values(state.environments),
@@ -131,7 +132,7 @@ export async function projectWorkflow(initial: ProjectState): Promise<void> {
         name: branch,
         type: environmentTypeOf(branch),
         status: branch === 'integration' ? 'active' : 'inactive',
-        host: state.host,
+        ...hostFieldsFor(state, hostRoleOf(environmentTypeOf(branch))),
       };
     }
     state.initialCommit = created.commit;

@@ -57,6 +57,8 @@ describe('HTTP API', function () {
     assert.equal((await call('POST', '/v1/projects', TOKEN.ada, { project })).status, 409, 'exists already');
     await client.waitForDeployment(project, 'integration');
     assert.equal((await call('GET', `/v1/projects/${project}`, TOKEN.sam)).json.plan, 'pro');
+    // No hosts named: every kind of environment on the project's one host.
+    assert.deepEqual((await call('GET', `/v1/projects/${project}`, TOKEN.sam)).json.hosts, { integration: ['local'], staging: ['local'], production: ['local'] });
     // Roles are per project: bob (a developer of shop only, in the sample) neither sees nor lists it.
     const bobs = await call('GET', `/v1/projects/${project}`, TOKEN.bob);
     assert.equal(bobs.status, 403);
@@ -145,6 +147,8 @@ describe('HTTP API', function () {
     const sha = 'f'.repeat(40);
     const cases: Array<{ method: string; path: string; token?: string; body?: unknown; type?: string; status: number; error: RegExp; field?: string }> = [
       { method: 'POST', path: '/v1/projects', token: TOKEN.ada, body: { project: 'ok-name', host: 42 }, status: 400, error: /invalid request/, field: 'host' },
+      { method: 'POST', path: '/v1/projects', token: TOKEN.ada, body: { project: 'ok-name', hosts: { production: ['Web 2'] } }, status: 400, error: /invalid request/, field: 'hosts.production.0' },
+      { method: 'POST', path: '/v1/projects', token: TOKEN.ada, body: { project: 'ok-name', hosts: { integration: ['web1'], production: ['web1', 'web2'] } }, status: 400, error: /production runs on dedicated hosts, but web1 also serves integration/ },
       { method: 'POST', path: '/v1/projects', body: { project: 'no-token' }, status: 401, error: /a valid bearer token is required/ },
       { method: 'GET', path: '/v1/projects/a', token: TOKEN.alice, status: 400, error: /project id must be 3 to 40 characters/, field: 'project' },
       { method: 'GET', path: '/v1/projects/Bad_Id/environments', token: TOKEN.alice, status: 400, error: /project id must be/, field: 'project' },

@@ -62,4 +62,22 @@ describe('the deployment plan', function () {
     const afterWindow = stack.filter((u) => !u.whileRunning);
     assert.deepEqual(undosToRun(afterWindow, 'health-check').map((u) => u.step), ['restore-previous']);
   });
+
+  it('deploys on several hosts: each stages, the first runs the hooks once and switches, then each other switches; each undoes its own switch', function () {
+    const groups = planDeploy({ number: 4, mode: 'update', hosts: ['web2', 'web3'] }, scd('build'));
+    assert.deepEqual(
+      groups.map((g) => `${shape([g])[0]}@${(g.hosts ?? []).join('+')}${g.onceOn ? `(once on ${g.onceOn})` : ''}`),
+      [
+        'stageRelease@host[stage-release,provision-services,start-application]@web2+web3',
+        'deployAndSwitch@host:long[deploy-hook,switch-release]@web2',
+        'deployAndSwitch@host:long[switch-release]@web3(once on web2)',
+        'postDeployAndVerify@host:long[post-deploy-hook,warm-up,health-check]@web2',
+        'postDeployAndVerify@host:long[warm-up,health-check]@web3(once on web2)',
+      ],
+    );
+    assert.deepEqual(groups[2]!.skips, ['snapshot-data', 'copy-data', 'deploy-hook', 'static-content-deploy']);
+    assert.deepEqual(groups[2]!.undo?.map((u) => `${u.step}@${u.host}`), ['maintenance-off@web3', 'restore-previous@web3']);
+    // One host in the list: the plan of one host, unchanged.
+    assert.deepEqual(shape(planDeploy({ number: 4, mode: 'update', hosts: ['web2'] }, scd('build'))), shape(planDeploy({ number: 4, mode: 'update' }, scd('build'))));
+  });
 });

@@ -2,6 +2,7 @@
 import * as fs from 'node:fs';
 import { InvalidArgumentError } from 'commander';
 import { SlipwayError } from '../../errors';
+import { hostsOf } from '../../domain/project';
 import type { Cli } from '../context';
 import type { Engine } from '../engine';
 import { progressPrinter } from '../output';
@@ -21,6 +22,7 @@ export function registerEnvCommands({ program, withClient, withEngine }: Cli): v
           return;
         }
         console.log(`${project}/${environment}`);
+        console.log(`  hosts:    ${hostsOf(s).join(', ')}`);
         console.log(`  current:  ${s.current ? `#${s.current.deployment} ${s.current.commit.slice(0, 12)} (${s.current.release})` : 'none'}`);
         console.log(`  running:  ${s.running ? `#${s.running.deployment} ${s.running.commit.slice(0, 12)}` : 'none'}`);
         for (const d of s.deployments.slice(-10)) {

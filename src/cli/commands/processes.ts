@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { SlipwayError } from '../../errors';
 import { Layout } from '../../home';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { port, type Cli } from '../context';
 import { untilStopped } from '../output';
 
@@ -59,9 +59,17 @@ export function registerProcessCommands({ program, layout, withClient }: Cli): v
     .option('--no-engine', 'deploy activities only (a web host), no workflows or builds')
     .option('--slugs <dir>', "the engine's slug store, when this host's data directory is elsewhere")
     .option('--router-port <port>', 'also serve this host\'s environments on this port (for warm-up and health checks)', port)
-    .addHelpText('after', `\nExamples:\n  TEMPORAL_ADDRESS=temporal:7233 slipway worker --host web1\n  slipway --home /data/web2 worker --host web2 --no-engine --slugs /shared/slugs --router-port 8080\n${SLUGS_KEPT_HELP}`)
-    .action(async (opts: { host: string; engine: boolean; slugs?: string; routerPort?: number }) => {
+    .option('--registry <dir>', "a directory shared with the front routers (`slipway router --front`): this host's router is advertised there (needs --router-port)")
+    .option('--advertise <url>', "the URL the front routers reach this host's router at (default http://127.0.0.1:<router port>)")
+    .addHelpText(
+      'after',
+      `\nExamples:\n  TEMPORAL_ADDRESS=temporal:7233 slipway worker --host web1\n  slipway --home /data/web2 worker --host web2 --no-engine --slugs /shared/slugs --router-port 8080\n` +
+        `  slipway --home /data/web3 worker --host web3 --no-engine --slugs /shared/slugs --router-port 8080 --registry /shared/registry --advertise http://10.0.0.3:8080\n${SLUGS_KEPT_HELP}`,
+    )
+    .action(async (opts: { host: string; engine: boolean; slugs?: string; routerPort?: number; registry?: string; advertise?: string }) => {
       if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(opts.host)) throw new SlipwayError('--host must be a lowercase name', 2);
+      if (opts.registry !== undefined && opts.routerPort === undefined) throw new SlipwayError('--registry needs --router-port: it advertises this host\'s router', 2);
+      if (opts.advertise !== undefined && opts.registry === undefined) throw new SlipwayError('--advertise needs --registry: the directory it is advertised in', 2);
       // A long-lived process with two V8 heaps (this one and the workflow sandbox's thread,
       // started below, which takes the flag at its creation): V8's memory-saving mode (smaller
       // young generation, tighter old-generation growth) cut its peak RSS with 50 deployments at
@@ -80,7 +88,16 @@ export function registerProcessCommands({ program, layout, withClient }: Cli): v
         engine: opts.engine,
         routerPort: () => router?.port,
       });
-      console.log(`Worker for host ${opts.host}${opts.engine ? ' and the engine' : ''} is running (data in ${l.home}${router ? `, router :${router.port}` : ''}).`);
+      let advertised: string | undefined;
+      if (opts.registry !== undefined && router) {
+        const { advertiseHost, advertisementSchema } = await import('../../router/front');
+        const ad = advertisementSchema.safeParse({ host: opts.host, router: opts.advertise ?? `http://127.0.0.1:${router.port}` });
+        if (!ad.success) throw new SlipwayError(`--advertise ${opts.advertise ?? ''}: ${ad.error.issues.map((i) => i.message).join('; ')}`, 2);
+        advertised = advertiseHost(path.resolve(opts.registry), ad.data);
+      }
+      console.log(
+        `Worker for host ${opts.host}${opts.engine ? ' and the engine' : ''} is running (data in ${l.home}${router ? `, router :${router.port}` : ''}${advertised ? `, advertised in ${advertised}` : ''}).`,
+      );
       await untilStopped(worker.done);
       await router?.close();
       await worker.shutdown().catch(() => undefined);
@@ -110,14 +127,46 @@ export function registerProcessCommands({ program, layout, withClient }: Cli): v
       });
     });
 
-  listening(program, 'router', "run the router alone (nginx on the port, the router behind it): serves this data directory's environments by host name", 8080, 'slipway --home /data router --port 8080 --listen 0.0.0.0')
-    .action(async (opts: { port: number; listen: string }) => {
+  listening(
+    program,
+    'router',
+    "run the router alone (nginx on the port, the router behind it): serves this data directory's environments by host name; with --front, the router in front of the hosts' routers instead",
+    8080,
+    'slipway --home /data router --port 8080 --listen 0.0.0.0\n  slipway router --front --registry /shared/registry --port 80 --listen 0.0.0.0',
+  )
+    .option('--front', "send each request to a healthy host that serves its environment (hosts advertised in --registry by `slipway worker --registry`); a GET or HEAD whose host fails before answering goes to another", false)
+    .option('--registry <dir>', 'with --front: the directory the hosts advertise their routers in')
+    .option('--check-every <ms>', 'with --front: how often each host is health-checked (100 to 60000)', milliseconds, 500)
+    .action(async (opts: { port: number; listen: string; front: boolean; registry?: string; checkEvery: number }) => {
+      if (opts.front) {
+        if (opts.registry === undefined) throw new SlipwayError('--front needs --registry <dir>: where the hosts advertise their routers', 2);
+        const { startFrontRouter } = await import('../../router/front');
+        const front = await startFrontRouter({
+          registry: path.resolve(opts.registry),
+          port: opts.port,
+          host: opts.listen,
+          checkEveryMs: opts.checkEvery,
+          log: (line) => console.log(line),
+        });
+        const hosts = front.hosts();
+        console.log(`Front router on :${front.port} for ${hosts.length} host(s)${hosts.length ? `: ${hosts.map((h) => `${h.host}${h.healthy ? '' : ' (out)'}`).join(', ')}` : ''}`);
+        await untilStopped();
+        await front.close();
+        return;
+      }
+      if (opts.registry !== undefined) throw new SlipwayError('--registry is for --front', 2);
       const { startRouter } = await import('../../router/router');
       const router = await startRouter({ layout: layout(), port: opts.port, host: opts.listen });
       console.log(`Router on :${router.port}: http://<environment>.<project>.localhost:${router.port}/`);
       await untilStopped();
       await router.close();
     });
+}
+
+function milliseconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 100 || n > 60_000) throw new InvalidArgumentError('must be milliseconds, 100 to 60000');
+  return n;
 }
 
 /** A command that runs a server on its own: --port and --listen, and an example. */

@@ -5,6 +5,8 @@ import { SAMPLE_STORE } from '../../home';
 import { pushLimitOf, setPushLimit } from '../../activities/git';
 import { DEFAULT_MAX_PUSH_SIZE, formatSize, parsePushSize } from '../../domain/push-limit';
 import { checkProjectId } from '../../client-lib/checks';
+import { parseHostAssignments } from '../../client-lib/projects';
+import { HOST_ROLES, hostsOf } from '../../domain/project';
 import type { Cli } from '../context';
 import { progressPrinter } from '../output';
 
@@ -16,15 +18,28 @@ export function registerProjectCommands({ program, withClient, withEngine, layou
     .option('--from <dir>', 'directory whose files make the initial commit', SAMPLE_STORE)
     .option('--plan <plan>', 'pro (5 active integration environments) or enterprise (8)', 'pro')
     .option('--host <name>', 'the host that serves its environments (a `slipway worker --host` serves it)', 'local')
+    .option(
+      '--hosts <kind=hosts>',
+      "the plan's hosts of a kind of environment (integration, staging, production), comma-separated; repeatable. Integration's branches share integration's hosts; staging and production named need dedicated hosts; production on several: each stages, all switch or none. A kind left out runs on --host",
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
+    )
     .option('--production-approvals <n>', 'distinct support approvals a promotion to production needs: 1, or 2 for the two-person rule', '1')
     .option('--no-wait', 'do not wait for the first deployment of integration')
-    .addHelpText('after', '\nExample:\n  slipway project create shop --from ./my-store --production-approvals 2\n  git clone "$(slipway project create shop)" shop')
-    .action(async (id: string, opts: { from: string; plan: string; host: string; productionApprovals: string; wait: boolean }) => {
+    .addHelpText(
+      'after',
+      '\nExample:\n  slipway project create shop --from ./my-store --production-approvals 2\n  git clone "$(slipway project create shop)" shop\n' +
+        '  slipway project create shop --hosts integration=web1 --hosts staging=web2 --hosts production=web2,web3',
+    )
+    .action(async (id: string, opts: { from: string; plan: string; host: string; hosts: string[]; productionApprovals: string; wait: boolean }) => {
+      // Malformed --hosts are refused before anything is started.
+      const hosts = opts.hosts.length > 0 ? parseHostAssignments(opts.hosts) : undefined;
       await withClient(async (client) => {
         const info = await client.createProject({
           project: id,
           plan: opts.plan,
           host: opts.host,
+          ...(hosts ? { hosts } : {}),
           from: path.resolve(opts.from),
           productionApprovals: Number(opts.productionApprovals),
         });
@@ -96,7 +111,9 @@ export function registerProjectCommands({ program, withClient, withEngine, layou
         console.log(`${info.project}: plan ${info.plan}, ${info.productionApprovals} approval(s) for production`);
         console.log(`  remote: ${info.remote}`);
         console.log(`  active integration environments: ${info.activeIntegration} of ${info.activeIntegrationLimit}`);
-        for (const e of info.environments) console.log(`  ${e.name.padEnd(24)} ${e.type.padEnd(18)} ${e.status}`);
+        // Older engines answer without hosts.
+        if (info.hosts) console.log(`  hosts: ${HOST_ROLES.map((k) => `${k} ${info.hosts[k].join(', ')}`).join('; ')}`);
+        for (const e of info.environments) console.log(`  ${e.name.padEnd(24)} ${e.type.padEnd(18)} ${e.status.padEnd(9)} on ${hostsOf(e).join(', ')}`);
       });
     });
 }

@@ -19,6 +19,8 @@ export interface StepProgress {
   status: StepStatus;
   startedAt: number;
   endedAt?: number;
+  /** The host that ran it, when the environment has several. */
+  host?: string;
 }
 export interface DeploymentProgress {
   phase: 'build' | 'deploy' | 'compensating' | 'succeeded' | 'failed';
@@ -45,9 +47,11 @@ export interface DeploymentContext {
   release?: string;
   /** Data brought in inside the window (a branch's parent's, sync --data, promote --data, rollback --with-data). */
   data?: DataSource;
-  /** Maintenance on and off (the window), from the group that switches. */
+  /** Maintenance on and off (the window), from the group that switches (several hosts: the first on, the last off). */
   since?: number;
   until?: number;
+  /** On a host other than the first (several hosts): the work done once for the environment ran there, not here. */
+  onceOn?: string;
 }
 
 /** A proxy's call as the runner makes it: any group activity, with one argument. */
@@ -93,7 +97,8 @@ const ABSORB: Record<GroupActivity, (ctx: DeploymentContext, result: unknown, in
   },
   deployAndSwitch: (ctx, r) => {
     const d = r as { since: number; until: number };
-    Object.assign(ctx, { since: d.since, until: d.until });
+    // One host: its window. Several: from the first host's maintenance on to the last one's off.
+    Object.assign(ctx, { since: ctx.since === undefined ? d.since : Math.min(ctx.since, d.since), until: Math.max(ctx.until ?? 0, d.until) });
   },
   postDeployAndVerify: () => undefined,
 };
@@ -105,11 +110,15 @@ export class PlanRunner {
   private readonly undos: Undo[] = [];
   /** Whether this engine may run the host's groups locally: until it says it is not the host. */
   private hostHere = true;
+  /** The host a group failed on, when the environment has several. */
+  failedHost?: string;
 
   constructor(
     private readonly input: DeploymentInput,
     readonly ctx: DeploymentContext,
     private readonly proxies: RunnerProxies,
+    /** Each host's proxies, when the environment has several (the plan's groups name their hosts). */
+    private readonly proxiesOn: (host: string) => RunnerProxies = () => proxies,
   ) {
     this.progress = { phase: 'build', commit: input.commit, steps: [] };
   }
@@ -131,7 +140,8 @@ export class PlanRunner {
         for (const step of group.steps) this.report(step, 'skipped', Date.now(), Date.now());
         continue;
       }
-      await this.runGroup(group);
+      if (group.hosts) await this.runOnHosts(group, group.hosts);
+      else await this.runGroup(group);
     }
   }
 
@@ -187,14 +197,82 @@ export class PlanRunner {
   }
 
   /**
+   * A group on each of its hosts, in parallel, on their queues: every host's steps recorded
+   * with its name. Waits for every host; the first that failed (in the group's order) fails it.
+   */
+  private async runOnHosts(group: PlannedGroup, hosts: readonly string[]): Promise<void> {
+    const now = Date.now();
+    for (const step of group.skips ?? []) for (const host of hosts) this.progress.steps.push({ step, status: 'skipped', startedAt: now, endedAt: now, host });
+    const outcomes = await Promise.allSettled(hosts.map((host) => this.runOn(group, host)));
+    const failed = outcomes.findIndex((o) => o.status === 'rejected');
+    if (failed >= 0) {
+      this.failedHost = hosts[failed];
+      const named = failedStepOf((outcomes[failed] as PromiseRejectedResult).reason);
+      this.currentStep = named !== undefined && group.steps.includes(named) ? named : (group.steps[0] ?? this.currentStep);
+      throw (outcomes[failed] as PromiseRejectedResult).reason;
+    }
+    for (const o of outcomes) ABSORB[group.activity](this.ctx, (o as PromiseFulfilledResult<unknown>).value, this.input);
+  }
+
+  private async runOn(group: PlannedGroup, host: string): Promise<unknown> {
+    const startedAt = Date.now();
+    const running: StepProgress = { step: group.steps[0] ?? this.currentStep, status: 'running', startedAt, host };
+    if (group.steps.length > 0) {
+      this.currentStep = running.step;
+      this.progress.steps.push(running);
+    }
+    const replace = (entries: StepProgress[]): void => {
+      const at = this.progress.steps.indexOf(running);
+      if (at >= 0) this.progress.steps.splice(at, 1, ...entries);
+      else this.progress.steps.push(...entries);
+    };
+    const pushed = (group.undo ?? []).map((u): Undo => ({ ...u, host }));
+    this.undos.push(...pushed);
+    const proxies = this.proxiesOn(host);
+    let result: unknown;
+    try {
+      result = await (group.long ? proxies.hostLong : proxies.host)[group.activity].executeWithOptions({ summary: group.summary }, [
+        { ...this.ctx, ...(group.onceOn ? { onceOn: group.onceOn } : {}) },
+      ]);
+    } catch (err) {
+      const named = failedStepOf(err);
+      const failed = named !== undefined && group.steps.includes(named) ? named : running.step;
+      const now = Date.now();
+      const before = group.steps.slice(0, Math.max(0, group.steps.indexOf(failed)));
+      replace([...before.map((step) => ({ step, status: 'succeeded' as const, startedAt, endedAt: now, host })), ...(group.steps.length > 0 ? [{ step: failed, status: 'failed' as const, startedAt, endedAt: now, host }] : [])]);
+      throw err;
+    }
+    // Undos needed only while the group ran are done by the group itself; what it did is undone
+    // whatever fails later (on this host or another).
+    for (const u of pushed) {
+      const at = this.undos.lastIndexOf(u);
+      if (u.whileRunning) this.undos.splice(at, 1);
+      else this.undos[at] = { step: u.step, host };
+    }
+    const timings = (result as { steps?: StepTiming[] } | undefined)?.steps;
+    const now = Date.now();
+    replace(
+      group.steps.map((step): StepProgress => {
+        const t = timings?.find((x) => x.step === step);
+        if (t) return { ...t, host };
+        return timings ? { step, status: 'skipped', startedAt: now, endedAt: now, host } : { step, status: 'succeeded', startedAt, endedAt: now, host };
+      }),
+    );
+    return result;
+  }
+
+  /**
    * Unwinds the compensation stack after a failure (the caller makes it non-cancellable): the
    * release served before is restored, maintenance switched off. Returns what was undone.
    */
   async compensate(failedStep: DeploymentStep | undefined): Promise<string[]> {
     const undone: string[] = [];
+    // Several hosts: a completed group's undos name no step to skip (see runOn), so only the
+    // failed host's own group is exempted by the step it failed at.
     const toRun = undosToRun(this.undos, failedStep);
     if (toRun.length === 0) return undone;
     this.setPhase('compensating');
+    if (toRun.some((u) => u.host !== undefined)) return this.compensateOnHosts(toRun);
     const key = { project: this.input.project, environment: this.input.environment, number: this.input.number };
     for (const u of toRun) {
       if (u.step === 'restore-previous') {
@@ -219,5 +297,48 @@ export class PlanRunner {
       }
     }
     return undone;
+  }
+
+  /**
+   * The undos of several hosts: each host's in the stack's order, the hosts in parallel (a host
+   * that does not answer does not hold up switching the others back). A host whose undo fails
+   * is named in what is reported; the others are undone all the same.
+   */
+  private async compensateOnHosts(toRun: Undo[]): Promise<string[]> {
+    const key = { project: this.input.project, environment: this.input.environment, number: this.input.number };
+    const hosts = [...new Set(toRun.map((u) => u.host ?? this.input.host))];
+    const previous = this.input.liveRelease;
+    this.currentStep = 'restore-previous';
+    const perHost = await Promise.all(
+      hosts.map(async (host): Promise<string> => {
+        const proxies = this.proxiesOn(host).host;
+        const done: string[] = [];
+        try {
+          for (const u of toRun.filter((x) => (x.host ?? this.input.host) === host)) {
+            if (u.step === 'restore-previous') {
+              const s: StepProgress = { step: 'restore-previous', status: 'running', startedAt: Date.now(), host };
+              this.progress.steps.push(s);
+              try {
+                await proxies.restorePreviousRelease.executeWithOptions({ summary: `restore ${previous ?? 'nothing'} on ${host}` }, [{ ...key, previous }]);
+                s.status = 'succeeded';
+              } catch (err) {
+                s.status = 'failed';
+                throw err;
+              } finally {
+                s.endedAt = Date.now();
+              }
+              done.push(previous ? `restored ${previous}` : 'no previous release: unpublished');
+            } else {
+              await proxies.maintenanceOff.executeWithOptions({ summary: `maintenance off on ${host} (compensation)` }, [key]);
+              done.push('maintenance off');
+            }
+          }
+        } catch (err) {
+          done.push(`not undone: ${applicationFailureOf(err)?.message ?? (err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err))}`);
+        }
+        return `${host}: ${done.join(', ')}`;
+      }),
+    );
+    return perHost;
   }
 }

@@ -40,6 +40,13 @@ export const deleteUpdate = defineUpdate<{ deleted: string }, [EnvironmentReques
 export const syncUpdate = defineUpdate<MergeResult, [EnvironmentRequest]>('sync');
 export const mergeUpdate = defineUpdate<MergeResult, [EnvironmentRequest]>('merge');
 
+/** A new branch runs where its parent does (integration's shared hosts): `hosts` only when the parent names them. */
+function branchHosts(state: ProjectState, parent: string): { host: string; hosts?: string[] } {
+  const p = state.environments[parent];
+  if (!p) return { host: state.host };
+  return p.hosts ? { host: p.host, hosts: [...p.hosts] } : { host: p.host };
+}
+
 /** Starts an environment's entity workflow (on its first activation); it outlives this run. */
 export async function startEnvironment(state: ProjectState, name: string, pending?: { commit: string; pushedAt: number }): Promise<void> {
   const entry = state.environments[name]!;
@@ -51,6 +58,8 @@ export async function startEnvironment(state: ProjectState, name: string, pendin
         environment: name,
         branch: name,
         host: entry.host,
+        // Several hosts (or dedicated ones): the state names them all (absent: `host` alone).
+        ...(entry.hosts ? { hosts: [...entry.hosts] } : {}),
         // A branch's first deployment copies its parent's database and mounts.
         ...(entry.type === 'integration-child' && entry.parent ? { dataFrom: entry.parent } : {}),
         nextDeployment: 1,
@@ -106,7 +115,7 @@ export function registerEnvironments(ctx: ProjectContext): void {
         type: 'integration-child',
         parent,
         status: r.inactive ? 'inactive' : 'active',
-        host: state.environments[parent]?.host ?? state.host,
+        ...branchHosts(state, parent),
       };
       state.environments[r.name] = entry; // the slot is taken now, before anything is awaited
       try {
@@ -191,7 +200,7 @@ export async function routePush(ctx: ProjectContext, push: BranchPush): Promise<
       type: 'integration-child',
       parent: 'integration',
       status: 'inactive',
-      host: state.environments.integration?.host ?? state.host,
+      ...branchHosts(state, 'integration'),
     };
     return;
   }
