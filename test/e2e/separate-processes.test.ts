@@ -87,6 +87,7 @@ describe('worker, API and setup as separate processes on a bare Temporal server'
     const created = await runSlipway(['--home', home, 'project', 'create', project, '--from', sampleVariant()], envWithout());
     assert.equal(created.code, 0, created.stderr);
     assert.equal(created.stdout.split('\n')[0], layout.remote(project));
+    assert.match(created.stderr, new RegExp(`HTTP remote: http://127\\.0\\.0\\.1:${apiPort}/git/${project}\\.git`));
     assert.match(created.stderr, /integration deployed \(#1/);
 
     client = await SlipwayClient.connect({ layout, address });

@@ -139,7 +139,7 @@ export function registerProcessCommands({ program, layout, withClient }: Cli): v
         // What `slipway up` writes: the remotes' hooks post pushes to apiUrl.
         writeRuntimeInfo(l, { temporalAddress: address, namespace: 'default', apiUrl, pid: process.pid });
         try {
-          console.log(`API on ${api.url} (advertised to the remotes' hooks as ${apiUrl})`);
+          console.log(`API on ${api.url} (advertised to the remotes' hooks as ${apiUrl}; Git over HTTP at ${apiUrl}/git/<project>.git)`);
           await untilStopped();
         } finally {
           removeRuntimeInfo(l, process.pid);
