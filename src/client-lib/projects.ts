@@ -67,6 +67,13 @@ export async function createProject(ctx: ClientContext, raw: CreateProjectReques
     if (err instanceof WorkflowExecutionAlreadyStartedError) {
       throw new SlipwayError(`project ${state.project} already exists`);
     }
+    // A ServiceError's own message is "Failed to start Workflow"; the server's reason is its cause's.
+    const message = [err, err instanceof Error ? err.cause : undefined].map((e) => (e instanceof Error ? e.message : '')).find((m) => /no mapping defined for search attribute/i.test(m));
+    if (message) {
+      throw new SlipwayError(
+        `the Temporal server has not been prepared for Slipway (${message}): run \`slipway setup\` once, or start \`slipway worker\` or \`slipway api\`, which do it`,
+      );
+    }
     throw err;
   }
 }

@@ -57,6 +57,11 @@ describe('worker, API and setup as separate processes on a bare Temporal server'
     assert.ok(!('SlipwayProject' in (before.customAttributes ?? {})), 'the second dev server starts without the attributes');
 
     const withAddress = envWithout({ TEMPORAL_ADDRESS: address });
+    // Before any of Slipway's processes prepared it, project create says what to do.
+    const early = await runSlipway(['--home', home, 'project', 'create', uniqueName('early'), '--from', sampleVariant(), '--no-wait'], withAddress);
+    assert.equal(early.code, 1, early.stderr);
+    assert.match(early.stderr, /has not been prepared for Slipway .*SlipwayProject.*: run `slipway setup` once/);
+
     const routerPort = await freePort();
     const apiPort = await freePort();
     const worker = spawnSlipway(['--home', home, 'worker', '--host', 'local', '--router-port', String(routerPort)], withAddress);
