@@ -12,8 +12,12 @@ import { temporal } from '@temporalio/proto';
 import { SEARCH_ATTRIBUTES } from '../domain/search-attributes';
 import { SlipwayError } from '../errors';
 
-/** gRPC's NOT_FOUND status code. */
+/** gRPC status codes. */
 const GRPC_NOT_FOUND = 5;
+/** Refusals that trying again does not change: INVALID_ARGUMENT, PERMISSION_DENIED, UNAUTHENTICATED. */
+const GRPC_FINAL = new Set([3, 7, 16]);
+
+const messageOf = (err: unknown): string => (err instanceof Error ? err.message : JSON.stringify(err));
 
 const TYPES = {
   Keyword: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
@@ -21,8 +25,8 @@ const TYPES = {
   Int: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_INT,
 };
 
-/** The attempts at registering, each after listing again (another process may have added some meanwhile). */
-const ATTEMPTS = 5;
+/** How long registering may take, retries and the server's namespace cache included. */
+const REGISTRATION_WAIT_MS = 60_000;
 
 function missingOf(existing: Record<string, unknown>): Array<[string, keyof typeof TYPES]> {
   return Object.entries(SEARCH_ATTRIBUTES).filter(([name]) => !(name in existing));
@@ -55,30 +59,34 @@ export async function ensureSearchAttributes(address: string, namespace = 'defau
     }
     const added: string[] = [];
     let lastError: unknown;
-    for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
+    // A cluster's frontends see a new mapping when their namespace cache refreshes (about 10 s):
+    // until then the list lacks it and adding it again is refused as existing. Both end here.
+    const deadline = Date.now() + REGISTRATION_WAIT_MS;
+    for (;;) {
       const existing = await connection.operatorService.listSearchAttributes({ namespace });
       const missing = missingOf(existing.customAttributes ?? {});
       if (missing.length === 0) return added;
+      const final = isGrpcServiceError(lastError) && GRPC_FINAL.has(Number(lastError.code));
+      if (final || Date.now() > deadline) {
+        throw new SlipwayError(
+          `cannot register the search attributes ${missing.map(([n]) => n).join(', ')} on namespace "${namespace}" at ${address}` +
+            `${lastError === undefined ? ' (the server did not list them within 60 s)' : `: ${messageOf(lastError)}`} ` +
+            '(registering needs the admin role on the namespace when the server has an authorizer: run `slipway setup` with an admin token)',
+        );
+      }
       try {
         await connection.operatorService.addSearchAttributes({
           namespace,
           searchAttributes: Object.fromEntries(missing.map(([name, type]) => [name, TYPES[type]])),
         });
-        added.push(...missing.map(([name]) => name));
+        for (const [name] of missing) if (!added.includes(name)) added.push(name);
       } catch (err) {
-        // Another process registered some of them first (ALREADY_EXISTS), or updated the
+        // Another process registered some of them first (ALREADY_EXISTS), or changed the
         // namespace's mapping at the same moment: list again and add what is still missing.
         lastError = err;
-        await new Promise((r) => setTimeout(r, 200 * attempt));
       }
+      await new Promise((r) => setTimeout(r, 500));
     }
-    const still = missingOf((await connection.operatorService.listSearchAttributes({ namespace })).customAttributes ?? {});
-    if (still.length === 0) return added;
-    throw new SlipwayError(
-      `cannot register the search attributes ${still.map(([n]) => n).join(', ')} on namespace "${namespace}" at ${address}: ` +
-        `${lastError instanceof Error ? lastError.message : String(lastError)} ` +
-        '(registering needs the admin role on the namespace when the server has an authorizer: run `slipway setup` with an admin token)',
-    );
   } finally {
     await connection.close();
   }
