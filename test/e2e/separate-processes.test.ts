@@ -29,6 +29,8 @@ function envWithout(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 }
 
 describe('worker, API and setup as separate processes on a bare Temporal server', function () {
+  // A second dev server, an engine worker and an API started from scratch, then three deployments.
+  this.timeout(300_000);
   let server: RunningDevServer | undefined;
   let home: string;
   const spawned: Spawned[] = [];
