@@ -90,8 +90,8 @@ export function registerGitHttp(app: FastifyInstance, deps: { client: SlipwayCli
         // The remote's hook reaches Temporal directly when no API answers: the real server.
         TEMPORAL_ADDRESS: resolveTemporalAddress(client.layout),
       };
-      const length = req.headers['content-length'];
-      if (req.method === 'POST' && length !== undefined && /^\d+$/.test(length)) env.CONTENT_LENGTH = length;
+      // No CONTENT_LENGTH: http-backend then reads the body to its end, as for a chunked one. With
+      // it, a body cut short makes git 2.39's http-backend loop on end of file for ever.
       // http-backend inflates a gzip body itself.
       if (encoding === 'gzip' || encoding === 'x-gzip') env.HTTP_CONTENT_ENCODING = encoding;
       const protocol = req.headers['git-protocol'];
@@ -126,15 +126,23 @@ function runBackend(req: FastifyRequest, reply: FastifyReply, env: NodeJS.Proces
   child.stdin.on('error', () => {
     /* http-backend stopped reading (it refused the request): its answer says why */
   });
-  if (req.method === 'POST') req.raw.pipe(child.stdin);
-  else child.stdin.end();
+  if (req.method === 'POST') {
+    req.raw.pipe(child.stdin);
+  } else child.stdin.end();
 
   // The CGI's answer: header lines up to an empty line, then the body.
   let head = Buffer.alloc(0);
   let headersDone = false;
-  // A client that went away: keep reading, so that http-backend (and a push's hooks) finish.
   res.on('close', () => {
-    if (!res.writableFinished) child.stdout.resume();
+    if (res.writableFinished) return;
+    // The client went away. In the middle of its request: end http-backend's input, or it would
+    // wait for the rest forever (a push cut short updates no ref). Else keep reading its answer,
+    // so that it (and a push's hooks) finish.
+    if (!req.raw.complete) {
+      req.raw.unpipe(child.stdin);
+      child.stdin.destroy();
+    }
+    child.stdout.resume();
   });
   child.stdout.on('data', (chunk: Buffer) => {
     if (headersDone) {

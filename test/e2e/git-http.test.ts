@@ -41,6 +41,14 @@ async function gitFails(args: string[], cwd?: string): Promise<string> {
 
 let tempHome = '';
 
+async function waitFor(done: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 /** A raw request with the path exactly as given (no normalisation of `..` or `%2F`). */
 function rawRequest(
   url: string,
@@ -213,6 +221,42 @@ describe('Git smart HTTP behind the API', function () {
       body: Buffer.from('{}'),
     });
     assert.equal(wrongType.status, 415);
+  });
+
+  it('a client gone in the middle of a push leaves no http-backend behind and changes nothing', async function () {
+    const { layout } = await getWorld();
+    const head = async (): Promise<string> => (await run('git', ['rev-parse', 'refs/heads/integration'], { cwd: layout.remote(project) })).stdout.trim();
+    const before = await head();
+    const backends = (): number[] =>
+      fs.readdirSync('/proc').filter((e) => /^\d+$/.test(e)).map(Number).filter((pid) => {
+        try {
+          const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+          const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+          return ppid === process.pid && fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('http-backend');
+        } catch {
+          return false;
+        }
+      });
+    const base = new URL(apiUrl());
+    const req = http.request({
+      host: base.hostname,
+      port: base.port,
+      method: 'POST',
+      path: `/git/${project}.git/git-receive-pack`,
+      headers: {
+        authorization: `Basic ${Buffer.from(`alice:${TOKENS.alice}`).toString('base64')}`,
+        'content-type': 'application/x-git-receive-pack-request',
+        'content-length': '100000',
+      },
+    });
+    req.on('error', () => undefined);
+    // The first command of a push, and then nothing: receive-pack waits for the rest.
+    const line = `${before} ${'1'.repeat(40)} refs/heads/integration\0report-status\n`;
+    req.write(`${(line.length + 4).toString(16).padStart(4, '0')}${line}`);
+    await waitFor(() => backends().length > 0, 10_000, 'http-backend to start');
+    req.destroy();
+    await waitFor(() => backends().length === 0, 10_000, 'http-backend to end once its client went away');
+    assert.equal(await head(), before);
   });
 
   it("the project's record gives its HTTP remote (API and CLI)", async function () {
