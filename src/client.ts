@@ -11,7 +11,7 @@ import type { PromotionResult } from './domain/promotion';
 import type { DecisionRequest, TicketRecord } from './domain/tickets';
 import { InvalidInputError, NotFoundError, SlipwayError } from './errors';
 import { deleteSnapshot, listSnapshots, type Snapshot } from './runtime/data';
-import { readRuntimeInfo, type Layout } from './home';
+import { readRuntimeInfo, recordedTemporalAddress, type Layout } from './home';
 import { loadIdentities, type Identities } from './identities';
 import type { DeploymentProgress } from './workflows/deployment';
 import type { MergeResult } from './workflows/project';
@@ -36,9 +36,12 @@ export interface ConnectOptions {
   identities?: () => Identities;
 }
 
-/** TEMPORAL_ADDRESS, else the address a running `slipway up` wrote, else the default. */
+/**
+ * TEMPORAL_ADDRESS, else the address a running `slipway up` or `slipway api` wrote, else the
+ * one the last worker, API or setup of this data directory was given, else the default.
+ */
 export function resolveTemporalAddress(layout: Layout, explicit?: string): string {
-  return explicit ?? process.env.TEMPORAL_ADDRESS ?? readRuntimeInfo(layout)?.temporalAddress ?? '127.0.0.1:7233';
+  return explicit ?? (process.env.TEMPORAL_ADDRESS || undefined) ?? readRuntimeInfo(layout)?.temporalAddress ?? recordedTemporalAddress(layout) ?? '127.0.0.1:7233';
 }
 
 export class SlipwayClient {

@@ -47,6 +47,14 @@ export class Layout {
   get runtimeFile(): string {
     return path.join(this.home, 'runtime.json');
   }
+  /**
+   * The Temporal server's address as the last worker, API or `slipway setup` of this data
+   * directory was given it (TEMPORAL_ADDRESS); kept after they stop, so that a remote's hook
+   * (its fallback when no API answers) and the CLI on this host find the real server.
+   */
+  get temporalAddressFile(): string {
+    return path.join(this.home, 'temporal-address');
+  }
   remote(project: string): string {
     return path.join(this.home, 'git', `${project}.git`);
   }
@@ -158,6 +166,23 @@ export function removeRuntimeInfo(layout: Layout, pid: number): void {
   if (info && info.pid === pid) {
     fs.rmSync(layout.runtimeFile, { force: true });
     fs.rmSync(layout.apiUrlFile, { force: true });
+  }
+}
+
+/** Records the Temporal server's address for the hooks and the CLI of this data directory (see Layout.temporalAddressFile). */
+export function recordTemporalAddress(layout: Layout, address: string): void {
+  fs.mkdirSync(layout.home, { recursive: true });
+  const tmp = `${layout.temporalAddressFile}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, `${address}\n`);
+  fs.renameSync(tmp, layout.temporalAddressFile);
+}
+
+/** The address recorded by recordTemporalAddress, if any. */
+export function recordedTemporalAddress(layout: Layout): string | undefined {
+  try {
+    return fs.readFileSync(layout.temporalAddressFile, 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
   }
 }
 

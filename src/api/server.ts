@@ -1,6 +1,7 @@
 /**
- * The engine's HTTP API (fastify, zod-validated, OpenAPI at /openapi.json). For now it carries
- * the ingest endpoint of the remotes' git hooks; the platform API grows here.
+ * The engine's HTTP API (fastify, zod-validated, OpenAPI at /openapi.json): the ingest endpoint
+ * of the remotes' git hooks, the platform API (./routes.ts), the web interface and the remotes
+ * over Git smart HTTP (./git-http.ts).
  */
 import * as crypto from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -14,6 +15,7 @@ import { parseRefUpdates, pushMessage } from '../domain/git-refs';
 import type { Identities } from '../identities';
 import { registerRoutes } from './routes';
 import { registerUi } from '../web/ui';
+import { registerGitHttp } from './git-http';
 
 export interface ApiOptions {
   client: SlipwayClient;
@@ -65,6 +67,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   if (options.identities) {
     registerRoutes(app, { client: options.client, identities: options.identities });
     registerUi(app, { client: options.client, identities: options.identities });
+    registerGitHttp(app, { client: options.client, identities: options.identities });
   }
 
   api.post(

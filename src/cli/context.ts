@@ -40,7 +40,8 @@ export function createCli(): Cli {
       'after',
       '\nRemote engine: set SLIPWAY_API_URL (the engine\'s API, e.g. http://engine:8081) and SLIPWAY_TOKEN (your API token);\n' +
         'commands then act through the API as the token\'s user, with that user\'s roles per project, and --as is refused.\n' +
-        'Without SLIPWAY_API_URL, commands talk to Temporal on the engine host, where --as names who asks or decides.',
+        'Without SLIPWAY_API_URL, commands talk to Temporal on the engine host, where --as names who asks or decides.\n' +
+        'Git remotes over HTTP: <API>/git/<project>.git (e.g. git clone http://you:$SLIPWAY_TOKEN@engine:8081/git/shop.git), your API token as the password.',
     );
 
   /** The command being run ("env ssh-keys"), for messages. */

@@ -29,6 +29,8 @@ import {
   type MergeResult,
 } from '../workflows/project';
 import { checkProjectId, updateRefusal, zodMessage } from './checks';
+import { readRuntimeInfo } from '../home';
+import { gitHttpRemote } from '../domain/git-http';
 import { until, type ClientContext, type WorkflowHandle } from './context';
 import { environmentStatus } from './deployments';
 
@@ -102,13 +104,26 @@ export async function createProject(ctx: ClientContext, raw: CreateProjectReques
         { key: SlipwayKind, value: 'project' },
       ],
     });
-    return await handle.executeUpdate(projectReadyUpdate);
+    return withHttpRemote(ctx, await handle.executeUpdate(projectReadyUpdate));
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError) {
       throw new SlipwayError(`project ${state.project} already exists`);
     }
+    // A ServiceError's own message is "Failed to start Workflow"; the server's reason is its cause's.
+    const message = [err, err instanceof Error ? err.cause : undefined].map((e) => (e instanceof Error ? e.message : '')).find((m) => /no mapping defined for search attribute/i.test(m));
+    if (message) {
+      throw new SlipwayError(
+        `the Temporal server has not been prepared for Slipway (${message}): run \`slipway setup\` once, or start \`slipway worker\` or \`slipway api\`, which do it`,
+      );
+    }
     throw err;
   }
+}
+
+/** The project's remote over Git smart HTTP, when an API of this data directory runs (its advertised address). */
+function withHttpRemote(ctx: ClientContext, info: ProjectInfo): ProjectInfo {
+  const apiUrl = readRuntimeInfo(ctx.layout)?.apiUrl;
+  return apiUrl ? { ...info, httpRemote: gitHttpRemote(apiUrl, info.project) } : info;
 }
 
 /** The new project's workflow state: refused unless the request is valid and `from` holds a Magento Cloud project. */
@@ -158,7 +173,7 @@ export async function projectInfo(ctx: ClientContext, project: string): Promise<
   try {
     const info = await ctx.temporal.workflow.getHandle(workflowIds.project(project)).query(projectInfoQuery);
     if (!info) throw new SlipwayError(`project ${project} is still being created`);
-    return info;
+    return withHttpRemote(ctx, info);
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) throw new NotFoundError(`no project ${project}`);
     throw err;

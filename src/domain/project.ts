@@ -125,6 +125,12 @@ export interface ProjectInfo {
   hosts: ProjectHosts;
   productionApprovals: 1 | 2;
   remote: string;
+  /**
+   * The remote over Git smart HTTP (`<API>/git/<project>.git`, token as password), when an API
+   * runs for this data directory: added by the client from the advertised API address, never
+   * by the workflow.
+   */
+  httpRemote?: string;
   environments: EnvironmentEntry[];
   /** Active integration environments (integration and its children) and the plan's limit. */
   activeIntegration: number;

@@ -9,13 +9,15 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as https from 'node:https';
 import * as path from 'node:path';
 import { parseRefUpdates, pushMessage } from '../domain/git-refs';
 
 function post(url: string, token: string, body: unknown): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const data = JSON.stringify(body);
-    const req = http.request(
+    // The API's advertised address may be https (`slipway api --advertise https://…`).
+    const req = (url.startsWith('https:') ? https : http).request(
       url,
       {
         method: 'POST',

@@ -22,6 +22,11 @@ export interface DevServerOptions {
   ui?: boolean;
   logFile?: string;
   locate?: LocateOptions;
+  /**
+   * Register Slipway's search attributes at start (default true). False gives a bare server,
+   * like a cluster that nothing has prepared yet (`slipway setup` then registers them).
+   */
+  searchAttributes?: boolean;
   /** Dynamic configuration values (`--dynamic-config-value KEY=JSON`), e.g. for tests. */
   dynamicConfig?: Record<string, unknown>;
 }
@@ -135,7 +140,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<Ru
           uiPort,
           dbFilename: options.dbFile,
           extraArgs: tuningArgs(options),
-          searchAttributes: Object.entries(SEARCH_ATTRIBUTES).map(([name, type]) => ({ name, type: type.toUpperCase() })) as never,
+          searchAttributes: (options.searchAttributes === false ? [] : Object.entries(SEARCH_ATTRIBUTES)).map(([name, type]) => ({ name, type: type.toUpperCase() })) as never,
         },
       });
       return {
@@ -162,7 +167,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<Ru
   }
   if (ui && uiPort) args.push('--ui-port', String(uiPort), '--ui-disable-news-fetch');
   else args.push('--headless');
-  for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=${type}`);
+  if (options.searchAttributes !== false) for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=${type}`);
   args.push(...tuningArgs(options));
   // The dev server's HTTP API and metrics otherwise take random ports; they stay on loopback.
   const out = options.logFile ? fs.openSync(options.logFile, 'a') : 'ignore';

@@ -2,6 +2,7 @@
 import { strict as assert } from 'node:assert';
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as path from 'node:path';
+import { advertiseUrl, defaultAdvertised } from '../../src/cli/commands/processes';
 
 const BIN = path.resolve(__dirname, '../../../bin/slipway.js');
 const help = (...args: string[]): string => execFileSync(process.execPath, [BIN, ...args, '--help'], { encoding: 'utf8' });
@@ -21,7 +22,7 @@ describe('the slipway command line', function () {
 
   it('has the commands the product names', function () {
     const names = all.map((c) => c.join(' '));
-    for (const c of ['up', 'demo', 'project create', 'project list', 'project show', 'project push-limit', 'env list', 'env branch', 'env activate', 'env deactivate', 'env delete', 'env sync', 'env merge', 'env redeploy', 'env rollback', 'env status', 'env log', 'env crons', 'promote', 'ticket list', 'ticket show', 'ticket approve', 'ticket reject', 'replay']) {
+    for (const c of ['up', 'setup', 'worker', 'api', 'router', 'demo', 'project create', 'project list', 'project show', 'project push-limit', 'env list', 'env branch', 'env activate', 'env deactivate', 'env delete', 'env sync', 'env merge', 'env redeploy', 'env rollback', 'env status', 'env log', 'env crons', 'promote', 'ticket list', 'ticket show', 'ticket approve', 'ticket reject', 'replay']) {
       assert.ok(names.includes(c), `slipway ${c}`);
     }
   });
@@ -43,5 +44,24 @@ describe('the slipway command line', function () {
     const missing = spawnSync(process.execPath, [BIN, 'env', 'branch', 'shop'], { encoding: 'utf8' });
     assert.equal(missing.status, 2);
     assert.match(missing.stderr, /missing required argument 'name'/);
+    for (const [advertise, why] of [
+      ['ftp://api:21', /must be an http:\/\/ or https:\/\/ URL/],
+      ['api:8081', /must be an http:\/\/ or https:\/\/ URL|not a URL/],
+      ['http://api:8081/v1', /base URL only/],
+      ['http://user:pw@api:8081', /base URL only/],
+    ] as const) {
+      const bad = spawnSync(process.execPath, [BIN, 'api', '--advertise', advertise], { encoding: 'utf8' });
+      assert.equal(bad.status, 2, `--advertise ${advertise}: ${bad.stderr}`);
+      assert.match(bad.stderr, why);
+    }
+  });
+
+  it("derives the API's advertised address from --listen and the port", function () {
+    assert.equal(defaultAdvertised('0.0.0.0', 8081), 'http://127.0.0.1:8081');
+    assert.equal(defaultAdvertised('::', 8081), 'http://127.0.0.1:8081');
+    assert.equal(defaultAdvertised('10.0.0.5', 9000), 'http://10.0.0.5:9000');
+    assert.equal(defaultAdvertised('::1', 9000), 'http://[::1]:9000');
+    assert.equal(advertiseUrl('https://api.example/'), 'https://api.example');
+    assert.equal(advertiseUrl('http://api:8081'), 'http://api:8081');
   });
 });

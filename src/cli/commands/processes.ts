@@ -80,9 +80,11 @@ export function registerProcessCommands({ program, layout, withClient }: Cli): v
       const { resolveTemporalAddress } = await import('../../client');
       const { startWorker } = await import('../../worker');
       const { startRouter } = await import('../../router/router');
+      const address = resolveTemporalAddress(l);
+      await prepareTemporal(l, address);
       const router = opts.routerPort === undefined ? undefined : await startRouter({ layout: l, port: opts.routerPort });
       const worker = await startWorker({
-        address: resolveTemporalAddress(l),
+        address,
         layout: l,
         host: opts.host,
         engine: opts.engine,
@@ -104,6 +106,34 @@ export function registerProcessCommands({ program, layout, withClient }: Cli): v
     });
 
   program
+    .command('setup')
+    .description(
+      "prepare a Temporal server that Slipway did not start (TEMPORAL_ADDRESS) once: check that its namespace exists and register Slipway's search attributes; " +
+        'idempotent (every worker and API does the same when it starts), and records the address in the data directory for the remotes\' hooks',
+    )
+    .addHelpText('after', '\nExamples:\n  TEMPORAL_ADDRESS=temporal:7233 slipway --home /data setup\n  docker compose run --rm worker setup')
+    .action(async () => {
+      const l = layout();
+      const { resolveTemporalAddress } = await import('../../client');
+      const { ensureSearchAttributes } = await import('../../temporal/search-attributes');
+      const { hookToken, protectControlPlane, recordTemporalAddress } = await import('../../home');
+      const { SEARCH_ATTRIBUTES } = await import('../../domain/search-attributes');
+      const address = resolveTemporalAddress(l);
+      const added = await ensureSearchAttributes(address);
+      recordTemporalAddress(l, address);
+      hookToken(l);
+      protectControlPlane(l);
+      const all = Object.keys(SEARCH_ATTRIBUTES);
+      console.log(`Temporal at ${address}: namespace default exists`);
+      console.log(
+        added.length > 0
+          ? `Search attributes registered: ${added.join(', ')}${added.length < all.length ? ` (the others were there already)` : ''}`
+          : `Search attributes: all ${all.length} were registered already (${all.join(', ')})`,
+      );
+      console.log(`Data directory ${l.home} ready (hook token, Temporal address). Setup done.`);
+    });
+
+  program
     .command('down')
     .description("stop every environment's processes in this data directory (web servers, PHP, services); data is kept, and the next worker starts them again")
     .addHelpText('after', '\nExample:\n  SLIPWAY_HOME=~/slipway slipway down')
@@ -113,17 +143,32 @@ export function registerProcessCommands({ program, layout, withClient }: Cli): v
       console.log(`${n} process group(s) stopped; the environments' data is kept.`);
     });
 
-  listening(program, 'api', 'run the HTTP API alone (the production-like setup runs it beside workers and routers)', 8081, 'TEMPORAL_ADDRESS=temporal:7233 slipway --home /data api --port 8081 --listen 0.0.0.0')
-    .action(async (opts: { port: number; listen: string }) => {
+  listening(program, 'api', 'run the HTTP API alone (the production-like setup runs it beside workers and routers): the platform API, the web interface and the Git remotes over HTTP', 8081, [
+    'TEMPORAL_ADDRESS=temporal:7233 slipway --home /data api --port 8081 --listen 0.0.0.0 --advertise http://api:8081',
+    'git clone -b integration http://alice:$SLIPWAY_TOKEN@api:8081/git/shop.git',
+  ])
+    .option('--advertise <url>', "the URL the remotes' git hooks reach this API at, also shown as the projects' HTTP remotes (default http://<--listen>:<port>, 127.0.0.1 when listening on every address)")
+    .action(async (opts: { port: number; listen: string; advertise?: string }) => {
       const l = layout();
+      const advertised = opts.advertise === undefined ? undefined : advertiseUrl(opts.advertise);
       const { startApi } = await import('../../api/server');
-      const { hookToken } = await import('../../home');
+      const { hookToken, writeRuntimeInfo, removeRuntimeInfo } = await import('../../home');
+      const { resolveTemporalAddress } = await import('../../client');
+      const address = resolveTemporalAddress(l);
+      await prepareTemporal(l, address);
       await withClient(async (client) => {
         const { loadIdentities } = await import('../../identities');
         const api = await startApi({ client, hookToken: hookToken(l), port: opts.port, host: opts.listen, identities: () => loadIdentities(l) });
-        console.log(`API on ${api.url}`);
-        await untilStopped();
-        await api.close();
+        const apiUrl = advertised ?? defaultAdvertised(opts.listen, api.port);
+        // What `slipway up` writes: the remotes' hooks post pushes to apiUrl.
+        writeRuntimeInfo(l, { temporalAddress: address, namespace: 'default', apiUrl, pid: process.pid });
+        try {
+          console.log(`API on ${api.url} (advertised to the remotes' hooks as ${apiUrl}; Git over HTTP at ${apiUrl}/git/<project>.git)`);
+          await untilStopped();
+        } finally {
+          removeRuntimeInfo(l, process.pid);
+          await api.close();
+        }
       });
     });
 
@@ -169,12 +214,47 @@ function milliseconds(value: string): number {
   return n;
 }
 
-/** A command that runs a server on its own: --port and --listen, and an example. */
-function listening(program: Command, name: string, description: string, defaultPort: number, example: string): Command {
+/** A command that runs a server on its own: --port and --listen, and examples. */
+function listening(program: Command, name: string, description: string, defaultPort: number, example: string | string[]): Command {
+  const examples = typeof example === 'string' ? [example] : example;
   return program
     .command(name)
     .description(description)
     .option('--port <port>', 'HTTP port', port, defaultPort)
     .option('--listen <address>', 'address to listen on', '127.0.0.1')
-    .addHelpText('after', `\nExample:\n  ${example}`);
+    .addHelpText('after', `\n${examples.length > 1 ? 'Examples' : 'Example'}:\n${examples.map((e) => `  ${e}`).join('\n')}`);
+}
+
+/**
+ * What a process that talks to a Temporal server needs of it before it starts: the namespace,
+ * Slipway's search attributes (registered if missing; several processes may race for it), and
+ * the address recorded for the remotes' hooks and the CLI of this data directory.
+ */
+async function prepareTemporal(l: Layout, address: string): Promise<void> {
+  const { ensureSearchAttributes } = await import('../../temporal/search-attributes');
+  const { recordTemporalAddress } = await import('../../home');
+  const added = await ensureSearchAttributes(address);
+  if (added.length > 0) console.log(`Temporal at ${address}: registered search attributes ${added.join(', ')}`);
+  recordTemporalAddress(l, address);
+}
+
+/** --advertise: an http(s) URL without path, query or fragment (a trailing slash is dropped). */
+export function advertiseUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new SlipwayError(`--advertise ${JSON.stringify(value)}: not a URL (e.g. http://api.example:8081)`, 2);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new SlipwayError(`--advertise ${value}: must be an http:// or https:// URL`, 2);
+  if (url.username || url.password || url.search || url.hash || (url.pathname !== '/' && url.pathname !== '')) {
+    throw new SlipwayError(`--advertise ${value}: give the API's base URL only (scheme, host, port), with no path, credentials, query or fragment`, 2);
+  }
+  return `${url.protocol}//${url.host}`;
+}
+
+/** The API's URL as the hooks on this host reach it: the listen address, loopback for a wildcard. */
+export function defaultAdvertised(listen: string, actualPort: number): string {
+  const host = listen === '0.0.0.0' || listen === '::' || listen === '' ? '127.0.0.1' : listen;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
 }

@@ -45,6 +45,7 @@ export function registerProjectCommands({ program, withClient, withEngine, layou
         });
         console.error(`Project ${id} created (plan ${info.plan}). Remote:`);
         console.log(info.remote);
+        if (info.httpRemote) console.error(`HTTP remote: ${info.httpRemote} (any user name; your API token as the password)`);
         if (opts.wait) {
           const p = progressPrinter();
           const d = await client.waitForDeployment(id, 'integration', { onProgress: (x) => p.deployment(x) });
@@ -98,7 +99,7 @@ export function registerProjectCommands({ program, withClient, withEngine, layou
 
   projectCmd
     .command('show <id>')
-    .description('a project: plan, remote, environments and the active slots of its plan')
+    .description('a project: plan, remote (and its HTTP form when an API runs), environments and the active slots of its plan')
     .option('--json', 'machine-readable output', false)
     .addHelpText('after', '\nExample:\n  slipway project show shop')
     .action(async (id: string, opts: { json: boolean }) => {
@@ -110,6 +111,7 @@ export function registerProjectCommands({ program, withClient, withEngine, layou
         }
         console.log(`${info.project}: plan ${info.plan}, ${info.productionApprovals} approval(s) for production`);
         console.log(`  remote: ${info.remote}`);
+        if (info.httpRemote) console.log(`  http remote: ${info.httpRemote}`);
         console.log(`  active integration environments: ${info.activeIntegration} of ${info.activeIntegrationLimit}`);
         // Older engines answer without hosts.
         if (info.hosts) console.log(`  hosts: ${HOST_ROLES.map((k) => `${k} ${info.hosts[k].join(', ')}`).join('; ')}`);
