@@ -83,7 +83,8 @@ export const cluster: Scenario = {
     const running = await startCluster({ dir, progress: log, dynamicConfig: { 'system.forceSearchAttributesCacheRefreshOnRead': true } });
     let clusterStack: BenchStack | undefined;
     try {
-      // TODO(gitapi): `slipway setup` registers them once it exists.
+      // What `slipway setup` (and every `slipway worker` or `api` at its start) does; the bench's
+      // worker runs in this process, not through the CLI.
       await ensureSearchAttributes(running.address);
       log(`  cluster: Temporal ${running.address} (${running.source}), started in ${running.startMs} ms (of which locating/building the server ${running.buildMs} ms)`);
       // Both workers append their activity timings to the same file (bench/lib/history reads one).

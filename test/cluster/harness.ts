@@ -4,7 +4,7 @@
  * (src/domain/topology.ts):
  *   - PostgreSQL and the Temporal server's four services as separate processes
  *     (src/temporal/cluster.ts; the server is built once into .tools with `go install`);
- *   - the `setup` step, then Slipway's engine worker, API and router as separate `slipway`
+ *   - `slipway setup` once, then Slipway's engine worker, API and router as separate `slipway`
  *     processes sharing the engine's data directory;
  *   - the web hosts (`slipway worker --host webN --no-engine`), each with its own data
  *     directory and router, reading the engine's slug store.
@@ -14,11 +14,11 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Layout, writeRuntimeInfo } from '../../src/home';
+import { strict as assert } from 'node:assert';
+import { Layout } from '../../src/home';
 import { stopAllRuntimes } from '../../src/runtime/environment-runtime';
 import { freePort } from '../../src/temporal/dev-server';
 import { startCluster, type RunningCluster } from '../../src/temporal/cluster';
-import { ensureSearchAttributes } from '../../src/temporal/search-attributes';
 import { SLIPWAY_PROCESSES, WEB_HOSTS, type SlipwayProcess, type TopologyPorts } from '../../src/domain/topology';
 import type { ProjectInfo } from '../../src/domain/project';
 import { spawnSlipway, type Spawned } from '../harness/processes';
@@ -46,34 +46,26 @@ export function clusterWorld(): ClusterWorld {
   return JSON.parse(raw) as ClusterWorld;
 }
 
-/**
- * TODO(gitapi): run the topology's `setup` process (`slipway setup`: it registers the search
- * attributes) once that command exists; until then the harness registers them itself.
- */
-async function runSetup(_setup: SlipwayProcess, address: string): Promise<void> {
-  await ensureSearchAttributes(address);
+/** The topology's one-shot `setup` (`slipway setup`: the namespace checked, the search attributes registered). */
+async function runSetup(setup: SlipwayProcess, engineHome: string, env: NodeJS.ProcessEnv, at: { listen: string; slugs: string; apiUrl: string }, ports: TopologyPorts): Promise<void> {
+  const spawned = spawnSlipway(['--home', engineHome, ...setup.args(ports, at)], env);
+  processes.push(spawned);
+  await spawned.waitFor(/Setup done\./, 120_000);
+  const { code } = await spawned.exited;
+  if (code !== 0) throw new Error(`slipway setup exited with ${String(code)}: ${spawned.output()}`);
 }
 
 /**
- * TODO(gitapi): `slipway api --advertise <url>` publishes the API's address to the remotes'
- * hooks itself; once it does, pass the topology's arguments unchanged and drop this. Until
- * then the option is left out and the harness writes the address where the hooks read it.
+ * The URL a developer clones and pushes to: the API's Git smart-HTTP endpoint, the user's API
+ * token as the password (what `project create` prints as the HTTP remote).
  */
-function apiArgsForNow(args: string[]): string[] {
-  const i = args.indexOf('--advertise');
-  return i < 0 ? args : [...args.slice(0, i), ...args.slice(i + 2)];
-}
-function publishApiAddress(engine: Layout, address: string, apiUrl: string, routerPort: number): void {
-  writeRuntimeInfo(engine, { temporalAddress: address, namespace: 'default', apiUrl, routerPort, pid: process.pid });
-}
-
-/**
- * The URL a developer clones and pushes to. TODO(gitapi): the API's Git smart-HTTP endpoint
- * (`${apiUrl}/git/<project>.git`, Basic auth with an API token) once it exists; until then the
- * remote's path on this machine, as the other suites push.
- */
-export function remoteUrl(project: ProjectInfo, _world: ClusterWorld): string {
-  return project.remote;
+export function remoteUrl(project: ProjectInfo, world: ClusterWorld, user: string, token: string): string {
+  assert.ok(project.httpRemote, `${project.project}: the API gives its HTTP remote`);
+  const url = new URL(project.httpRemote);
+  assert.equal(url.origin, new URL(world.apiUrl).origin, 'the HTTP remote is on the API');
+  url.username = user;
+  url.password = token;
+  return url.toString();
 }
 
 let cluster: RunningCluster | undefined;
@@ -140,18 +132,16 @@ async function setUp(): Promise<void> {
   };
   for (const proc of SLIPWAY_PROCESSES) {
     if (proc.oneShot) {
-      await runSetup(proc, address);
+      await runSetup(proc, engineHome, env, { listen: '127.0.0.1', slugs: engine.slugs(), apiUrl }, ports);
       continue;
     }
     const home = proc.data.kind === 'engine' ? engineHome : webHomes[proc.data.host]!;
-    let args = proc.args(ports, { listen: '127.0.0.1', slugs: engine.slugs(), apiUrl });
-    if (proc.name === 'api') args = apiArgsForNow(args);
+    const args = proc.args(ports, { listen: '127.0.0.1', slugs: engine.slugs(), apiUrl });
     const spawned = spawnSlipway(['--home', home, ...args], env);
     processes.push(spawned);
     const pattern = ready[proc.name];
     if (!pattern) throw new Error(`the harness does not know when ${proc.name} is ready`);
     await spawned.waitFor(pattern, 120_000);
-    if (proc.name === 'api') publishApiAddress(engine, address, apiUrl, ports.router);
   }
   const world: ClusterWorld = {
     address,

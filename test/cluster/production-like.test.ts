@@ -73,9 +73,10 @@ describe('the production-like setup (Temporal cluster on PostgreSQL, separate pr
     assert.equal(engineFirst.status, 'succeeded', engineFirst.error);
     assert.match((await page(world.routerPort, onEngine, 'integration')).body, /Welcome to the Luma sample store/);
 
-    // A push by the developer: the remote's hook tells the API, the engine builds, web1 deploys.
+    // A push by the developer over Git smart HTTP through the API (her token as the password):
+    // the remote's hook tells the API, the engine builds, web1 deploys.
     const project = projects.web1;
-    const repo = await clone(remoteUrl(infos.web1!, world), 'integration');
+    const repo = await clone(remoteUrl(infos.web1!, world, 'alice', TOKEN.alice), 'integration');
     const commit = await commitAndPush(repo, 'integration', { 'content/headline.txt': 'Pushed to the cluster\n' }, 'headline');
     const pushed = await alice.waitForDeployment(project, 'integration', { commit });
     assert.equal(pushed.status, 'succeeded', pushed.error);

@@ -98,9 +98,14 @@ describe('docker-compose.yml', function () {
   it('names only commands that slipway has', async function () {
     const { execFileSync } = await import('node:child_process');
     const help = execFileSync(process.execPath, [path.join(ROOT, 'bin', 'slipway.js'), '--help'], { encoding: 'utf8' });
-    // TODO(gitapi): `setup` (and `api --advertise`) come with the gitapi branch; check them too once merged.
-    const commands = new Set(SLIPWAY_PROCESSES.map((p) => p.args(COMPOSE_PORTS, COMPOSE_PATHS)[0]!).filter((c) => c !== 'setup'));
-    assert.deepEqual([...commands].sort(), ['api', 'router', 'worker']);
+    const commands = new Set(SLIPWAY_PROCESSES.map((p) => p.args(COMPOSE_PORTS, COMPOSE_PATHS)[0]!));
+    assert.deepEqual([...commands].sort(), ['api', 'router', 'setup', 'worker']);
     for (const name of commands) assert.match(help, new RegExp(`^  ${name}\\b`, 'm'));
+    // Every option the topology gives a process is one its command takes.
+    for (const proc of SLIPWAY_PROCESSES) {
+      const args = proc.args(COMPOSE_PORTS, COMPOSE_PATHS);
+      const own = execFileSync(process.execPath, [path.join(ROOT, 'bin', 'slipway.js'), args[0]!, '--help'], { encoding: 'utf8' });
+      for (const option of args.filter((a) => a.startsWith('--'))) assert.match(own, new RegExp(`${option}\\b`), `${proc.name}: ${args[0]} takes ${option}`);
+    }
   });
 });
