@@ -14,7 +14,7 @@ import { z } from 'zod';
 import type { SlipwayClient } from '../client';
 import { accessRefusal, rolesOn, type Need } from '../domain/access';
 import { environmentNameProblem } from '../domain/environment-names';
-import { projectIdSchema } from '../domain/schemas';
+import { hostLivenessSchema, hostNameSchema, hostStartTimeoutSchema, projectIdSchema } from '../domain/schemas';
 import type { Role } from '../domain/tickets';
 import { InvalidInputError, NotFoundError, SlipwayError } from '../errors';
 import { SAMPLE_STORE } from '../home';
@@ -107,6 +107,7 @@ export function registerRoutes(app: FastifyInstance, deps: { client: SlipwayClie
         from: z.string().min(1).optional(),
         productionApprovals: z.union([z.literal(1), z.literal(2)]).default(1),
         host: z.string().optional(),
+        hostStartTimeout: hostStartTimeoutSchema.optional().describe('seconds a step bound to the host may wait for the host to take it (default 60)'),
       }),
       response: { 201: anyJson, ...errors },
     },
@@ -139,8 +140,32 @@ export function registerRoutes(app: FastifyInstance, deps: { client: SlipwayClie
     client.branch(req.params.project, req.body).then((r) => reply.code(201).send(r), (e: unknown) => fail(reply, e)),
   );
 
-  api.get('/v1/projects/:project/environments/:environment', { preHandler: reader, schema: { params: envParams, response: { 200: anyJson, ...errors } } }, async (req, reply) =>
-    client.environmentStatus(req.params.project, req.params.environment).then((r) => reply.send(r), (e: unknown) => fail(reply, e)),
+  api.get('/v1/projects/:project/environments/:environment', {
+    preHandler: reader,
+    schema: {
+      description: "The environment's state, current release, running and recent deployments, and whether its host answers (hostLiveness).",
+      params: envParams,
+      response: {
+        200: z.looseObject({ project: z.string(), environment: z.string(), host: z.string(), hostLiveness: hostLivenessSchema.optional() }),
+        ...errors,
+      },
+    },
+  }, async (req, reply) =>
+    client.environmentStatus(req.params.project, req.params.environment, { host: true }).then((r) => reply.send({ ...r }), (e: unknown) => fail(reply, e)),
+  );
+
+  api.get('/v1/hosts', {
+    preHandler: admin,
+    schema: { description: 'Every host that has run a worker, and whether it answers (its supervisor\'s heartbeats, its queue\'s pollers).', response: { 200: z.array(hostLivenessSchema), ...errors } },
+  }, async (_req, reply) =>
+    client.listHosts().then((r) => reply.send(r), (e: unknown) => fail(reply, e)),
+  );
+
+  api.get('/v1/hosts/:host', {
+    preHandler: admin,
+    schema: { description: "One host's liveness.", params: z.object({ host: hostNameSchema }), response: { 200: hostLivenessSchema, ...errors } },
+  }, async (req, reply) =>
+    client.hostLiveness(req.params.host).then((r) => reply.send(r), (e: unknown) => fail(reply, e)),
   );
 
   api.get('/v1/projects/:project/environments/:environment/crons', {

@@ -38,6 +38,8 @@ export interface CreateProjectRequest {
   from: string;
   host?: string;
   productionApprovals?: number;
+  /** Seconds a step bound to the host may wait for the host to take it (default 60). */
+  hostStartTimeout?: number;
 }
 
 export interface BranchRequest {
@@ -86,6 +88,7 @@ function initialState(raw: CreateProjectRequest): ProjectState {
     from: input.from,
     host: input.host,
     productionApprovals: input.productionApprovals,
+    ...(input.hostStartTimeout !== undefined ? { hostStartTimeout: input.hostStartTimeout } : {}),
     environments: {},
   };
 }

@@ -24,6 +24,8 @@ export interface ProjectState {
   productionApprovals?: 1 | 2;
   from: string;
   host: string;
+  /** Seconds a step bound to a host may wait for the host to take it (absent: DEFAULT_HOST_START_TIMEOUT_SECONDS). */
+  hostStartTimeout?: number;
   remote?: string;
   initialCommit?: string;
   environments: Record<string, EnvironmentEntry>;

@@ -51,9 +51,10 @@ export function registerProcessCommands({ program, layout, withClient }: Cli): v
     .option('--host <name>', 'the host whose environments this worker deploys', 'local')
     .option('--no-engine', 'deploy activities only (a web host), no workflows or builds')
     .option('--slugs <dir>', "the engine's slug store, when this host's data directory is elsewhere")
+    .option('--logs <dir>', "the engine's log store (its data directory's logs/), when this host's data directory is elsewhere: this host's steps are written there, each line labelled with the host, so `env log` shows them")
     .option('--router-port <port>', 'also serve this host\'s environments on this port (for warm-up and health checks)', port)
-    .addHelpText('after', `\nExamples:\n  TEMPORAL_ADDRESS=temporal:7233 slipway worker --host web1\n  slipway --home /data/web2 worker --host web2 --no-engine --slugs /shared/slugs --router-port 8080\n${SLUGS_KEPT_HELP}`)
-    .action(async (opts: { host: string; engine: boolean; slugs?: string; routerPort?: number }) => {
+    .addHelpText('after', `\nExamples:\n  TEMPORAL_ADDRESS=temporal:7233 slipway worker --host web1\n  slipway --home /data/web2 worker --host web2 --no-engine --slugs /shared/slugs --logs /shared/logs --router-port 8080\n${SLUGS_KEPT_HELP}`)
+    .action(async (opts: { host: string; engine: boolean; slugs?: string; logs?: string; routerPort?: number }) => {
       if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(opts.host)) throw new SlipwayError('--host must be a lowercase name', 2);
       // A long-lived process with two V8 heaps (this one and the workflow sandbox's thread,
       // started below, which takes the flag at its creation): V8's memory-saving mode (smaller
@@ -61,7 +62,11 @@ export function registerProcessCommands({ program, layout, withClient }: Cli): v
       // once from ~430 to ~325 MB, at the same throughput (bench scale). Set here rather than on
       // the command line so every way of starting `slipway worker` gets it.
       setFlagsFromString('--optimize-for-size');
-      const l = new Layout(layout().home, opts.slugs ? path.resolve(opts.slugs) : undefined);
+      const l = new Layout(
+        layout().home,
+        opts.slugs ? path.resolve(opts.slugs) : undefined,
+        opts.logs ? { logsDir: path.resolve(opts.logs), host: opts.host } : undefined,
+      );
       const { resolveTemporalAddress } = await import('../../client');
       const { startWorker } = await import('../../worker');
       const { startRouter } = await import('../../router/router');

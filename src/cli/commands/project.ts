@@ -4,6 +4,7 @@ import { SlipwayError } from '../../errors';
 import { SAMPLE_STORE } from '../../home';
 import { pushLimitOf, setPushLimit } from '../../activities/git';
 import { DEFAULT_MAX_PUSH_SIZE, formatSize, parsePushSize } from '../../domain/push-limit';
+import { DEFAULT_HOST_START_TIMEOUT_SECONDS } from '../../domain/activity-timeouts';
 import { checkProjectId } from '../../client-lib/checks';
 import type { Cli } from '../context';
 import { progressPrinter } from '../output';
@@ -16,10 +17,11 @@ export function registerProjectCommands({ program, withClient, withEngine, layou
     .option('--from <dir>', 'directory whose files make the initial commit', SAMPLE_STORE)
     .option('--plan <plan>', 'pro (5 active integration environments) or enterprise (8)', 'pro')
     .option('--host <name>', 'the host that serves its environments (a `slipway worker --host` serves it)', 'local')
+    .option('--host-start-timeout <seconds>', `seconds a deployment's step waits for its host to take it before the deployment fails (default ${DEFAULT_HOST_START_TIMEOUT_SECONDS})`)
     .option('--production-approvals <n>', 'distinct support approvals a promotion to production needs: 1, or 2 for the two-person rule', '1')
     .option('--no-wait', 'do not wait for the first deployment of integration')
     .addHelpText('after', '\nExample:\n  slipway project create shop --from ./my-store --production-approvals 2\n  git clone "$(slipway project create shop)" shop')
-    .action(async (id: string, opts: { from: string; plan: string; host: string; productionApprovals: string; wait: boolean }) => {
+    .action(async (id: string, opts: { from: string; plan: string; host: string; hostStartTimeout?: string; productionApprovals: string; wait: boolean }) => {
       await withClient(async (client) => {
         const info = await client.createProject({
           project: id,
@@ -27,6 +29,7 @@ export function registerProjectCommands({ program, withClient, withEngine, layou
           host: opts.host,
           from: path.resolve(opts.from),
           productionApprovals: Number(opts.productionApprovals),
+          ...(opts.hostStartTimeout !== undefined ? { hostStartTimeout: Number(opts.hostStartTimeout) } : {}),
         });
         console.error(`Project ${id} created (plan ${info.plan}). Remote:`);
         console.log(info.remote);

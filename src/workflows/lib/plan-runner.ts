@@ -190,12 +190,13 @@ export class PlanRunner {
    * Unwinds the compensation stack after a failure (the caller makes it non-cancellable): the
    * release served before is restored, maintenance switched off. Returns what was undone.
    */
-  async compensate(failedStep: DeploymentStep | undefined): Promise<string[]> {
+  async compensate(failedStep: DeploymentStep | undefined, describe: (err: unknown) => string = errorText): Promise<string[]> {
     const undone: string[] = [];
     const toRun = undosToRun(this.undos, failedStep);
     if (toRun.length === 0) return undone;
     this.setPhase('compensating');
     const key = { project: this.input.project, environment: this.input.environment, number: this.input.number };
+    // An undo that fails (its host gone: the schedule-to-start timeout) is said, and the next one is still tried.
     for (const u of toRun) {
       if (u.step === 'restore-previous') {
         const previous = this.input.liveRelease;
@@ -206,18 +207,24 @@ export class PlanRunner {
         try {
           await this.proxies.host.restorePreviousRelease.executeWithOptions({ summary: `restore ${previous ?? 'nothing'}` }, [{ ...key, previous }]);
           s.status = 'succeeded';
+          undone.push(previous ? `restored ${previous}` : 'no previous release: unpublished');
         } catch (err) {
           s.status = 'failed';
-          throw err;
+          undone.push(`could not ${previous ? `restore ${previous}` : 'unpublish the new release'}: ${describe(err)}`);
         } finally {
           s.endedAt = Date.now();
         }
-        undone.push(previous ? `restored ${previous}` : 'no previous release: unpublished');
       } else {
-        await this.proxies.host.maintenanceOff.executeWithOptions({ summary: 'maintenance off (compensation)' }, [key]);
-        undone.push('maintenance off');
+        try {
+          await this.proxies.host.maintenanceOff.executeWithOptions({ summary: 'maintenance off (compensation)' }, [key]);
+          undone.push('maintenance off');
+        } catch (err) {
+          undone.push(`could not turn maintenance off: ${describe(err)}`);
+        }
       }
     }
     return undone;
   }
 }
+
+const errorText = (err: unknown): string => (err instanceof ActivityFailure && err.cause ? err.cause.message : err instanceof Error ? err.message : String(err));

@@ -51,6 +51,7 @@ export async function startEnvironment(state: ProjectState, name: string, pendin
         environment: name,
         branch: name,
         host: entry.host,
+        ...(state.hostStartTimeout !== undefined ? { hostStartTimeout: state.hostStartTimeout } : {}),
         // A branch's first deployment copies its parent's database and mounts.
         ...(entry.type === 'integration-child' && entry.parent ? { dataFrom: entry.parent } : {}),
         nextDeployment: 1,

@@ -1,0 +1,138 @@
+/**
+ * Hosts fail loudly, and the environment is never stuck (issue 19, point 3). A web host
+ * (`slipway worker --host web2 --no-engine`, its own data directory, the engine's slug and log
+ * stores shared with it) serves a project whose host steps may wait 5 s for it. Its worker is
+ * killed with SIGKILL: the next deployment fails within the timeout saying that web2 did not
+ * take the step, the environment takes the next one, `env status` (CLI and API) says web2 is
+ * not answering, and once web2 runs again a redeploy succeeds. The deployment's log, through
+ * `env log` and the API, has both halves: the engine's build lines, then web2's.
+ */
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import { Layout } from '../../src/home';
+import { stopAllRuntimes } from '../../src/runtime/environment-runtime';
+import { freePort } from '../../src/temporal/dev-server';
+import { runSlipway, spawnSlipway, type Spawned } from '../harness/processes';
+import { getWorld, sampleVariant, tempDir, uniqueName } from '../harness/world';
+
+const ADA = 'slipway-dev-ada';
+const START_TIMEOUT = 5;
+
+async function api(path: string): Promise<{ status: number; json: Record<string, unknown>; text: string }> {
+  const res = await fetch(`${process.env.SLIPWAY_TEST_API_URL}${path}`, { headers: { authorization: `Bearer ${ADA}` } });
+  const text = await res.text();
+  let json: Record<string, unknown> = {};
+  try {
+    json = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    /* text */
+  }
+  return { status: res.status, json, text };
+}
+
+async function eventually<T>(what: string, get: () => Promise<T>, ok: (x: T) => boolean, timeoutMs = 90_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const x = await get();
+    if (ok(x)) return x;
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}; last: ${JSON.stringify(x)}`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+describe('a web host that fails', function () {
+  const workers: Spawned[] = [];
+  const homesUsed: string[] = [];
+  after(async () => {
+    for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGTERM');
+    await Promise.all(workers.map((w) => w.exited));
+    for (const home of homesUsed) await stopAllRuntimes(new Layout(home));
+  });
+
+  it('fails the next deployment within the timeout, names the dead host and leaves the environment usable; the log has both hosts\' halves', async function () {
+    const { client, layout, address } = await getWorld();
+    const home = tempDir('web2');
+    homesUsed.push(home);
+    const port = await freePort();
+    const env = { ...process.env, TEMPORAL_ADDRESS: address };
+    const startWeb2 = async (): Promise<Spawned> => {
+      const w = spawnSlipway(['--home', home, 'worker', '--host', 'web2', '--no-engine', '--slugs', layout.slugs(), '--logs', layout.logs(), '--router-port', String(port)], env);
+      workers.push(w);
+      await w.waitFor(/Worker for host web2 is running/);
+      return w;
+    };
+    let web2 = await startWeb2();
+    const project = uniqueName('dead-host');
+    await client.createProject({ project, from: sampleVariant(), host: 'web2', hostStartTimeout: START_TIMEOUT });
+    const first = await client.waitForDeployment(project, 'integration');
+    assert.equal(first.status, 'succeeded', first.error);
+    const web2Layout = new Layout(home);
+    const current = (): string => fs.readlinkSync(web2Layout.current(project, 'integration'));
+    const live = current();
+
+    // Both halves of the log, in order, through the client, the CLI and the API: the engine's
+    // build lines unlabelled, then web2's labelled.
+    const log = client.deploymentLog(project, 'integration', 1);
+    for (const step of ['checkout', 'validate', 'build-hook', 'store-slug']) assert.match(log, new RegExp(`^\\S+ \\[${step}\\] started`, 'm'), `${step} by the engine in\n${log}`);
+    for (const step of ['stage-release', 'deploy-hook', 'switch-release', 'post-deploy-hook', 'health-check']) {
+      assert.match(log, new RegExp(`^\\S+ web2 \\[${step}\\] started`, 'm'), `${step} by web2 in\n${log}`);
+    }
+    const lines = log.trimEnd().split('\n');
+    const lastEngine = lines.map((l) => /^\S+ \[store-slug\]/.test(l)).lastIndexOf(true);
+    const firstWeb2 = lines.findIndex((l) => /^\S+ web2 \[/.test(l));
+    assert.ok(lastEngine >= 0 && firstWeb2 > lastEngine, `the build half, then web2's half:\n${log}`);
+    assert.ok(!fs.existsSync(web2Layout.deployLog({ project, environment: 'integration', number: 1 })), "nothing in web2's own data directory");
+    const cliEnv = { ...process.env, SLIPWAY_HOME: layout.home, TEMPORAL_ADDRESS: address };
+    const cliLog = await runSlipway(['env', 'log', project, 'integration', '1'], cliEnv);
+    assert.equal(cliLog.code, 0, cliLog.stderr);
+    assert.match(cliLog.stdout, /^\S+ \[build-hook\] started/m);
+    assert.match(cliLog.stdout, /^\S+ web2 \[deploy-hook\] started/m);
+    const apiLog = await api(`/v1/projects/${project}/environments/integration/deployments/1/log`);
+    assert.equal(apiLog.status, 200, apiLog.text);
+    assert.match(apiLog.text, /\[build-hook\] started/);
+    assert.match(apiLog.text, /web2 \[deploy-hook\] started/);
+
+    // web2 is live: its supervisor heartbeats.
+    const liveStatus = await eventually('web2 is live', () => client.environmentStatus(project, 'integration', { host: true }), (s) => s.hostLiveness?.state === 'live');
+    assert.match(liveStatus.hostLiveness!.summary, /^web2: live \(heartbeat \d+ s ago\)$/);
+
+    // SIGKILL: no goodbye to the server. The next deployment's host step is never taken.
+    web2.child.kill('SIGKILL');
+    await web2.exited;
+    const started = Date.now();
+    const { deployment } = await client.redeploy(project, 'integration');
+    assert.equal(deployment, 2);
+    const failed = await client.waitForDeployment(project, 'integration', { after: 1, timeoutMs: 120_000 });
+    const took = (Date.now() - started) / 1000;
+    assert.equal(failed.status, 'failed');
+    assert.match(failed.error ?? '', new RegExp(`host web2 did not take the step in ${START_TIMEOUT} s \\(activity stageRelease\\)`));
+    assert.match(failed.error ?? '', /step "stage-release" failed/);
+    assert.ok(took < START_TIMEOUT + 30, `failed after ${took} s`);
+    assert.equal(current(), live, 'the release served before is still the current one on web2');
+
+    // Not stuck: nothing running, and the status names the dead host (client, CLI, API).
+    const dead = await eventually('web2 is not answering', () => client.environmentStatus(project, 'integration', { host: true }), (s) => s.hostLiveness?.state === 'not-answering');
+    assert.equal(dead.running, undefined);
+    assert.match(dead.hostLiveness!.summary, /^web2: not answering since \d{4}-\d\d-\d\dT/);
+    const cliStatus = await runSlipway(['env', 'status', project, 'integration'], cliEnv);
+    assert.equal(cliStatus.code, 0, cliStatus.stderr);
+    assert.match(cliStatus.stdout, /running: +none/);
+    assert.match(cliStatus.stdout, /host: +web2: not answering since/);
+    assert.match(cliStatus.stdout, /#2 \S+ failed: .*host web2 did not take the step/);
+    const apiStatus = await api(`/v1/projects/${project}/environments/integration`);
+    assert.equal(apiStatus.status, 200, apiStatus.text);
+    assert.equal((apiStatus.json.hostLiveness as { state: string }).state, 'not-answering');
+    assert.equal(apiStatus.json.running, undefined);
+    const hosts = await runSlipway(['hosts'], cliEnv);
+    assert.equal(hosts.code, 0, hosts.stderr);
+    assert.match(hosts.stdout, /^web2: not answering since/m);
+
+    // web2 back: the environment takes the next deployment, and it succeeds.
+    web2 = await startWeb2();
+    const again = await client.redeploy(project, 'integration');
+    assert.equal(again.deployment, 3);
+    const ok = await client.waitForDeployment(project, 'integration', { after: 2 });
+    assert.equal(ok.status, 'succeeded', ok.error);
+    await eventually('web2 is live again', () => client.hostLiveness('web2'), (h) => h.state === 'live');
+  });
+});
