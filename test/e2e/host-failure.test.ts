@@ -12,8 +12,9 @@ import * as fs from 'node:fs';
 import { Layout } from '../../src/home';
 import { stopAllRuntimes } from '../../src/runtime/environment-runtime';
 import { freePort } from '../../src/temporal/dev-server';
+import { minimalApp } from '../fixtures/app-yaml';
 import { runSlipway, spawnSlipway, type Spawned } from '../harness/processes';
-import { getWorld, sampleVariant, tempDir, uniqueName } from '../harness/world';
+import { clone, commitAndPush, getWorld, sampleVariant, tempDir, uniqueName } from '../harness/world';
 
 const ADA = 'slipway-dev-ada';
 const START_TIMEOUT = 5;
@@ -61,7 +62,7 @@ describe('a web host that fails', function () {
       await w.waitFor(/Worker for host web2 is running/);
       return w;
     };
-    let web2 = await startWeb2();
+    const web2 = await startWeb2();
     const project = uniqueName('dead-host');
     await client.createProject({ project, from: sampleVariant(), host: 'web2', hostStartTimeout: START_TIMEOUT });
     const first = await client.waitForDeployment(project, 'integration');
@@ -128,11 +129,61 @@ describe('a web host that fails', function () {
     assert.match(hosts.stdout, /^web2: not answering since/m);
 
     // web2 back: the environment takes the next deployment, and it succeeds.
-    web2 = await startWeb2();
+    await startWeb2();
     const again = await client.redeploy(project, 'integration');
     assert.equal(again.deployment, 3);
     const ok = await client.waitForDeployment(project, 'integration', { after: 2 });
     assert.equal(ok.status, 'succeeded', ok.error);
     await eventually('web2 is live again', () => client.hostLiveness('web2'), (h) => h.state === 'live');
+  });
+
+  it('says what could not be undone when the host dies during the deploy hook, and the environment recovers once it is back', async function () {
+    const { client, layout, address } = await getWorld();
+    const home = tempDir('web3');
+    homesUsed.push(home);
+    const port = await freePort();
+    const env = { ...process.env, TEMPORAL_ADDRESS: address };
+    const startWeb3 = async (): Promise<Spawned> => {
+      const w = spawnSlipway(['--home', home, 'worker', '--host', 'web3', '--no-engine', '--slugs', layout.slugs(), '--logs', layout.logs(), '--router-port', String(port)], env);
+      workers.push(w);
+      await w.waitFor(/Worker for host web3 is running/);
+      return w;
+    };
+    const web3 = await startWeb3();
+    // The deploy hook hangs while the commit has a file HANG.
+    const app = minimalApp({
+      build: 'mkdir -p pub\necho "<html><body>$(cat content/headline.txt)</body></html>" > pub/index.html',
+      deploy: 'if [ -f HANG ]; then echo hanging; sleep 60; fi',
+    });
+    const project = uniqueName('dying-host');
+    const created = await client.createProject({ project, from: sampleVariant({ '.magento.app.yaml': app }), host: 'web3', hostStartTimeout: START_TIMEOUT });
+    const first = await client.waitForDeployment(project, 'integration');
+    assert.equal(first.status, 'succeeded', first.error);
+    const web3Layout = new Layout(home);
+    const live = fs.readlinkSync(web3Layout.current(project, 'integration'));
+
+    const repo = await clone(created.remote, 'integration');
+    await commitAndPush(repo, 'integration', { HANG: 'yes\n' }, 'hang the deploy hook');
+    const logFile = layout.deployLog({ project, environment: 'integration', number: 2 });
+    await eventually('the deploy hook hangs on web3', () => Promise.resolve(fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8') : ''), (l) => /web3 \[deploy-hook\] \| hanging/.test(l));
+    web3.child.kill('SIGKILL');
+    await web3.exited;
+    // The attempt is lost after the heartbeat timeout (10 s); its retry waits 5 s for a worker of
+    // web3; so do both undos. Nothing hangs.
+    const failed = await client.waitForDeployment(project, 'integration', { after: 1, timeoutMs: 120_000 });
+    assert.equal(failed.status, 'failed');
+    assert.match(failed.error ?? '', /step "deploy-hook" failed: host web3 did not take the step in 5 s \(activity deployAndSwitch\)/);
+    assert.match(failed.error ?? '', /\[could not restore d000001: host web3 did not take the step in 5 s \(activity restorePreviousRelease\)[^;]*; could not turn maintenance off: host web3 did not take the step in 5 s \(activity maintenanceOff\)/);
+    const status = await client.environmentStatus(project, 'integration', { host: true });
+    assert.equal(status.running, undefined);
+    assert.equal(status.hostLiveness?.state, 'not-answering');
+    assert.equal(fs.readlinkSync(web3Layout.current(project, 'integration')), live, 'web3 still has the release served before as its current one');
+
+    // web3 back: a redeploy of the live release (no HANG) goes through and ends the maintenance.
+    await startWeb3();
+    await client.redeploy(project, 'integration');
+    const ok = await client.waitForDeployment(project, 'integration', { after: 2 });
+    assert.equal(ok.status, 'succeeded', ok.error);
+    assert.ok(!fs.existsSync(web3Layout.maintenanceFlag(project, 'integration')), 'maintenance is off');
   });
 });
