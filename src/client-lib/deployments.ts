@@ -53,7 +53,15 @@ export async function environmentStatus(ctx: ClientContext, project: string, env
   try {
     const status = await ctx.temporal.workflow.getHandle(workflowIds.environment(project, environment)).query(environmentStatusQuery);
     const runtime = localRuntimeStatus(ctx.layout, project, environment);
-    const hostLiveness = options.host ? await livenessOf(ctx, status.host) : undefined;
+    // The environment's status comes first: liveness that cannot be read is said, not thrown.
+    const hostLiveness = options.host
+      ? await livenessOf(ctx, status.host).catch((err: unknown) => ({
+          host: status.host,
+          state: 'unknown' as const,
+          pollers: [],
+          summary: `${status.host}: unknown (its liveness could not be read: ${err instanceof Error ? err.message : String(err)})`,
+        }))
+      : undefined;
     return { ...status, ...(runtime ? { runtime } : {}), ...(hostLiveness ? { hostLiveness } : {}) };
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) {

@@ -9,7 +9,10 @@
  */
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
-import { Layout } from '../../src/home';
+import * as path from 'node:path';
+import { workflowIds } from '../../src/domain/names';
+import { Layout, PACKAGE_ROOT } from '../../src/home';
+import { fetchHistoryJson, replayHistoryJson } from '../../src/replay';
 import { stopAllRuntimes } from '../../src/runtime/environment-runtime';
 import { freePort } from '../../src/temporal/dev-server';
 import { minimalApp } from '../fixtures/app-yaml';
@@ -178,6 +181,13 @@ describe('a web host that fails', function () {
     assert.equal(status.running, undefined);
     assert.equal(status.hostLiveness?.state, 'not-answering');
     assert.equal(fs.readlinkSync(web3Layout.current(project, 'integration')), live, 'web3 still has the release served before as its current one');
+    // Its history replays; with SLIPWAY_RECORD_HISTORIES=1 it is kept (once) under test/histories.
+    const id = workflowIds.deployment(project, 'integration', 2);
+    const json = await fetchHistoryJson(client.temporal, id);
+    const replayed = await replayHistoryJson(json, id, id);
+    assert.ok(replayed.ok, `${id}: ${replayed.error}`);
+    const file = path.join(PACKAGE_ROOT, 'test', 'histories', 'deployment-plan-host-gone.json');
+    if (process.env.SLIPWAY_RECORD_HISTORIES === '1' && !fs.existsSync(file)) fs.writeFileSync(file, `${JSON.stringify(JSON.parse(json), null, 1)}\n`);
 
     // web3 back: a redeploy of the live release (no HANG) goes through and ends the maintenance.
     await startWeb3();
