@@ -57,9 +57,10 @@ describe('a web host that fails', function () {
     const { client, layout, address } = await getWorld();
     const home = tempDir('web2');
     homesUsed.push(home);
-    const port = await freePort();
     const env = { ...process.env, TEMPORAL_ADDRESS: address };
+    // A fresh router port at each start: the machine is shared, a port left free may be taken meanwhile.
     const startWeb2 = async (): Promise<Spawned> => {
+      const port = await freePort();
       const w = spawnSlipway(['--home', home, 'worker', '--host', 'web2', '--no-engine', '--slugs', layout.slugs(), '--logs', layout.logs(), '--router-port', String(port)], env);
       workers.push(w);
       await w.waitFor(/Worker for host web2 is running/);
@@ -144,9 +145,10 @@ describe('a web host that fails', function () {
     const { client, layout, address } = await getWorld();
     const home = tempDir('web3');
     homesUsed.push(home);
-    const port = await freePort();
     const env = { ...process.env, TEMPORAL_ADDRESS: address };
+    // A fresh router port at each start: the machine is shared, a port left free may be taken meanwhile.
     const startWeb3 = async (): Promise<Spawned> => {
+      const port = await freePort();
       const w = spawnSlipway(['--home', home, 'worker', '--host', 'web3', '--no-engine', '--slugs', layout.slugs(), '--logs', layout.logs(), '--router-port', String(port)], env);
       workers.push(w);
       await w.waitFor(/Worker for host web3 is running/);

@@ -188,7 +188,8 @@ export class PlanRunner {
 
   /**
    * Unwinds the compensation stack after a failure (the caller makes it non-cancellable): the
-   * release served before is restored, maintenance switched off. Returns what was undone.
+   * release served before is restored, maintenance switched off. Returns what was undone, and
+   * what could not be (`describe` says why: "host web2 did not take the step in 60 s …").
    */
   async compensate(failedStep: DeploymentStep | undefined, describe: (err: unknown) => string = errorText): Promise<string[]> {
     const undone: string[] = [];
