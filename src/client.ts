@@ -16,6 +16,8 @@ import { loadIdentities, type Identities } from './identities';
 import type { DeploymentProgress } from './workflows/deployment';
 import type { MergeResult } from './workflows/project';
 import * as deployments from './client-lib/deployments';
+import * as hosts from './client-lib/hosts';
+import type { HostLiveness } from './domain/hosts';
 import * as projects from './client-lib/projects';
 import * as promotions from './client-lib/promotions';
 import * as tickets from './client-lib/tickets';
@@ -209,8 +211,17 @@ export class SlipwayClient {
     await this.environmentStatus(project, environment); // the environment must exist: NotFound otherwise
     return cronStatuses(this.temporal.schedule, project, environment);
   }
-  environmentStatus(project: string, environment: string): Promise<EnvironmentStatus> {
-    return deployments.environmentStatus(this, project, environment);
+  /** With `host: true`, the liveness of the environment's host too. */
+  environmentStatus(project: string, environment: string, options: { host?: boolean } = {}): Promise<EnvironmentStatus> {
+    return deployments.environmentStatus(this, project, environment, options);
+  }
+  /** A host's liveness: its supervisor's heartbeats and its queue's pollers. */
+  hostLiveness(host: string): Promise<HostLiveness> {
+    return hosts.hostLiveness(this, host);
+  }
+  /** Every host that has run a worker, with its liveness. */
+  listHosts(): Promise<HostLiveness[]> {
+    return hosts.listHosts(this);
   }
   /** Deploys the current slug again (no build); resolves with the new deployment's number. */
   redeploy(project: string, environment: string): Promise<{ deployment: number }> {

@@ -23,11 +23,19 @@ export class Layout {
    * @param home the data directory
    * @param slugsDir where slugs are stored, when not in `home` (a host worker on its own disk
    *   reads the engine's slug store, shared with it)
+   * @param shared where the environments' logs go when not in `home` (a host worker on its own
+   *   disk writes its half of each deployment's log into the engine's log store, shared with
+   *   it), and the label of this host on every line it writes there
    */
   constructor(
     readonly home: string,
     readonly slugsDir?: string,
+    readonly shared?: { logsDir: string; host: string },
   ) {}
+  /** The host a deployment log's lines are labelled with: the host writing into a shared log store; none on the engine's own. */
+  get logLabel(): string | undefined {
+    return this.shared?.host;
+  }
 
   get temporalDb(): string {
     return path.join(this.home, 'temporal.db');
@@ -106,8 +114,12 @@ export class Layout {
   maintenanceFlag(project: string, environment: string): string {
     return path.join(this.environment(project, environment), 'maintenance');
   }
+  /** The environments' logs: deployments', crons' and the runtime's (`--logs`: a store shared with the engine). */
+  logs(): string {
+    return this.shared?.logsDir ?? path.join(this.home, 'logs');
+  }
   deployLogs(project: string, environment: string): string {
-    return path.join(this.home, 'logs', project, environment);
+    return path.join(this.logs(), project, environment);
   }
   /**
    * The name of a hook's sandbox (its cgroup): unique per data directory, deployment and step,
@@ -124,7 +136,7 @@ export class Layout {
     return `${this.homeTag()}.${k.project}.${k.environment}.${releaseName(k.number)}.${step}`;
   }
   deployLog(k: DeploymentKey): string {
-    return path.join(this.home, 'logs', k.project, k.environment, `${releaseName(k.number)}.log`);
+    return path.join(this.deployLogs(k.project, k.environment), `${releaseName(k.number)}.log`);
   }
 }
 

@@ -14,7 +14,7 @@ import { z } from 'zod';
 import type { SlipwayClient } from '../client';
 import { accessRefusal, rolesOn, type Need } from '../domain/access';
 import { environmentNameProblem } from '../domain/environment-names';
-import { projectHostsSchema, projectIdSchema } from '../domain/schemas';
+import { hostLivenessSchema, hostNameSchema, hostStartTimeoutSchema, projectHostsSchema, projectIdSchema } from '../domain/schemas';
 import type { Role } from '../domain/tickets';
 import { InvalidInputError, NotFoundError, SlipwayError } from '../errors';
 import { SAMPLE_STORE } from '../home';
@@ -108,6 +108,7 @@ export function registerRoutes(app: FastifyInstance, deps: { client: SlipwayClie
         productionApprovals: z.union([z.literal(1), z.literal(2)]).default(1),
         host: z.string().optional(),
         hosts: projectHostsSchema.optional().describe('The plan\'s hosts per kind of environment: integration shared, staging and production dedicated, production on several (a kind left out runs on host).'),
+        hostStartTimeout: hostStartTimeoutSchema.optional().describe('seconds a step bound to the host may wait for the host to take it (default 60)'),
       }),
       response: { 201: anyJson, ...errors },
     },
@@ -140,8 +141,32 @@ export function registerRoutes(app: FastifyInstance, deps: { client: SlipwayClie
     client.branch(req.params.project, req.body).then((r) => reply.code(201).send(r), (e: unknown) => fail(reply, e)),
   );
 
-  api.get('/v1/projects/:project/environments/:environment', { preHandler: reader, schema: { params: envParams, response: { 200: anyJson, ...errors } } }, async (req, reply) =>
-    client.environmentStatus(req.params.project, req.params.environment).then((r) => reply.send(r), (e: unknown) => fail(reply, e)),
+  api.get('/v1/projects/:project/environments/:environment', {
+    preHandler: reader,
+    schema: {
+      description: "The environment's state, current release, running and recent deployments, and whether its host answers (hostLiveness).",
+      params: envParams,
+      response: {
+        200: z.looseObject({ project: z.string(), environment: z.string(), host: z.string(), hostLiveness: hostLivenessSchema.optional() }),
+        ...errors,
+      },
+    },
+  }, async (req, reply) =>
+    client.environmentStatus(req.params.project, req.params.environment, { host: true }).then((r) => reply.send({ ...r }), (e: unknown) => fail(reply, e)),
+  );
+
+  api.get('/v1/hosts', {
+    preHandler: admin,
+    schema: { description: 'Every host that has run a worker, and whether it answers (its supervisor\'s heartbeats, its queue\'s pollers).', response: { 200: z.array(hostLivenessSchema), ...errors } },
+  }, async (_req, reply) =>
+    client.listHosts().then((r) => reply.send(r), (e: unknown) => fail(reply, e)),
+  );
+
+  api.get('/v1/hosts/:host', {
+    preHandler: admin,
+    schema: { description: "One host's liveness.", params: z.object({ host: hostNameSchema }), response: { 200: hostLivenessSchema, ...errors } },
+  }, async (req, reply) =>
+    client.hostLiveness(req.params.host).then((r) => reply.send(r), (e: unknown) => fail(reply, e)),
   );
 
   api.get('/v1/projects/:project/environments/:environment/crons', {

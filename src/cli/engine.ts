@@ -11,6 +11,7 @@ import type { PromotionProgress } from '../client-lib/promotions';
 import type { SlipwayClient } from '../client';
 import type { CronStatus } from '../domain/crons';
 import type { DeploymentRecord, EnvironmentStatus } from '../domain/environment';
+import type { HostLiveness } from '../domain/hosts';
 import type { EnvironmentEntry, ProjectInfo, ProjectSummary } from '../domain/project';
 import type { PromotionResult } from '../domain/promotion';
 import type { TicketRecord } from '../domain/tickets';
@@ -30,7 +31,10 @@ export interface Engine {
   deleteEnvironment(project: string, name: string): Promise<{ deleted: string }>;
   sync(project: string, name: string): Promise<MergeResult>;
   merge(project: string, name: string): Promise<MergeResult>;
+  /** With the liveness of the environment's host. */
   environmentStatus(project: string, environment: string): Promise<EnvironmentStatus>;
+  /** Every host that has run a worker, with its liveness. */
+  listHosts(): Promise<HostLiveness[]>;
   crons(project: string, environment: string): Promise<CronStatus[]>;
   redeploy(project: string, environment: string): Promise<{ deployment: number }>;
   rollback(project: string, environment: string, to?: number, withData?: boolean): Promise<{ deployment: number }>;
@@ -79,7 +83,8 @@ export function onEngineHost(client: SlipwayClient, as: string | undefined): Eng
     deleteEnvironment: (p, e) => client.deleteEnvironment(p, e),
     sync: (p, e) => client.sync(p, e),
     merge: (p, e) => client.merge(p, e),
-    environmentStatus: (p, e) => client.environmentStatus(p, e),
+    environmentStatus: (p, e) => client.environmentStatus(p, e, { host: true }),
+    listHosts: () => client.listHosts(),
     crons: (p, e) => client.crons(p, e),
     redeploy: (p, e) => client.redeploy(p, e),
     rollback: (p, e, to, withData) => client.rollback(p, e, to, withData),

@@ -7,6 +7,7 @@
  */
 import type { CronStatus } from '../domain/crons';
 import type { DeploymentRecord, EnvironmentStatus } from '../domain/environment';
+import type { HostLiveness } from '../domain/hosts';
 import type { EnvironmentEntry, ProjectInfo, ProjectSummary } from '../domain/project';
 import type { PromotionResult } from '../domain/promotion';
 import type { TicketRecord } from '../domain/tickets';
@@ -98,6 +99,9 @@ export class ApiClient {
   }
   environmentStatus(project: string, environment: string): Promise<EnvironmentStatus> {
     return this.call('GET', this.env(project, environment));
+  }
+  listHosts(): Promise<HostLiveness[]> {
+    return this.call('GET', '/v1/hosts');
   }
   crons(project: string, environment: string): Promise<CronStatus[]> {
     return this.call('GET', `${this.env(project, environment)}/crons`);

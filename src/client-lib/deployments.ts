@@ -11,6 +11,7 @@ import { runtimeStatus, wantedFile } from '../runtime/environment-runtime';
 import { workflowIds } from '../domain/names';
 import { NotFoundError, SlipwayError } from '../errors';
 import { deploymentProgressQuery, type DeploymentProgress } from '../workflows/deployment';
+import { hostLiveness as livenessOf } from './hosts';
 import { environmentStatusQuery, redeployUpdate, rollbackUpdate, snapshotUpdate, syncDataUpdate } from '../workflows/environment';
 import { checkEnvironmentRef, updateRefusal } from './checks';
 import { sleep, type ClientContext } from './context';
@@ -42,12 +43,26 @@ function localRuntimeStatus(layout: Layout, project: string, environment: string
   };
 }
 
-export async function environmentStatus(ctx: ClientContext, project: string, environment: string): Promise<EnvironmentStatus> {
+/**
+ * The environment's state and running deployment; its runtime when this data directory serves
+ * it; with `host`, its host's liveness (two more calls to the server: asked for by `env status`
+ * and the API, not by the polls of a wait).
+ */
+export async function environmentStatus(ctx: ClientContext, project: string, environment: string, options: { host?: boolean } = {}): Promise<EnvironmentStatus> {
   checkEnvironmentRef(project, environment);
   try {
     const status = await ctx.temporal.workflow.getHandle(workflowIds.environment(project, environment)).query(environmentStatusQuery);
     const runtime = localRuntimeStatus(ctx.layout, project, environment);
-    return runtime ? { ...status, runtime } : status;
+    // The environment's status comes first: liveness that cannot be read is said, not thrown.
+    const hostLiveness = options.host
+      ? await livenessOf(ctx, status.host).catch((err: unknown) => ({
+          host: status.host,
+          state: 'unknown' as const,
+          pollers: [],
+          summary: `${status.host}: unknown (its liveness could not be read: ${err instanceof Error ? err.message : String(err)})`,
+        }))
+      : undefined;
+    return { ...status, ...(runtime ? { runtime } : {}), ...(hostLiveness ? { hostLiveness } : {}) };
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) {
       throw new NotFoundError(`no environment ${environment} in project ${project}`);

@@ -42,6 +42,8 @@ export interface CreateProjectRequest {
   /** The plan's hosts per kind of environment; a kind left out runs on `host`. */
   hosts?: Partial<Record<HostRole, string[]>>;
   productionApprovals?: number;
+  /** Seconds a step bound to the host may wait for the host to take it (default 60). */
+  hostStartTimeout?: number;
 }
 
 /**
@@ -146,6 +148,7 @@ function initialState(raw: CreateProjectRequest): ProjectState {
     host: hosts ? hosts.integration[0]! : input.host,
     ...(hosts ? { hosts } : {}),
     productionApprovals: input.productionApprovals,
+    ...(input.hostStartTimeout !== undefined ? { hostStartTimeout: input.hostStartTimeout } : {}),
     environments: {},
   };
 }

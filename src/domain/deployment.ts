@@ -77,6 +77,11 @@ export interface DeploymentInput extends DeploymentKey {
   smokePaths?: string[];
   /** Data brought into the environment inside the maintenance window, before the deploy hook. */
   data?: DataSource;
+  /**
+   * Seconds a host step may wait for the host to take it (schedule-to-start); absent in
+   * inputs from before it existed: DEFAULT_HOST_START_TIMEOUT_SECONDS.
+   */
+  hostStartTimeout?: number;
 }
 
 /**

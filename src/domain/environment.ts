@@ -59,6 +59,8 @@ export interface PromotionRequest {
   withData?: boolean;
 }
 
+import type { HostLiveness } from './hosts';
+
 export interface EnvironmentState {
   project: string;
   environment: string;
@@ -67,6 +69,8 @@ export interface EnvironmentState {
   host: string;
   /** Every host that serves it, `host` first (absent: `host` alone). */
   hosts?: string[];
+  /** Seconds a deployment's host step may wait for the host to take it (the project's setting; absent: the default). */
+  hostStartTimeout?: number;
   /** A branch's parent: its first deployment copies the parent's database and mounts (Platform.sh's branching). */
   dataFrom?: string;
   nextDeployment: number;
@@ -130,6 +134,7 @@ export interface EnvironmentRuntimeStatus {
   application: { release?: string; processes: Array<{ name: string; running: boolean; pids: number }> };
 }
 
-export type EnvironmentStatus = EnvironmentState & { running?: DeploymentRecord; runtime?: EnvironmentRuntimeStatus };
+/** With `hostLiveness` when asked for (`env status`, the API): whether the environment's host answers. */
+export type EnvironmentStatus = EnvironmentState & { running?: DeploymentRecord; runtime?: EnvironmentRuntimeStatus; hostLiveness?: HostLiveness };
 
 export const DEPLOYMENT_RECORDS_KEPT = 20;

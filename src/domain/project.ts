@@ -37,6 +37,8 @@ export interface ProjectState {
    * Absent (state before multi-host, or `--host` alone): every environment on `host`.
    */
   hosts?: ProjectHosts;
+  /** Seconds a step bound to a host may wait for the host to take it (absent: DEFAULT_HOST_START_TIMEOUT_SECONDS). */
+  hostStartTimeout?: number;
   remote?: string;
   initialCommit?: string;
   environments: Record<string, EnvironmentEntry>;

@@ -8,7 +8,7 @@
  *   setup (once: search attributes)
  *   worker (the engine: workflows, builds; host "local")  ┐
  *   api (HTTP API; publishes its address to the remotes)  ├ one data directory
- *   router (serves the engine host's environments)        ┘ (its slugs shared with the web hosts)
+ *   router (serves the engine host's environments)        ┘ (its slugs and logs shared with the web hosts)
  *   web1, web2 (deploy activities of their host, each its own data directory and router)
  */
 
@@ -24,8 +24,16 @@ export interface TopologyPorts {
 export type DataDirectory =
   /** The engine's data directory, shared by the engine worker, the API and the router. */
   | { kind: 'engine' }
-  /** A web host's own data directory; it reads the engine's slug store (`--slugs`). */
+  /** A web host's own data directory; it reads the engine's slug store (`--slugs`) and writes its half of each deployment's log into the engine's log store (`--logs`). */
   | { kind: 'own'; host: string };
+
+/** Where a process finds what it shares with the others (see `args`). */
+export interface TopologyPaths {
+  listen: string;
+  slugs: string;
+  logs: string;
+  apiUrl: string;
+}
 
 export interface SlipwayProcess {
   /** The compose service's name. */
@@ -37,10 +45,10 @@ export interface SlipwayProcess {
   temporal: boolean;
   /**
    * The `slipway` arguments (after the global options). `listen` is the address servers bind
-   * (compose: 0.0.0.0), `slugs` the path of the engine's slug store as this process sees it,
+   * (compose: 0.0.0.0), `slugs` and `logs` the paths of the engine's slug and log stores as this process sees them,
    * `apiUrl` the API's address as the remotes' hooks reach it.
    */
-  args(ports: TopologyPorts, at: { listen: string; slugs: string; apiUrl: string }): string[];
+  args(ports: TopologyPorts, at: TopologyPaths): string[];
 }
 
 export const WEB_HOSTS = ['web1', 'web2'] as const;
@@ -67,7 +75,7 @@ export const SLIPWAY_PROCESSES: readonly SlipwayProcess[] = [
       name: host,
       data: { kind: 'own', host },
       temporal: true,
-      args: (p, at) => ['worker', '--host', host, '--no-engine', '--slugs', at.slugs, '--router-port', String(p.webRouter[host])],
+      args: (p, at) => ['worker', '--host', host, '--no-engine', '--slugs', at.slugs, '--logs', at.logs, '--router-port', String(p.webRouter[host])],
     }),
   ),
 ];
@@ -75,5 +83,5 @@ export const SLIPWAY_PROCESSES: readonly SlipwayProcess[] = [
 /** The ports of docker-compose.yml (inside the containers; published as the same numbers). */
 export const COMPOSE_PORTS: TopologyPorts = { api: 8081, router: 8080, webRouter: Object.fromEntries(WEB_HOSTS.map((h) => [h, 8080])) };
 
-/** docker-compose.yml's paths: the engine's data volume, the shared slug store, the API's address for hooks. */
-export const COMPOSE_PATHS = { listen: '0.0.0.0', slugs: '/slugs', apiUrl: 'http://api:8081', data: '/data' } as const;
+/** docker-compose.yml's paths: the engine's data volume, the shared slug and log stores, the API's address for hooks. */
+export const COMPOSE_PATHS = { listen: '0.0.0.0', slugs: '/slugs', logs: '/logs', apiUrl: 'http://api:8081', data: '/data' } as const;

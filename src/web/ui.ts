@@ -223,7 +223,7 @@ export function registerUi(app: FastifyInstance, options: UiOptions): void {
       if (accessRefusal(user, grants, 'read', p.project)) return page(reply, 404, 'projects', 'Not found', { projects: [] }, user);
       const info = await client.project(p.project).catch(() => undefined);
       const entry = info?.environments.find((e) => e.name === p.environment);
-      const envStatus = entry ? await client.environmentStatus(p.project, p.environment).catch(() => undefined) : undefined;
+      const envStatus = entry ? await client.environmentStatus(p.project, p.environment, { host: true }).catch(() => undefined) : undefined;
       // An environment never deployed (staging before its first promotion) has no workflow yet: no history.
       if (!entry) return page(reply, 404, 'projects', 'Not found', { projects: [] }, user);
       const roles = rolesOn(grants, p.project);
@@ -239,6 +239,7 @@ export function registerUi(app: FastifyInstance, options: UiOptions): void {
           type: entry.type,
           state: entry.status,
           release: envStatus?.current?.release,
+          host: envStatus?.hostLiveness?.summary,
           deployments: [...(envStatus?.deployments ?? [])].reverse(),
           variables: await client.environmentVariables(p.project, p.environment).catch(() => []),
           managed,

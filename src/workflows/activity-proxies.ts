@@ -13,7 +13,7 @@ import {
   type RetryPolicy,
 } from '@temporalio/workflow';
 import type { EngineActivities, HostActivities } from '../activities';
-import { ACTIVITY_HEARTBEAT_TIMEOUT } from '../domain/activity-timeouts';
+import { ACTIVITY_HEARTBEAT_TIMEOUT, DEFAULT_HOST_START_TIMEOUT_SECONDS } from '../domain/activity-timeouts';
 import { CRON_FAILED } from '../domain/crons';
 import { INVALID_INPUT, MERGE_CONFLICT, REFUSED, STEP_FAILED } from '../domain/failure-types';
 import { hostTaskQueue } from '../domain/names';
@@ -74,17 +74,21 @@ export const promotionGit = engineProxies({ startToCloseTimeout: '2 minutes', re
  * A deployment's proxies, for its plan runner: the engine's short groups as local activities,
  * its long ones (hooks, static content) as activities that, when cancelled, are waited for
  * until the hook's process group has stopped; the same on the queue of the host that serves
- * the environment (its short groups locally only when this engine is that host).
+ * the environment (its short groups locally only when this engine is that host). Every call on
+ * the host's queue, its compensation included, has a schedule-to-start timeout of
+ * `startTimeoutSeconds`: a host whose worker is gone fails the step (that timeout is not
+ * retried) instead of leaving it Scheduled for ever.
  */
-export function deploymentProxies(host: string) {
+export function deploymentProxies(host: string, startTimeoutSeconds = DEFAULT_HOST_START_TIMEOUT_SECONDS) {
   const retry = RETRY.deployment;
   const taskQueue = hostTaskQueue(host);
   const long = { startToCloseTimeout: '60 minutes', cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED, retry } as const;
+  const onHost = { scheduleToStartTimeout: startTimeoutSeconds * 1000 };
   return {
     engineLocal: proxyLocalActivities<EngineActivities>({ startToCloseTimeout: '5 minutes', retry }),
     engineLong: engineProxies(long),
     hostLocal: proxyLocalActivities<HostActivities>({ startToCloseTimeout: '5 minutes', retry }),
-    host: hostProxies(taskQueue, { startToCloseTimeout: '5 minutes', retry }),
-    hostLong: hostProxies(taskQueue, long),
+    host: hostProxies(taskQueue, { startToCloseTimeout: '5 minutes', retry, ...onHost }),
+    hostLong: hostProxies(taskQueue, { ...long, ...onHost }),
   };
 }

@@ -4,7 +4,8 @@
  * untouched), then the deploy; a failure after maintenance went on is compensated (the release
  * served before restored, maintenance off) and reported with its step, exit code and log tail.
  */
-import { ApplicationFailure, CancellationScope, defineQuery, isCancellation, setHandler } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, CancellationScope, defineQuery, isCancellation, setHandler, TimeoutFailure } from '@temporalio/workflow';
+import { DEFAULT_HOST_START_TIMEOUT_SECONDS, hostDidNotTakeStep } from '../domain/activity-timeouts';
 import { DEPLOYMENT_FAILED, describeFailure, isStepFailureDetails, type DeploymentInput, type DeploymentStep, type DeploymentSucceeded, type StepFailureDetails } from '../domain/deployment';
 import { planBuild, planDeploy } from '../domain/deployment-plan';
 import { deploymentProxies } from './activity-proxies';
@@ -19,7 +20,7 @@ export async function deploymentWorkflow(input: DeploymentInput): Promise<Deploy
   // Several hosts: each one's proxies (the same options and timeouts as the single host's).
   const byHost = new Map<string, RunnerProxies>();
   const proxiesOn = (host: string): RunnerProxies => {
-    if (!byHost.has(host)) byHost.set(host, deploymentProxies(host) as unknown as RunnerProxies);
+    if (!byHost.has(host)) byHost.set(host, deploymentProxies(host, input.hostStartTimeout) as unknown as RunnerProxies);
     return byHost.get(host)!;
   };
   const runner = new PlanRunner(
@@ -59,10 +60,10 @@ export async function deploymentWorkflow(input: DeploymentInput): Promise<Deploy
       crons: Object.keys(ctx.manifest?.crons ?? {}),
     };
   } catch (err) {
-    const failure = failureDetails(err, runner.currentStep);
+    const failure = failureDetails(err, runner.currentStep, input, runner.failedHost ?? input.host);
     if (runner.failedHost) failure.host = runner.failedHost;
     // Compensation runs to the end even when the deployment was cancelled.
-    const undone = await CancellationScope.nonCancellable(() => runner.compensate(failedStepOf(err)));
+    const undone = await CancellationScope.nonCancellable(() => runner.compensate(failedStepOf(err), (e, host) => failureDetails(e, 'restore-previous', input, host).message));
     if (undone.length > 0) failure.compensation = undone.join('; ');
     runner.setPhase('failed');
     if (isCancellation(err)) throw err;
@@ -70,12 +71,22 @@ export async function deploymentWorkflow(input: DeploymentInput): Promise<Deploy
   }
 }
 
-function failureDetails(err: unknown, step: DeploymentStep): StepFailureDetails {
+/** What failed, for the deployment's record; `host` is the host the failed step (or undo) was bound to. */
+function failureDetails(err: unknown, step: DeploymentStep, input: DeploymentInput, host: string): StepFailureDetails {
+  const notTaken = hostNotTaking(err, host, input.hostStartTimeout);
+  if (notTaken) return { step, logTail: '', message: notTaken };
   const failure = applicationFailureOf(err);
   if (failure) {
     const d: unknown = failure.details?.[0];
     if (isStepFailureDetails(d)) return { ...d };
     return { step, logTail: '', message: failure.message };
   }
-  return { step, logTail: '', message: err instanceof Error ? err.message : String(err) };
+  const cause = err instanceof ActivityFailure && err.cause ? err.cause : err;
+  return { step, logTail: '', message: cause instanceof Error ? cause.message : String(cause) };
+}
+
+/** "host web2 did not take the step in 60 s (activity stageRelease)…" for a step its host's queue kept waiting. */
+function hostNotTaking(err: unknown, host: string, startTimeout: number | undefined): string | undefined {
+  if (!(err instanceof ActivityFailure) || !(err.cause instanceof TimeoutFailure) || err.cause.timeoutType !== 'SCHEDULE_TO_START') return undefined;
+  return hostDidNotTakeStep(host, startTimeout ?? DEFAULT_HOST_START_TIMEOUT_SECONDS, err.activityType);
 }

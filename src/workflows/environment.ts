@@ -172,6 +172,7 @@ function deploymentChild(state: EnvironmentState, n: number, p: Planned): Omit<C
     liveRelease: state.current?.release,
     smokePaths: p.smokePaths,
     ...(p.data ? { data: p.data } : {}),
+    ...(state.hostStartTimeout !== undefined ? { hostStartTimeout: state.hostStartTimeout } : {}),
   };
   return {
     workflowId: workflowIds.deployment(state.project, state.environment, n),

@@ -7,7 +7,7 @@
  *   - `slipway setup` once, then Slipway's engine worker, API and router as separate `slipway`
  *     processes sharing the engine's data directory;
  *   - the web hosts (`slipway worker --host webN --no-engine`), each with its own data
- *     directory and router, reading the engine's slug store.
+ *     directory and router, reading the engine's slug store and writing into its log store.
  * Test files read what runs through `clusterWorld()`. Everything is stopped at the end, the
  * environments' processes included (stopAllRuntimes).
  */
@@ -19,7 +19,7 @@ import { Layout } from '../../src/home';
 import { stopAllRuntimes } from '../../src/runtime/environment-runtime';
 import { freePort } from '../../src/temporal/dev-server';
 import { startCluster, type RunningCluster } from '../../src/temporal/cluster';
-import { SLIPWAY_PROCESSES, WEB_HOSTS, type SlipwayProcess, type TopologyPorts } from '../../src/domain/topology';
+import { SLIPWAY_PROCESSES, WEB_HOSTS, type SlipwayProcess, type TopologyPaths, type TopologyPorts } from '../../src/domain/topology';
 import type { ProjectInfo } from '../../src/domain/project';
 import { spawnSlipway, type Spawned } from '../harness/processes';
 
@@ -47,7 +47,7 @@ export function clusterWorld(): ClusterWorld {
 }
 
 /** The topology's one-shot `setup` (`slipway setup`: the namespace checked, the search attributes registered). */
-async function runSetup(setup: SlipwayProcess, engineHome: string, env: NodeJS.ProcessEnv, at: { listen: string; slugs: string; apiUrl: string }, ports: TopologyPorts): Promise<void> {
+async function runSetup(setup: SlipwayProcess, engineHome: string, env: NodeJS.ProcessEnv, at: TopologyPaths, ports: TopologyPorts): Promise<void> {
   const spawned = spawnSlipway(['--home', engineHome, ...setup.args(ports, at)], env);
   processes.push(spawned);
   await spawned.waitFor(/Setup done\./, 120_000);
@@ -130,13 +130,14 @@ async function setUp(): Promise<void> {
     router: /Router on :\d+/,
     ...Object.fromEntries(WEB_HOSTS.map((h) => [h, new RegExp(`Worker for host ${h} is running`)])),
   };
+  const at: TopologyPaths = { listen: '127.0.0.1', slugs: engine.slugs(), logs: engine.logs(), apiUrl };
   for (const proc of SLIPWAY_PROCESSES) {
     if (proc.oneShot) {
-      await runSetup(proc, engineHome, env, { listen: '127.0.0.1', slugs: engine.slugs(), apiUrl }, ports);
+      await runSetup(proc, engineHome, env, at, ports);
       continue;
     }
     const home = proc.data.kind === 'engine' ? engineHome : webHomes[proc.data.host]!;
-    const args = proc.args(ports, { listen: '127.0.0.1', slugs: engine.slugs(), apiUrl });
+    const args = proc.args(ports, at);
     const spawned = spawnSlipway(['--home', home, ...args], env);
     processes.push(spawned);
     const pattern = ready[proc.name];

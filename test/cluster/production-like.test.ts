@@ -81,9 +81,12 @@ describe('the production-like setup (Temporal cluster on PostgreSQL, separate pr
     const pushed = await alice.waitForDeployment(project, 'integration', { commit });
     assert.equal(pushed.status, 'succeeded', pushed.error);
     assert.match((await page(world.webRouterPorts.web1!, project, 'integration')).body, /Pushed to the cluster/);
-    // The deploy half of the deployment's log is on the host that ran it; its health check went through web1's router.
-    const hostLog = fs.readFileSync(new Layout(world.webHomes.web1!).deployLog({ project, environment: 'integration', number: pushed.deployment }), 'utf8');
-    assert.match(hostLog, /\[health-check\] .*: 200/);
+    // Both halves of the deployment's log through the API: the engine's build, web1's deploy
+    // (labelled with the host; its health check went through web1's router).
+    const log = await alice.deploymentLog(project, 'integration', pushed.deployment);
+    assert.match(log, /\[build-hook\]/);
+    assert.match(log, /web1 \[health-check\] .*: 200/);
+    assert.ok(log.indexOf('[build-hook]') < log.indexOf('web1 [stage-release]'), 'the build half comes first');
 
     // Promotions: requested by the developer, approved by a support engineer, both through the API.
     for (const target of ['staging', 'production'] as const) {

@@ -59,6 +59,19 @@ describe('HTTP API', function () {
     assert.equal((await call('GET', `/v1/projects/${project}`, TOKEN.sam)).json.plan, 'pro');
     // No hosts named: every kind of environment on the project's one host.
     assert.deepEqual((await call('GET', `/v1/projects/${project}`, TOKEN.sam)).json.hosts, { integration: ['local'], staging: ['local'], production: ['local'] });
+    // The environment's status says whether its host answers; admins list the hosts.
+    const envStatus = await call('GET', `/v1/projects/${project}/environments/integration`, TOKEN.sam);
+    assert.equal(envStatus.status, 200, envStatus.text);
+    const liveness = envStatus.json.hostLiveness as { host: string; state: string; summary: string };
+    assert.equal(liveness.host, 'local');
+    assert.match(liveness.summary, /^local: (live \(heartbeat \d+ s ago\)|not answering)/);
+    const hosts = await call('GET', '/v1/hosts', TOKEN.ada);
+    assert.equal(hosts.status, 200, hosts.text);
+    assert.ok((JSON.parse(hosts.text) as Array<{ host: string }>).some((h) => h.host === 'local'), hosts.text);
+    const local = await call('GET', '/v1/hosts/local', TOKEN.ada);
+    assert.equal(local.status, 200, local.text);
+    assert.equal(local.json.state, 'live', local.text);
+    assert.equal((await call('GET', '/v1/hosts', TOKEN.alice)).status, 403, 'hosts are for admins');
     // Roles are per project: bob (a developer of shop only, in the sample) neither sees nor lists it.
     const bobs = await call('GET', `/v1/projects/${project}`, TOKEN.bob);
     assert.equal(bobs.status, 403);
@@ -150,6 +163,8 @@ describe('HTTP API', function () {
       { method: 'POST', path: '/v1/projects', token: TOKEN.ada, body: { project: 'ok-name', hosts: { production: ['Web 2'] } }, status: 400, error: /invalid request/, field: 'hosts.production.0' },
       { method: 'POST', path: '/v1/projects', token: TOKEN.ada, body: { project: 'ok-name', hosts: { integration: ['web1'], production: ['web1', 'web2'] } }, status: 400, error: /production runs on dedicated hosts, but web1 also serves integration/ },
       { method: 'POST', path: '/v1/projects', body: { project: 'no-token' }, status: 401, error: /a valid bearer token is required/ },
+      { method: 'POST', path: '/v1/projects', token: TOKEN.ada, body: { project: 'ok-name', hostStartTimeout: 0 }, status: 400, error: /host start timeout must be at least 1 second/, field: 'hostStartTimeout' },
+      { method: 'GET', path: '/v1/hosts/Bad_Host', token: TOKEN.ada, status: 400, error: /host must be a lowercase name/, field: 'host' },
       { method: 'GET', path: '/v1/projects/a', token: TOKEN.alice, status: 400, error: /project id must be 3 to 40 characters/, field: 'project' },
       { method: 'GET', path: '/v1/projects/Bad_Id/environments', token: TOKEN.alice, status: 400, error: /project id must be/, field: 'project' },
       { method: 'GET', path: '/v1/projects/no-such-project/environments', token: TOKEN.alice, status: 404, error: /no-such-project/ },

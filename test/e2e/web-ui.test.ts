@@ -176,6 +176,7 @@ describe('the Project Web Interface, in Chromium', function () {
     await client.waitForDeployment(project, 'integration');
     const page = await signIn(browser!, 'slipway-dev-alice');
     await page.goto(`${base()}/ui/projects/${project}/environments/integration`);
+    assert.match(await textOf(page, '[data-host]'), /^Host local: live \(heartbeat \d+ s ago\)$/);
     const setVariable = async (name: string, value: string, flags: string[]): Promise<string> => {
       await page.type('#var-name', name);
       await page.type('#var-value', value);

@@ -41,8 +41,12 @@ describe('docker-compose.yml', function () {
       assert.equal(svc.image, 'slipway:0.1.0', p.name);
       assert.equal(svc.environment?.SLIPWAY_HOME, COMPOSE_PATHS.data, p.name);
       assert.equal(svc.environment?.TEMPORAL_ADDRESS, p.temporal ? 'temporal:7233' : undefined, p.name);
-      // The engine's processes share its data volume (slugs included); a web host has its own and reads the slugs.
-      const volumes = p.data.kind === 'engine' ? ['slipway-data:/data', 'slipway-slugs:/data/slugs'] : [`${p.data.host}-data:/data`, `slipway-slugs:${COMPOSE_PATHS.slugs}`];
+      // The engine's processes share its data volume (slugs and logs included); a web host has its
+      // own, reads the slugs and writes its half of the deployments' logs into the engine's log store.
+      const volumes =
+        p.data.kind === 'engine'
+          ? ['slipway-data:/data', 'slipway-slugs:/data/slugs', 'slipway-logs:/data/logs']
+          : [`${p.data.host}-data:/data`, `slipway-slugs:${COMPOSE_PATHS.slugs}`, `slipway-logs:${COMPOSE_PATHS.logs}`];
       assert.deepEqual(svc.volumes, volumes, `${p.name}'s volumes`);
       for (const v of volumes) assert.ok(v.split(':')[0]! in compose.volumes, v);
       if (p.oneShot) assert.equal(svc.restart, 'no', `${p.name} runs once`);

@@ -12,16 +12,20 @@ import { reportStep } from './heartbeat';
 
 export class StepLog {
   readonly file: string;
+  /** "web2 " on the lines a host writes into the engine's shared log store; nothing on the engine's own lines. */
+  private readonly label: string;
 
   constructor(layout: Layout, key: DeploymentKey) {
     this.file = layout.deployLog(key);
+    this.label = layout.logLabel ? `${layout.logLabel} ` : '';
     fs.mkdirSync(path.dirname(this.file), { recursive: true });
   }
 
   line(step: DeploymentStep | 'deployment', text: string): void {
     const stamp = new Date().toISOString();
     const lines = text.replace(/\n$/, '').split('\n');
-    fs.appendFileSync(this.file, lines.map((l) => `${stamp} [${step}] ${l}\n`).join(''));
+    // One append per call: the engine's and the host's lines of one deployment go into one file.
+    fs.appendFileSync(this.file, lines.map((l) => `${stamp} ${this.label}[${step}] ${l}\n`).join(''));
   }
 
   /** Runs one named step: logs its start, then its duration and outcome. */

@@ -25,6 +25,7 @@ export function registerEnvCommands({ program, withClient, withEngine }: Cli): v
         console.log(`  hosts:    ${hostsOf(s).join(', ')}`);
         console.log(`  current:  ${s.current ? `#${s.current.deployment} ${s.current.commit.slice(0, 12)} (${s.current.release})` : 'none'}`);
         console.log(`  running:  ${s.running ? `#${s.running.deployment} ${s.running.commit.slice(0, 12)}` : 'none'}`);
+        console.log(`  host:     ${s.hostLiveness?.summary ?? s.host}`);
         for (const d of s.deployments.slice(-10)) {
           console.log(`  #${d.deployment} ${d.commit.slice(0, 12)} ${d.status}${d.error ? `: ${d.error}` : ''}`);
         }
@@ -37,6 +38,23 @@ export function registerEnvCommands({ program, withClient, withEngine }: Cli): v
           }
         }
         for (const r of s.restarts ?? []) console.log(`  restarted ${new Date(r.at).toISOString()} on ${r.host}: ${r.process} (${r.reason})`);
+      });
+    });
+
+  program
+    .command('hosts')
+    .description("every host that has run a worker, and whether it answers (its supervisor's heartbeats; its task queue's pollers)")
+    .option('--json', 'machine-readable output', false)
+    .addHelpText('after', '\nExample:\n  slipway hosts\n  web1: live (heartbeat 2 s ago)\n  web2: not answering since 2026-01-01T10:00:00.000Z (last heartbeat 95 s ago)')
+    .action(async (opts: { json: boolean }) => {
+      await withEngine(async (engine) => {
+        const hosts = await engine.listHosts();
+        if (opts.json) {
+          console.log(JSON.stringify(hosts, null, 2));
+          return;
+        }
+        if (hosts.length === 0) console.log('no host has run a worker yet');
+        for (const h of hosts) console.log(h.summary);
       });
     });
 

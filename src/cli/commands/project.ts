@@ -4,6 +4,7 @@ import { SlipwayError } from '../../errors';
 import { SAMPLE_STORE } from '../../home';
 import { pushLimitOf, setPushLimit } from '../../activities/git';
 import { DEFAULT_MAX_PUSH_SIZE, formatSize, parsePushSize } from '../../domain/push-limit';
+import { DEFAULT_HOST_START_TIMEOUT_SECONDS } from '../../domain/activity-timeouts';
 import { checkProjectId } from '../../client-lib/checks';
 import { parseHostAssignments } from '../../client-lib/projects';
 import { HOST_ROLES, hostsOf } from '../../domain/project';
@@ -24,6 +25,7 @@ export function registerProjectCommands({ program, withClient, withEngine, layou
       (value: string, previous: string[]) => [...previous, value],
       [] as string[],
     )
+    .option('--host-start-timeout <seconds>', `seconds a deployment's step waits for its host to take it before the deployment fails (default ${DEFAULT_HOST_START_TIMEOUT_SECONDS})`)
     .option('--production-approvals <n>', 'distinct support approvals a promotion to production needs: 1, or 2 for the two-person rule', '1')
     .option('--no-wait', 'do not wait for the first deployment of integration')
     .addHelpText(
@@ -31,7 +33,7 @@ export function registerProjectCommands({ program, withClient, withEngine, layou
       '\nExample:\n  slipway project create shop --from ./my-store --production-approvals 2\n  git clone "$(slipway project create shop)" shop\n' +
         '  slipway project create shop --hosts integration=web1 --hosts staging=web2 --hosts production=web2,web3',
     )
-    .action(async (id: string, opts: { from: string; plan: string; host: string; hosts: string[]; productionApprovals: string; wait: boolean }) => {
+    .action(async (id: string, opts: { from: string; plan: string; host: string; hosts: string[]; hostStartTimeout?: string; productionApprovals: string; wait: boolean }) => {
       // Malformed --hosts are refused before anything is started.
       const hosts = opts.hosts.length > 0 ? parseHostAssignments(opts.hosts) : undefined;
       await withClient(async (client) => {
@@ -42,6 +44,7 @@ export function registerProjectCommands({ program, withClient, withEngine, layou
           ...(hosts ? { hosts } : {}),
           from: path.resolve(opts.from),
           productionApprovals: Number(opts.productionApprovals),
+          ...(opts.hostStartTimeout !== undefined ? { hostStartTimeout: Number(opts.hostStartTimeout) } : {}),
         });
         console.error(`Project ${id} created (plan ${info.plan}). Remote:`);
         console.log(info.remote);

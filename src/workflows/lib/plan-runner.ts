@@ -263,17 +263,19 @@ export class PlanRunner {
 
   /**
    * Unwinds the compensation stack after a failure (the caller makes it non-cancellable): the
-   * release served before is restored, maintenance switched off. Returns what was undone.
+   * release served before is restored, maintenance switched off. Returns what was undone, and
+   * what could not be (`describe` says why: "host web2 did not take the step in 60 s …").
    */
-  async compensate(failedStep: DeploymentStep | undefined): Promise<string[]> {
+  async compensate(failedStep: DeploymentStep | undefined, describe: (err: unknown, host: string) => string = errorText): Promise<string[]> {
     const undone: string[] = [];
     // Several hosts: a completed group's undos name no step to skip (see runOn), so only the
     // failed host's own group is exempted by the step it failed at.
     const toRun = undosToRun(this.undos, failedStep);
     if (toRun.length === 0) return undone;
     this.setPhase('compensating');
-    if (toRun.some((u) => u.host !== undefined)) return this.compensateOnHosts(toRun);
+    if (toRun.some((u) => u.host !== undefined)) return this.compensateOnHosts(toRun, describe);
     const key = { project: this.input.project, environment: this.input.environment, number: this.input.number };
+    // An undo that fails (its host gone: the schedule-to-start timeout) is said, and the next one is still tried.
     for (const u of toRun) {
       if (u.step === 'restore-previous') {
         const previous = this.input.liveRelease;
@@ -284,16 +286,20 @@ export class PlanRunner {
         try {
           await this.proxies.host.restorePreviousRelease.executeWithOptions({ summary: `restore ${previous ?? 'nothing'}` }, [{ ...key, previous }]);
           s.status = 'succeeded';
+          undone.push(previous ? `restored ${previous}` : 'no previous release: unpublished');
         } catch (err) {
           s.status = 'failed';
-          throw err;
+          undone.push(`could not ${previous ? `restore ${previous}` : 'unpublish the new release'}: ${describe(err, this.input.host)}`);
         } finally {
           s.endedAt = Date.now();
         }
-        undone.push(previous ? `restored ${previous}` : 'no previous release: unpublished');
       } else {
-        await this.proxies.host.maintenanceOff.executeWithOptions({ summary: 'maintenance off (compensation)' }, [key]);
-        undone.push('maintenance off');
+        try {
+          await this.proxies.host.maintenanceOff.executeWithOptions({ summary: 'maintenance off (compensation)' }, [key]);
+          undone.push('maintenance off');
+        } catch (err) {
+          undone.push(`could not turn maintenance off: ${describe(err, this.input.host)}`);
+        }
       }
     }
     return undone;
@@ -304,7 +310,7 @@ export class PlanRunner {
    * that does not answer does not hold up switching the others back). A host whose undo fails
    * is named in what is reported; the others are undone all the same.
    */
-  private async compensateOnHosts(toRun: Undo[]): Promise<string[]> {
+  private async compensateOnHosts(toRun: Undo[], describe: (err: unknown, host: string) => string): Promise<string[]> {
     const key = { project: this.input.project, environment: this.input.environment, number: this.input.number };
     const hosts = [...new Set(toRun.map((u) => u.host ?? this.input.host))];
     const previous = this.input.liveRelease;
@@ -334,7 +340,7 @@ export class PlanRunner {
             }
           }
         } catch (err) {
-          done.push(`not undone: ${applicationFailureOf(err)?.message ?? (err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err))}`);
+          done.push(`not undone: ${describe(err, host)}`);
         }
         return `${host}: ${done.join(', ')}`;
       }),
@@ -342,3 +348,5 @@ export class PlanRunner {
     return perHost;
   }
 }
+
+const errorText = (err: unknown): string => (err instanceof ActivityFailure && err.cause ? err.cause.message : err instanceof Error ? err.message : String(err));

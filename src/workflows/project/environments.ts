@@ -60,6 +60,7 @@ export async function startEnvironment(state: ProjectState, name: string, pendin
         host: entry.host,
         // Several hosts (or dedicated ones): the state names them all (absent: `host` alone).
         ...(entry.hosts ? { hosts: [...entry.hosts] } : {}),
+        ...(state.hostStartTimeout !== undefined ? { hostStartTimeout: state.hostStartTimeout } : {}),
         // A branch's first deployment copies its parent's database and mounts.
         ...(entry.type === 'integration-child' && entry.parent ? { dataFrom: entry.parent } : {}),
         nextDeployment: 1,
