@@ -9,7 +9,9 @@
  *   worker (the engine: workflows, builds; host "local")  ┐
  *   api (HTTP API; publishes its address to the remotes)  ├ one data directory
  *   router (serves the engine host's environments)        ┘ (its slugs and logs shared with the web hosts)
- *   web1, web2 (deploy activities of their host, each its own data directory and router)
+ *   web1, web2 (deploy activities of their host, each its own data directory and router,
+ *               advertised in the shared registry)
+ *   front (the router in front of the web hosts: to a healthy host serving the environment)
  */
 
 /** The ports a topology's processes listen on (compose: fixed; the suite: free ports). */
@@ -18,6 +20,8 @@ export interface TopologyPorts {
   router: number;
   /** Each web host's own router (health checks, warm-up, its environments' traffic). */
   webRouter: Record<string, number>;
+  /** The front router (`router --front`), in front of the web hosts' routers. */
+  front: number;
 }
 
 /** Where a Slipway process keeps its data. */
@@ -25,14 +29,20 @@ export type DataDirectory =
   /** The engine's data directory, shared by the engine worker, the API and the router. */
   | { kind: 'engine' }
   /** A web host's own data directory; it reads the engine's slug store (`--slugs`) and writes its half of each deployment's log into the engine's log store (`--logs`). */
-  | { kind: 'own'; host: string };
+  | { kind: 'own'; host: string }
+  /** No data directory: the front router reads only the hosts' registry. */
+  | { kind: 'none' };
 
 /** Where a process finds what it shares with the others (see `args`). */
 export interface TopologyPaths {
   listen: string;
   slugs: string;
   logs: string;
+  /** The directory the web hosts advertise their routers in, for the front router. */
+  registry: string;
   apiUrl: string;
+  /** A web host's router as the front router reaches it. */
+  webRouterUrl(host: string, ports: TopologyPorts): string;
 }
 
 export interface SlipwayProcess {
@@ -75,13 +85,37 @@ export const SLIPWAY_PROCESSES: readonly SlipwayProcess[] = [
       name: host,
       data: { kind: 'own', host },
       temporal: true,
-      args: (p, at) => ['worker', '--host', host, '--no-engine', '--slugs', at.slugs, '--logs', at.logs, '--router-port', String(p.webRouter[host])],
+      args: (p, at) => [
+        'worker',
+        '--host',
+        host,
+        '--no-engine',
+        '--slugs',
+        at.slugs,
+        '--logs',
+        at.logs,
+        '--router-port',
+        String(p.webRouter[host]),
+        '--registry',
+        at.registry,
+        '--advertise',
+        at.webRouterUrl(host, p),
+      ],
     }),
   ),
+  { name: 'front', data: { kind: 'none' }, temporal: false, args: (p, at) => ['router', '--front', '--registry', at.registry, '--port', String(p.front), '--listen', at.listen] },
 ];
 
 /** The ports of docker-compose.yml (inside the containers; published as the same numbers). */
-export const COMPOSE_PORTS: TopologyPorts = { api: 8081, router: 8080, webRouter: Object.fromEntries(WEB_HOSTS.map((h) => [h, 8080])) };
+export const COMPOSE_PORTS: TopologyPorts = { api: 8081, router: 8080, webRouter: Object.fromEntries(WEB_HOSTS.map((h) => [h, 8080])), front: 8090 };
 
 /** docker-compose.yml's paths: the engine's data volume, the shared slug and log stores, the API's address for hooks. */
-export const COMPOSE_PATHS = { listen: '0.0.0.0', slugs: '/slugs', logs: '/logs', apiUrl: 'http://api:8081', data: '/data' } as const;
+export const COMPOSE_PATHS = {
+  listen: '0.0.0.0',
+  slugs: '/slugs',
+  logs: '/logs',
+  registry: '/registry',
+  apiUrl: 'http://api:8081',
+  data: '/data',
+  webRouterUrl: (host: string, ports: TopologyPorts) => `http://${host}:${ports.webRouter[host]}`,
+} as const;

@@ -7,7 +7,8 @@
  *   - `slipway setup` once, then Slipway's engine worker, API and router as separate `slipway`
  *     processes sharing the engine's data directory;
  *   - the web hosts (`slipway worker --host webN --no-engine`), each with its own data
- *     directory and router, reading the engine's slug store and writing into its log store.
+ *     directory and router, reading the engine's slug store and writing into its log store,
+ *     their routers advertised in a registry that the front router (`router --front`) reads.
  * Test files read what runs through `clusterWorld()`. Everything is stopped at the end, the
  * environments' processes included (stopAllRuntimes).
  */
@@ -30,6 +31,8 @@ export interface ClusterWorld {
   apiUrl: string;
   /** The `slipway router` process's port (the engine host's environments). */
   routerPort: number;
+  /** The front router's port (`slipway router --front`, in front of the web hosts). */
+  frontPort: number;
   /** Each web host's data directory and router port. */
   webHomes: Record<string, string>;
   webRouterPorts: Record<string, number>;
@@ -114,7 +117,9 @@ async function setUp(): Promise<void> {
   fs.mkdirSync(engineHome);
   homes.push(engineHome);
   const engine = new Layout(engineHome);
-  const ports: TopologyPorts = { api: await freePort(), router: await freePort(), webRouter: {} };
+  const ports: TopologyPorts = { api: await freePort(), router: await freePort(), webRouter: {}, front: await freePort() };
+  const frontHome = path.join(root, 'front');
+  fs.mkdirSync(frontHome);
   const webHomes: Record<string, string> = {};
   for (const host of WEB_HOSTS) {
     ports.webRouter[host] = await freePort();
@@ -128,15 +133,24 @@ async function setUp(): Promise<void> {
     worker: /Worker for host local and the engine is running/,
     api: /API on http/,
     router: /Router on :\d+/,
+    // The web hosts start before it: it finds both advertised at once.
+    front: new RegExp(`Front router on :\\d+ for ${WEB_HOSTS.length} host\\(s\\)`),
     ...Object.fromEntries(WEB_HOSTS.map((h) => [h, new RegExp(`Worker for host ${h} is running`)])),
   };
-  const at: TopologyPaths = { listen: '127.0.0.1', slugs: engine.slugs(), logs: engine.logs(), apiUrl };
+  const at: TopologyPaths = {
+    listen: '127.0.0.1',
+    slugs: engine.slugs(),
+    logs: engine.logs(),
+    registry: path.join(root, 'registry'),
+    apiUrl,
+    webRouterUrl: (host, p) => `http://127.0.0.1:${p.webRouter[host]}`,
+  };
   for (const proc of SLIPWAY_PROCESSES) {
     if (proc.oneShot) {
       await runSetup(proc, engineHome, env, at, ports);
       continue;
     }
-    const home = proc.data.kind === 'engine' ? engineHome : webHomes[proc.data.host]!;
+    const home = proc.data.kind === 'engine' ? engineHome : proc.data.kind === 'own' ? webHomes[proc.data.host]! : frontHome;
     const args = proc.args(ports, at);
     const spawned = spawnSlipway(['--home', home, ...args], env);
     processes.push(spawned);
@@ -149,6 +163,7 @@ async function setUp(): Promise<void> {
     engineHome,
     apiUrl,
     routerPort: ports.router,
+    frontPort: ports.front,
     webHomes,
     webRouterPorts: ports.webRouter,
     clusterStartMs: cluster.startMs,

@@ -12,7 +12,7 @@ import { Client, Connection } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { ApiClient } from '../../src/client-lib/api-client';
 import type { ProjectInfo } from '../../src/domain/project';
-import { ENGINE_HOST } from '../../src/domain/topology';
+import { ENGINE_HOST, WEB_HOSTS } from '../../src/domain/topology';
 import { workflowIds } from '../../src/domain/names';
 import { Layout } from '../../src/home';
 import { replayHistoryJson } from '../../src/replay';
@@ -23,11 +23,11 @@ import { clusterWorld, remoteUrl } from './harness';
 
 const TOKEN = { alice: 'slipway-dev-alice', sam: 'slipway-dev-sam', ada: 'slipway-dev-ada' };
 
-async function createProject(apiUrl: string, project: string, host: string): Promise<ProjectInfo> {
+async function createProject(apiUrl: string, project: string, host: string, extra: Record<string, unknown> = {}): Promise<ProjectInfo> {
   const res = await fetch(`${apiUrl}/v1/projects`, {
     method: 'POST',
     headers: { authorization: `Bearer ${TOKEN.ada}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ project, host, from: sampleVariant() }),
+    body: JSON.stringify({ project, host, from: sampleVariant(), ...extra }),
   });
   const text = await res.text();
   assert.equal(res.status, 201, text);
@@ -101,6 +101,39 @@ describe('the production-like setup (Temporal cluster on PostgreSQL, separate pr
     }
     const production = (await alice.environmentStatus(project, 'production')).current;
     assert.equal(production?.commit, commit);
+  });
+
+  it('runs production on both web hosts behind the front router: staged and switched on each, served by either', async function () {
+    const world = clusterWorld();
+    const alice = new ApiClient(world.apiUrl, TOKEN.alice);
+    const sam = new ApiClient(world.apiUrl, TOKEN.sam);
+    const project = uniqueName('prod3');
+    // Integration on the engine's host (shared), staging and production on the web hosts (dedicated).
+    await createProject(world.apiUrl, project, ENGINE_HOST, { hosts: { integration: [ENGINE_HOST], staging: ['web1'], production: ['web1', 'web2'] } });
+    started.push(project);
+    const first = await alice.waitForDeployment(project, 'integration');
+    assert.equal(first.status, 'succeeded', first.error);
+    for (const target of ['staging', 'production'] as const) {
+      const promotion = await alice.promote(project, target);
+      assert.equal((await sam.decide(project, promotion.ticket, { decision: 'approve', comment: 'cluster suite, two hosts' })).status, 'approved');
+      const result = await alice.waitForPromotion(promotion);
+      assert.equal(result.status, 'deployed', result.error);
+    }
+    for (const host of WEB_HOSTS) {
+      assert.ok(fs.existsSync(new Layout(world.webHomes[host]!).releases(project, 'production')), `${host} has production's release`);
+      assert.equal((await page(world.webRouterPorts[host]!, project, 'production')).status, 200, `${host} serves production`);
+    }
+    assert.ok(!fs.existsSync(new Layout(world.webHomes.web2!).releases(project, 'staging')), "staging is web1's only");
+    // The front router: every request answered, by a host that serves production.
+    for (let i = 0; i < 6; i++) {
+      const served = await page(world.frontPort, project, 'production');
+      assert.equal(served.status, 200, `request ${i} through the front router`);
+      assert.match(served.body, /Welcome to the Luma sample store/);
+    }
+    // One deployment on two hosts, one log: the engine's build half and each host's steps.
+    const production = await alice.environmentStatus(project, 'production');
+    const log = await alice.deploymentLog(project, 'production', production.current!.deployment);
+    for (const host of WEB_HOSTS) assert.match(log, new RegExp(`${host} \\[switch-release\\]`), `${host}'s switch in the log`);
   });
 
   it('replays the history of every workflow the run made', async function () {

@@ -27,7 +27,7 @@ const s = compose.services;
 
 describe('docker-compose.yml', function () {
   it('has Temporal on PostgreSQL, the Temporal UI, setup, and the Slipway worker, API, router and web hosts', function () {
-    assert.deepEqual(Object.keys(s).sort(), ['api', 'postgresql', 'router', 'setup', 'temporal', 'temporal-ui', 'web1', 'web2', 'worker']);
+    assert.deepEqual(Object.keys(s).sort(), ['api', 'front', 'postgresql', 'router', 'setup', 'temporal', 'temporal-ui', 'web1', 'web2', 'worker']);
     assert.equal(s.temporal?.environment?.DB, 'postgres12');
     assert.equal(s.temporal?.environment?.POSTGRES_SEEDS, 'postgresql');
   });
@@ -43,10 +43,14 @@ describe('docker-compose.yml', function () {
       assert.equal(svc.environment?.TEMPORAL_ADDRESS, p.temporal ? 'temporal:7233' : undefined, p.name);
       // The engine's processes share its data volume (slugs and logs included); a web host has its
       // own, reads the slugs and writes its half of the deployments' logs into the engine's log store.
+      // The web hosts and the front router share the registry the hosts advertise their routers in.
+      const registry = `slipway-registry:${COMPOSE_PATHS.registry}`;
       const volumes =
         p.data.kind === 'engine'
           ? ['slipway-data:/data', 'slipway-slugs:/data/slugs', 'slipway-logs:/data/logs']
-          : [`${p.data.host}-data:/data`, `slipway-slugs:${COMPOSE_PATHS.slugs}`, `slipway-logs:${COMPOSE_PATHS.logs}`];
+          : p.data.kind === 'own'
+            ? [`${p.data.host}-data:/data`, `slipway-slugs:${COMPOSE_PATHS.slugs}`, `slipway-logs:${COMPOSE_PATHS.logs}`, registry]
+            : [registry];
       assert.deepEqual(svc.volumes, volumes, `${p.name}'s volumes`);
       for (const v of volumes) assert.ok(v.split(':')[0]! in compose.volumes, v);
       if (p.oneShot) assert.equal(svc.restart, 'no', `${p.name} runs once`);
