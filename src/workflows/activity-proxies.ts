@@ -53,6 +53,14 @@ export const environmentGitLocal = proxyLocalActivities<EngineActivities>({ star
 export const environmentHost = (host: string): ActivityInterfaceFor<HostActivities> =>
   hostProxies(hostTaskQueue(host), { startToCloseTimeout: '5 minutes', retry: RETRY.environment });
 
+/**
+ * The environment workflow's host step that may fail without harm (a snapshot on request,
+ * between deployments): it waits for the host at most the project's start timeout, and its
+ * caller is told that the host did not take it.
+ */
+export const environmentHostOnRequest = (host: string, startTimeoutSeconds = DEFAULT_HOST_START_TIMEOUT_SECONDS): ActivityInterfaceFor<HostActivities> =>
+  hostProxies(hostTaskQueue(host), { startToCloseTimeout: '5 minutes', retry: RETRY.environment, scheduleToStartTimeout: startTimeoutSeconds * 1000 });
+
 /** The environment workflow's Schedules of its crons (sync, pause, delete). */
 export const environmentCrons = engineProxies({ startToCloseTimeout: '1 minute', retry: RETRY.environment });
 /** A cron run on the environment's host (the sandbox enforces the cron's own time limit, at most 55 minutes). */

@@ -20,10 +20,12 @@ import {
   log,
   patched,
   setHandler,
+  TimeoutFailure,
   upsertSearchAttributes,
   workflowInfo,
   type ChildWorkflowOptions,
 } from '@temporalio/workflow';
+import { DEFAULT_HOST_START_TIMEOUT_SECONDS, hostDidNotTakeStep } from '../domain/activity-timeouts';
 import { describeFailure, isStepFailureDetails, type DataSource, type DeploymentInput, type DeploymentSource } from '../domain/deployment';
 import {
   DEPLOYMENT_RECORDS_KEPT,
@@ -42,7 +44,7 @@ import {
 import { workflowIds } from '../domain/names';
 import { SlipwayCommit, SlipwayEnvironment, SlipwayKind, SlipwayPhase, SlipwayProject } from '../domain/search-attributes';
 import { isCommitId } from '../domain/git-refs';
-import { environmentCrons, environmentGit as git, environmentGitLocal as gitLocal, environmentHost } from './activity-proxies';
+import { environmentCrons, environmentGit as git, environmentGitLocal as gitLocal, environmentHost, environmentHostOnRequest } from './activity-proxies';
 import { deploymentWorkflow } from './deployment';
 
 /** A push to the environment's branch (sent by the project workflow). */
@@ -403,12 +405,19 @@ export async function environmentWorkflow(initial: EnvironmentState): Promise<vo
       try {
         snapshots.set(
           request.id,
-          await host.snapshotEnvironment.executeWithOptions({ summary: 'snapshot the database and mounts' }, [
+          await environmentHostOnRequest(state.host, state.hostStartTimeout).snapshotEnvironment.executeWithOptions({ summary: 'snapshot the database and mounts' }, [
             { project: state.project, environment: state.environment, ...(state.current ? { commit: state.current.commit } : {}) },
           ]),
         );
       } catch (err) {
-        snapshots.set(request.id, { error: err instanceof ActivityFailure && err.cause ? err.cause.message : String(err) });
+        const notTaken = err instanceof ActivityFailure && err.cause instanceof TimeoutFailure && err.cause.timeoutType === 'SCHEDULE_TO_START';
+        snapshots.set(request.id, {
+          error: notTaken
+            ? hostDidNotTakeStep(state.host, state.hostStartTimeout ?? DEFAULT_HOST_START_TIMEOUT_SECONDS, 'snapshotEnvironment')
+            : err instanceof ActivityFailure && err.cause
+              ? err.cause.message
+              : String(err),
+        });
       }
       continue;
     }

@@ -131,6 +131,8 @@ describe('a web host that fails', function () {
     const hosts = await runSlipway(['hosts'], cliEnv);
     assert.equal(hosts.code, 0, hosts.stderr);
     assert.match(hosts.stdout, /^web2: not answering since/m);
+    // A snapshot asked for meanwhile is refused the same way, and the environment goes on.
+    await assert.rejects(client.snapshot(project, 'integration'), new RegExp(`host web2 did not take the step in ${START_TIMEOUT} s \\(activity snapshotEnvironment\\)`));
 
     // web2 back: the environment takes the next deployment, and it succeeds.
     await startWeb2();
