@@ -218,7 +218,17 @@ function dynamicConfigYaml(values: Record<string, unknown>): string {
     .join('\n')}\n`;
 }
 
-async function registerDefaultNamespace(address: string, deadline: number, failedServices: () => string | undefined): Promise<void> {
+/**
+ * Tries `attempt` on a fresh connection to the frontend every 500 ms until it succeeds, a
+ * service process has exited (`failedServices` says which), or the deadline passes.
+ */
+async function untilFrontend(
+  address: string,
+  deadline: number,
+  failedServices: () => string | undefined,
+  attempt: (conn: Connection) => Promise<void>,
+  timedOut: string,
+): Promise<void> {
   let lastError: unknown;
   while (Date.now() < deadline) {
     const failed = failedServices();
@@ -226,14 +236,7 @@ async function registerDefaultNamespace(address: string, deadline: number, faile
     try {
       const conn = await Connection.connect({ address, connectTimeout: 2000 });
       try {
-        try {
-          await conn.workflowService.describeNamespace({ namespace: 'default' });
-          return;
-        } catch {
-          await conn.workflowService.registerNamespace({ namespace: 'default', workflowExecutionRetentionPeriod: msToTs('3 days') });
-        }
-        // Namespaces reach the other services' caches within seconds: wait until it answers.
-        await conn.workflowService.describeNamespace({ namespace: 'default' });
+        await attempt(conn);
         return;
       } finally {
         await conn.close();
@@ -243,29 +246,39 @@ async function registerDefaultNamespace(address: string, deadline: number, faile
       await new Promise((r) => setTimeout(r, 500));
     }
   }
-  throw new SlipwayError(`the Temporal cluster's frontend at ${address} did not register the default namespace within 2 minutes: ${String(lastError)}`);
+  throw new SlipwayError(`${timedOut}: ${String(lastError)}`);
+}
+
+function registerDefaultNamespace(address: string, deadline: number, failedServices: () => string | undefined): Promise<void> {
+  return untilFrontend(
+    address,
+    deadline,
+    failedServices,
+    async (conn) => {
+      try {
+        await conn.workflowService.describeNamespace({ namespace: 'default' });
+        return;
+      } catch {
+        await conn.workflowService.registerNamespace({ namespace: 'default', workflowExecutionRetentionPeriod: msToTs('3 days') });
+      }
+      // Namespaces reach the other services' caches within seconds: wait until it answers.
+      await conn.workflowService.describeNamespace({ namespace: 'default' });
+    },
+    `the Temporal cluster's frontend at ${address} did not register the default namespace within 2 minutes`,
+  );
 }
 
 /** Waits until the namespace takes workflow calls (the history service has its shards). */
-async function waitUntilServing(address: string, deadline: number, failedServices: () => string | undefined): Promise<void> {
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    const failed = failedServices();
-    if (failed) throw new SlipwayError(failed);
-    try {
-      const conn = await Connection.connect({ address, connectTimeout: 2000 });
-      try {
-        await conn.workflowService.listOpenWorkflowExecutions({ namespace: 'default', maximumPageSize: 1 });
-        return;
-      } finally {
-        await conn.close();
-      }
-    } catch (err) {
-      lastError = err;
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  }
-  throw new SlipwayError(`the Temporal cluster at ${address} did not serve the default namespace: ${String(lastError)}`);
+function waitUntilServing(address: string, deadline: number, failedServices: () => string | undefined): Promise<void> {
+  return untilFrontend(
+    address,
+    deadline,
+    failedServices,
+    async (conn) => {
+      await conn.workflowService.listOpenWorkflowExecutions({ namespace: 'default', maximumPageSize: 1 });
+    },
+    `the Temporal cluster at ${address} did not serve the default namespace`,
+  );
 }
 
 function logTail(file: string): string {

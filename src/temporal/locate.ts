@@ -44,7 +44,8 @@ export class TemporalNotFoundError extends Error {
 
 export const defaultToolsDir = (): string => path.join(PACKAGE_ROOT, '.tools');
 
-function isExecutable(file: string): boolean {
+/** A regular file this process may execute. */
+export function isExecutable(file: string): boolean {
   try {
     fs.accessSync(file, fs.constants.X_OK);
     return fs.statSync(file).isFile();

@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { SlipwayError } from '../errors';
-import { defaultToolsDir, findOnPath } from './locate';
+import { defaultToolsDir, findOnPath, isExecutable } from './locate';
 
 export const TEMPORAL_SERVER_VERSION = '1.25.2';
 export const TEMPORAL_SERVER_ENV = 'SLIPWAY_TEMPORAL_SERVER';
@@ -47,14 +47,6 @@ export class TemporalServerNotFoundError extends SlipwayError {
   }
 }
 
-function isExecutable(file: string): boolean {
-  try {
-    fs.accessSync(file, fs.constants.X_OK);
-    return fs.statSync(file).isFile();
-  } catch {
-    return false;
-  }
-}
 
 export const serverToolsDir = (toolsDir = defaultToolsDir()): string => path.join(toolsDir, `temporal-server-${TEMPORAL_SERVER_VERSION}`);
 
