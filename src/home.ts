@@ -26,11 +26,15 @@ export class Layout {
    * @param shared where the environments' logs go when not in `home` (a host worker on its own
    *   disk writes its half of each deployment's log into the engine's log store, shared with
    *   it), and the label of this host on every line it writes there
+   * @param variablesHome the data directory whose project variables (`variables/`) and their key
+   *   (`secrets/variables.key`) are read, when not `home` (a host worker on its own disk reads
+   *   the engine's, mounted on it)
    */
   constructor(
     readonly home: string,
     readonly slugsDir?: string,
     readonly shared?: { logsDir: string; host: string },
+    readonly variablesHome?: string,
   ) {}
   /** The host a deployment log's lines are labelled with: the host writing into a shared log store; none on the engine's own. */
   get logLabel(): string | undefined {

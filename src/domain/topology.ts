@@ -40,6 +40,8 @@ export interface TopologyPaths {
   logs: string;
   /** The directory the web hosts advertise their routers in, for the front router. */
   registry: string;
+  /** The engine's data directory as a web host sees it (read-only is enough): its project variables and their key. */
+  engineData: string;
   apiUrl: string;
   /** A web host's router as the front router reaches it. */
   webRouterUrl(host: string, ports: TopologyPorts): string;
@@ -94,6 +96,8 @@ export const SLIPWAY_PROCESSES: readonly SlipwayProcess[] = [
         at.slugs,
         '--logs',
         at.logs,
+        '--variables-from',
+        at.engineData,
         '--router-port',
         String(p.webRouter[host]),
         '--registry',
@@ -115,6 +119,7 @@ export const COMPOSE_PATHS = {
   slugs: '/slugs',
   logs: '/logs',
   registry: '/registry',
+  engineData: '/engine',
   apiUrl: 'http://api:8081',
   data: '/data',
   webRouterUrl: (host: string, ports: TopologyPorts) => `http://${host}:${ports.webRouter[host]}`,

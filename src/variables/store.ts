@@ -59,9 +59,11 @@ const fileSchema = z.object({
 });
 type StoreFile = z.infer<typeof fileSchema>;
 
-const dir = (layout: Layout): string => path.join(layout.home, 'variables');
+/** The engine's data directory: its own, or as a host worker has it mounted (`worker --variables-from`). */
+const storeHome = (layout: Layout): string => layout.variablesHome ?? layout.home;
+const dir = (layout: Layout): string => path.join(storeHome(layout), 'variables');
 const fileOf = (layout: Layout, project: string): string => path.join(dir(layout), `${project}.json`);
-const keyFile = (layout: Layout): string => path.join(layout.home, 'secrets', 'variables.key');
+const keyFile = (layout: Layout): string => path.join(storeHome(layout), 'secrets', 'variables.key');
 
 function read(layout: Layout, project: string): StoreFile {
   let text: string;

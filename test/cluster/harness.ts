@@ -142,6 +142,7 @@ async function setUp(): Promise<void> {
     slugs: engine.slugs(),
     logs: engine.logs(),
     registry: path.join(root, 'registry'),
+    engineData: engineHome,
     apiUrl,
     webRouterUrl: (host, p) => `http://127.0.0.1:${p.webRouter[host]}`,
   };

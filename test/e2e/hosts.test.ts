@@ -6,6 +6,7 @@
  * host) and the step runs on that host's queue.
  */
 import { strict as assert } from 'node:assert';
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fetchFromRouter } from '../../src/router/fetch';
@@ -75,5 +76,44 @@ describe('one worker per host', function () {
       const file = path.join(PACKAGE_ROOT, 'test', 'histories', name);
       if (process.env.SLIPWAY_RECORD_HISTORIES === '1' && !fs.existsSync(file)) fs.writeFileSync(file, `${JSON.stringify(JSON.parse(json), null, 1)}\n`);
     }
+  });
+  it("reads the engine's variable store (--variables-from): a web host's application gets its project's variables, sensitive ones opened with the engine's key", async function () {
+    const { client, layout, address } = await getWorld();
+    const host = 'web7';
+    const home = tempDir(host);
+    homesUsed.push(home);
+    const routerPort = await freePort();
+    const w = spawnSlipway(
+      ['--home', home, 'worker', '--host', host, '--no-engine', '--slugs', layout.slugs(), '--logs', layout.logs(), '--variables-from', layout.home, '--router-port', String(routerPort)],
+      { ...process.env, TEMPORAL_ADDRESS: address },
+    );
+    workers.push(w);
+    await w.waitFor(new RegExp(`Worker for host ${host} is running`));
+    // A PHP page that shows what it was given (hashes of secret values, never the values).
+    const index = [
+      '<?php',
+      "header('Content-Type: text/plain');",
+      "$vars = json_decode(base64_decode(getenv('MAGENTO_CLOUD_VARIABLES')), true);",
+      "echo 'color=', getenv('APP_COLOR'), \"\\n\";",
+      "echo 'secret=', hash('sha256', (string) ($vars['vendor:token'] ?? '')), \"\\n\";",
+      '',
+    ].join('\n');
+    const app = 'name: mymagento\ntype: php:8.2\nweb:\n  locations:\n    "/":\n      root: "pub"\n      passthru: "/index.php"\n';
+    const project = (await client.createProject({ project: uniqueName('vars-host'), from: sampleVariant({ '.magento.app.yaml': app, 'pub/index.php': index }), host })).project;
+    assert.equal((await client.waitForDeployment(project, 'integration')).status, 'succeeded');
+    const token = `tok-${crypto.randomBytes(12).toString('hex')}`;
+    const color = await client.setEnvironmentVariable(project, 'integration', { name: 'env:APP_COLOR', value: 'teal', build: false, by: 'alice' });
+    const vendor = await client.setProjectVariable(project, { name: 'vendor:token', value: token, sensitive: true, build: false, by: 'ada' });
+    assert.ok(color.applied && color.deployment !== undefined, JSON.stringify(color));
+    for (const n of [color.deployment, ...vendor.deployments]) {
+      const d = await client.waitForDeployment(project, 'integration', { after: n - 1 });
+      assert.equal(d.status, 'succeeded', d.error);
+    }
+    const page = await fetchFromRouter(routerPort, `integration.${project}.localhost`);
+    assert.equal(page.status, 200, page.body);
+    assert.match(page.body, /color=teal/);
+    assert.match(page.body, new RegExp(`secret=${crypto.createHash('sha256').update(token).digest('hex')}`));
+    // The web host keeps no copy of the store or its key.
+    assert.ok(!fs.existsSync(path.join(home, 'variables')) && !fs.existsSync(path.join(home, 'secrets', 'variables.key')));
   });
 });

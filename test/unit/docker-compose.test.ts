@@ -49,7 +49,7 @@ describe('docker-compose.yml', function () {
         p.data.kind === 'engine'
           ? ['slipway-data:/data', 'slipway-slugs:/data/slugs', 'slipway-logs:/data/logs']
           : p.data.kind === 'own'
-            ? [`${p.data.host}-data:/data`, `slipway-slugs:${COMPOSE_PATHS.slugs}`, `slipway-logs:${COMPOSE_PATHS.logs}`, registry]
+            ? [`${p.data.host}-data:/data`, `slipway-slugs:${COMPOSE_PATHS.slugs}`, `slipway-logs:${COMPOSE_PATHS.logs}`, registry, `slipway-data:${COMPOSE_PATHS.engineData}:ro`]
             : [registry];
       assert.deepEqual(svc.volumes, volumes, `${p.name}'s volumes`);
       for (const v of volumes) assert.ok(v.split(':')[0]! in compose.volumes, v);

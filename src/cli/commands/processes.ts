@@ -59,15 +59,16 @@ export function registerProcessCommands({ program, layout, withClient }: Cli): v
     .option('--no-engine', 'deploy activities only (a web host), no workflows or builds')
     .option('--slugs <dir>', "the engine's slug store, when this host's data directory is elsewhere")
     .option('--logs <dir>', "the engine's log store (its data directory's logs/), when this host's data directory is elsewhere: this host's steps are written there, each line labelled with the host, so `env log` shows them")
+    .option('--variables-from <dir>', "the engine's data directory as mounted on this host (read-only is enough), when this host's data directory is elsewhere: the projects' variables and their key are read there")
     .option('--router-port <port>', 'also serve this host\'s environments on this port (for warm-up and health checks)', port)
     .option('--registry <dir>', "a directory shared with the front routers (`slipway router --front`): this host's router is advertised there (needs --router-port)")
     .option('--advertise <url>', "the URL the front routers reach this host's router at (default http://127.0.0.1:<router port>)")
     .addHelpText(
       'after',
-      `\nExamples:\n  TEMPORAL_ADDRESS=temporal:7233 slipway worker --host web1\n  slipway --home /data/web2 worker --host web2 --no-engine --slugs /shared/slugs --logs /shared/logs --router-port 8080\n` +
+      `\nExamples:\n  TEMPORAL_ADDRESS=temporal:7233 slipway worker --host web1\n  slipway --home /data/web2 worker --host web2 --no-engine --slugs /shared/slugs --logs /shared/logs --variables-from /engine --router-port 8080\n` +
         `  slipway --home /data/web3 worker --host web3 --no-engine --slugs /shared/slugs --logs /shared/logs --router-port 8080 --registry /shared/registry --advertise http://10.0.0.3:8080\n${SLUGS_KEPT_HELP}`,
     )
-    .action(async (opts: { host: string; engine: boolean; slugs?: string; logs?: string; routerPort?: number; registry?: string; advertise?: string }) => {
+    .action(async (opts: { host: string; engine: boolean; slugs?: string; logs?: string; variablesFrom?: string; routerPort?: number; registry?: string; advertise?: string }) => {
       if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(opts.host)) throw new SlipwayError('--host must be a lowercase name', 2);
       if (opts.registry !== undefined && opts.routerPort === undefined) throw new SlipwayError('--registry needs --router-port: it advertises this host\'s router', 2);
       if (opts.advertise !== undefined && opts.registry === undefined) throw new SlipwayError('--advertise needs --registry: the directory it is advertised in', 2);
@@ -81,6 +82,7 @@ export function registerProcessCommands({ program, layout, withClient }: Cli): v
         layout().home,
         opts.slugs ? path.resolve(opts.slugs) : undefined,
         opts.logs ? { logsDir: path.resolve(opts.logs), host: opts.host } : undefined,
+        opts.variablesFrom ? path.resolve(opts.variablesFrom) : undefined,
       );
       const { resolveTemporalAddress } = await import('../../client');
       const { startWorker } = await import('../../worker');
