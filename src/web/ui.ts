@@ -411,10 +411,19 @@ export function registerUi(app: FastifyInstance, options: UiOptions): void {
       if (accessRefusal(user, options.identities().users.get(user)!, 'read', p.project)) return undefined;
       const ticket = await client.ticket(p.project, p.ticket).catch(() => undefined);
       if (!ticket) return undefined;
-      const promotion = ticket.kind === 'promotion' || ticket.kind === 'code-and-data' ? await client.promotionOfTicket(p.project, p.ticket).catch(() => undefined) : undefined;
+      const gates = ticket.kind === 'promotion' || ticket.kind === 'code-and-data';
+      // A query the promotion does not answer now (its worker busy or restarting) is not an end:
+      // the page keeps listening until the promotion says it deployed or failed.
+      let unanswered = false;
+      const promotion = gates
+        ? await client.promotionOfTicket(p.project, p.ticket).catch(() => {
+            unanswered = true;
+            return undefined;
+          })
+        : undefined;
       const statusText = `${ticket.status}${promotion && ticket.status === 'approved' ? `: promotion ${promotion.status}${promotion.deployment ? ` (deployment #${promotion.deployment})` : ''}` : ''}`;
       const approvalsText = `${ticket.approvals.length} of ${ticket.requiredApprovals}${ticket.approvals.length ? `: ${ticket.approvals.map((a) => a.user).join(', ')}` : ''}`;
-      const closed = ticket.status !== 'open' && (!promotion || !['waiting', 'deploying'].includes(promotion.status));
+      const closed = ticket.status !== 'open' && !unanswered && (!promotion || !['waiting', 'deploying'].includes(promotion.status));
       return { ticket, promotion, statusText, approvalsText, closed };
     };
     const ticketPage = async (reply: FastifyReply, user: string, p: TicketParams, status: number, error?: string): Promise<FastifyReply> => {
