@@ -4,10 +4,12 @@
  *
  * 1. Static file throughput: a 100 KB JavaScript asset of the storefront theme, published by
  *    the build's static content deploy, fetched by 16 concurrent keep-alive clients through the
- *    router (TCP, by host name) and straight from nginx's Unix socket, with the same client
- *    code, interleaved run by run.
- * 2. PHP page latency: sequential GETs of /products (a Redis cache hit) through the router and
- *    straight from nginx's socket, p50 of each run.
+ *    router's port (TCP, by host name: its nginx edge, which passes this release straight to
+ *    the release's nginx) and straight from nginx's Unix socket, with the same client code,
+ *    interleaved run by run; then, without a goal, through the Node router's socket behind the
+ *    edge (the way of a release that needs the router's own checks).
+ * 2. PHP page latency: sequential GETs of /products (a Redis cache hit) the same three ways,
+ *    p50 of each run.
  * 3. Cold start: from an environment whose processes are all stopped (data kept) to nginx
  *    answering /products with 200 on its socket, the way activation starts it
  *    (provisionServices, then startApplicationFor). The first-ever start (MariaDB's data
@@ -197,28 +199,44 @@ export const runtime: Scenario = {
     const { remote } = await createDeployedProject(client, project, from);
     const socketPath = layout.webSocket(project, env);
     if (!fs.existsSync(socketPath)) throw new Error(`${project}/${env}: nginx's socket ${socketPath} is missing after the deployment`);
+    // What the figures "through the router" measure: the router's port, whose nginx edge passes
+    // a release that needs none of the Node router's checks straight to the release's nginx. The
+    // deployment says which way its requests go; a release that fell back to the Node router
+    // would change what the figures mean, so the scenario stops instead.
+    const staged = client.deploymentLog(project, env, 1);
+    if (!staged.includes('requests go from the edge straight to nginx')) {
+      throw new Error(`${project}/${env}: the edge does not pass this release straight to nginx:\n${staged.split('\n').filter((l) => l.includes('requests go')).join('\n')}`);
+    }
     const router: Target = { port: stack.routerPort };
     const nginx: Target = { socketPath };
+    // The Node router behind the edge, on its Unix socket: the way of a release that needs its
+    // checks (static content made on request, a redirect on its own host, a committed link).
+    const nodeRouter: Target = { socketPath: path.join(layout.home, 'run', `edge-${stack.routerPort}`, 'router.sock') };
+    if (!fs.existsSync(nodeRouter.socketPath)) throw new Error(`the router's socket ${nodeRouter.socketPath} is missing: is the edge running?`);
     const label = (i: number): string => (i < warmup ? 'warm-up' : `run ${i - warmup + 1}/${runs}`);
 
     // 1. Static file throughput.
     const viaRouterRps: number[] = [];
     const nginxRps: number[] = [];
+    const nodeRouterRps: number[] = [];
     for (let i = 0; i < warmup + runs; i++) {
       const [a, b] = await alternately(
         i,
         () => throughput(router, host, ASSET_URL, CONCURRENCY, STATIC_REQUESTS, ASSET_BYTES),
         () => throughput(nginx, host, ASSET_URL, CONCURRENCY, STATIC_REQUESTS, ASSET_BYTES),
       );
-      log(`  runtime static ${label(i)}: ${a.toFixed(0)} req/s through the router, ${b.toFixed(0)} req/s from nginx's socket (×${(b / a).toFixed(2)})`);
+      const c = await throughput(nodeRouter, host, ASSET_URL, CONCURRENCY, STATIC_REQUESTS, ASSET_BYTES);
+      log(`  runtime static ${label(i)}: ${a.toFixed(0)} req/s through the router's port, ${b.toFixed(0)} req/s from nginx's socket (×${(b / a).toFixed(2)}), ${c.toFixed(0)} req/s through the Node router (×${(b / c).toFixed(2)})`);
       if (i < warmup) continue;
       viaRouterRps.push(a);
       nginxRps.push(b);
+      nodeRouterRps.push(c);
     }
 
     // 2. PHP page latency (cache hits).
     const routerP50: number[] = [];
     const nginxP50: number[] = [];
+    const nodeRouterP50: number[] = [];
     let hits = 0;
     let pages = 0;
     await latencies(router, host, '/products', 20); // fills the cache, warms PHP's opcache
@@ -228,12 +246,14 @@ export const runtime: Scenario = {
         () => latencies(router, host, '/products', LATENCY_REQUESTS),
         () => latencies(nginx, host, '/products', LATENCY_REQUESTS),
       );
-      log(`  runtime /products ${label(i)}: p50 ${percentile(a.ms, 50).toFixed(2)} ms through the router, ${percentile(b.ms, 50).toFixed(2)} ms from nginx's socket`);
+      const c = await latencies(nodeRouter, host, '/products', LATENCY_REQUESTS);
+      log(`  runtime /products ${label(i)}: p50 ${percentile(a.ms, 50).toFixed(2)} ms through the router's port, ${percentile(b.ms, 50).toFixed(2)} ms from nginx's socket, ${percentile(c.ms, 50).toFixed(2)} ms through the Node router`);
       if (i < warmup) continue;
       routerP50.push(percentile(a.ms, 50));
       nginxP50.push(percentile(b.ms, 50));
-      hits += a.hits + b.hits;
-      pages += a.ms.length + b.ms.length;
+      nodeRouterP50.push(percentile(c.ms, 50));
+      hits += a.hits + b.hits + c.hits;
+      pages += a.ms.length + b.ms.length + c.ms.length;
     }
 
     // 3 and 4. Cold start, then the idle environment's memory.
@@ -326,14 +346,14 @@ export const runtime: Scenario = {
       figures: [
         figure(sc, {
           id: 'static-rps',
-          label: `100 KB static file, ${CONCURRENCY} keep-alive clients: requests/s through the router (ratio: its share of nginx's rate)`,
+          label: `100 KB static file, ${CONCURRENCY} keep-alive clients: requests/s through the router's port (its nginx edge, straight to the release's nginx; ratio: its share of nginx's rate)`,
           unit: 'req/s',
           samples: viaRouterRps,
           baseline: { label: "the same client straight at nginx's Unix socket", samples: nginxRps },
         }),
         figure(sc, {
           id: 'static-slowdown',
-          label: "static file throughput: nginx alone ÷ through the router (rate of nginx's socket over the router's)",
+          label: "static file throughput: nginx alone ÷ through the router's port (rate of nginx's socket over the router's)",
           unit: '×',
           stat: 'ratio of medians',
           samples: nginxRps.map((b, i) => b / viaRouterRps[i]!),
@@ -342,12 +362,27 @@ export const runtime: Scenario = {
         }),
         figure(sc, {
           id: 'php-p50',
-          label: 'PHP page /products (Redis cache hit), sequential: p50 through the router',
+          label: "PHP page /products (Redis cache hit), sequential: p50 through the router's port",
           unit: 'ms',
           stat: "median of the runs' p50s",
           samples: routerP50,
           baseline: { label: "p50 straight at nginx's Unix socket", samples: nginxP50 },
           goal: { max: 1.3, on: 'ratio' },
+        }),
+        figure(sc, {
+          id: 'static-rps-node-router',
+          label: `the same static file through the Node router's socket behind the edge (a release that needs its checks; ratio: its share of nginx's rate)`,
+          unit: 'req/s',
+          samples: nodeRouterRps,
+          baseline: { label: "the same client straight at nginx's Unix socket", samples: nginxRps },
+        }),
+        figure(sc, {
+          id: 'php-p50-node-router',
+          label: "PHP page /products: p50 through the Node router's socket behind the edge",
+          unit: 'ms',
+          stat: "median of the runs' p50s",
+          samples: nodeRouterP50,
+          baseline: { label: "p50 straight at nginx's Unix socket", samples: nginxP50 },
         }),
         figure(sc, {
           id: 'cold-start',
@@ -372,7 +407,13 @@ export const runtime: Scenario = {
           samples: pssMb,
           goal: { max: 150, on: 'value' },
         }),
-        figure(sc, { id: 'idle-rss', label: "idle environment's memory: RSS over the same processes (shared pages counted in each)", unit: 'MB', samples: rssMb }),
+        figure(sc, {
+          id: 'idle-rss',
+          label: "idle environment's memory: RSS over the same processes (shared pages counted in each)",
+          unit: 'MB',
+          samples: rssMb,
+          goal: { max: 150, on: 'value' },
+        }),
         figure(sc, {
           id: 'push-migration',
           label: 'push to live with one schema migration: git push returned → deployment done',
@@ -382,10 +423,10 @@ export const runtime: Scenario = {
         }),
       ],
       notes: [
-        `The sample store with its services (MariaDB, Redis) and a 100 KB JavaScript file committed in its theme (${ASSET_SOURCE}), published by the build's static content deploy and fetched as ${ASSET_URL}. Throughput: ${STATIC_REQUESTS} GETs per side and run (SLIPWAY_BENCH_RUNTIME_REQUESTS to change) by ${CONCURRENCY} clients of one Node process with a keep-alive agent, connections opened before the clock starts; through the router over TCP with Host ${host}, and straight to nginx's socket (${path.relative(layout.home, socketPath)} under the data directory) with the same code, alternating which goes first. The goal is on the slowdown, nginx's rate over the router's (≤ 1.3).`,
-        `/products: ${LATENCY_REQUESTS} sequential GETs per side and run on one keep-alive connection after 20 to warm up; ${hits} of ${pages} measured answers were Redis cache hits. The figure is the median over runs of each run's p50.`,
+        `The sample store with its services (MariaDB, Redis) and a 100 KB JavaScript file committed in its theme (${ASSET_SOURCE}), published by the build's static content deploy and fetched as ${ASSET_URL}. Throughput: ${STATIC_REQUESTS} GETs per side and run (SLIPWAY_BENCH_RUNTIME_REQUESTS to change) by ${CONCURRENCY} clients of one Node process with a keep-alive agent, connections opened before the clock starts; through the router's port over TCP with Host ${host} (its nginx edge; the deployment's log must say this release's requests go from the edge straight to nginx, or the scenario stops), and straight to nginx's socket (${path.relative(layout.home, socketPath)} under the data directory) with the same code, alternating which goes first. The goal is on the slowdown, nginx's rate over the router's (≤ 1.3). The Node router's figures (no goal) are the way of a release the edge cannot pass straight to nginx: the same client at the Node router's Unix socket behind the edge, measured after each pair.`,
+        `/products: ${LATENCY_REQUESTS} sequential GETs per way and run on one keep-alive connection after 20 to warm up; ${hits} of ${pages} measured answers were Redis cache hits. The figure is the median over runs of each run's p50.`,
         'Cold start: the environment put in maintenance (the host supervisor leaves it alone), stopEnvironment (every process stopped, data kept), then provisionServices and startApplicationFor with its wanted state, as activation starts it, timed until nginx answers /products with 200 on its socket. First-ever start: a branch of integration per run, its first deployment\'s "started in" times of its services (MariaDB initialising its data directory) and of nginx and PHP-FPM, summed per kind; the branch is deleted after; no goal.',
-        `Memory: ${IDLE_MS / 1000} s after the cold start and 10 requests each of /products and the asset, the sum of PSS from /proc/<pid>/smaps_rollup (shared pages split between the processes that map them; the goal's figure) and of RSS over every process in the environment's cgroups (svc-* and app-*, the sandboxes' own processes included).`,
+        `Memory: ${IDLE_MS / 1000} s after the cold start and 10 requests each of /products and the asset, the sum of PSS from /proc/<pid>/smaps_rollup (shared pages split between the processes that map them) and of RSS over every process in the environment's cgroups (svc-* and app-*, the sandboxes' own processes included).`,
         'Push with a migration: each run commits a new db/migrations/<NNN>-bench-push.sql (one INSERT into a table made by migration 003) and is timed from `git push` returning to the deployment workflow closing (server event time); the deploy hook must log it applied. No baseline besides the absolute goal (push-to-live has none either).',
       ],
     };
