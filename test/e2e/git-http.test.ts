@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { promisify } from 'node:util';
 import { runSlipway } from '../harness/processes';
-import { createProject, getWorld, tempDir } from '../harness/world';
+import { createProject, enginePid, getWorld, tempDir } from '../harness/world';
 
 // Never a *Sync child process for git here: the API and the worker run in this process.
 const run = promisify(execFile);
@@ -227,12 +227,13 @@ describe('Git smart HTTP behind the API', function () {
     const { layout } = await getWorld();
     const head = async (): Promise<string> => (await run('git', ['rev-parse', 'refs/heads/integration'], { cwd: layout.remote(project) })).stdout.trim();
     const before = await head();
+    const engine = enginePid(); // the API's process
     const backends = (): number[] =>
       fs.readdirSync('/proc').filter((e) => /^\d+$/.test(e)).map(Number).filter((pid) => {
         try {
           const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
           const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-          return ppid === process.pid && fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('http-backend');
+          return ppid === engine && fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('http-backend');
         } catch {
           return false;
         }

@@ -15,7 +15,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { minimalApp } from '../fixtures/app-yaml';
 import { snapshot } from '../harness/trees';
-import { commitOnly, deployedProject, getPage, getWorld, push } from '../harness/world';
+import { commitOnly, deployedProject, enginePid, getPage, getWorld, push } from '../harness/world';
 
 const ATTEMPTS = [
   'read-hook-token',
@@ -114,7 +114,7 @@ describe('a hostile tenant, against the real sandbox', function () {
       routerPort: String(w.routerPort),
       ticketPath: `/v1/projects/${attacker.project}/tickets/${promotion.ticket}/decision`,
       marker: `4${process.pid % 1000}3.75`,
-      enginePid: process.pid,
+      enginePid: enginePid(),
     };
     const before = {
       token: sha(layout.hookTokenFile),

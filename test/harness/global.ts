@@ -48,6 +48,8 @@ export async function mochaGlobalSetup(): Promise<void> {
     pid: process.pid,
   });
   process.env.SLIPWAY_TEST_API_URL = api.url;
+  // The process of the engine's worker, API and router: a test file may run in another (mocha's parallel mode).
+  process.env.SLIPWAY_TEST_ENGINE_PID = String(process.pid);
   process.env.SLIPWAY_TEST_HOME = home;
   process.env.SLIPWAY_TEST_TEMPORAL_ADDRESS = server.address;
   process.env.SLIPWAY_TEST_ROUTER_PORT = String(router.port);

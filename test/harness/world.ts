@@ -36,6 +36,13 @@ export function getWorld(): Promise<World> {
   return world;
 }
 
+/** The process that runs the harness's worker, API and router (not the test's own in mocha's parallel mode). */
+export function enginePid(): number {
+  const pid = Number(process.env.SLIPWAY_TEST_ENGINE_PID);
+  if (!Number.isInteger(pid) || pid <= 0) throw new Error('the test harness (test/harness/global) did not run');
+  return pid;
+}
+
 export const uniqueName = (prefix: string): string => `${prefix}-${crypto.randomBytes(4).toString('hex')}`;
 
 export function tempDir(prefix: string): string {
