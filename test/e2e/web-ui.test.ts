@@ -6,34 +6,10 @@
  * action; a form posted without its CSRF token is refused and changes nothing.
  */
 import { strict as assert } from 'node:assert';
-import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import puppeteer, { type Browser } from 'puppeteer-core';
 import { ensureHostProgram } from '../../src/host-packages';
+import { base, onElement, rowOf, signIn, textOf } from '../harness/browser';
 import { createProject, getWorld, sampleAppYaml } from '../harness/world';
-
-const base = (): string => process.env.SLIPWAY_TEST_API_URL!;
-
-/** A page in a browser context of its own (its own cookies: one person each), signed in with the token. */
-async function signIn(browser: Browser, token: string): Promise<Page> {
-  const page = await (await browser.createBrowserContext()).newPage();
-  await page.goto(`${base()}/ui`);
-  assert.match(page.url(), /\/ui\/sign-in$/, `signed out: the sign-in page (${page.url()}: ${(await page.content()).slice(0, 300)})`);
-  await page.type('#token', token);
-  await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
-  assert.match(page.url(), /\/ui\/projects$/);
-  return page;
-}
-
-/**
- * Runs an expression in the page (a string: this file is compiled without the DOM's types) on
- * the first element `selector` finds, `el`; null when none.
- */
-const onElement = async (page: Page, selector: string, expression: string): Promise<unknown> =>
-  page.evaluate(`(() => { const el = document.querySelector(${JSON.stringify(selector)}); return el ? (${expression}) : null; })()`);
-const textOf = async (page: Page, selector: string): Promise<string> => {
-  const text = await onElement(page, selector, "el.innerText.replace(/\\s+/g, ' ').trim()");
-  return typeof text === 'string' ? text : '';
-};
-const rowOf = (page: Page, env: string): Promise<string> => textOf(page, `tr[data-environment="${env}"]`);
 
 describe('the Project Web Interface, in Chromium', function () {
   this.timeout(300_000);
