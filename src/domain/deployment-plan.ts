@@ -106,11 +106,33 @@ export function noSnapshotReason(environment: string, manifest: Pick<SlugManifes
   return undefined;
 }
 
-/** The deploy of a slug whose manifest is known: stage, switch inside the maintenance window, verify. */
+/** The version patch under which the staging group (stage, provision services, start the application) reports as the build's end. */
+export const SERVICES_IN_BUILD_PHASE = 'services-in-build-phase';
+
+/** How the plan is shaped for a run's history (workflow code passes what its patches say). */
+export interface PlanOptions {
+  /**
+   * The staging group ends the build phase, as the seed's build script ends with "provision all
+   * backend services and applications" while the site still serves; the deploy phase starts
+   * with the maintenance window. False only for histories recorded before the
+   * `services-in-build-phase` patch, where that group reported as the deploy phase.
+   */
+  servicesInBuild?: boolean;
+}
+
+/**
+ * The deploy of a slug whose manifest is known: stage (the end of the build phase: the release,
+ * its services and its application on the environment's host, beside the one serving), switch
+ * inside the maintenance window, verify.
+ */
 export function planDeploy(
   input: Pick<DeploymentInput, 'number' | 'mode'> & Partial<Pick<DeploymentInput, 'environment' | 'data' | 'hosts'>>,
   manifest: Pick<SlugManifest, 'staticContent'> & Partial<Pick<SlugManifest, 'services' | 'mounts'>>,
+  options: PlanOptions = {},
 ): PlannedGroup[] {
+  // The build proper runs on the engine, where no environment's services live: they are
+  // provisioned at the end of the build phase, on the environment's host, before maintenance.
+  const stagePhase: PlannedGroup['phase'] = options.servicesInBuild === false ? 'deploy' : 'build';
   const release = `d${String(input.number).padStart(6, '0')}`;
   const scdInDeploy = manifest.staticContent.where === 'deploy';
   // Known from the input: whether the window snapshots the data first, and whether it brings data.
@@ -118,11 +140,11 @@ export function planDeploy(
   const copy = input.data !== undefined;
   const windowSteps: DeploymentStep[] = [...(snapshot ? ['snapshot-data' as const] : []), ...(copy ? ['copy-data' as const] : []), ...(scdInDeploy ? ['static-content-deploy' as const] : []), 'deploy-hook', 'switch-release'];
   const windowSkips: DeploymentStep[] = [...(snapshot ? [] : ['snapshot-data' as const]), ...(copy ? [] : ['copy-data' as const]), ...(scdInDeploy ? [] : ['static-content-deploy' as const])];
-  if (input.hosts && input.hosts.length > 1) return planOnHosts(input.hosts, release, input.mode, scdInDeploy, windowSteps, windowSkips);
+  if (input.hosts && input.hosts.length > 1) return planOnHosts(input.hosts, release, input.mode, scdInDeploy, windowSteps, windowSkips, stagePhase);
   return [
     {
       activity: 'stageRelease',
-      phase: 'deploy',
+      phase: stagePhase,
       steps: ['stage-release', 'provision-services', 'start-application'],
       queue: 'host',
       local: true,
@@ -167,6 +189,7 @@ function planOnHosts(
   scdInDeploy: boolean,
   windowSteps: DeploymentStep[],
   windowSkips: DeploymentStep[],
+  stagePhase: PlannedGroup['phase'],
 ): PlannedGroup[] {
   const [first, ...others] = hosts as [string, ...string[]];
   const onceSteps: DeploymentStep[] = ['snapshot-data', 'copy-data', 'deploy-hook'];
@@ -177,7 +200,7 @@ function planOnHosts(
   return [
     {
       activity: 'stageRelease',
-      phase: 'deploy',
+      phase: stagePhase,
       steps: ['stage-release', 'provision-services', 'start-application'],
       queue: 'host',
       local: false,

@@ -134,11 +134,12 @@ export function runtimeEnvironment(
 /**
  * Starts every declared service the host can provide (those running are left as they are) and
  * stops those of the environment no longer declared (their data kept). Each service's status;
- * `warnings` names what is unavailable and why. Never throws for a kind the host lacks.
+ * `warnings` names each unavailable service and each relationship it leaves unavailable, and
+ * why. Never throws for a kind the host lacks.
  */
 export async function provisionServices(
   ref: EnvironmentRef,
-  manifest: Pick<SlugManifest, 'services'>,
+  manifest: Pick<SlugManifest, 'services' | 'appRelationships'>,
   progress: (m: string) => void,
 ): Promise<{ statuses: ServiceStatus[]; warnings: string[]; stopped: string[] }> {
   const declared = manifest.services;
@@ -158,8 +159,24 @@ export async function provisionServices(
     statuses.push(s);
     if (s.state === 'running') progress(running ? `${name} (${s.type}) running, adopted` : `${name} (${s.type}) started in ${Date.now() - started} ms, listening on 127.0.0.1:${s.port}`);
   }
-  const warnings = statuses.filter((s) => s.state === 'unavailable').map((s) => `warning: service ${s.name} (${s.type}) is unavailable: ${(s as { reason: string }).reason}`);
+  const warnings = [
+    ...statuses.filter((s) => s.state === 'unavailable').map((s) => `warning: service ${s.name} (${s.type}) is unavailable: ${(s as { reason: string }).reason}`),
+    ...unavailableRelationshipWarnings(manifest.appRelationships, statuses),
+  ];
   return { statuses, warnings, stopped };
+}
+
+/**
+ * One warning per relationship of the application whose service is unavailable (a kind the
+ * host cannot provide, or a package it could not install): the relationship, its
+ * `<service>:<endpoint>` and why. It is left out of MAGENTO_CLOUD_RELATIONSHIPS.
+ */
+export function unavailableRelationshipWarnings(appRelationships: Record<string, string>, statuses: readonly ServiceStatus[]): string[] {
+  const why = new Map(statuses.flatMap((s) => (s.state === 'unavailable' ? [[s.name, s.reason] as const] : [])));
+  return Object.entries(appRelationships).flatMap(([rel, target]) => {
+    const reason = why.get(target.split(':')[0] ?? '');
+    return reason === undefined ? [] : [`warning: relationship ${rel} (${target}) is unavailable: ${reason}`];
+  });
 }
 
 /** The release's sandbox binds: the release again at /releases/<r>, each mount at /mounts/<source>. */

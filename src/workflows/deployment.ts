@@ -4,10 +4,10 @@
  * untouched), then the deploy; a failure after maintenance went on is compensated (the release
  * served before restored, maintenance off) and reported with its step, exit code and log tail.
  */
-import { ActivityFailure, ApplicationFailure, CancellationScope, defineQuery, isCancellation, setHandler, TimeoutFailure } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, CancellationScope, defineQuery, isCancellation, patched, setHandler, TimeoutFailure } from '@temporalio/workflow';
 import { DEFAULT_HOST_START_TIMEOUT_SECONDS, hostDidNotTakeStep } from '../domain/activity-timeouts';
 import { DEPLOYMENT_FAILED, describeFailure, isStepFailureDetails, type DeploymentInput, type DeploymentStep, type DeploymentSucceeded, type StepFailureDetails } from '../domain/deployment';
-import { planBuild, planDeploy } from '../domain/deployment-plan';
+import { planBuild, planDeploy, SERVICES_IN_BUILD_PHASE } from '../domain/deployment-plan';
 import { deploymentProxies } from './activity-proxies';
 import { applicationFailureOf, failedStepOf, PlanRunner, type DeploymentProgress, type RunnerProxies } from './lib/plan-runner';
 
@@ -46,7 +46,10 @@ export async function deploymentWorkflow(input: DeploymentInput): Promise<Deploy
   try {
     runner.setPhase('build');
     await runner.run(planBuild(input));
-    await runner.run(planDeploy(input, ctx.manifest!));
+    // Since services-in-build-phase, staging the release, its services and its application end
+    // the build phase (the phase becomes 'deploy' with the maintenance window): one search
+    // attribute upsert moves, so runs recorded before it keep the old order.
+    await runner.run(planDeploy(input, ctx.manifest!, { servicesInBuild: patched(SERVICES_IN_BUILD_PHASE) }));
     runner.setPhase('succeeded');
     return {
       status: 'succeeded',

@@ -5,12 +5,15 @@
  * hotfix patches to a page and to the vendor theme's CSS, both static URL forms, relative
  * WARM_UP_PAGES, and documented ece-tools variables accepted. Then the same with
  * STATIC_CONTENT_SYMLINK off, with static content deployed in the deploy phase, and generated
- * on request (SCD_ON_DEMAND).
+ * on request (SCD_ON_DEMAND). Its services: the build hook reaches none, the deploy hook reaches
+ * MariaDB; OpenSearch, which the host cannot provide, is a warning per relationship and a state
+ * in `env status`.
  */
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fetchFromRouter } from '../../src/router/fetch';
+import { runSlipway } from '../harness/processes';
 import { CLOUD_TEMPLATE, clone, commitAndPush, createProject, getPage, getWorld } from '../harness/world';
 
 const ENV_YAML = fs.readFileSync(path.join(CLOUD_TEMPLATE, '.magento.env.yaml'), 'utf8');
@@ -18,6 +21,25 @@ const ENV_YAML = fs.readFileSync(path.join(CLOUD_TEMPLATE, '.magento.env.yaml'),
 const envWith = (stage: 'global' | 'build' | 'deploy', lines: string): string => ENV_YAML.replace(`  ${stage}:\n`, `  ${stage}:\n${lines}`);
 
 const CHILD_CSS = 'frontend/Acme/child/en_US/css/styles-m.css';
+
+/**
+ * A hook's probe of the database: the environment's loopback port 3306 and, when the hook is
+ * given one, the `database` relationship's host and port, each `reached` or `unreachable`.
+ */
+const PROBE = String.raw`probe() {
+  if timeout 5 bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$1" "$2" 2>/dev/null; then echo "$3 $1:$2: reached"; else echo "$3 $1:$2: unreachable"; fi
+}
+database=$(printf '%s' "$MAGENTO_CLOUD_RELATIONSHIPS" | base64 -d 2>/dev/null | grep -o '"database":\[{[^]]*' || true)
+host=$(printf '%s' "$database" | grep -o '"host":"[^"]*"' | cut -d'"' -f4 || true)
+port=$(printf '%s' "$database" | grep -o '"port":[0-9]*' | cut -d: -f2 || true)
+probe 127.0.0.1 3306 loopback
+if [ -n "$host" ]; then probe "$host" "$port" relationship; else echo "relationship database: not given"; fi`;
+const indented = (text: string): string => text.replace(/^/gm, '        ');
+/** The template's app file with hooks that probe the database: the build's result committed to the build output (pub/), the deploy hook's to the media mount. */
+const PROBING_APP = fs
+  .readFileSync(path.join(CLOUD_TEMPLATE, '.magento.app.yaml'), 'utf8')
+  .replace('    build: |\n        set -e\n        mkdir -p pub\n', () => `    build: |\n        set -e\n        mkdir -p pub\n${indented(`{\n${PROBE}\n} > pub/services-at-build.txt`)}\n`)
+  .replace('        mkdir -p pub/media\n', () => `        mkdir -p pub/media\n${indented(`{\n${PROBE}\n} > pub/media/services-at-deploy.txt`)}\n`);
 
 async function deployedTemplate(prefix: string, changes: Record<string, string | null> = {}) {
   const w = await getWorld();
@@ -69,8 +91,18 @@ async function assertServed(t: Awaited<ReturnType<typeof deployedTemplate>>): Pr
 
 describe('a project in the magento-cloud template layout', function () {
   it('deploys unchanged: mounts seeded from the build, static content linked, both URL forms, vendor parent theme', async function () {
-    const t = await deployedTemplate('tmpl');
+    assert.match(PROBING_APP, /services-at-build\.txt[\s\S]*services-at-deploy\.txt/, 'both hooks probe');
+    const t = await deployedTemplate('tmpl', { '.magento.app.yaml': PROBING_APP });
     const version = await assertServed(t);
+    // Services are provisioned for the deploy: the build hook (on the engine, no network, no
+    // relationship) reaches none; the deploy hook reaches MariaDB on the environment's loopback
+    // and through the relationship.
+    const atBuild = await t.page('/services-at-build.txt');
+    assert.equal(atBuild.status, 200, atBuild.body);
+    assert.equal(atBuild.body, 'loopback 127.0.0.1:3306: unreachable\nrelationship database: not given\n');
+    const atDeploy = await t.page('/media/services-at-deploy.txt');
+    assert.equal(atDeploy.status, 200, atDeploy.body);
+    assert.equal(atDeploy.body, 'loopback 127.0.0.1:3306: reached\nrelationship 127.0.0.1:3306: reached\n');
     // STATIC_CONTENT_SYMLINK (the default): pub/static's entries link into the release's init/.
     assert.ok(fs.lstatSync(path.join(t.mount('static'), 'frontend')).isSymbolicLink());
     assert.ok(fs.existsSync(path.join(t.mount('etc'), 'config.php')), 'app/etc seeded from the code');
@@ -93,6 +125,25 @@ describe('a project in the magento-cloud template layout', function () {
     // which PHP runs (the host's Debian package), and names what that PHP lacks.
     assert.match(log, /\[start-application\] (PHP 8\.3\.\d+|type php:8\.3 is declared, and this host runs PHP \d+\.\d+\.\d+ \(its Debian package\): the application runs on PHP \d+\.\d+\.\d+)/);
     assert.match(log, /\[start-application\] warning: runtime\.extensions declares xsl, which PHP [\d.]+ on this host lacks/);
+    // OpenSearch is no Debian package: the deployment goes on, and says which relationship is
+    // unavailable and why; env status shows the service so, in the CLI's text and the API's answer.
+    assert.match(log, /\[provision-services\] warning: relationship opensearch \(opensearch:opensearch\) is unavailable: .*not a Debian package/);
+    assert.doesNotMatch(log, /warning: relationship (database|valkey) /);
+    const cliEnv: NodeJS.ProcessEnv = { ...process.env, SLIPWAY_HOME: t.layout.home };
+    delete cliEnv.TEMPORAL_ADDRESS;
+    const cliStatus = await runSlipway(['env', 'status', t.project, 'integration'], cliEnv);
+    assert.equal(cliStatus.code, 0, cliStatus.stderr);
+    assert.match(cliStatus.stdout, /^ {4}opensearch +opensearch:2 +unavailable: .*not a Debian package/m, cliStatus.stdout);
+    assert.match(cliStatus.stdout, /^ {4}mysql +mysql:10\.6 +running on 127\.0\.0\.1:3306$/m, cliStatus.stdout);
+    const services = (await t.client.environmentStatus(t.project, 'integration')).runtime?.services ?? [];
+    const opensearch = services.find((sv) => sv.name === 'opensearch');
+    assert.equal(opensearch?.state, 'unavailable', JSON.stringify(services));
+    assert.match(opensearch.reason ?? '', /not a Debian package/);
+    const api = await fetch(`${process.env.SLIPWAY_TEST_API_URL}/v1/projects/${t.project}/environments/integration`, { headers: { authorization: 'Bearer slipway-dev-alice' } });
+    assert.equal(api.status, 200);
+    const viaApi = ((await api.json()) as { runtime?: { services: Array<{ name: string; state: string; reason?: string }> } }).runtime?.services.find((sv) => sv.name === 'opensearch');
+    assert.equal(viaApi?.state, 'unavailable');
+    assert.equal(viaApi.reason, opensearch.reason);
     // Documented ece-tools variables are accepted; those Slipway does not use are said so.
     assert.doesNotMatch(log, /unknown variable/);
     assert.match(log, /\[validate\] info: .*MYSQL_USE_SLAVE_CONNECTION.*not used by Slipway/);

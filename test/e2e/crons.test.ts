@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PACKAGE_ROOT } from '../../src/home';
 import { workflowIds } from '../../src/domain/names';
+import { ScheduleOverlapPolicy } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { fetchHistoryJson, replayHistoryJson } from '../../src/replay';
 import { minimalApp } from '../fixtures/app-yaml';
@@ -45,6 +46,8 @@ describe('crons as Temporal Schedules', function () {
 
     // After the first deployment: a running Schedule of the live release.
     await waitUntil(async () => (await schedule.describe().catch(() => undefined))?.state.paused === false, 30_000, 'the Schedule exists and runs');
+    // Overlap policy skip: a run still going when the next is due makes the scheduler skip that one.
+    assert.equal((await schedule.describe()).policies.overlap, ScheduleOverlapPolicy.SKIP);
     const first = await client.crons(p.project, 'integration');
     assert.equal(first.length, 1);
     assert.equal(first[0]!.spec, '* * * * *');
@@ -69,6 +72,7 @@ describe('crons as Temporal Schedules', function () {
     assert.equal(d.status, 'succeeded', d.error);
     await waitUntil(async () => !(await schedule.describe()).state.paused, 30_000, 'running again after the deployment');
     const synced = await schedule.describe();
+    assert.equal(synced.policies.overlap, ScheduleOverlapPolicy.SKIP, 'still skip once synced to the new release');
     assert.equal(synced.action.type === 'startWorkflow' && (synced.action.args?.[0] as { release: string }).release, d.release, 'the Schedule follows the live release');
 
     // On schedule: a run the scheduler started itself, within a minute.
@@ -93,6 +97,7 @@ describe('crons as Temporal Schedules', function () {
     const feature = await client.waitForDeployment(p.project, 'feature');
     assert.equal(feature.status, 'succeeded', feature.error);
     await waitUntil(async () => (await client.crons(p.project, 'feature')).length === 1, 30_000, 'the branch has its own Schedule');
+    assert.equal((await client.temporal.schedule.getHandle(`cron/${p.project}/feature/other`).describe()).policies.overlap, ScheduleOverlapPolicy.SKIP, "the branch's Schedule skips overlaps too");
     await client.deactivate(p.project, 'feature');
     await waitUntil(async () => (await client.crons(p.project, 'feature'))[0]?.paused === true, 30_000, 'paused when inactive');
     assert.equal((await client.crons(p.project, 'feature'))[0]!.note, 'environment inactive');

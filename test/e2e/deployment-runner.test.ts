@@ -34,6 +34,8 @@ interface Scenario {
   fail?: { activity: string; error: () => Error };
   /** The engine is not the host that serves the environment. */
   otherHost?: boolean;
+  /** The host's stubs query the deployment's phase while they run (its activities on the host's queue). */
+  watchPhase?: boolean;
   source?: DeploymentInput['source'];
 }
 
@@ -43,11 +45,18 @@ async function runWithStubs(s: Scenario) {
   const id = randomUUID().slice(0, 8);
   const taskQueue = `stub-engine-${id}`;
   const host = `stub-${id}`;
+  const workflowId = `stub-deploy-${id}`;
   const calls: string[] = [];
-  const stub = <T>(name: string, answer: () => T) => (): Promise<T> => {
+  const phases: string[] = [];
+  const { client } = await getWorld();
+  const stub = <T>(name: string, answer: () => T) => async (): Promise<T> => {
     calls.push(name);
-    if (s.fail?.activity === name) return Promise.reject(s.fail.error());
-    return Promise.resolve(answer());
+    if (s.watchPhase && ['stageRelease', 'deployAndSwitch', 'postDeployAndVerify'].includes(name)) {
+      const running = await client.temporal.workflow.getHandle(workflowId).query(deploymentProgressQuery);
+      phases.push(`${name}:${running.phase}`);
+    }
+    if (s.fail?.activity === name) throw s.fail.error();
+    return answer();
   };
   const where = s.where ?? 'build';
   const engine = {
@@ -83,7 +92,6 @@ async function runWithStubs(s: Scenario) {
     activities: { ...engine, ...localHostActivities(s.otherHost ? 'elsewhere' : host, hostActivities as never) },
   });
   const hostWorker = await Worker.create({ connection, taskQueue: hostTaskQueue(host), activities: hostActivities });
-  const { client } = await getWorld();
   const input: DeploymentInput = {
     project: 'stub',
     environment: 'integration',
@@ -95,7 +103,6 @@ async function runWithStubs(s: Scenario) {
     mode: 'update',
     liveRelease: 'd000001',
   };
-  const workflowId = `stub-deploy-${id}`;
   let outcome: { ok: true; result: unknown } | { ok: false; failure: StepFailureDetails | undefined; message: string };
   let progress: DeploymentProgress | undefined;
   await Promise.all([engineWorker.run(), hostWorker.run(), (async () => {
@@ -115,7 +122,7 @@ async function runWithStubs(s: Scenario) {
   })()]);
   await connection.close();
   const history = JSON.stringify((await client.temporal.workflow.getHandle(workflowId).fetchHistory()).events ?? []);
-  return { calls, outcome: outcome!, progress: progress!, history, steps: progress!.steps.map((x) => `${x.step}:${x.status}`) };
+  return { calls, phases, outcome: outcome!, progress: progress!, history, steps: progress!.steps.map((x) => `${x.step}:${x.status}`) };
 }
 
 describe('the deployment plan runner, with stub activities', function () {
@@ -167,6 +174,13 @@ describe('the deployment plan runner, with stub activities', function () {
     assert.deepEqual(r.calls, ['prepareBuild', 'buildSlug', 'stageRelease', 'deployAndSwitch', 'postDeployAndVerify']);
     assert.ok(r.history.includes(NOT_THIS_HOST), 'the local attempt refused, recorded in the history');
     assert.match(r.history, /"activityType":\{"name":"stageRelease"\}/, 'then scheduled on the host queue');
+  });
+
+  it('services are provisioned in the build phase: the phase becomes deploy with the maintenance window', async function () {
+    // On another host every host group is an activity of its own, so the stubs can ask the running workflow.
+    const r = await runWithStubs({ otherHost: true, watchPhase: true });
+    assert.ok(r.outcome.ok);
+    assert.deepEqual(r.phases, ['stageRelease:build', 'deployAndSwitch:deploy', 'postDeployAndVerify:deploy']);
   });
 
   describe('a failure at each group, and its compensation', function () {

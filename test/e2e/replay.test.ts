@@ -123,6 +123,10 @@ hooks:
       'deployment-plan-reused.json': workflowIds.deployment(p, 'integration', reused.deployment),
       'deployment-plan-failed.json': workflowIds.deployment(p, 'integration', d3.deployment),
       'deployment-plan-promoted.json': workflowIds.deployment(p, 'staging', 1),
+      // Since the patch services-in-build-phase: the staging group (stage, provision services,
+      // start the application) reports as the build phase; the phase becomes deploy with the window.
+      'deployment-services-in-build.json': workflowIds.deployment(p, 'integration', d2.deployment),
+      'deployment-services-in-build-promoted.json': workflowIds.deployment(p, 'staging', 1),
       // Since the patches internal-signal-names (the promotion sends internal:ticketOutcome) and
       // ticket-refusal-trace (bob's refused decision sets the ticket's memo).
       'promotion-internal-signals.json': promo.workflowId,

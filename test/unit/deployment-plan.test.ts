@@ -1,6 +1,6 @@
 /** The deployment's declared plan: which groups, in which order, on which queue, undone how. */
 import { strict as assert } from 'node:assert';
-import { planBuild, planDeploy, undosToRun } from '../../src/domain/deployment-plan';
+import { BUILD_STEP_NAMES, planBuild, planDeploy, undosToRun } from '../../src/domain/deployment-plan';
 
 const scd = (where: 'build' | 'deploy' | 'none') => ({ staticContent: { where, reason: '', themes: [], locales: ['en_US'], buildThreads: 1, deployThreads: 1 } });
 const shape = (groups: ReturnType<typeof planDeploy>) => groups.map((g) => `${g.activity}@${g.queue}${g.local ? ':local' : ''}${g.long ? ':long' : ''}[${g.steps.join(',')}]`);
@@ -28,6 +28,20 @@ describe('the deployment plan', function () {
     ]);
     const [, window] = planDeploy({ number: 3, mode: 'update' }, scd('build'));
     assert.deepEqual(window!.skips, ['snapshot-data', 'copy-data', 'static-content-deploy']);
+  });
+
+  it('provisions services at the end of the build phase, on the host, before maintenance; the deploy phase starts with the window', function () {
+    const groups = planDeploy({ number: 3, mode: 'update' }, scd('build'));
+    assert.deepEqual(groups.map((g) => `${g.activity}:${g.phase}`), ['stageRelease:build', 'deployAndSwitch:deploy', 'postDeployAndVerify:deploy']);
+    assert.equal(groups[0]!.queue, 'host', "on the environment's host, not the engine where the build hook ran");
+    assert.equal(groups[0]!.undo, undefined, 'nothing live changes: the site still serves the previous release');
+    // The build steps a stored slug skips stay the build proper: provisioning still runs on a promotion or redeploy.
+    assert.ok(!BUILD_STEP_NAMES.includes('provision-services') && !BUILD_STEP_NAMES.includes('start-application'));
+    const multi = planDeploy({ number: 4, mode: 'update', hosts: ['web2', 'web3'] }, scd('build'));
+    assert.deepEqual(multi.map((g) => g.phase), ['build', 'deploy', 'deploy', 'deploy', 'deploy']);
+    // Histories recorded before the services-in-build-phase patch: the group reported as the deploy phase.
+    assert.deepEqual(planDeploy({ number: 3, mode: 'update' }, scd('build'), { servicesInBuild: false }).map((g) => g.phase), ['deploy', 'deploy', 'deploy']);
+    assert.ok(planDeploy({ number: 4, mode: 'update', hosts: ['web2', 'web3'] }, scd('build'), { servicesInBuild: false }).every((g) => g.phase === 'deploy'));
   });
 
   it('snapshots staging and production first when they declare data, and copies data when the deployment brings some', function () {

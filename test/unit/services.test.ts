@@ -28,7 +28,9 @@ import {
   stopEnvironmentServices,
   stopService,
   type EnvironmentRef,
+  type ServiceStatus,
 } from '../../src/runtime/services';
+import { unavailableRelationshipWarnings } from '../../src/runtime/environment-runtime';
 import { serviceCgroupName } from '../../src/runtime/services/environment';
 import { sandboxIdentity } from '../../src/sandbox/identity';
 import { runInSandbox } from '../../src/sandbox/sandbox';
@@ -230,6 +232,18 @@ describe("an environment's services: network namespace, MariaDB and Redis", func
     assert.equal(output[1], 'A-1');
     assert.equal(output[2], 'from-a');
     assert.match(output[3]!, /No such file/, 'a hook does not get the run directory unless it is bound');
+  });
+
+  it('warns once per relationship whose service is unavailable, naming the relationship, its service and endpoint, and why', function () {
+    const statuses: ServiceStatus[] = [
+      { name: 'mysql', type: 'mysql:10.11', state: 'running', port: 3306, socket: '/s', pids: 1 },
+      { name: 'search', type: 'opensearch:2', state: 'unavailable', reason: 'OpenSearch is not a Debian package' },
+    ];
+    assert.deepEqual(unavailableRelationshipWarnings({ database: 'mysql:mysql', opensearch: 'search:opensearch', search2: 'search:other' }, statuses), [
+      'warning: relationship opensearch (search:opensearch) is unavailable: OpenSearch is not a Debian package',
+      'warning: relationship search2 (search:other) is unavailable: OpenSearch is not a Debian package',
+    ]);
+    assert.deepEqual(unavailableRelationshipWarnings({ database: 'mysql:mysql' }, statuses), []);
   });
 
   it('builds MAGENTO_CLOUD_RELATIONSHIPS with the real address and credentials, a redacted form, and says what is unavailable', function () {
