@@ -238,8 +238,8 @@ export class SlipwayClient {
     if (!entry) throw new NotFoundError(`no environment ${environment} in project ${project}`);
     if (!entry.parent) {
       throw new InvalidInputError(
-        environment === 'staging' || environment === 'production' || environment === 'integration'
-          ? `${environment} has no parent to take data from (refreshing staging from production through a ticket is not offered yet)`
+        environment === 'staging'
+          ? `staging has no parent to take data from; its data is refreshed from production through a ticket: slipway env sync ${project} staging --data --from production --as <user> (API: POST /v1/projects/${project}/environments/staging/data-refresh {"from": "production"})`
           : `${environment} has no parent to take data from`,
       );
     }

@@ -42,6 +42,9 @@ const describe = (d: { databases: string[]; mounts: string[] }): string =>
 
 const reasonBefore = (deployment: number): string => `before deployment #${deployment}`;
 
+/** Taken before a deployment (pruned to the newest SLIPWAY_SNAPSHOTS_KEPT), not on request. */
+export const isAutomatic = (s: Pick<Snapshot, 'reason'>): boolean => /^before deployment #\d+$/.test(s.reason);
+
 export function snapshotBefore(layout: Layout, key: DeploymentKey, deployment: number): Snapshot | undefined {
   return listSnapshots(envRef(layout, key)).find((s) => s.reason === reasonBefore(deployment));
 }
@@ -60,14 +63,35 @@ export function snapshotPlan(input: DeploymentKey & { manifest: SlugManifest }):
   return why === undefined ? { take: true } : { take: false, why };
 }
 
+/**
+ * The snapshot an earlier attempt of this same deployment took (the activity runs again after
+ * a worker died in it): same environment, same deployment number, same commit, the same
+ * databases and mounts. Only complete snapshots are listed (made in `.partial`, renamed once whole).
+ */
+export function earlierAttemptSnapshot(layout: Layout, input: DeploymentKey & { commit: string }, what: { databases: string[]; mounts: string[] }): Snapshot | undefined {
+  const same = (a: string[], b: string[]): boolean => a.length === b.length && [...a].sort().every((x, i) => x === [...b].sort()[i]);
+  const snap = snapshotBefore(layout, input, input.number);
+  if (!snap || snap.commit !== input.commit) return undefined;
+  if (!same(snap.databases.map((d) => d.name), what.databases) || !same(snap.mounts.map((m) => m.name), what.mounts)) return undefined;
+  return snap;
+}
+
 export async function snapshotDataIn(layout: Layout, input: DeploymentKey & { commit: string; manifest: SlugManifest }, log: StepLog): Promise<Snapshot> {
   const ref = envRef(layout, input);
   const what = dataOf(input.manifest);
+  // A new attempt after a worker died mid-deployment: the data may be half-migrated by now; the
+  // first attempt's snapshot holds it as it was before the deployment, and stays the one restored.
+  const earlier = earlierAttemptSnapshot(layout, input, what);
+  if (earlier) {
+    log.line('snapshot-data', `snapshot ${earlier.id} of ${describe(what)} reused: an earlier attempt of deployment #${input.number} took it (${earlier.createdAt}), before anything of this deployment changed the data`);
+    return earlier;
+  }
   try {
     const snap = await createSnapshot(ref, { ...what, commit: input.commit, reason: reasonBefore(input.number) }, (l) => log.line('snapshot-data', l));
     log.line('snapshot-data', `snapshot ${snap.id} of ${describe(what)}: ${(snap.sizeBytes / 1e6).toFixed(1)} MB in ${Math.round(snap.durationMs)} ms`);
-    const pruned = pruneSnapshots(ref, snapshotsKept());
-    if (pruned.length > 0) log.line('snapshot-data', `older snapshots removed (newest ${snapshotsKept()} kept): ${pruned.join(', ')}`);
+    // Only the automatic ones: a snapshot taken on request stays until it is deleted.
+    const pruned = pruneSnapshots(ref, snapshotsKept(), (s) => isAutomatic(s));
+    if (pruned.length > 0) log.line('snapshot-data', `older automatic snapshots removed (newest ${snapshotsKept()} kept): ${pruned.join(', ')}`);
     return snap;
   } catch (err) {
     throw stepFailure({ step: 'snapshot-data', logTail: errorMessage(err), message: `the snapshot before the deployment failed, nothing was changed: ${errorMessage(err)}` });

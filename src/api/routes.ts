@@ -203,6 +203,17 @@ export function registerRoutes(app: FastifyInstance, deps: { client: SlipwayClie
     preHandler: developer,
     schema: { description: "Deploy the current release again with the parent's database and mounts (data never flows up).", params: envParams, response: { 202: anyJson, ...errors } },
   }, async (req, reply) => client.syncData(req.params.project, req.params.environment).then((r) => reply.code(202).send(r), (e: unknown) => fail(reply, e)));
+  api.post('/v1/projects/:project/environments/:environment/data-refresh', {
+    preHandler: developer,
+    schema: {
+      description: "Open a support ticket to refresh staging's database and mounts from production (the caller is the requester); staging deploys again with them once approved.",
+      params: envParams,
+      body: z.object({ from: z.string().min(1).max(80) }),
+      response: { 202: anyJson, ...errors },
+    },
+  }, async (req, reply) =>
+    client.requestDataRefresh(req.params.project, req.params.environment, req.body.from, req.caller!.user).then((r) => reply.code(202).send(r), (e: unknown) => fail(reply, e)),
+  );
   api.get('/v1/projects/:project/environments/:environment/snapshots', { preHandler: reader, schema: { params: envParams, response: { 200: anyJson, ...errors } } }, async (req, reply) => {
     try {
       await client.environmentStatus(req.params.project, req.params.environment);
@@ -221,6 +232,18 @@ export function registerRoutes(app: FastifyInstance, deps: { client: SlipwayClie
   }, async (req, reply) =>
     client.restoreSnapshot(req.params.project, req.params.environment, req.params.snapshot).then((r) => reply.code(202).send(r), (e: unknown) => fail(reply, e)),
   );
+  api.delete('/v1/projects/:project/environments/:environment/snapshots/:snapshot', {
+    preHandler: developer,
+    schema: { description: 'Delete a snapshot.', params: envParams.extend({ snapshot: z.string().regex(/^[A-Za-z0-9_.-]{1,80}$/) }), response: { 200: anyJson, ...errors } },
+  }, async (req, reply) => {
+    try {
+      await client.environmentStatus(req.params.project, req.params.environment);
+      client.deleteSnapshot(req.params.project, req.params.environment, req.params.snapshot);
+      return reply.send({ deleted: req.params.snapshot });
+    } catch (err) {
+      return fail(reply, err);
+    }
+  });
 
   api.post('/v1/projects/:project/environments/:environment/cancel', {
     preHandler: developer,

@@ -266,6 +266,14 @@ describe('HTTP API', function () {
     await client.waitForDeployment(project, 'integration', { after: (restore.json.deployment as number) - 1 });
     const none = await call('POST', `${env}/snapshots/s-none/restore`, TOKEN.alice);
     assert.equal(none.status, 404, none.text);
+    // Deleted: by a developer, once; a reader may not; an id that is not one is refused.
+    assert.equal((await call('DELETE', `${env}/snapshots/${snap.json.snapshot as string}`, TOKEN.sam)).status, 403);
+    const deleted = await call('DELETE', `${env}/snapshots/${snap.json.snapshot as string}`, TOKEN.alice);
+    assert.equal(deleted.status, 200, deleted.text);
+    assert.equal(deleted.json.deleted, snap.json.snapshot);
+    assert.ok(!client.snapshots(project, 'integration').some((s) => s.id === snap.json.snapshot));
+    assert.equal((await call('DELETE', `${env}/snapshots/${snap.json.snapshot as string}`, TOKEN.alice)).status, 404, 'gone already');
+    assert.equal((await call('DELETE', `${env}/snapshots/a%20b`, TOKEN.alice)).status, 400);
     // sync-data: a child's, never integration's (it has no parent).
     assert.equal((await call('POST', `/v1/projects/${project}/environments`, TOKEN.alice, { name: 'feat', parent: 'integration' })).status, 201);
     await client.waitForDeployment(project, 'feat');
@@ -275,6 +283,30 @@ describe('HTTP API', function () {
     const noParent = await call('POST', `${env}/sync-data`, TOKEN.alice);
     assert.equal(noParent.status, 400, noParent.text);
     assert.match(noParent.json.error ?? '', /integration has no parent to take data from/);
+    const stagingSync = await call('POST', `/v1/projects/${project}/environments/staging/sync-data`, TOKEN.alice);
+    assert.equal(stagingSync.status, 400, stagingSync.text);
+    assert.match(stagingSync.json.error ?? '', /staging has no parent to take data from; its data is refreshed from production through a ticket: slipway env sync \S+ staging --data --from production --as <user> \(API: POST \/v1\/projects\/\S+\/environments\/staging\/data-refresh/);
+
+    // data-refresh: staging's data from production, through a ticket whose requester is the caller.
+    for (const target of ['staging', 'production']) {
+      const { ticket, workflowId } = await client.promote(project, target, 'alice');
+      await client.decide(project, ticket, { user: 'sam', decision: 'approve' });
+      assert.equal((await client.waitForPromotion(workflowId)).status, 'deployed');
+    }
+    const refreshPath = `/v1/projects/${project}/environments/staging/data-refresh`;
+    assert.equal((await call('POST', refreshPath, TOKEN.alice, {})).status, 400, 'from is required');
+    assert.equal((await call('POST', refreshPath, TOKEN.sam, { from: 'production' })).status, 403);
+    const wrong = await call('POST', `/v1/projects/${project}/environments/production/data-refresh`, TOKEN.alice, { from: 'staging' });
+    assert.equal(wrong.status, 400, wrong.text);
+    assert.match(wrong.json.error ?? '', /only staging's data is refreshed through a ticket, from production/);
+    const refresh = await call('POST', refreshPath, TOKEN.alice, { from: 'production' });
+    assert.equal(refresh.status, 202, refresh.text);
+    const refreshTicket = await client.ticket(project, refresh.json.ticket as string);
+    assert.deepEqual([refreshTicket.kind, refreshTicket.requester], ['data-refresh', 'alice']);
+    const twice = await call('POST', refreshPath, TOKEN.alice, { from: 'production' });
+    assert.equal(twice.status, 409, twice.text);
+    assert.match(twice.json.error ?? '', new RegExp(`waits for ${refresh.json.ticket as string} already`));
+    await client.decide(project, refresh.json.ticket as string, { user: 'sam', decision: 'reject' });
   });
 
   it('every route of the OpenAPI document was called with valid and with invalid input', async function () {

@@ -4,14 +4,17 @@
  * parent's back; staging is snapshotted before every deployment, so a migration that fails
  * half-way is undone whole (schema and rows); `promote --data` needs its ticket approved, then
  * snapshots production and copies staging's database and mounts into it; snapshots are
- * listed, taken and restored on request.
+ * listed, taken and restored on request (and with the CLI), the newest N automatic ones kept;
+ * a merge moves code only.
  */
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import { mariadbQuery, servicePaths } from '../../src/runtime/services';
-import { commitAndPush, deployedProject, getPage, getWorld } from '../harness/world';
+import { snapshotsKept } from '../../src/activities/data-steps';
+import { runSlipway } from '../harness/processes';
+import { clone, commitAndPush, deployedProject, getPage, getWorld } from '../harness/world';
 
 function post(port: number, host: string, urlPath: string, form: Record<string, string>): Promise<number> {
   const body = new URLSearchParams(form).toString();
@@ -65,6 +68,23 @@ describe('data follows the hierarchy: branches, sync --data, snapshots, promote 
     assert.deepEqual(await products('feature'), ['FE01', 'IN01', 'MT07', 'WS12', 'WT09']);
     assert.deepEqual(await products('integration'), ['IN01', 'MT07', 'WS12', 'WT09'], 'data never flows up');
     assert.equal(fs.readFileSync(path.join(media('integration'), 'banner.txt'), 'utf8'), 'integration banner\n');
+
+    // Data never flows up: merging feature into integration moves its code, not its FE01 row nor its banner.
+    const featureRepo = await clone(p.remote, 'feature');
+    const fc = await commitAndPush(featureRepo, 'feature', { 'content/feature-note.txt': 'from feature\n' });
+    assert.equal((await client.waitForDeployment(project, 'feature', { commit: fc })).status, 'succeeded');
+    const merged = await client.merge(project, 'feature');
+    assert.equal(merged.target, 'integration');
+    const im = await client.waitForDeployment(project, 'integration', { commit: merged.commit });
+    assert.equal(im.status, 'succeeded', im.error);
+    assert.deepEqual(await products('integration'), ['IN01', 'MT07', 'WS12', 'WT09'], 'no FE01 in integration after the merge');
+    assert.equal(fs.readFileSync(path.join(media('integration'), 'banner.txt'), 'utf8'), 'integration banner\n');
+    const copyLines = client.deploymentLog(project, 'integration', im.deployment).split('\n').filter((l) => l.includes('[copy-data]'));
+    assert.equal(copyLines.length, 1, copyLines.join('\n'));
+    assert.match(copyLines[0]!, /\[copy-data\] skipped: no data to bring in$/, 'the merge copied no data');
+    // The test's own checkout follows integration (the merge moved it).
+    await repo.git.fetch('origin', 'integration');
+    await repo.git.merge(['--ff-only', 'origin/integration']);
 
     // 2. sync --data: the parent's data back.
     const synced = await client.syncData(project, 'feature');
@@ -159,5 +179,43 @@ describe('data follows the hierarchy: branches, sync --data, snapshots, promote 
     assert.match(client.deploymentLog(project, 'staging', refreshed.deployment), /\[copy-data\] database mysql and mounts media, var of production copied in/);
     assert.deepEqual(await products('staging'), [...stagingNow, 'PR01'].sort());
     await assert.rejects(client.requestDataRefresh(project, 'production', 'staging', 'alice'), /only staging's data is refreshed through a ticket, from production/);
+
+    // 6. The snapshot commands of the CLI, once each: create, list, restore, delete.
+    const cliEnv = { ...process.env, SLIPWAY_HOME: layout.home };
+    const created = await runSlipway(['env', 'snapshot', 'create', project, 'staging'], cliEnv);
+    assert.equal(created.code, 0, created.stderr);
+    const cliSnap = created.stdout.trim();
+    assert.match(cliSnap, /^s\d{14}-[0-9a-f]{4}$/);
+    assert.match(created.stderr, new RegExp(`snapshot ${cliSnap} of staging: [\\d.]+ MB`));
+    const cliList = await runSlipway(['env', 'snapshot', 'list', project, 'staging'], cliEnv);
+    assert.equal(cliList.code, 0, cliList.stderr);
+    assert.match(cliList.stdout, new RegExp(`^${cliSnap}  \\d{4}-\\d\\d-\\d\\dT\\S+Z\\s+[\\d.]+ MB  [0-9a-f]{12}  on request$`, 'm'));
+    assert.match(cliList.stdout, /^s\S+ {2}\S+Z\s+[\d.]+ MB {2}[0-9a-f]{12} {2}before deployment #\d+$/m);
+    await addProduct('staging', 'ST03');
+    const cliRestore = await runSlipway(['env', 'snapshot', 'restore', project, 'staging', cliSnap], cliEnv);
+    assert.equal(cliRestore.code, 0, cliRestore.stderr);
+    assert.match(cliRestore.stderr, new RegExp(`snapshot ${cliSnap} restored \\(deployment #\\d+\\)`));
+    assert.ok(!(await products('staging')).includes('ST03'), 'ST03 is gone with the snapshot');
+    const cliDelete = await runSlipway(['env', 'snapshot', 'delete', project, 'staging', cliSnap], cliEnv);
+    assert.equal(cliDelete.code, 0, cliDelete.stderr);
+    assert.ok(!client.snapshots(project, 'staging').some((s) => s.id === cliSnap));
+    const unknown = await runSlipway(['env', 'snapshot', 'delete', project, 'staging', cliSnap], cliEnv);
+    assert.notEqual(unknown.code, 0);
+    assert.match(unknown.stderr, new RegExp(`no snapshot "${cliSnap}" of ${project}/staging`));
+
+    // 7. Staging keeps the newest N automatic snapshots (six deployments took one); the one
+    // taken on request stays; each is listed with its size, time and commit.
+    const kept = client.snapshots(project, 'staging');
+    const automatic = kept.filter((s) => /^before deployment #\d+$/.test(s.reason));
+    const staged = (await client.environmentStatus(project, 'staging')).deployments.map((d) => d.deployment);
+    assert.ok(staged.length > snapshotsKept(), `${staged.length} deployments of staging`);
+    assert.equal(automatic.length, snapshotsKept(), JSON.stringify(kept));
+    assert.deepEqual(automatic.map((s) => s.reason), staged.slice(-snapshotsKept()).reverse().map((n) => `before deployment #${n}`), 'the newest ones');
+    assert.ok(kept.some((s) => s.id === taken.snapshot && s.reason === 'on request'), 'a snapshot taken on request is not pruned');
+    for (const s of kept) {
+      assert.ok(s.sizeBytes > 0, JSON.stringify(s));
+      assert.ok(Number.isFinite(Date.parse(s.createdAt)) && Date.now() - Date.parse(s.createdAt) < 3_600_000, s.createdAt);
+      assert.match(s.commit ?? '', /^[0-9a-f]{40}$/);
+    }
   });
 });

@@ -93,6 +93,10 @@ describe('SSH gateway', function () {
     const p = await deployedProject('ssh', {}, { services: true });
     const project = p.project;
     const user = `${project}-integration`;
+    // A variable set by a user (runtime only: redeployed, no build): the session sees it.
+    const greeting = await client.setEnvironmentVariable(project, 'integration', { name: 'env:SSH_GREETING', value: 'hello from a variable', build: false, by: 'alice' });
+    assert.ok(greeting.applied && greeting.deployment !== undefined, JSON.stringify(greeting));
+    assert.equal((await client.waitForDeployment(project, 'integration', { after: greeting.deployment - 1 })).status, 'succeeded');
     const dir = tempDir('ssh');
     const dev = makeKey(dir, 'dev');
     const other = makeKey(dir, 'other');
@@ -117,10 +121,10 @@ describe('SSH gateway', function () {
       port,
       dev,
       user,
-      `php -r 'echo getenv("MAGENTO_CLOUD_ENVIRONMENT"), "\\n";'; id -u; pwd; ls /releases; cat /etc/shadow 2>/dev/null || echo no-shadow; tty || true; touch /tmp/${marker}; echo $(echo sub)shell`,
+      `php -r 'echo getenv("MAGENTO_CLOUD_ENVIRONMENT"), "\\n";'; id -u; pwd; ls /releases; cat /etc/shadow 2>/dev/null || echo no-shadow; tty || true; touch /tmp/${marker}; echo $(echo sub)shell; echo "$SSH_GREETING"`,
     );
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(r.stdout.trim().split('\n'), ['integration', String(uid), '/app', path.basename(live), 'no-shadow', 'not a tty', 'subshell']);
+    assert.deepEqual(r.stdout.trim().split('\n'), ['integration', String(uid), '/app', path.basename(live), 'no-shadow', 'not a tty', 'subshell', 'hello from a variable']);
     assert.ok(!fs.existsSync(`/tmp/${marker}`), 'the command ran in the sandbox, not on the host');
     const db = await run(
       port,
@@ -224,14 +228,32 @@ describe('SSH gateway', function () {
     await client.decide(project, ticket, { user: 'sue', decision: 'approve' });
     for (let i = 0; i < 50 && (await client.sshKeys(project, 'production')).length === 0; i++) await new Promise((res) => setTimeout(res, 100));
 
+    // A developer of the project, whose key opens integration, never approved for production.
+    const dev = makeKey(dir, 'dev');
+    const identities = YAML.parse(fs.readFileSync(path.join(PACKAGE_ROOT, 'examples', 'identities.yaml'), 'utf8')) as { users: Record<string, unknown> };
+    identities.users.dev = { projects: { [project]: ['developer'] }, ssh_keys: [dev.pub] };
+    const identitiesFile = path.join(dir, 'identities.yaml');
+    fs.writeFileSync(identitiesFile, YAML.stringify(identities));
+
     const port = await freePort('127.0.0.1');
-    gateway = await startSshGateway({ layout, port, temporalAddress: address });
+    gateway = await startSshGateway({ layout, port, temporalAddress: address, identitiesFile });
+    // The issue's command, exactly: MAGENTO_CLOUD_ENVIRONMENT holds the environment's name.
+    const exact = await run(port, prod, `${project}-production`, 'php -r "echo getenv(\\"MAGENTO_CLOUD_ENVIRONMENT\\");"');
+    assert.equal(exact.code, 0, exact.stderr);
+    assert.equal(exact.stdout, 'production');
     const r = await run(port, prod, `${project}-production`, 'php -r "echo getenv(\\"MAGENTO_CLOUD_ENVIRONMENT\\"), PHP_EOL;"; id -u');
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(r.stdout.trim().split('\n'), ['production', String(sandboxIdentity(layout, project).uid)]);
     for (const env of ['staging', 'integration']) assert.equal((await run(port, prod, `${project}-${env}`, 'id')).code, 255, env);
+    // The developer's key: integration opens, production refuses it, and nothing runs there.
+    assert.equal((await run(port, dev, `${project}-integration`, 'true')).code, 0, 'the key itself works');
+    const varMount = layout.mount(project, 'production', 'var');
+    const denied = await run(port, dev, `${project}-production`, 'touch /app/var/developer-was-here; echo ran');
+    assert.equal(denied.code, 255, `${denied.stdout} ${denied.stderr}`);
+    assert.equal(denied.stdout, '');
+    assert.ok(!fs.existsSync(path.join(varMount, 'developer-was-here')), 'nothing ran in production');
     const events = await sessionEvents(project, 'production');
-    assert.deepEqual(events.map((e) => [e.event, e.user, e.fingerprint]), [['start', 'alice', prod.fingerprint], ['end', 'alice', prod.fingerprint]]);
+    assert.deepEqual(events.map((e) => [e.event, e.user, e.fingerprint]), [['start', 'alice', prod.fingerprint], ['end', 'alice', prod.fingerprint], ['start', 'alice', prod.fingerprint], ['end', 'alice', prod.fingerprint]]);
 
     // Revoked through its ticket (env ssh-keys --remove): the open session ends within seconds
     // of the approval, and the key opens nothing any more.

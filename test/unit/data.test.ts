@@ -17,6 +17,9 @@ import { bootstrapMariadb } from '../../src/runtime/services/mariadb';
 import { sandboxIdentity } from '../../src/sandbox/identity';
 import { sandboxServicePids } from '../../src/sandbox/sandbox';
 import { SlipwayError } from '../../src/errors';
+import { restoreAfterFailureIn, snapshotBefore, snapshotDataIn } from '../../src/activities/data-steps';
+import { StepLog } from '../../src/activities/lib/step-log';
+import type { SlugManifest } from '../../src/domain/project-files';
 import { tempDir } from '../harness/world';
 
 const services: DeclaredServices = { mysql: { type: 'mysql:10.11', kind: 'mysql' } };
@@ -223,6 +226,37 @@ describe("an environment's data: copies and snapshots", function () {
     assert.equal(fs.readFileSync(path.join(layout.mount('shop', 'sprint', MEDIA), 'kept.jpg'), 'utf8'), 'kept');
   });
 
+  it('a copy that fails midway (after the stop) leaves the target as it was: rows, mounts, its MariaDB running; the error says why', async function () {
+    // The path of sync --data, promote --data and the refresh: the copy is damaged once staged,
+    // just before the switch, so the target's MariaDB does not start on it.
+    mountFile(a, 'only-in-integration.jpg', 'never in sprint');
+    const envDir = layout.environment('shop', 'sprint');
+    const copy = copyEnvironmentData(a, b, { databases: ['mysql'], mounts: [MEDIA] }, (l) => {
+      if (!/stopping shop\/sprint's MariaDB/.test(l)) return;
+      const work = fs.readdirSync(envDir).find((d) => d.startsWith('data-work-'))!;
+      for (const f of ['ibdata1', 'ib_logfile0']) {
+        const file = path.join(envDir, work, 'db-mysql', f);
+        if (fs.existsSync(file)) fs.writeFileSync(file, Buffer.alloc(fs.statSync(file).size, 0x5a));
+      }
+    });
+    await assert.rejects(copy, (err: unknown) => {
+      assert.ok(err instanceof SlipwayError);
+      assert.match(err.message, /^copying shop\/integration's data into shop\/sprint: switching the copied data into shop\/sprint failed, and its data was put back as it was: /);
+      assert.match(err.message, /the MariaDB service mysql of shop\/sprint did not serve on the copied data/);
+      return true;
+    });
+    assert.ok(sandboxServicePids(serviceCgroupName(b, 'mysql')).length > 0, 'started again on its old data');
+    assert.equal((await sql(b, 'SELECT sku, name FROM product ORDER BY sku')).trim(), 'A-1\trope\nA-2\tbuoy\nB-1\tsail\nD-1\tkept');
+    const media = layout.mount('shop', 'sprint', MEDIA);
+    assert.equal(fs.readFileSync(path.join(media, 'kept.jpg'), 'utf8'), 'kept');
+    assert.equal(fs.readFileSync(path.join(media, 'catalog/sail.jpg'), 'utf8'), 'sail');
+    assert.equal(fs.existsSync(path.join(media, 'only-in-integration.jpg')), false);
+    assert.deepEqual(fs.readdirSync(envDir).filter((d) => d.startsWith('data-work-')), [], 'no work directory left');
+    // The source was only read.
+    assert.equal((await sql(a, "SELECT name FROM product WHERE sku = 'A-1'")).trim(), 'anchor');
+    fs.rmSync(path.join(layout.mount('shop', 'integration', MEDIA), 'only-in-integration.jpg'));
+  });
+
   it('prunes all but the newest N; deletes one by id; refuses unknown ids', async function () {
     const made = [];
     for (let i = 0; i < 3; i++) made.push((await createSnapshot(b, { databases: [], mounts: [MEDIA], reason: `n${i}` })).id);
@@ -256,5 +290,45 @@ describe("an environment's data: copies and snapshots", function () {
     assert.ok(fs.existsSync(p.adminMarker));
     await copyEnvironmentData(legacy, other, { databases: ['mysql'], mounts: [] });
     assert.equal((await sql(other, 'SELECT x FROM t')).trim(), '42');
+  });
+  it("the snapshot step of a deployment run again (a worker died in it) reuses the first attempt's snapshot; its restore gives the data before the deployment", async function () {
+    const key = { project: 'shop', environment: 'sprint', number: 7 };
+    const input = { ...key, commit: 'c0ffee'.padEnd(40, '0'), manifest: { services, mounts: { '/pub/media': MEDIA } } as unknown as SlugManifest };
+    const log = new StepLog(layout, key);
+    const before = (await sql(b, 'SELECT sku, name FROM product ORDER BY sku')).trim();
+    const first = await snapshotDataIn(layout, input, log);
+    const count = listSnapshots(b).length;
+    // The first attempt's deploy hook half-migrates, then its worker dies: the rows and media changed.
+    await sql(b, "ALTER TABLE product ADD COLUMN color TEXT; UPDATE product SET name = 'half-migrated'");
+    mountFile(b, 'kept.jpg', 'half-migrated');
+    const second = await snapshotDataIn(layout, input, log);
+    assert.equal(second.id, first.id, 'the first snapshot is kept');
+    assert.equal(listSnapshots(b).length, count, 'no new snapshot');
+    assert.equal(snapshotBefore(layout, key, 7)?.id, first.id, 'rollback --with-data finds the first one');
+    assert.match(fs.readFileSync(log.file, 'utf8'), new RegExp(`\\[snapshot-data\\] snapshot ${first.id} of database mysql and mount pub/media reused: an earlier attempt of deployment #7 took it`));
+    // Its later failure restores the data as it was before the deployment.
+    await restoreAfterFailureIn(layout, input, second, log, 'deploy-hook');
+    assert.equal((await sql(b, 'SELECT sku, name FROM product ORDER BY sku')).trim(), before);
+    assert.equal((await sql(b, "SHOW COLUMNS FROM product LIKE 'color'")).trim(), '');
+    assert.equal(fs.readFileSync(path.join(layout.mount('shop', 'sprint', MEDIA), 'kept.jpg'), 'utf8'), 'kept');
+    // Another deployment (or another commit under the same number) takes its own.
+    const other = await snapshotDataIn(layout, { ...input, number: 8 }, log);
+    assert.notEqual(other.id, first.id);
+  });
+
+  it('keeps the newest N automatic snapshots; those taken on request are not pruned by them', async function () {
+    const onRequest = await createSnapshot(b, { databases: [], mounts: [MEDIA], reason: 'on request' });
+    const saved = process.env.SLIPWAY_SNAPSHOTS_KEPT;
+    process.env.SLIPWAY_SNAPSHOTS_KEPT = '2';
+    try {
+      const manifest = { services: {}, mounts: { '/pub/media': MEDIA } } as unknown as SlugManifest;
+      for (const number of [20, 21, 22]) await snapshotDataIn(layout, { project: 'shop', environment: 'sprint', number, commit: 'a'.repeat(40), manifest }, new StepLog(layout, { project: 'shop', environment: 'sprint', number }));
+    } finally {
+      if (saved === undefined) delete process.env.SLIPWAY_SNAPSHOTS_KEPT;
+      else process.env.SLIPWAY_SNAPSHOTS_KEPT = saved;
+    }
+    const list = listSnapshots(b);
+    assert.deepEqual(list.filter((s) => /^before deployment/.test(s.reason)).map((s) => s.reason), ['before deployment #22', 'before deployment #21']);
+    assert.ok(list.some((s) => s.id === onRequest.id));
   });
 });

@@ -112,7 +112,11 @@ export async function copyEnvironmentData(
       throw new SlipwayError(`copying ${envName(from)}'s data into ${envName(to)} failed before anything of ${envName(to)} changed: ${errorText(err)}`);
     }
     const ts = now();
-    await switchIn(to, staged, work, progress, what.services);
+    try {
+      await switchIn(to, staged, work, progress, what.services);
+    } catch (err) {
+      throw new SlipwayError(`copying ${envName(from)}'s data into ${envName(to)}: ${errorText(err)}`);
+    }
     const switchMs = now() - ts;
     progress(`copied ${envName(from)}'s data into ${envName(to)} in ${Math.round(now() - t0)} ms`);
     return { parts, switchMs, totalMs: now() - t0 };

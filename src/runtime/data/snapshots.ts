@@ -6,7 +6,7 @@
  *     <id>/databases/<service>/                        a prepared hot copy (a complete data directory)
  *     <id>/mounts/<n>/                                 a mount's files (`cp -a`: links as links)
  *
- * Ids sort by time: `s<UTC yyyymmddHHMMss>-<4 hex>`. A snapshot is made in `.<id>.partial` and
+ * Ids sort by time: `s<UTC yyyymmddHHMMss>-<milliseconds in 3 hex><1 random hex>`. A snapshot is made in `.<id>.partial` and
  * renamed into place once complete, so a listed snapshot is always whole. Taking one does not
  * stop anything (databases are hot-copied, consistent as of one moment each); restoring one is
  * the same all-or-nothing switch as a copy between environments.
@@ -61,7 +61,8 @@ function snapshotsRoot(ref: EnvironmentRef): string {
 
 function newId(at: Date): string {
   const stamp = at.toISOString().replace(/[-:T]/g, '').slice(0, 14);
-  return `s${stamp}-${crypto.randomBytes(2).toString('hex')}`;
+  // Its milliseconds (three hex digits), then one random: ids sort by time within a second too.
+  return `s${stamp}-${at.getUTCMilliseconds().toString(16).padStart(3, '0')}${crypto.randomBytes(1).toString('hex').slice(1)}`;
 }
 
 function snapshotDir(ref: EnvironmentRef, id: string): string {
@@ -223,10 +224,10 @@ export function deleteSnapshot(ref: EnvironmentRef, id: string): void {
   fs.rmSync(doomed, { recursive: true, force: true });
 }
 
-/** Deletes all but the newest `keep` snapshots; the deleted ids, oldest first. */
-export function pruneSnapshots(ref: EnvironmentRef, keep: number): string[] {
+/** Deletes all but the newest `keep` snapshots (of those `which` selects: default all); the deleted ids, oldest first. */
+export function pruneSnapshots(ref: EnvironmentRef, keep: number, which: (s: Snapshot) => boolean = () => true): string[] {
   if (!Number.isInteger(keep) || keep < 0) throw new SlipwayError(`the number of snapshots to keep must be a whole number ≥ 0, not ${keep}`);
-  const doomed = listSnapshots(ref).slice(keep).reverse();
+  const doomed = listSnapshots(ref).filter(which).slice(keep).reverse();
   for (const s of doomed) deleteSnapshot(ref, s.id);
   return doomed.map((s) => s.id);
 }
