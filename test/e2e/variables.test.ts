@@ -9,11 +9,14 @@ import { strict as assert } from 'node:assert';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { workflowIds } from '../../src/domain/names';
 import { PACKAGE_ROOT } from '../../src/home';
 import { fetchHistoryJson, replayHistoryJson } from '../../src/replay';
-import { runSlipway } from '../harness/processes';
+import { applicationPaths, appCgroupName } from '../../src/runtime/application';
+import { runtimeStatus } from '../../src/runtime/environment-runtime';
+import { SandboxCgroup } from '../../src/sandbox/cgroup';
+import { needlesOf, scanHistories, scanTree } from '../harness/leaks';
+import { runSlipway, waitUntil } from '../harness/processes';
 import { deployedProject, getPage, getWorld } from '../harness/world';
 
 /** Replays a live history against the current code, and keeps it under test/histories when asked (SLIPWAY_RECORD_HISTORIES=1, new files only). */
@@ -109,22 +112,40 @@ describe('variables: project and environment, sensitive ones never seen again', 
     assert.equal(cli.code, 0, cli.stderr);
     assert.equal(cli.stdout.trim(), 'env:PAYMENT_KEY=(sensitive)  (sensitive)');
 
-    // Nowhere in plain text: no workflow history of the project, no log, no file of the data directory but the sealed store.
-    const needles = [secret, token, Buffer.from(secret).toString('base64'), Buffer.from(token).toString('base64')];
-    let histories = 0;
-    for await (const e of client.temporal.workflow.list({ query: `SlipwayProject = "${project}"` })) {
-      const json = historyToJSON(await client.temporal.workflow.getHandle(e.workflowId, e.runId).fetchHistory());
-      for (const n of needles) assert.ok(!json.includes(n), `a sensitive value in the history of ${e.workflowId}`);
-      histories++;
+    // PHP-FPM crashes: the host's supervisor starts it again, the values opened from the sealed store again.
+    const ref = { layout, project, environment: 'integration' };
+    const release = runtimeStatus(ref).application.release!;
+    const restartsBefore = ((await client.environmentStatus(project, 'integration')).restarts ?? []).length;
+    SandboxCgroup.named(appCgroupName(ref, 'php', release))!.killAll();
+    for (let i = 0; ((await client.environmentStatus(project, 'integration')).restarts ?? []).length <= restartsBefore; i++) {
+      assert.ok(i < 300, 'the supervisor restarted PHP-FPM (recorded in the history) within 30 s');
+      await new Promise((res) => setTimeout(res, 100));
     }
-    assert.ok(histories >= 5, `${histories} histories scanned`);
-    const files = [layout.deployLogs(project, 'integration'), path.join(layout.home, 'variables')];
-    for (const dir of files) {
-      for (const f of fs.readdirSync(dir, { recursive: true, withFileTypes: true }).filter((x) => x.isFile())) {
-        const text = fs.readFileSync(path.join(f.parentPath, f.name), 'utf8');
-        for (const n of needles) assert.ok(!text.includes(n), `a sensitive value in ${path.join(f.parentPath, f.name)}`);
-      }
+    await waitUntil(() => runtimeStatus(ref).application.processes.every((x) => x.running), 20_000, 'PHP-FPM runs again');
+    const again = (await getPage(project, 'integration', '/')).body;
+    assert.match(again, new RegExp(`key=${sha(secret)}`), 'the restarted PHP-FPM has the sensitive process variable');
+    assert.match(again, new RegExp(`secret=${sha(token)}`), 'and MAGENTO_CLOUD_VARIABLES with the sensitive value');
+
+    // Nowhere in plain text, base64 or inside a base64 run (MAGENTO_CLOUD_VARIABLES): no workflow
+    // history of the project (nor the hosts' supervisors'), no file of the whole data directory
+    // (logs, releases, the application's configuration, the dev server's temporal.log) but the
+    // keys in secrets/. The sealed store is scanned too: it holds ciphertext only.
+    const needles = needlesOf([secret, token]);
+    const histories = await scanHistories(client.temporal, project, needles);
+    assert.deepEqual(histories.leaks, [], 'a sensitive value in a workflow history');
+    assert.ok(histories.scanned.length >= 5, `${histories.scanned.length} histories scanned`);
+    const store = path.join(layout.home, 'variables', `${project}.json`);
+    const files = scanTree(layout.home, needles, [path.join(layout.home, 'secrets')]);
+    assert.deepEqual(files.leaks, [], 'a sensitive value in a file of the data directory');
+    const fpmConf = path.join(applicationPaths(ref).phpConf(release), 'php-fpm.conf');
+    for (const f of [store, fpmConf, ...(fs.existsSync(path.join(layout.home, 'temporal.log')) ? [path.join(layout.home, 'temporal.log')] : [])]) {
+      assert.ok(files.scanned.includes(f), `${f} was scanned`);
     }
+    assert.ok(files.scanned.some((f) => f.startsWith(layout.deployLogs(project, 'integration'))), 'the deployment logs were scanned');
+    const sealed = JSON.parse(fs.readFileSync(store, 'utf8')) as { project: Record<string, { sealed?: string; value?: string }>; environments: Record<string, Record<string, { sealed?: string; value?: string }>> };
+    assert.ok(sealed.environments.integration!['env:PAYMENT_KEY']!.sealed && sealed.environments.integration!['env:PAYMENT_KEY']!.value === undefined, 'sealed in the store');
+    assert.ok(sealed.project['vendor:token']!.sealed && sealed.project['vendor:token']!.value === undefined, 'sealed in the store');
+    assert.match(fs.readFileSync(fpmConf, 'utf8'), /^env\[PAYMENT_KEY\] = \$SLIPWAY_FPM_ENV_\d+$/m, 'PHP-FPM\'s file refers to its environment');
     assert.equal(fs.statSync(path.join(layout.home, 'secrets', 'variables.key')).mode & 0o777, 0o600);
     assert.equal(fs.statSync(path.join(layout.home, 'variables', `${project}.json`)).mode & 0o777, 0o600);
 
