@@ -166,6 +166,9 @@ export class SlipwayClient {
   projectVariables(project: string): Promise<VariableView[]> {
     return variables.projectVariables(this, project);
   }
+  projectVariable(project: string, name: string): Promise<VariableView> {
+    return variables.projectVariable(this, project, name);
+  }
   /** A ticket to refresh staging's database and mounts from production (`env sync <p> staging --data --from production`). */
   requestDataRefresh(project: string, environment: string, from: string, requester: string): Promise<{ ticket: string }> {
     return tickets.requestDataRefresh(this, project, environment, from, requester);

@@ -292,6 +292,9 @@ export function registerRoutes(app: FastifyInstance, deps: { client: SlipwayClie
   api.get('/v1/projects/:project/variables', { preHandler: reader, schema: { params, response: { 200: anyJson, ...errors } } }, async (req, reply) =>
     client.projectVariables(req.params.project).then((r) => reply.send(r), (e: unknown) => fail(reply, e)),
   );
+  api.get('/v1/projects/:project/variables/:name', { preHandler: reader, schema: { description: 'One project variable; a sensitive value as "(sensitive)".', params: projectVarParams, response: { 200: anyJson, ...errors } } }, async (req, reply) =>
+    client.projectVariable(req.params.project, req.params.name).then((r) => reply.send(r), (e: unknown) => fail(reply, e)),
+  );
   api.put('/v1/projects/:project/variables/:name', {
     preHandler: admin,
     schema: { description: "Set a project variable (admins: it reaches staging and production with their next deployment); the active integration environments are redeployed.", params: projectVarParams, body: variableBody, response: { 202: anyJson, ...errors } },

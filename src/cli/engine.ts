@@ -5,7 +5,9 @@
  * - Else on the engine host, through Temporal directly: shell access there already means
  *   operator, and `--as <user>` names who asks for a promotion or decides a ticket.
  */
-import { ApiClient, type StartedPromotion } from '../client-lib/api-client';
+import * as os from 'node:os';
+import { ApiClient, type StartedPromotion, type VariableRequest } from '../client-lib/api-client';
+import type { VariableChangeResult } from '../client-lib/variables';
 import type { WaitOptions } from '../client-lib/deployments';
 import type { PromotionProgress } from '../client-lib/promotions';
 import type { SlipwayClient } from '../client';
@@ -15,6 +17,7 @@ import type { HostLiveness } from '../domain/hosts';
 import type { EnvironmentEntry, ProjectInfo, ProjectSummary } from '../domain/project';
 import type { PromotionResult } from '../domain/promotion';
 import type { TicketRecord } from '../domain/tickets';
+import type { VariableView } from '../domain/variables';
 import { SlipwayError } from '../errors';
 import type { DeploymentProgress } from '../workflows/deployment';
 import type { MergeResult } from '../workflows/project';
@@ -49,6 +52,15 @@ export interface Engine {
   listTickets(project: string, options?: { open?: boolean }): Promise<TicketRecord[]>;
   ticket(project: string, ticket: string): Promise<TicketRecord>;
   decide(project: string, ticket: string, request: { decision: 'approve' | 'reject'; comment?: string }): Promise<TicketRecord>;
+  /** Variables (`env var …`, `project var …`): changed as the token's user, or on the engine host as --as (else cli:<login>). */
+  setEnvironmentVariable(project: string, environment: string, request: VariableRequest): Promise<VariableChangeResult>;
+  unsetEnvironmentVariable(project: string, environment: string, name: string): Promise<VariableChangeResult>;
+  environmentVariables(project: string, environment: string): Promise<VariableView[]>;
+  environmentVariable(project: string, environment: string, name: string): Promise<VariableView>;
+  setProjectVariable(project: string, request: VariableRequest): Promise<{ applied: true; deployments: number[] }>;
+  unsetProjectVariable(project: string, name: string): Promise<{ applied: true; deployments: number[] }>;
+  projectVariables(project: string): Promise<VariableView[]>;
+  projectVariable(project: string, name: string): Promise<VariableView>;
 }
 
 export const AS_REFUSED =
@@ -73,6 +85,8 @@ export function onEngineHost(client: SlipwayClient, as: string | undefined): Eng
     if (as === undefined) throw new SlipwayError(`${what} needs --as <user> on the engine host (through the API, SLIPWAY_TOKEN says who you are)`, 2);
     return as;
   };
+  /** Who changes a variable: --as, else the login on the engine host (a ticket needs a known user: --as). */
+  const changer = (): string => as ?? `cli:${os.userInfo().username}`;
   return {
     remote: false,
     listProjects: () => client.listProjects(),
@@ -98,5 +112,13 @@ export function onEngineHost(client: SlipwayClient, as: string | undefined): Eng
     listTickets: (p, o) => client.listTickets(p, o),
     ticket: (p, t) => client.ticket(p, t),
     decide: (p, t, r) => client.decide(p, t, { ...r, user: who(`deciding ${t}`) }),
+    setEnvironmentVariable: (p, e, r) => client.setEnvironmentVariable(p, e, { ...r, by: changer() }),
+    unsetEnvironmentVariable: (p, e, name) => client.unsetEnvironmentVariable(p, e, name, changer()),
+    environmentVariables: (p, e) => client.environmentVariables(p, e),
+    environmentVariable: (p, e, name) => client.environmentVariable(p, e, name),
+    setProjectVariable: (p, r) => client.setProjectVariable(p, { ...r, by: changer() }),
+    unsetProjectVariable: (p, name) => client.unsetProjectVariable(p, name),
+    projectVariables: (p) => client.projectVariables(p),
+    projectVariable: (p, name) => client.projectVariable(p, name),
   };
 }

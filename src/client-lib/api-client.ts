@@ -11,12 +11,17 @@ import type { HostLiveness } from '../domain/hosts';
 import type { EnvironmentEntry, ProjectInfo, ProjectSummary } from '../domain/project';
 import type { PromotionResult } from '../domain/promotion';
 import type { TicketRecord } from '../domain/tickets';
+import type { VariableView } from '../domain/variables';
 import { InvalidInputError, NotFoundError, SlipwayError } from '../errors';
 import type { DeploymentProgress } from '../workflows/deployment';
 import type { MergeResult } from '../workflows/project';
 import { sleep } from './context';
 import { waitForDeploymentOf, type WaitOptions } from './deployments';
 import type { PromotionProgress } from './promotions';
+import type { SetVariableRequest, VariableChangeResult } from './variables';
+
+/** A variable change as the API takes it: who changes it is the token's user. */
+export type VariableRequest = Omit<SetVariableRequest, 'by'>;
 
 /** A promotion as its request answered: enough to follow it. */
 export interface StartedPromotion {
@@ -48,7 +53,7 @@ export class ApiClient {
   }
 
   /** One call: the parsed JSON (or text) of a 2xx answer, else the API's error as the CLI's. */
-  private async call<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown, as: 'json' | 'text' = 'json'): Promise<T> {
+  private async call<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown, as: 'json' | 'text' = 'json'): Promise<T> {
     let res: Response;
     try {
       res = await fetch(`${this.url}${path}`, {
@@ -127,6 +132,34 @@ export class ApiClient {
   }
   waitForDeployment(project: string, environment: string, options: WaitOptions = {}): Promise<DeploymentRecord> {
     return waitForDeploymentOf(this, project, environment, options);
+  }
+
+  /** Sets an environment's variable as the token's user: applied and redeployed, or a ticket opened (staging, production). */
+  setEnvironmentVariable(project: string, environment: string, request: VariableRequest): Promise<VariableChangeResult> {
+    const { name, ...body } = request;
+    return this.call('PUT', `${this.env(project, environment)}/variables/${ApiClient.seg(name)}`, body);
+  }
+  unsetEnvironmentVariable(project: string, environment: string, name: string): Promise<VariableChangeResult> {
+    return this.call('DELETE', `${this.env(project, environment)}/variables/${ApiClient.seg(name)}`);
+  }
+  environmentVariables(project: string, environment: string): Promise<VariableView[]> {
+    return this.call('GET', `${this.env(project, environment)}/variables`);
+  }
+  environmentVariable(project: string, environment: string, name: string): Promise<VariableView> {
+    return this.call('GET', `${this.env(project, environment)}/variables/${ApiClient.seg(name)}`);
+  }
+  setProjectVariable(project: string, request: VariableRequest): Promise<{ applied: true; deployments: number[] }> {
+    const { name, ...body } = request;
+    return this.call('PUT', `/v1/projects/${ApiClient.seg(project)}/variables/${ApiClient.seg(name)}`, body);
+  }
+  unsetProjectVariable(project: string, name: string): Promise<{ applied: true; deployments: number[] }> {
+    return this.call('DELETE', `/v1/projects/${ApiClient.seg(project)}/variables/${ApiClient.seg(name)}`);
+  }
+  projectVariables(project: string): Promise<VariableView[]> {
+    return this.call('GET', `/v1/projects/${ApiClient.seg(project)}/variables`);
+  }
+  projectVariable(project: string, name: string): Promise<VariableView> {
+    return this.call('GET', `/v1/projects/${ApiClient.seg(project)}/variables/${ApiClient.seg(name)}`);
   }
 
   /** Asks for a promotion as the token's user. */

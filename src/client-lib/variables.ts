@@ -173,3 +173,9 @@ export async function projectVariables(ctx: ClientContext, project: string): Pro
   await projectInfo(ctx, project);
   return listVariables(ctx.layout, project);
 }
+
+export async function projectVariable(ctx: ClientContext, project: string, name: string): Promise<VariableView> {
+  const v = (await projectVariables(ctx, project)).find((x) => x.name === name);
+  if (!v) throw new NotFoundError(`project ${project} has no variable ${name}`);
+  return v;
+}

@@ -7,8 +7,11 @@
  *
  *   <env>/app/
  *     conf/<release>/nginx.conf     generated per release at staging (root's, 0644); checked with nginx -t
- *     php/php-fpm.conf              generated at each start (the project user's, 0600: it holds
- *                                   the relationships' passwords), shown to PHP-FPM only
+ *     php/<release>/php-fpm.conf    generated at each start (the project user's, 0600), shown to
+ *                                   PHP-FPM only; it holds no value: each variable is a reference
+ *                                   to PHP-FPM's own environment, where the values (passwords,
+ *                                   sensitive variables, opened from the variable store at each
+ *                                   start, restarts by the supervisor included) are handed
  *     run/web.sock, run/php.sock    the sockets (nginx's is what the router proxies to)
  *     logs/                         nginx's and PHP's error logs (the project user's)
  *
@@ -37,7 +40,7 @@ import { readReleaseInfoOf, whyTheRouterServes } from './edge-serving';
 const MIB = 1024 * 1024;
 
 /** Inside the application's sandbox. */
-/** nginx's configuration of the release (nothing else: the web server never sees PHP-FPM's, which holds passwords). */
+/** nginx's configuration of the release (nothing else: the web server never sees PHP-FPM's). */
 const SANDBOX_CONF = '/srv/app-conf';
 /** PHP-FPM's configuration, bound for PHP-FPM only. */
 const SANDBOX_PHP_CONF = '/srv/php-conf';
@@ -318,7 +321,8 @@ export async function startApplication(ref: EnvironmentRef, spec: ApplicationSpe
       phpErrorLog: `${SANDBOX_LOGS}/php-error.log`,
       env: spec.env,
     });
-    // Holds the relationships' passwords: the project user's, 0600, regenerated at each start.
+    // References only (env[NAME] = $SLIPWAY_FPM_ENV_n): the values, passwords and sensitive
+    // variables among them, go to PHP-FPM's process environment below and are never on disk.
     writeOwned(path.join(p.phpConf(spec.release), 'php-fpm.conf'), config.config, 0o600, identity);
     const cgroup = appCgroupName(ref, 'php', spec.release);
     await startSandboxService({

@@ -251,6 +251,10 @@ describe('HTTP API', function () {
     assert.equal((await call('PUT', `/v1/projects/${project}/variables/shared:x`, TOKEN.ada, { value: 'y', build: false })).status, 202);
     assert.equal((await call('PUT', `/v1/projects/${project}/variables/shared:x`, TOKEN.alice, { value: 'y' })).status, 403);
     assert.equal((await call('GET', `/v1/projects/${project}/variables`, TOKEN.sam)).status, 200);
+    const one = await call('GET', `/v1/projects/${project}/variables/shared:x`, TOKEN.sam);
+    assert.equal(one.status, 200, one.text);
+    assert.equal(one.json.value, 'y');
+    assert.equal((await call('GET', `/v1/projects/${project}/variables/shared:nope`, TOKEN.sam)).status, 404);
     assert.equal((await call('GET', '/v1/projects/Bad_Id/variables', TOKEN.sam)).status, 400);
     assert.equal((await call('DELETE', `/v1/projects/${project}/variables/shared:x`, TOKEN.ada)).status, 202);
     assert.equal((await call('DELETE', `/v1/projects/${project}/variables/shared:x`, TOKEN.alice)).status, 403);

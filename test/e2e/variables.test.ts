@@ -9,11 +9,14 @@ import { strict as assert } from 'node:assert';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { workflowIds } from '../../src/domain/names';
 import { PACKAGE_ROOT } from '../../src/home';
 import { fetchHistoryJson, replayHistoryJson } from '../../src/replay';
-import { runSlipway } from '../harness/processes';
+import { applicationPaths, appCgroupName } from '../../src/runtime/application';
+import { runtimeStatus } from '../../src/runtime/environment-runtime';
+import { SandboxCgroup } from '../../src/sandbox/cgroup';
+import { leakIn, needlesOf, scanHistories, scanTree } from '../harness/leaks';
+import { runSlipway, waitUntil } from '../harness/processes';
 import { deployedProject, getPage, getWorld } from '../harness/world';
 
 /** Replays a live history against the current code, and keeps it under test/histories when asked (SLIPWAY_RECORD_HISTORIES=1, new files only). */
@@ -23,6 +26,24 @@ async function keep(client: Awaited<ReturnType<typeof getWorld>>['client'], file
   assert.ok(outcome.ok, `${workflowId}: ${outcome.error}`);
   const stored = path.join(PACKAGE_ROOT, 'test', 'histories', file);
   if (process.env.SLIPWAY_RECORD_HISTORIES === '1' && !fs.existsSync(stored)) fs.writeFileSync(stored, `${JSON.stringify(JSON.parse(json), null, 1)}\n`);
+}
+
+/** Signs in to the web interface with a token (its CSRF-protected form): the session's cookie header. */
+async function signIn(token: string): Promise<string> {
+  const base = process.env.SLIPWAY_TEST_API_URL!;
+  const cookies = (res: Response): string[] => res.headers.getSetCookie().map((c) => c.split(';')[0]!);
+  const form = await fetch(`${base}/ui/sign-in`);
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(await form.text())?.[1];
+  assert.ok(csrf, 'the sign-in form has a CSRF token');
+  const jar = cookies(form);
+  const res = await fetch(`${base}/ui/sign-in`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: jar.join('; ') },
+    body: new URLSearchParams({ token, _csrf: csrf }).toString(),
+  });
+  assert.equal(res.status, 303, 'signed in');
+  return [...jar, ...cookies(res)].join('; ');
 }
 
 const sha = (s: string): string => crypto.createHash('sha256').update(s).digest('hex');
@@ -109,22 +130,40 @@ describe('variables: project and environment, sensitive ones never seen again', 
     assert.equal(cli.code, 0, cli.stderr);
     assert.equal(cli.stdout.trim(), 'env:PAYMENT_KEY=(sensitive)  (sensitive)');
 
-    // Nowhere in plain text: no workflow history of the project, no log, no file of the data directory but the sealed store.
-    const needles = [secret, token, Buffer.from(secret).toString('base64'), Buffer.from(token).toString('base64')];
-    let histories = 0;
-    for await (const e of client.temporal.workflow.list({ query: `SlipwayProject = "${project}"` })) {
-      const json = historyToJSON(await client.temporal.workflow.getHandle(e.workflowId, e.runId).fetchHistory());
-      for (const n of needles) assert.ok(!json.includes(n), `a sensitive value in the history of ${e.workflowId}`);
-      histories++;
+    // PHP-FPM crashes: the host's supervisor starts it again, the values opened from the sealed store again.
+    const ref = { layout, project, environment: 'integration' };
+    const release = runtimeStatus(ref).application.release!;
+    const restartsBefore = ((await client.environmentStatus(project, 'integration')).restarts ?? []).length;
+    SandboxCgroup.named(appCgroupName(ref, 'php', release))!.killAll();
+    for (let i = 0; ((await client.environmentStatus(project, 'integration')).restarts ?? []).length <= restartsBefore; i++) {
+      assert.ok(i < 300, 'the supervisor restarted PHP-FPM (recorded in the history) within 30 s');
+      await new Promise((res) => setTimeout(res, 100));
     }
-    assert.ok(histories >= 5, `${histories} histories scanned`);
-    const files = [layout.deployLogs(project, 'integration'), path.join(layout.home, 'variables')];
-    for (const dir of files) {
-      for (const f of fs.readdirSync(dir, { recursive: true, withFileTypes: true }).filter((x) => x.isFile())) {
-        const text = fs.readFileSync(path.join(f.parentPath, f.name), 'utf8');
-        for (const n of needles) assert.ok(!text.includes(n), `a sensitive value in ${path.join(f.parentPath, f.name)}`);
-      }
+    await waitUntil(() => runtimeStatus(ref).application.processes.every((x) => x.running), 20_000, 'PHP-FPM runs again');
+    const again = (await getPage(project, 'integration', '/')).body;
+    assert.match(again, new RegExp(`key=${sha(secret)}`), 'the restarted PHP-FPM has the sensitive process variable');
+    assert.match(again, new RegExp(`secret=${sha(token)}`), 'and MAGENTO_CLOUD_VARIABLES with the sensitive value');
+
+    // Nowhere in plain text, base64 or inside a base64 run (MAGENTO_CLOUD_VARIABLES): no workflow
+    // history of the project (nor the hosts' supervisors'), no file of the whole data directory
+    // (logs, releases, the application's configuration, the dev server's temporal.log) but the
+    // keys in secrets/. The sealed store is scanned too: it holds ciphertext only.
+    const needles = needlesOf([secret, token]);
+    const histories = await scanHistories(client.temporal, project, needles);
+    assert.deepEqual(histories.leaks, [], 'a sensitive value in a workflow history');
+    assert.ok(histories.scanned.length >= 5, `${histories.scanned.length} histories scanned`);
+    const store = path.join(layout.home, 'variables', `${project}.json`);
+    const files = scanTree(layout.home, needles, [path.join(layout.home, 'secrets')]);
+    assert.deepEqual(files.leaks, [], 'a sensitive value in a file of the data directory');
+    const fpmConf = path.join(applicationPaths(ref).phpConf(release), 'php-fpm.conf');
+    for (const f of [store, fpmConf, ...(fs.existsSync(path.join(layout.home, 'temporal.log')) ? [path.join(layout.home, 'temporal.log')] : [])]) {
+      assert.ok(files.scanned.includes(f), `${f} was scanned`);
     }
+    assert.ok(files.scanned.some((f) => f.startsWith(layout.deployLogs(project, 'integration'))), 'the deployment logs were scanned');
+    const sealed = JSON.parse(fs.readFileSync(store, 'utf8')) as { project: Record<string, { sealed?: string; value?: string }>; environments: Record<string, Record<string, { sealed?: string; value?: string }>> };
+    assert.ok(sealed.environments.integration!['env:PAYMENT_KEY']!.sealed && sealed.environments.integration!['env:PAYMENT_KEY']!.value === undefined, 'sealed in the store');
+    assert.ok(sealed.project['vendor:token']!.sealed && sealed.project['vendor:token']!.value === undefined, 'sealed in the store');
+    assert.match(fs.readFileSync(fpmConf, 'utf8'), /^env\[PAYMENT_KEY\] = \$SLIPWAY_FPM_ENV_\d+$/m, 'PHP-FPM\'s file refers to its environment');
     assert.equal(fs.statSync(path.join(layout.home, 'secrets', 'variables.key')).mode & 0o777, 0o600);
     assert.equal(fs.statSync(path.join(layout.home, 'variables', `${project}.json`)).mode & 0o777, 0o600);
 
@@ -156,6 +195,7 @@ describe('variables: project and environment, sensitive ones never seen again', 
     assert.equal(ticket.kind, 'variable');
     assert.equal(ticket.title, 'Set variable env:PAYMENT_KEY on production (new value, sensitive)');
     assert.ok(!JSON.stringify(ticket).includes(value), 'the ticket holds no value');
+    assert.deepEqual(ticket.payload, { name: 'env:PAYMENT_KEY', action: 'set', sensitive: 'true', valueChanged: 'true' });
     assert.deepEqual(await client.environmentVariables(project, 'production'), [], 'not applied before approval');
     await assert.rejects(
       client.setEnvironmentVariable(project, 'production', { name: 'env:PAYMENT_KEY', value: 'other', by: 'alice' }),
@@ -172,6 +212,47 @@ describe('variables: project and environment, sensitive ones never seen again', 
     for (let i = 0; i < 50 && !(await client.ticket(project, ticketId)).outcome; i++) await new Promise((res) => setTimeout(res, 100));
     assert.match((await client.ticket(project, ticketId)).outcome ?? '', /variable env:PAYMENT_KEY set on production/);
 
+    // The same value again: the ticket says so, and still holds no value.
+    const same = await client.setEnvironmentVariable(project, 'production', { name: 'env:PAYMENT_KEY', value, sensitive: true, by: 'alice' });
+    assert.equal(same.applied, false);
+    const sameId = (same as { ticket: string }).ticket;
+    const sameTicket = await client.ticket(project, sameId);
+    assert.equal(sameTicket.title, 'Set variable env:PAYMENT_KEY on production (same value, sensitive)');
+    assert.deepEqual(sameTicket.payload, { name: 'env:PAYMENT_KEY', action: 'set', sensitive: 'true', valueChanged: 'false' });
+    // A new value, not sensitive this time: "(new value)"; then the same again: "(same value)".
+    const plain = await client.setEnvironmentVariable(project, 'staging', { name: 'env:LOG_LEVEL', value: 'info', by: 'alice' });
+    const plainId = (plain as { ticket: string }).ticket;
+    assert.equal((await client.ticket(project, plainId)).title, 'Set variable env:LOG_LEVEL on staging (new value)');
+    await client.decide(project, plainId, { user: 'sam', decision: 'approve' });
+    for (let i = 0; i < 100 && (await client.environmentVariables(project, 'staging')).length === 0; i++) await new Promise((res) => setTimeout(res, 100));
+    for (let i = 0; i < 100 && !(await client.ticket(project, plainId)).outcome; i++) await new Promise((res) => setTimeout(res, 100));
+    const plainSame = await client.setEnvironmentVariable(project, 'staging', { name: 'env:LOG_LEVEL', value: 'info', by: 'alice' });
+    const plainSameId = (plainSame as { ticket: string }).ticket;
+    assert.equal((await client.ticket(project, plainSameId)).title, 'Set variable env:LOG_LEVEL on staging (same value)');
+
+    // Neither ticket shows the sensitive value, in clear, base64 or inside a base64 run: not its
+    // record, not `slipway ticket show` (text and --json), not its page of the web interface.
+    const needles = needlesOf([value]);
+    const cliEnv = { ...process.env, SLIPWAY_HOME: p.layout.home };
+    const cookie = await signIn('slipway-dev-sam');
+    for (const id of [ticketId, sameId]) {
+      const record = await client.ticket(project, id);
+      assert.equal(leakIn(JSON.stringify(record), needles), undefined, `${id}'s record`);
+      for (const extra of [[], ['--json']]) {
+        const shown = await runSlipway(['ticket', 'show', project, id, ...extra], cliEnv);
+        assert.equal(shown.code, 0, shown.stderr);
+        assert.match(shown.stdout, /env:PAYMENT_KEY/);
+        assert.equal(leakIn(shown.stdout + shown.stderr, needles), undefined, `ticket show ${id} ${extra.join(' ')}`);
+      }
+      const page = await fetch(`${process.env.SLIPWAY_TEST_API_URL}/ui/projects/${project}/tickets/${id}`, { headers: { cookie } });
+      const html = await page.text();
+      assert.equal(page.status, 200, html.slice(0, 500));
+      assert.ok(html.includes(record.title.replace(/ \(.*$/, '')), `${id}'s page shows the ticket`);
+      assert.equal(leakIn(html, needles), undefined, `${id}'s page`);
+    }
+    await client.decide(project, sameId, { user: 'sue', decision: 'reject', comment: 'nothing changes' });
+    await client.decide(project, plainSameId, { user: 'sue', decision: 'reject', comment: 'nothing changes' });
+
     // Refused at once, changing nothing: bad names, an unknown environment, engine variables.
     await assert.rejects(client.setEnvironmentVariable(project, 'integration', { name: 'env:MAGENTO_CLOUD_RELATIONSHIPS', value: 'x', by: 'alice' }), /set by Slipway itself/);
     await assert.rejects(client.setEnvironmentVariable(project, 'integration', { name: 'env:1BAD', value: 'x', by: 'alice' }), /after "env:" comes a process variable's name/);
@@ -181,7 +262,7 @@ describe('variables: project and environment, sensitive ones never seen again', 
     const t2 = (r2 as { ticket: string }).ticket;
     await client.decide(project, t2, { user: 'sue', decision: 'reject', comment: 'no debug on staging' });
     await new Promise((res) => setTimeout(res, 500));
-    assert.deepEqual(await client.environmentVariables(project, 'staging'), []);
+    assert.deepEqual((await client.environmentVariables(project, 'staging')).map((v) => v.name), ['env:LOG_LEVEL']);
     await keep(client, 'project-variable-tickets.json', workflowIds.project(project));
   });
 

@@ -75,14 +75,16 @@ export function spawnSlipway(args: string[], env: NodeJS.ProcessEnv): Spawned {
   };
 }
 
-/** Runs `slipway <args>` to completion. */
-export async function runSlipway(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [SLIPWAY_BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Runs `slipway <args>` to completion; `input`, if given, is its standard input. */
+export async function runSlipway(args: string[], env: NodeJS.ProcessEnv, input?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [SLIPWAY_BIN, ...args], { env, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+  if (input !== undefined) child.stdin!.end(input);
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-  const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+  child.stdout!.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
+  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+  // 'close': the process has exited and its output has been read whole.
+  const code = await new Promise<number | null>((resolve) => child.once('close', (c) => resolve(c)));
   return { code, stdout, stderr };
 }
 

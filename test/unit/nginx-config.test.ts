@@ -294,30 +294,42 @@ describe('the nginx configuration of a release', function () {
 });
 
 describe('the PHP-FPM configuration of an environment', function () {
-  it('one pool on a Unix socket, unprivileged, a cleared environment with escaped values', function () {
+  it('one pool on a Unix socket, unprivileged, a cleared environment whose values are never in the file', function () {
+    const env = {
+      MAGENTO_CLOUD_RELATIONSHIPS: 'eyJkYXRhYmFzZSI6W119',
+      QUOTE: 'a"b\\c ${HOME} ; [x] = y',
+      PEM: '-----BEGIN-----\nabc\n-----END-----',
+      HASH: '$2y$10$abc',
+      EMPTY: '',
+    };
     const { config, processEnv } = phpFpmConfig({
       pool: 'shop-main',
       listenSocket: '/run/env/php.sock',
       pidFile: '/run/env/php-fpm.pid',
       errorLog: '/run/env/php-fpm.log',
-      env: {
-        MAGENTO_CLOUD_RELATIONSHIPS: 'eyJkYXRhYmFzZSI6W119',
-        QUOTE: 'a"b\\c ${HOME} ; [x] = y',
-        PEM: '-----BEGIN-----\nabc\n-----END-----',
-        HASH: '$2y$10$abc',
-      },
+      env,
     });
     assert.match(config, /^\[global\]\npid = \/run\/env\/php-fpm\.pid\nerror_log = \/run\/env\/php-fpm\.log\ndaemonize = no$/m);
     assert.match(config, /^\[shop-main\]\nlisten = \/run\/env\/php\.sock$/m);
     assert.match(config, /^clear_env = yes$/m);
     assert.match(config, /^pm = ondemand$/m);
     assert.doesNotMatch(config, /^(user|group|listen\.owner)\b/m);
-    assert.match(config, /^env\[MAGENTO_CLOUD_RELATIONSHIPS\] = "eyJkYXRhYmFzZSI6W119"$/m);
-    assert.match(config, /^env\[QUOTE\] = "a\\"b\\\\c \\\$\{HOME\} ; \[x\] = y"$/m);
-    // A newline (PHP-FPM reads line by line) or a leading "$" (read as its own variable) goes through its environment.
-    assert.match(config, /^env\[PEM\] = \$SLIPWAY_FPM_ENV_1$/m);
+    // Every variable is a reference to PHP-FPM's own environment (sorted by name), its value handed there.
     assert.match(config, /^env\[HASH\] = \$SLIPWAY_FPM_ENV_0$/m);
-    assert.deepEqual(processEnv, { SLIPWAY_FPM_ENV_0: '$2y$10$abc', SLIPWAY_FPM_ENV_1: '-----BEGIN-----\nabc\n-----END-----' });
+    assert.match(config, /^env\[MAGENTO_CLOUD_RELATIONSHIPS\] = \$SLIPWAY_FPM_ENV_1$/m);
+    assert.match(config, /^env\[PEM\] = \$SLIPWAY_FPM_ENV_2$/m);
+    assert.match(config, /^env\[QUOTE\] = \$SLIPWAY_FPM_ENV_3$/m);
+    assert.deepEqual(processEnv, {
+      SLIPWAY_FPM_ENV_0: '$2y$10$abc',
+      SLIPWAY_FPM_ENV_1: 'eyJkYXRhYmFzZSI6W119',
+      SLIPWAY_FPM_ENV_2: '-----BEGIN-----\nabc\n-----END-----',
+      SLIPWAY_FPM_ENV_3: 'a"b\\c ${HOME} ; [x] = y',
+    });
+    // An empty value is left out (PHP-FPM refuses one); no value is in the file, whole or in part.
+    assert.doesNotMatch(config, /EMPTY/);
+    for (const v of Object.values(env).filter(Boolean)) assert.ok(!config.includes(v), `${JSON.stringify(v)} in the file`);
+    assert.ok(!config.includes('eyJ') && !config.includes('BEGIN') && !config.includes('$2y'), 'no value in the file');
+    assert.equal(config.split('\n').filter((l) => /^env\[/.test(l)).length, 4);
     assert.equal(config.split('\n').filter((l) => l.startsWith('[')).length, 2, 'no section injected');
     assert.throws(() => phpFpmConfig({ pool: 'p', listenSocket: '/s', pidFile: '/p', errorLog: '/e', env: { 'A]\n[www': 'x' } }), /variable name "A\]\\n\[www" must be letters/);
     assert.throws(() => phpFpmConfig({ pool: 'p]\n[x', listenSocket: '/s', pidFile: '/p', errorLog: '/e', env: {} }), /pool name must be/);
@@ -330,13 +342,13 @@ describe('the PHP-FPM configuration of an environment', function () {
     const d = tempDir('fpm-config');
     try {
       // An empty value (a variable declared as "") is one PHP-FPM would refuse: it is left out.
-      const { config } = phpFpmConfig({ pool: 'env', listenSocket: `${d}/php.sock`, pidFile: `${d}/fpm.pid`, errorLog: `${d}/fpm.log`, env: { A: 'a"b$c\\d;e', EMPTY: '' } });
+      const { config, processEnv } = phpFpmConfig({ pool: 'env', listenSocket: `${d}/php.sock`, pidFile: `${d}/fpm.pid`, errorLog: `${d}/fpm.log`, env: { A: 'a"b$c\\d;e', EMPTY: '' } });
       assert.doesNotMatch(config, /EMPTY/);
       fs.writeFileSync(`${d}/php-fpm.conf`, config);
       // As root PHP-FPM wants a user; it runs unprivileged, without one.
       fs.chownSync(d, 65534, 65534);
       const asNobody = process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] : [];
-      execFileSync(asNobody[0] ?? fpm, [...asNobody.slice(1), ...(asNobody.length ? [fpm] : []), '-t', '-y', `${d}/php-fpm.conf`], { stdio: 'pipe' });
+      execFileSync(asNobody[0] ?? fpm, [...asNobody.slice(1), ...(asNobody.length ? [fpm] : []), '-t', '-y', `${d}/php-fpm.conf`], { stdio: 'pipe', env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...processEnv } });
     } finally {
       fs.rmSync(d, { recursive: true, force: true });
     }

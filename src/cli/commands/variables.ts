@@ -2,9 +2,9 @@
  * `slipway env var set|get|list|unset` and `slipway project var …`, as `magento-cloud
  * variable:*`. A value is given as an argument, or as "-" to read it from standard input (for
  * a sensitive value: it stays out of the shell's history and the process list). A sensitive
- * value is never printed again.
+ * value is never printed again. On the engine host they act through Temporal as --as (else
+ * cli:<login>); with SLIPWAY_API_URL, through the API as the token's user (--as refused).
  */
-import * as os from 'node:os';
 import { Command } from 'commander';
 import type { VariableChangeResult } from '../../client';
 import type { VariableView } from '../../domain/variables';
@@ -48,19 +48,17 @@ function told(result: VariableChangeResult, what: string, environment: string): 
   else console.error(`${what}; ${environment} serves no release now: its next deployment gets it`);
 }
 
-const whoAmI = (as?: string): string => as ?? `cli:${os.userInfo().username}`;
-
 function setOptions(cmd: Command, environmentLevel: boolean): Command {
   cmd
     .option('--sensitive', 'never shown again, stored encrypted, kept out of logs and histories', false)
     .option('--build', 'visible to the build only (default: build and runtime)')
     .option('--runtime', 'visible at runtime only (default: build and runtime)')
-    .option('--as <user>', 'who changes it (required on staging and production: the ticket\'s requester)');
+    .option('--as <user>', "who changes it, on the engine host (required on staging and production: the ticket's requester; through the API, the token's user)");
   if (environmentLevel) cmd.option('--no-inherit', 'child environments do not inherit it');
   return cmd;
 }
 
-export function registerVariableCommands({ program, withClient }: Cli): void {
+export function registerVariableCommands({ program, withEngine }: Cli): void {
   const envCmd = program.commands.find((c) => c.name() === 'env')!;
   const projectCmd = program.commands.find((c) => c.name() === 'project')!;
 
@@ -73,18 +71,18 @@ export function registerVariableCommands({ program, withClient }: Cli): void {
     )
     .action(async (project: string, environment: string, name: string, raw: string | undefined, opts: { sensitive: boolean; build?: boolean; runtime?: boolean; inherit: boolean; as?: string }) => {
       const value = await valueOf(raw);
-      await withClient(async (client) => {
-        const r = await client.setEnvironmentVariable(project, environment, { name, value, sensitive: opts.sensitive, inherit: opts.inherit, ...visibility(opts), by: whoAmI(opts.as) });
+      await withEngine(async (engine) => {
+        const r = await engine.setEnvironmentVariable(project, environment, { name, value, sensitive: opts.sensitive, inherit: opts.inherit, ...visibility(opts) });
         told(r, `${name} set`, environment);
-      });
+      }, { ...(opts.as !== undefined ? { as: opts.as } : {}) });
     });
   envVar
     .command('unset <project> <environment> <name>')
     .description("remove an environment's own variable (staging, production: through a ticket)")
-    .option('--as <user>', "who removes it (required on staging and production: the ticket's requester)")
+    .option('--as <user>', "who removes it, on the engine host (required on staging and production: the ticket's requester; through the API, the token's user)")
     .addHelpText('after', '\nExample:\n  slipway env var unset shop integration env:APP_MODE')
     .action(async (project: string, environment: string, name: string, opts: { as?: string }) => {
-      await withClient(async (client) => told(await client.unsetEnvironmentVariable(project, environment, name, whoAmI(opts.as)), `${name} removed`, environment));
+      await withEngine(async (engine) => told(await engine.unsetEnvironmentVariable(project, environment, name), `${name} removed`, environment), { ...(opts.as !== undefined ? { as: opts.as } : {}) });
     });
   envVar
     .command('list <project> <environment>')
@@ -92,7 +90,7 @@ export function registerVariableCommands({ program, withClient }: Cli): void {
     .option('--json', 'machine-readable output', false)
     .addHelpText('after', '\nExample:\n  slipway env var list shop integration')
     .action(async (project: string, environment: string, opts: { json: boolean }) => {
-      await withClient(async (client) => show(await client.environmentVariables(project, environment), opts.json));
+      await withEngine(async (engine) => show(await engine.environmentVariables(project, environment), opts.json));
     });
   envVar
     .command('get <project> <environment> <name>')
@@ -100,7 +98,7 @@ export function registerVariableCommands({ program, withClient }: Cli): void {
     .option('--json', 'machine-readable output', false)
     .addHelpText('after', '\nExample:\n  slipway env var get shop integration env:APP_MODE')
     .action(async (project: string, environment: string, name: string, opts: { json: boolean }) => {
-      await withClient(async (client) => show([await client.environmentVariable(project, environment, name)], opts.json));
+      await withEngine(async (engine) => show([await engine.environmentVariable(project, environment, name)], opts.json));
     });
 
   const projectVar = projectCmd.command('var').description("the project's variables: the layer under every environment's");
@@ -109,18 +107,18 @@ export function registerVariableCommands({ program, withClient }: Cli): void {
     .addHelpText('after', '\nExample:\n  slipway project var set shop env:COMPOSER_AUTH - --sensitive --build < auth.json')
     .action(async (project: string, name: string, raw: string | undefined, opts: { sensitive: boolean; build?: boolean; runtime?: boolean; as?: string }) => {
       const value = await valueOf(raw);
-      await withClient(async (client) => {
-        const r = await client.setProjectVariable(project, { name, value, sensitive: opts.sensitive, ...visibility(opts), by: whoAmI(opts.as) });
+      await withEngine(async (engine) => {
+        const r = await engine.setProjectVariable(project, { name, value, sensitive: opts.sensitive, ...visibility(opts) });
         console.error(`${name} set on ${project}${r.deployments.length ? `; deployments started: ${r.deployments.map((d) => `#${d}`).join(', ')}` : ''}`);
-      });
+      }, { ...(opts.as !== undefined ? { as: opts.as } : {}) });
     });
   projectVar
     .command('unset <project> <name>')
     .description('remove a project variable')
     .addHelpText('after', '\nExample:\n  slipway project var unset shop env:COMPOSER_AUTH')
     .action(async (project: string, name: string) => {
-      await withClient(async (client) => {
-        const r = await client.unsetProjectVariable(project, name);
+      await withEngine(async (engine) => {
+        const r = await engine.unsetProjectVariable(project, name);
         console.error(`${name} removed from ${project}${r.deployments.length ? `; deployments started: ${r.deployments.map((d) => `#${d}`).join(', ')}` : ''}`);
       });
     });
@@ -130,7 +128,7 @@ export function registerVariableCommands({ program, withClient }: Cli): void {
     .option('--json', 'machine-readable output', false)
     .addHelpText('after', '\nExample:\n  slipway project var list shop')
     .action(async (project: string, opts: { json: boolean }) => {
-      await withClient(async (client) => show(await client.projectVariables(project), opts.json));
+      await withEngine(async (engine) => show(await engine.projectVariables(project), opts.json));
     });
   projectVar
     .command('get <project> <name>')
@@ -138,10 +136,6 @@ export function registerVariableCommands({ program, withClient }: Cli): void {
     .option('--json', 'machine-readable output', false)
     .addHelpText('after', '\nExample:\n  slipway project var get shop env:COMPOSER_AUTH')
     .action(async (project: string, name: string, opts: { json: boolean }) => {
-      await withClient(async (client) => {
-        const v = (await client.projectVariables(project)).find((x) => x.name === name);
-        if (!v) throw new SlipwayError(`project ${project} has no variable ${name}`, 1);
-        show([v], opts.json);
-      });
+      await withEngine(async (engine) => show([await engine.projectVariable(project, name)], opts.json));
     });
 }

@@ -5,10 +5,12 @@
  * what is declared: MAGENTO_CLOUD_RELATIONSHIPS, _ROUTES, _VARIABLES and the project's variables
  * (those with an empty value left out: PHP-FPM refuses them).
  *
- * PHP-FPM reads its file line by line with PHP's INI syntax, and a value that starts with "$"
- * is taken from its own environment. So a value is written double-quoted with `\`, `"` and `$`
- * escaped when it can be; one that cannot (a newline, or a leading "$") is handed over through
- * PHP-FPM's own environment instead (`env[NAME] = $SLIPWAY_FPM_ENV_n`, listed in `processEnv`).
+ * No value is ever written into the file: it holds passwords (the relationships) and sensitive
+ * variables (process ones, and MAGENTO_CLOUD_VARIABLES), which are kept encrypted at rest and
+ * must never lie on disk in clear. Each variable is a reference, `env[NAME] = $SLIPWAY_FPM_ENV_n`
+ * (PHP-FPM takes a value starting with "$" from its own environment when it reads the file),
+ * and the values are handed to PHP-FPM's process environment (`processEnv`) by whoever starts
+ * it, computed afresh from the variable store at every start.
  */
 
 export interface PhpFpmConfigInput {
@@ -31,16 +33,11 @@ export interface PhpFpmConfigInput {
 export interface PhpFpmConfig {
   /** php-fpm.conf, global and pool: `php-fpm -F -y <file>`. */
   config: string;
-  /** Environment variables PHP-FPM itself must be started with (values its file cannot hold). */
+  /** Environment variables PHP-FPM itself must be started with: every value of `env` (the file holds references only). */
   processEnv: Record<string, string>;
 }
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-/** A double-quoted INI string: `\`, `"` and `$` (which would start `${…}`) escaped. */
-function iniString(s: string): string {
-  return `"${s.replace(/[\\"$]/g, (c) => `\\${c}`)}"`;
-}
 
 function enginePath(p: string, what: string): string {
   if (!/^\/[A-Za-z0-9._@+/-]*$/.test(p) || p.split('/').includes('..')) {
@@ -83,13 +80,9 @@ export function phpFpmConfig(input: PhpFpmConfigInput): PhpFpmConfig {
     // PHP-FPM refuses an empty value ("empty value"), quoted or through its own environment:
     // such a variable is left out, and getenv() gives false instead of "".
     if (v === '') continue;
-    if (/[\r\n]/.test(v) || v.startsWith('$')) {
-      const key = `SLIPWAY_FPM_ENV_${Object.keys(processEnv).length}`;
-      processEnv[key] = v;
-      lines.push(`env[${name}] = $${key}`);
-    } else {
-      lines.push(`env[${name}] = ${iniString(v)}`);
-    }
+    const key = `SLIPWAY_FPM_ENV_${Object.keys(processEnv).length}`;
+    processEnv[key] = v;
+    lines.push(`env[${name}] = $${key}`);
   }
   return { config: `${lines.join('\n')}\n`, processEnv };
 }
