@@ -48,12 +48,15 @@ function told(result: VariableChangeResult, what: string, environment: string): 
   else console.error(`${what}; ${environment} serves no release now: its next deployment gets it`);
 }
 
+const AS_ENVIRONMENT = "who changes it, on the engine host (required on staging and production: the ticket's requester; through the API, the token's user)";
+const AS_PROJECT = "who changes it (an admin of the project), on the engine host; through the API, the token's user";
+
 function setOptions(cmd: Command, environmentLevel: boolean): Command {
   cmd
     .option('--sensitive', 'never shown again, stored encrypted, kept out of logs and histories', false)
     .option('--build', 'visible to the build only (default: build and runtime)')
     .option('--runtime', 'visible at runtime only (default: build and runtime)')
-    .option('--as <user>', "who changes it, on the engine host (required on staging and production: the ticket's requester; through the API, the token's user)");
+    .option('--as <user>', environmentLevel ? AS_ENVIRONMENT : AS_PROJECT);
   if (environmentLevel) cmd.option('--no-inherit', 'child environments do not inherit it');
   return cmd;
 }
