@@ -12,7 +12,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { SlipwayClient } from '../client';
-import { accessRefusal, rolesOn, type Need } from '../domain/access';
+import { ACTION_NEEDS, accessRefusal, rolesOn, type Need } from '../domain/access';
 import { environmentNameProblem } from '../domain/environment-names';
 import { hostLivenessSchema, hostNameSchema, hostStartTimeoutSchema, projectHostsSchema, projectIdSchema } from '../domain/schemas';
 import type { Role } from '../domain/tickets';
@@ -83,7 +83,6 @@ export function registerRoutes(app: FastifyInstance, deps: { client: SlipwayClie
   const reader = allow('read');
   const developer = allow('developer');
   const admin = allow('admin');
-  const support = allow('support');
   /** Any known user: what they see is filtered by their roles. */
   const anyone = allow('anyone');
 
@@ -337,7 +336,7 @@ export function registerRoutes(app: FastifyInstance, deps: { client: SlipwayClie
   );
 
   api.post('/v1/projects/:project/promotions', {
-    preHandler: developer,
+    preHandler: allow(ACTION_NEEDS.promote),
     schema: {
       description: "Promote the source's live release to staging or production, behind a support ticket.",
       params,
@@ -360,7 +359,7 @@ export function registerRoutes(app: FastifyInstance, deps: { client: SlipwayClie
   );
 
   api.post('/v1/projects/:project/tickets/:ticket/decision', {
-    preHandler: support,
+    preHandler: allow(ACTION_NEEDS.decide),
     schema: {
       description: "Approve or reject a ticket as the caller (a support engineer, never the requester).",
       params: ticketParams,

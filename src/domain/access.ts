@@ -52,6 +52,17 @@ export const ROLES_FOR: Record<Need, Role[]> = {
   read: ['developer', 'support', 'admin'],
 };
 
+/**
+ * What the actions that both the API and the web interface offer need, in one place: the API's
+ * routes and the interface's forms (and whether it shows their buttons) read them here.
+ */
+export const ACTION_NEEDS = {
+  /** Asking for a promotion (it opens a ticket): a developer's request. */
+  promote: 'developer',
+  /** Approving or rejecting a ticket. */
+  decide: 'support',
+} as const satisfies Record<string, Need>;
+
 /** Why the user may not do this on the project (a 403's message), or nothing when they may. */
 export function accessRefusal(user: string, grants: Grants, need: Need, project?: string): string | undefined {
   const wanted = ROLES_FOR[need];

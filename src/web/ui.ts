@@ -16,8 +16,10 @@ import { Eta } from 'eta';
 import { simpleGit } from 'simple-git';
 import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerHookHandler } from 'fastify';
 import type { SlipwayClient } from '../client';
-import { accessRefusal, rolesOn } from '../domain/access';
+import { ACTION_NEEDS, accessRefusal, rolesOn, type Need } from '../domain/access';
+import { environmentTree, treeRows } from '../domain/environment-tree';
 import type { EnvironmentEntry } from '../domain/project';
+import { PROMOTION_SOURCE } from '../domain/promotion';
 import { PACKAGE_ROOT, readRuntimeInfo } from '../home';
 import { workflowIds } from '../domain/names';
 import type { Identities } from '../identities';
@@ -57,6 +59,18 @@ const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => ({ '&': '
 
 const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err)).replace(/^refused: /, '');
 
+/** A unified diff's lines, each with its kind; the +/- prefixes are kept (the kind is not told by colour alone). */
+export function diffLines(diff: string | undefined): Array<{ kind: 'add' | 'del' | 'hunk' | 'file' | 'context'; text: string }> {
+  if (!diff) return [];
+  return diff
+    .replace(/\n$/, '')
+    .split('\n')
+    .map((text) => ({
+      text,
+      kind: /^(diff |index |\+\+\+ |--- |new file|deleted file)/.test(text) ? 'file' : text.startsWith('@@') ? 'hunk' : text.startsWith('+') ? 'add' : text.startsWith('-') ? 'del' : 'context',
+    }));
+}
+
 export function registerUi(app: FastifyInstance, options: UiOptions): void {
   const { client } = options;
   void app.register(async (ui) => {
@@ -95,6 +109,29 @@ export function registerUi(app: FastifyInstance, options: UiOptions): void {
       for (const res of streams) res.end();
       done();
     });
+    /**
+     * Serves server-sent events: `tick` sends what changed (`send` writes one event, its data as
+     * JSON) and says whether the stream is done; it runs every `everyMs` until then, or until
+     * the browser goes or the server closes.
+     */
+    const serveEvents = async (req: FastifyRequest, reply: FastifyReply, everyMs: number, tick: (send: (event: string, data: unknown) => void) => Promise<boolean>): Promise<void> => {
+      reply.hijack();
+      const res = reply.raw;
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
+      streams.add(res);
+      let gone = false;
+      req.raw.on('close', () => (gone = true));
+      const send = (event: string, data: unknown): void => void res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+      try {
+        while (!gone && !closing) {
+          if (await tick(send)) break;
+          await new Promise((r) => setTimeout(r, everyMs));
+        }
+      } finally {
+        streams.delete(res);
+        res.end();
+      }
+    };
     const withCsrf: preHandlerHookHandler = (req, reply, done) => ui.csrfProtection(req, reply, done);
 
     ui.get('/ui', hidden, async (req, reply) => reply.redirect(userOf(req) ? '/ui/projects' : '/ui/sign-in', 303));
@@ -138,32 +175,28 @@ export function registerUi(app: FastifyInstance, options: UiOptions): void {
         return page(reply, 404, 'projects', 'Not found', { projects: [] }, user);
       }
       const routerPort = readRuntimeInfo(client.layout)?.routerPort;
-      const depthOf = (e: EnvironmentEntry): number => {
-        let d = 0;
-        for (let p = e.parent; p && d < 20; p = info.environments.find((x) => x.name === p)?.parent) d++;
-        return d;
-      };
+      // The tree of `env list` (the same function): master first, each child right under its parent.
       const environments = await Promise.all(
-        info.environments
-          .filter((e) => e.type !== 'global-master')
-          .map(async (e) => {
-            const status = await client.environmentStatus(project, e.name).catch(() => undefined);
-            // The one running, else the newest finished.
-            const last = status?.running ?? status?.deployments.at(-1);
-            return {
-              name: e.name,
-              type: e.type,
-              status: e.status,
-              depth: depthOf(e),
-              managed: e.type === 'integration' || e.type === 'integration-child',
-              lastN: last?.deployment,
-              actions: actionsFor(e),
-              commit: status?.current?.commit.slice(0, 12),
-              release: status?.current?.release,
-              last: last ? `#${last.deployment} ${last.status}` : undefined,
-              url: status?.current && routerPort ? `http://${e.name}.${project}.localhost:${routerPort}/` : undefined,
-            };
-          }),
+        treeRows(environmentTree(info.environments)).map(async ({ node: e, depth }) => {
+          // master (Global Master) is a branch, never deployed: no status.
+          const status = e.type === 'global-master' ? undefined : await client.environmentStatus(project, e.name).catch(() => undefined);
+          // The one running, else the newest finished.
+          const last = status?.running ?? status?.deployments.at(-1);
+          return {
+            name: e.name,
+            type: e.type,
+            status: e.status,
+            depth,
+            managed: e.type === 'integration' || e.type === 'integration-child',
+            master: e.type === 'global-master',
+            lastN: last?.deployment,
+            actions: actionsFor(e),
+            commit: status?.current?.commit.slice(0, 12),
+            release: status?.current?.release,
+            last: last ? `#${last.deployment} ${last.status}` : undefined,
+            url: status?.current && routerPort ? `http://${e.name}.${project}.localhost:${routerPort}/` : undefined,
+          };
+        }),
       );
       const roles = rolesOn(grants, project);
       return page(reply, status, 'project', `Project ${project}`, { project: info, environments, canDevelop: roles.includes('developer') || roles.includes('admin'), ...message, csrf: reply.generateCsrf() }, user);
@@ -245,6 +278,8 @@ export function registerUi(app: FastifyInstance, options: UiOptions): void {
           managed,
           canChange: roles.includes('developer') || roles.includes('admin'),
           canRequest: roles.length > 0 && (p.environment === 'staging' || p.environment === 'production'),
+          // The API's rule for POST /promotions, read from the same place.
+          canPromote: (p.environment === 'staging' || p.environment === 'production') && !accessRefusal(user, grants, ACTION_NEEDS.promote, p.project),
           csrf: reply.generateCsrf(),
           ...message,
         },
@@ -258,7 +293,7 @@ export function registerUi(app: FastifyInstance, options: UiOptions): void {
     });
     /** A form of the environment page: the client's answer or refusal on the page. */
     type FormBody = Partial<Record<string, string>> | undefined;
-    const envForm = (route: string, need: 'developer' | 'read', run: (user: string, p: EnvParams, body: FormBody) => Promise<string>): void => {
+    const envForm = (route: string, need: Need, run: (user: string, p: EnvParams, body: FormBody) => Promise<string>): void => {
       ui.post<{ Params: EnvParams; Body: FormBody }>(`/ui/projects/:project/environments/:environment/${route}`, { ...hidden, preHandler: withCsrf }, async (req, reply) => {
         const user = await signedIn(req, reply);
         if (!user) return reply;
@@ -289,7 +324,7 @@ export function registerUi(app: FastifyInstance, options: UiOptions): void {
       if (!r.applied) return `${r.ticket} opened: ${name} is removed from ${p.environment} once a support engineer approves`;
       return r.deployment !== undefined ? `${name} removed; deployment #${r.deployment} started` : `${name} removed`;
     });
-    envForm('request-promotion', 'read', async (user, p) => {
+    envForm('request-promotion', ACTION_NEEDS.promote, async (user, p) => {
       const r = await client.promote(p.project, p.environment, user);
       return `${r.ticket} opened: a support engineer decides the promotion to ${p.environment}`;
     });
@@ -359,16 +394,13 @@ export function registerUi(app: FastifyInstance, options: UiOptions): void {
       if (!user) return reply.code(401).send();
       let d = await deploymentOf(user, req.params);
       if (!d) return reply.code(404).send();
-      reply.hijack();
-      const res = reply.raw;
-      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
-      streams.add(res);
       let sent = Math.max(0, Number(req.query.from) || 0);
       let lastSteps = '';
-      let closed = false;
-      req.raw.on('close', () => (closed = true));
-      const send = (event: string, data: string): void => void res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-      while (!closed && !closing && d) {
+      let first = true;
+      await serveEvents(req, reply, 400, async (send) => {
+        if (!first) d = await deploymentOf(user, req.params).catch(() => undefined);
+        first = false;
+        if (!d) return true;
         if (d.log.length > sent) {
           send('log', d.log.slice(sent));
           sent = d.log.length;
@@ -381,30 +413,74 @@ export function registerUi(app: FastifyInstance, options: UiOptions): void {
         const text = statusText(d.progress.phase, d.record);
         if (d.progress.phase === 'succeeded' || d.progress.phase === 'failed') {
           send('done', text);
-          break;
+          return true;
         }
         send('status', text);
-        await new Promise((r) => setTimeout(r, 400));
-        if (closed || closing) break;
-        d = await deploymentOf(user, req.params).catch(() => undefined);
-      }
-      streams.delete(res);
-      res.end();
+        return false;
+      });
     });
 
     // The support console: open tickets of the projects the engineer supports; a ticket's page.
     const ago = (ms: number): string => (ms < 3_600_000 ? `${Math.max(0, Math.round(ms / 60_000))} min` : `${(ms / 3_600_000).toFixed(1)} h`);
+    /** The queue's rows: open tickets of the projects the user supports, oldest first (the same partial for the page and its event stream). */
+    const queueRows = async (user: string): Promise<string> => {
+      const supported = (await client.listProjects({ visibleTo: user })).filter((p) => p.roles.includes('support'));
+      const now = Date.now();
+      const tickets = (await Promise.all(supported.map(async (p) => (await client.listTickets(p.project, { open: true }).catch(() => [])).map((t) => ({ ...t, project: p.project })))))
+        .flat()
+        // The list comes from the search index, which may lag a decision by a moment; the record does not.
+        .filter((t) => t.status === 'open')
+        .sort((a, b) => a.openedAt - b.openedAt)
+        .map((t) => ({ ...t, age: ago(now - t.openedAt), expires: `in ${ago(t.expiresAt - now)}` }));
+      return eta.render('support-rows', { tickets });
+    };
     ui.get('/ui/support', hidden, async (req, reply) => {
       const user = await signedIn(req, reply);
       if (!user) return reply;
-      const supported = (await client.listProjects({ visibleTo: user })).filter((p) => p.roles.includes('support'));
-      const now = Date.now();
-      const tickets = (await Promise.all(supported.map(async (p) => (await client.listTickets(p.project, { open: true })).map((t) => ({ ...t, project: p.project })))))
-        .flat()
-        .sort((a, b) => a.openedAt - b.openedAt)
-        .map((t) => ({ ...t, age: ago(now - t.openedAt), expires: `in ${ago(t.expiresAt - now)}` }));
-      return page(reply, 200, 'support', 'Support console', { tickets }, user);
+      return page(reply, 200, 'support', 'Support console', { rows: await queueRows(user) }, user);
     });
+    /** The queue on every open console: a ticket decided or opened anywhere shows within seconds. */
+    ui.get('/ui/support/events', hidden, async (req, reply) => {
+      const user = userOf(req);
+      if (!user) return reply.code(401).send();
+      let last = '';
+      await serveEvents(req, reply, 1_500, async (send) => {
+        const rows = await queueRows(user).catch(() => last);
+        // Ages move by the minute: sent whenever anything on the rows changes.
+        if (rows !== last) send('queue', rows);
+        last = rows;
+        return false;
+      });
+    });
+
+    /**
+     * The checks of the source's latest deployment (the one a promotion would follow): its
+     * status, its health-check steps (routes and smoke paths, through the router) with their
+     * statuses, and what they answered, from its log. Not the live release's record: a failed
+     * deployment after it shows.
+     */
+    const sourceChecks = async (project: string, source: string) => {
+      const status = await client.environmentStatus(project, source).catch(() => undefined);
+      const latest = status?.running ?? status?.deployments.at(-1);
+      if (!latest) return { source, summary: `${source} has no deployment`, steps: [], lines: [] };
+      const progress = await client.deploymentProgress(project, source, latest.deployment).catch(() => undefined);
+      const steps = (progress?.steps ?? [])
+        .filter((x) => x.step === 'health-check')
+        .map((x) => `${x.step}${x.host ? ` on ${x.host}` : ''}: ${x.status}${x.endedAt ? ` in ${x.endedAt - x.startedAt < 1000 ? `${x.endedAt - x.startedAt} ms` : `${((x.endedAt - x.startedAt) / 1000).toFixed(1)} s`}` : ''}`);
+      let lines: string[] = [];
+      try {
+        lines = client
+          .deploymentLog(project, source, latest.deployment)
+          .split('\n')
+          .filter((l) => l.includes('[health-check]'))
+          .map((l) => l.slice(l.indexOf('[health-check]')))
+          .slice(-20);
+      } catch {
+        /* its log is no longer kept */
+      }
+      const summary = `deployment #${latest.deployment} of ${source} (${latest.commit.slice(0, 12)}): ${latest.status}${latest.error ? `: ${latest.error}` : ''}${steps.length === 0 ? '; no health-check step ran' : ''}`;
+      return { source, summary, steps, lines };
+    };
 
     type TicketParams = { project: string; ticket: string };
     const ticketView = async (user: string, p: TicketParams) => {
@@ -424,17 +500,16 @@ export function registerUi(app: FastifyInstance, options: UiOptions): void {
       const statusText = `${ticket.status}${promotion && ticket.status === 'approved' ? `: promotion ${promotion.status}${promotion.deployment ? ` (deployment #${promotion.deployment})` : ''}` : ''}`;
       const approvalsText = `${ticket.approvals.length} of ${ticket.requiredApprovals}${ticket.approvals.length ? `: ${ticket.approvals.map((a) => a.user).join(', ')}` : ''}`;
       const closed = ticket.status !== 'open' && !unanswered && (!promotion || !['waiting', 'deploying'].includes(promotion.status));
-      return { ticket, promotion, statusText, approvalsText, closed };
+      // Each decision with its comment, in the order they were made.
+      const decisions = [...ticket.approvals.map((a) => ({ ...a, verb: 'approved' })), ...(ticket.rejection ? [{ ...ticket.rejection, verb: 'rejected' }] : [])]
+        .sort((a, b) => a.at - b.at)
+        .map((d) => `${d.verb} by ${d.user}${d.comment ? `: “${d.comment}”` : ' (no comment)'}`);
+      return { ticket, promotion, statusText, approvalsText, decisions, closed };
     };
     const ticketPage = async (reply: FastifyReply, user: string, p: TicketParams, status: number, error?: string): Promise<FastifyReply> => {
       const v = await ticketView(user, p);
       if (!v) return page(reply, 404, 'projects', 'Not found', { projects: [] }, user);
-      let smoke: string | undefined;
-      if (v.ticket.target === 'production') {
-        const staging = await client.environmentStatus(p.project, 'staging').catch(() => undefined);
-        const d = staging?.current ? staging.deployments.find((x) => x.deployment === staging.current!.deployment) : undefined;
-        smoke = d ? `deployment #${d.deployment} ${d.status}: its health check and smoke paths answered` : 'staging has no live release';
-      }
+      const checks = v.ticket.kind === 'promotion' || v.ticket.kind === 'code-and-data' ? await sourceChecks(p.project, PROMOTION_SOURCE[v.ticket.target]) : undefined;
       // The commits a promotion brings: from the target's live commit to the promoted one.
       let commits: string[] = [];
       const promoted = v.ticket.payload?.commit;
@@ -449,13 +524,25 @@ export function registerUi(app: FastifyInstance, options: UiOptions): void {
           /* the remote is elsewhere: no list */
         }
       }
-      const roles = rolesOn(options.identities().users.get(user)!, p.project);
       return page(
         reply,
         status,
         'ticket',
         `${v.ticket.id} of ${p.project}`,
-        { project: p.project, ticket: v.ticket, statusText: v.statusText, approvalsText: v.approvalsText, live: !v.closed, smoke, error, commits, canDecide: roles.includes('support') && v.ticket.status === 'open', csrf: reply.generateCsrf() },
+        {
+          project: p.project,
+          ticket: v.ticket,
+          statusText: v.statusText,
+          approvalsText: v.approvalsText,
+          decisions: v.decisions,
+          live: !v.closed,
+          checks,
+          error,
+          commits,
+          diff: diffLines(v.ticket.settingsChange?.diff),
+          canDecide: !accessRefusal(user, options.identities().users.get(user)!, ACTION_NEEDS.decide, p.project) && v.ticket.status === 'open',
+          csrf: reply.generateCsrf(),
+        },
         user,
       );
     };
@@ -473,6 +560,8 @@ export function registerUi(app: FastifyInstance, options: UiOptions): void {
         const decision = req.body?.decision;
         if (decision !== 'approve' && decision !== 'reject') return ticketPage(reply, user, req.params, 400, 'choose approve or reject');
         const comment = typeof req.body?.comment === 'string' && req.body.comment.trim() ? req.body.comment.trim().slice(0, 500) : undefined;
+        const refusal = accessRefusal(user, options.identities().users.get(user)!, ACTION_NEEDS.decide, req.params.project);
+        if (refusal) return ticketPage(reply, user, req.params, 403, refusal);
         try {
           await client.decide(req.params.project, req.params.ticket, { user, decision, ...(comment ? { comment } : {}) });
           return await reply.redirect(`/ui/projects/${encodeURIComponent(req.params.project)}/tickets/${encodeURIComponent(req.params.ticket)}`, 303);
@@ -487,29 +576,22 @@ export function registerUi(app: FastifyInstance, options: UiOptions): void {
       if (!user) return reply.code(401).send();
       let v = await ticketView(user, req.params);
       if (!v) return reply.code(404).send();
-      reply.hijack();
-      const res = reply.raw;
-      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
-      streams.add(res);
-      let closed = false;
-      req.raw.on('close', () => (closed = true));
       let last = '';
-      while (!closed && !closing && v) {
-        const data = JSON.stringify({ status: v.statusText, approvals: v.approvalsText, closed: v.closed });
-        if (data !== last) {
-          res.write(`event: ticket\ndata: ${data}\n\n`);
-          last = data;
+      let first = true;
+      await serveEvents(req, reply, 500, async (send) => {
+        if (!first) v = await ticketView(user, req.params).catch(() => undefined);
+        first = false;
+        if (!v) return true;
+        const data = { status: v.statusText, approvals: v.approvalsText, decisions: v.decisions, closed: v.closed };
+        if (JSON.stringify(data) !== last) {
+          send('ticket', data);
+          last = JSON.stringify(data);
         }
-        if (v.closed) break;
-        await new Promise((r) => setTimeout(r, 500));
-        if (closed || closing) break;
-        v = await ticketView(user, req.params).catch(() => undefined);
-      }
-      streams.delete(res);
-      res.end();
+        return v.closed;
+      });
     });
 
-    ui.post<{ Params: { project: string }; Body: { name?: string; parent?: string } }>(
+    ui.post<{ Params: { project: string }; Body: { name?: string; parent?: string; inactive?: string } }>(
       '/ui/projects/:project/environments',
       { ...hidden, preHandler: withCsrf },
       async (req, reply) => {
@@ -519,7 +601,12 @@ export function registerUi(app: FastifyInstance, options: UiOptions): void {
         const refusal = accessRefusal(user, options.identities().users.get(user)!, 'developer', project);
         if (refusal) return projectPage(reply, user, project, 403, { error: refusal });
         try {
-          const entry = await client.branch(project, { name: String(req.body?.name ?? ''), ...(req.body?.parent ? { parent: String(req.body.parent) } : {}) });
+          const entry = await client.branch(project, {
+            name: String(req.body?.name ?? ''),
+            ...(req.body?.parent ? { parent: String(req.body.parent) } : {}),
+            // As the CLI's --inactive: it keeps code, is not deployed and takes no slot.
+            ...(req.body?.inactive === '1' ? { inactive: true } : {}),
+          });
           return projectPage(reply, user, project, 201, { notice: `${entry.name} branched from ${entry.parent ?? 'integration'}: it is ${entry.status}` });
         } catch (err) {
           return projectPage(reply, user, project, 409, { error: errorText(err) });

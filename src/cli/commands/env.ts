@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import { InvalidArgumentError } from 'commander';
 import { SlipwayError } from '../../errors';
 import { hostsOf } from '../../domain/project';
+import { environmentTree, type TreeNode } from '../../domain/environment-tree';
 import type { Cli } from '../context';
 import type { Engine } from '../engine';
 import { progressPrinter } from '../output';
@@ -312,27 +313,6 @@ async function lastDeployment(engine: Engine, project: string, environment: stri
   } catch {
     return 0; // never started
   }
-}
-
-interface TreeNode {
-  name: string;
-  type: string;
-  status: string;
-  parent?: string;
-  children: TreeNode[];
-}
-
-function environmentTree(envs: Array<{ name: string; type: string; status: string; parent?: string }>): TreeNode[] {
-  const nodes = new Map(envs.map((e) => [e.name, { ...e, children: [] as TreeNode[] }]));
-  const roots: TreeNode[] = [];
-  for (const n of nodes.values()) {
-    const parent = n.parent ? nodes.get(n.parent) : undefined;
-    if (parent) parent.children.push(n);
-    else roots.push(n);
-  }
-  const order = ['master', 'integration', 'staging', 'production'];
-  roots.sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
-  return roots;
 }
 
 async function followDeployment(engine: Engine, project: string, environment: string, n: number): Promise<void> {
