@@ -125,7 +125,7 @@ describe("the web interface's pages, in Chromium", function () {
     await sam.close();
   });
 
-  it('takes screenshots of the project page, a live deployment and the support console at 390 and 1440 px, none scrolling sideways', async function () {
+  it('takes screenshots of the project page, a live deployment and the support console at 390 and 1440 px, none scrolling sideways nor hiding table content beyond the edge', async function () {
     const { client } = await getWorld();
     // kbd's first deployment (branched in the test before): its page reads "live" once done.
     const deploymentPage = `${base()}/ui/projects/${project}/environments/kbd/deployments/1`;
@@ -144,6 +144,12 @@ describe("the web interface's pages, in Chromium", function () {
         await page.goto(url);
         if (name === 'deployment') await page.waitForFunction("document.getElementById('status').textContent === 'live'", { timeout: 120_000 });
         assert.equal(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth'), true, `${name} at ${width} px: no sideways scrolling`);
+        // Nothing a reader needs is hidden in a table scrolled sideways: every cell, link and
+        // button of the page's tables lies within the screen (on a phone, rows become cards).
+        const clipped = (await page.evaluate(
+          "[...document.querySelectorAll('table td, table th, table a, table button')].filter((el) => el.getBoundingClientRect().right > window.innerWidth + 1).map((el) => el.tagName + ' ' + el.innerText.trim().slice(0, 30))",
+        )) as string[];
+        assert.deepEqual(clipped, [], `${name} at ${width} px: table content beyond the screen's edge`);
         const file = path.join(ARTIFACTS, `${name}-${width}.png`);
         fs.rmSync(file, { force: true });
         await page.screenshot({ path: file, fullPage: true });
