@@ -69,6 +69,9 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
     }),
     { mode: 0o600 },
   );
+  // Removed before nginx starts: removed after, it could already hold the new pid (nginx can
+  // write it before this process runs again under load), and nginx would never be seen as ours.
+  fs.rmSync(path.join(dir, 'nginx.pid'), { force: true });
   const child: ChildProcess = spawn(setpriv, ['--pdeathsig', 'TERM', '--', nginx, '-c', conf, '-e', path.join(dir, 'error.log')], { stdio: 'ignore' });
   let exited: string | undefined;
   child.once('exit', (code, signal) => (exited = signal ?? `exit ${code}`));
@@ -82,7 +85,6 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
       return false;
     }
   };
-  fs.rmSync(path.join(dir, 'nginx.pid'), { force: true });
   while (!(ours() && (await socketAccepts({ host: options.listenHost, port: options.port })))) {
     if (exited !== undefined || Date.now() > deadline) {
       child.kill('SIGKILL');
