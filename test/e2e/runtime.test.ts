@@ -19,6 +19,7 @@ import { readWanted, runtimeStatus, stopAllRuntimes } from '../../src/runtime/en
 import { appCgroupName } from '../../src/runtime/application';
 import { freePort } from '../../src/temporal/dev-server';
 import { sandboxServicePids } from '../../src/sandbox/sandbox';
+import { sandboxIdentity } from '../../src/sandbox/identity';
 import { SandboxCgroup } from '../../src/sandbox/cgroup';
 import { fetchFromRouter } from '../../src/router/fetch';
 import { spawnSlipway, type Spawned } from '../harness/processes';
@@ -304,6 +305,92 @@ hooks:
     const ref = { layout: p.layout, project: p.project, environment: 'integration' };
     const start = SandboxCgroup.named(appCgroupName(ref, 'start', 'd000001'))!;
     assert.ok(start.pids().length > 0);
+    start.killAll();
+    await waitUntil(async () => (await getPage(p.project, 'integration', '/again')).status === 200, 20_000, 'the supervisor restarted the application');
+  });
+
+  it('runs a Python application with web.commands.start on $SOCKET (socket_family unix), with no TCP port anywhere', async function () {
+    const app = `
+name: mymagento
+type: python:3.11
+web:
+  commands:
+    start: "python3 server.py"
+  upstream:
+    socket_family: unix
+  locations:
+    "/":
+      root: "public"
+      passthru: true
+hooks:
+  build: |
+    mkdir -p public && echo '<title>static python page</title>' > public/page.html
+`;
+    // The standard library only: an HTTP server on the Unix socket Slipway names in $SOCKET.
+    const server = `import base64, json, os, socketserver, sys
+from http.server import BaseHTTPRequestHandler
+
+routes = json.loads(base64.b64decode(os.environ["MAGENTO_CLOUD_ROUTES"]))
+
+class Handler(BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = "python %s %s %s uid=%d socket=%s routes=%s\\n" % (
+            sys.version_info[0], os.environ["MAGENTO_CLOUD_ENVIRONMENT"], self.path, os.getuid(), os.environ["SOCKET"], ",".join(sorted(routes)))
+        data = body.encode()
+        self.send_response(200)
+        self.send_header("content-type", "text/plain")
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+class Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    daemon_threads = True
+
+Server(os.environ["SOCKET"], Handler).serve_forever()
+`;
+    const p = await deployedProject('py', { '.magento.app.yaml': app, 'server.py': server });
+    const ref = { layout: p.layout, project: p.project, environment: 'integration' };
+    const log = p.client.deploymentLog(p.project, 'integration', p.first.deployment);
+    assert.match(log, /\[start-application\] nginx and the application's own server \(web\.commands\.start, \$SOCKET\) started for d000001 in \d+ ms; it serves from the switch/);
+    const hello = await getPage(p.project, 'integration', '/api/hello?x=1');
+    assert.equal(hello.status, 200, hello.body);
+    const uid = sandboxIdentity(p.layout, p.project).uid;
+    const line = /^python 3 integration \/api\/hello\?x=1 uid=(\d+) socket=(\S+) routes=(\S+)$/m.exec(hello.body);
+    assert.ok(line, hello.body);
+    assert.equal(Number(line[1]), uid, "the application runs as the project's sandbox user");
+    assert.equal(line[2], '/run/app/app.sock');
+    assert.ok(line[3]!.split(',').some((r) => new URL(r).hostname === `integration.${p.project}.localhost`), `MAGENTO_CLOUD_ROUTES has the environment's route: ${line[3]}`);
+    assert.equal((await getPage(p.project, 'integration', '/page.html')).title, 'static python page');
+
+    // It listens on its Unix socket and on no TCP port: neither the host's nor its namespace's.
+    const start = SandboxCgroup.named(appCgroupName(ref, 'start', 'd000001'))!;
+    const pids = start.pids();
+    assert.ok(pids.length > 0);
+    const inodes = new Set<string>();
+    for (const pid of pids) {
+      for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
+        const m = /^socket:\[(\d+)\]$/.exec(fs.readlinkSync(`/proc/${pid}/fd/${fd}`, { encoding: 'utf8' }));
+        if (m) inodes.add(m[1]!);
+      }
+    }
+    const tcpListeners = (table: string): string[] =>
+      fs.readFileSync(table, 'utf8').split('\n').slice(1).map((l) => l.trim().split(/\s+/)).filter((f) => f[3] === '0A').map((f) => f[9]!);
+    for (const table of ['/proc/net/tcp', '/proc/net/tcp6', `/proc/${pids[0]}/net/tcp`, `/proc/${pids[0]}/net/tcp6`]) {
+      assert.deepEqual(tcpListeners(table).filter((i) => inodes.has(i)), [], `a TCP listener of the application in ${table}`);
+    }
+    assert.notEqual(fs.readlinkSync(`/proc/${pids[0]}/ns/net`), fs.readlinkSync('/proc/self/ns/net'), 'in its own network namespace');
+    const unixListeners = fs
+      .readFileSync(`/proc/${pids[0]}/net/unix`, 'utf8')
+      .split('\n')
+      .slice(1)
+      .map((l) => l.trim().split(/\s+/))
+      .filter((f) => f[3] === '00010000' && inodes.has(f[6]!))
+      .map((f) => f[7]);
+    assert.deepEqual(unixListeners, ['/run/app/app.sock']);
+    // Stopped with the environment's other processes, restarted if it dies.
     start.killAll();
     await waitUntil(async () => (await getPage(p.project, 'integration', '/again')).status === 200, 20_000, 'the supervisor restarted the application');
   });
