@@ -8,6 +8,7 @@
  * processes and data outlive `kill -9` of the worker that started them.
  */
 import { strict as assert } from 'node:assert';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
@@ -17,6 +18,7 @@ import { workflowIds } from '../../src/domain/names';
 import { fetchHistoryJson, replayHistoryJson } from '../../src/replay';
 import { readWanted, runtimeStatus, stopAllRuntimes } from '../../src/runtime/environment-runtime';
 import { appCgroupName } from '../../src/runtime/application';
+import { environmentNetns, servicePaths } from '../../src/runtime/services/environment';
 import { freePort } from '../../src/temporal/dev-server';
 import { sandboxServicePids } from '../../src/sandbox/sandbox';
 import { sandboxIdentity } from '../../src/sandbox/identity';
@@ -224,6 +226,40 @@ describe('environments that run: nginx, PHP-FPM, MariaDB and Redis per environme
     assert.equal(back.status, 'succeeded', back.error);
     assert.ok(skus((await getPage(project, 'feature', '/products')).body).includes('FE01'), 'the data is back with the environment');
     assert.match(client.deploymentLog(project, 'feature', back.deployment), /deploy mode: update/);
+
+    // Deleted: its processes, its network namespace, its data and its services' passwords go.
+    const featurePids = runtimePids(layout, project, 'feature');
+    assert.ok(featurePids.length >= 4, `nginx, PHP-FPM, MariaDB and Redis of feature: ${featurePids.join(' ')}`);
+    const featureNetns = environmentNetns(featureRef);
+    const netnsList = (): string => execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' });
+    assert.match(netnsList(), new RegExp(`^${featureNetns}\\b`, 'm'));
+    const featureData = layout.environment(project, 'feature');
+    const featureSecrets = path.join(layout.home, 'secrets', 'services', project, 'feature');
+    const passwordFiles = ['mysql', 'redis'].flatMap((s) => [servicePaths(featureRef, s).enginePasswordFile, servicePaths(featureRef, s).sandboxPasswordFile]);
+    for (const f of [path.join(featureData, 'services', 'mysql', 'data'), ...passwordFiles]) assert.ok(fs.existsSync(f), `${f} before the deletion`);
+    await client.deleteEnvironment(project, 'feature');
+    // None runs once the deletion returns (a zombie may wait a moment for its parent to reap it).
+    const left = (): string[] =>
+      featurePids.flatMap((pid) => {
+        try {
+          return [fs.readFileSync(`/proc/${pid}/stat`, 'utf8').trim()];
+        } catch {
+          return [];
+        }
+      });
+    assert.deepEqual(left().filter((stat) => !/^\d+ \(.*\) Z /.test(stat)), [], 'no process of the deleted environment runs');
+    assert.deepEqual(runtimePids(layout, project, 'feature'), []);
+    await waitUntil(() => left().length === 0, 10_000, `the deleted environment's processes are gone: ${left().join('; ')}`);
+    assert.doesNotMatch(netnsList(), new RegExp(`^${featureNetns}\\b`, 'm'), 'its network namespace is removed');
+    assert.ok(!fs.existsSync(featureData), `its data directory ${featureData} is removed`);
+    for (const f of passwordFiles) assert.ok(!fs.existsSync(f), `${f} is removed`);
+    assert.ok(!fs.existsSync(featureSecrets));
+    // Its parent is untouched.
+    assert.ok(skus((await getPage(project, 'integration', '/products')).body).includes('MJ02'));
+    assert.deepEqual(
+      runtimeStatus(ref).services.map((s) => `${s.name} ${s.state}`),
+      ['mysql running', 'redis running'],
+    );
   });
 
   it("keeps serving and keeps its data when the worker that started it is killed with -9; the next worker adopts it", async function () {
