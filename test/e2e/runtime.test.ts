@@ -18,7 +18,7 @@ import { workflowIds } from '../../src/domain/names';
 import { fetchHistoryJson, replayHistoryJson } from '../../src/replay';
 import { readWanted, runtimeStatus, stopAllRuntimes } from '../../src/runtime/environment-runtime';
 import { appCgroupName } from '../../src/runtime/application';
-import { environmentNetns, servicePaths } from '../../src/runtime/services/environment';
+import { environmentNetns, serviceCgroupName, servicePaths } from '../../src/runtime/services/environment';
 import { freePort } from '../../src/temporal/dev-server';
 import { sandboxServicePids } from '../../src/sandbox/sandbox';
 import { sandboxIdentity } from '../../src/sandbox/identity';
@@ -260,6 +260,55 @@ describe('environments that run: nginx, PHP-FPM, MariaDB and Redis per environme
       runtimeStatus(ref).services.map((s) => `${s.name} ${s.state}`),
       ['mysql running', 'redis running'],
     );
+  });
+
+  it('starts a service added to services.yaml in the deployment, and stops one removed, its data kept', async function () {
+    // The deploy hook reaches the session store through its relationship, counts a visit in it, and says the count.
+    const sessionCheck =
+      'php -r \'$r = json_decode(base64_decode(getenv("MAGENTO_CLOUD_RELATIONSHIPS")), true)["session"][0]; $x = new Redis(); $x->connect($r["host"], $r["port"]); $x->auth($r["password"]); echo "session at ", $r["host"], ":", $r["port"], " counts ", $x->incr("deployments"), "\\n";\'';
+    const p = await deployedProject('svc', {}, { services: true });
+    const { client, layout, project } = p;
+    const ref = { layout, project, environment: 'integration' };
+    const services = fs.readFileSync(path.join(p.repo.dir, '.magento', 'services.yaml'), 'utf8');
+    const app = fs.readFileSync(path.join(p.repo.dir, '.magento.app.yaml'), 'utf8');
+    const withSession = {
+      '.magento/services.yaml': `${services}\nredis-session:\n  type: redis:7.2\n`,
+      '.magento.app.yaml': app.replace('  redis: "redis:redis"\n', '  redis: "redis:redis"\n  session: "redis-session:redis"\n').replace('  deploy: |\n', `  deploy: |\n    ${sessionCheck}\n`),
+    };
+    assert.match(withSession['.magento.app.yaml'], /session: "redis-session:redis"/);
+    const stateOf = async (): Promise<string[]> => ((await client.environmentStatus(project, 'integration')).runtime?.services ?? []).map((s) => `${s.name} ${s.state}`);
+    assert.deepEqual(await stateOf(), ['mysql running', 'redis running']);
+
+    // Added: started by the deployment, beside the two it adopts, on the next free port.
+    const c2 = await commitAndPush(p.repo, 'integration', withSession, 'a session store');
+    const d2 = await client.waitForDeployment(project, 'integration', { commit: c2, after: p.first.deployment });
+    assert.equal(d2.status, 'succeeded', d2.error);
+    const log2 = client.deploymentLog(project, 'integration', d2.deployment);
+    assert.match(log2, /\[provision-services\] mysql \(mysql:10\.6\) running, adopted/);
+    assert.match(log2, /\[provision-services\] redis \(redis:7\.2\) running, adopted/);
+    assert.match(log2, /\[provision-services\] redis-session \(redis:7\.2\) started in \d+ ms, listening on 127\.0\.0\.1:6380/);
+    assert.match(log2, /\[deploy-hook\] \| session at 127\.0\.0\.1:6380 counts 1$/m);
+    assert.deepEqual(await stateOf(), ['mysql running', 'redis running', 'redis-session running']);
+    const sessionPids = sandboxServicePids(serviceCgroupName(ref, 'redis-session'));
+    assert.ok(sessionPids.length > 0);
+
+    // Removed: stopped by the next deployment, its data kept (Redis saved it as it stopped).
+    const c3 = await commitAndPush(p.repo, 'integration', { '.magento/services.yaml': services, '.magento.app.yaml': app }, 'no session store');
+    const d3 = await client.waitForDeployment(project, 'integration', { commit: c3, after: d2.deployment });
+    assert.equal(d3.status, 'succeeded', d3.error);
+    assert.match(client.deploymentLog(project, 'integration', d3.deployment), /\[provision-services\] no longer declared, stopped \(data kept\): redis-session$/m);
+    assert.deepEqual(await stateOf(), ['mysql running', 'redis running']);
+    assert.deepEqual(sandboxServicePids(serviceCgroupName(ref, 'redis-session')), []);
+    assert.deepEqual(sessionPids.filter((pid) => { try { return !/^\d+ \(.*\) Z /.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8')); } catch { return false; } }), [], 'its processes ended');
+    assert.ok(fs.existsSync(path.join(servicePaths(ref, 'redis-session').data, 'dump.rdb')), 'its data is kept');
+    assert.equal((await getPage(project, 'integration', '/products')).status, 200);
+
+    // Declared again: started with the data it had.
+    const c4 = await commitAndPush(p.repo, 'integration', withSession, 'the session store again');
+    const d4 = await client.waitForDeployment(project, 'integration', { commit: c4, after: d3.deployment });
+    assert.equal(d4.status, 'succeeded', d4.error);
+    assert.match(client.deploymentLog(project, 'integration', d4.deployment), /\[deploy-hook\] \| session at 127\.0\.0\.1:6380 counts 2$/m);
+    assert.deepEqual(await stateOf(), ['mysql running', 'redis running', 'redis-session running']);
   });
 
   it("keeps serving and keeps its data when the worker that started it is killed with -9; the next worker adopts it", async function () {
