@@ -24,6 +24,7 @@ import { sandboxServicePids } from '../../src/sandbox/sandbox';
 import { sandboxIdentity } from '../../src/sandbox/identity';
 import { SandboxCgroup } from '../../src/sandbox/cgroup';
 import { fetchFromRouter } from '../../src/router/fetch';
+import { supervisePass } from '../../src/activities/supervision';
 import { spawnSlipway, type Spawned } from '../harness/processes';
 import { commitAndPush, deployedProject, getPage, getWorld, sampleVariant, tempDir, uniqueName } from '../harness/world';
 
@@ -64,6 +65,29 @@ async function waitUntil(predicate: () => boolean | Promise<boolean>, timeoutMs:
   while (!(await predicate())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
     await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/**
+ * Runs `fn` while this host's supervisor passes over its environments as often as it can (the
+ * worker's own passes every few seconds, the window of a race being narrow).
+ */
+async function whileSupervising<T>(layout: Layout, fn: () => Promise<T>): Promise<T> {
+  let supervising = true;
+  const supervisor = (async (): Promise<number> => {
+    let passes = 0;
+    while (supervising) {
+      await supervisePass({ layout }, 'local', new Map());
+      passes++;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    return passes;
+  })();
+  try {
+    return await fn();
+  } finally {
+    supervising = false;
+    assert.ok((await supervisor) > 0);
   }
 }
 
@@ -221,9 +245,16 @@ describe('environments that run: nginx, PHP-FPM, MariaDB and Redis per environme
     assert.equal(readWanted(featureRef)?.state, 'stopped');
     assert.ok(fs.existsSync(path.join(layout.environment(project, 'feature'), 'services', 'mysql', 'data')), 'its data is kept');
     const lastFeature = (await client.environmentStatus(project, 'feature')).deployments.at(-1)!.deployment;
-    await client.activate(project, 'feature');
-    const back = await client.waitForDeployment(project, 'feature', { after: lastFeature });
-    assert.equal(back.status, 'succeeded', back.error);
+    // The host's supervisor passing as often as it can while the activation deploys does not stop
+    // what the deployment starts (it did, between provision-services and the maintenance window,
+    // when the wanted state still said "stopped").
+    const back = await whileSupervising(layout, async () => {
+      await client.activate(project, 'feature');
+      return client.waitForDeployment(project, 'feature', { after: lastFeature });
+    });
+    assert.equal(back.status, 'succeeded', `${back.error}\n${client.deploymentLog(project, 'feature', back.deployment)}`);
+    const runtimeLog = path.join(layout.deployLogs(project, 'feature'), 'runtime.log');
+    assert.doesNotMatch(fs.existsSync(runtimeLog) ? fs.readFileSync(runtimeLog, 'utf8') : '', /while the environment is inactive/);
     assert.ok(skus((await getPage(project, 'feature', '/products')).body).includes('FE01'), 'the data is back with the environment');
     assert.match(client.deploymentLog(project, 'feature', back.deployment), /deploy mode: update/);
 
@@ -292,13 +323,16 @@ describe('environments that run: nginx, PHP-FPM, MariaDB and Redis per environme
     const sessionPids = sandboxServicePids(serviceCgroupName(ref, 'redis-session'));
     assert.ok(sessionPids.length > 0);
 
-    // Removed: stopped by the next deployment, its data kept (Redis saved it as it stopped).
+    // Removed: stopped by the next deployment, its data kept (Redis saved it as it stopped). The
+    // supervisor does not start it again before the switch (the deployment's services are what it keeps).
     const c3 = await commitAndPush(p.repo, 'integration', { '.magento/services.yaml': services, '.magento.app.yaml': app }, 'no session store');
-    const d3 = await client.waitForDeployment(project, 'integration', { commit: c3, after: d2.deployment });
+    const d3 = await whileSupervising(layout, () => client.waitForDeployment(project, 'integration', { commit: c3, after: d2.deployment }));
     assert.equal(d3.status, 'succeeded', d3.error);
     assert.match(client.deploymentLog(project, 'integration', d3.deployment), /\[provision-services\] no longer declared, stopped \(data kept\): redis-session$/m);
     assert.deepEqual(await stateOf(), ['mysql running', 'redis running']);
     assert.deepEqual(sandboxServicePids(serviceCgroupName(ref, 'redis-session')), []);
+    const runtimeLog = path.join(layout.deployLogs(project, 'integration'), 'runtime.log');
+    assert.doesNotMatch(fs.existsSync(runtimeLog) ? fs.readFileSync(runtimeLog, 'utf8') : '', /redis-session/, 'the supervisor left it stopped');
     assert.deepEqual(sessionPids.filter((pid) => { try { return !/^\d+ \(.*\) Z /.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8')); } catch { return false; } }), [], 'its processes ended');
     assert.ok(fs.existsSync(path.join(servicePaths(ref, 'redis-session').data, 'dump.rdb')), 'its data is kept');
     assert.equal((await getPage(project, 'integration', '/products')).status, 200);
