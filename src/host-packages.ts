@@ -57,16 +57,21 @@ function run(cmd: string, args: string[]): Promise<{ ok: boolean; output: string
 
 const installs = new Map<string, Promise<string>>();
 
+export interface HostSystem {
+  /** The os-release file that tells Debian or Ubuntu (default /etc/os-release; tests name another). */
+  osRelease?: string;
+}
+
 /**
  * The program's path: on PATH, or installed now (root on Debian/Ubuntu; `progress` says so).
  * Concurrent callers share one installation.
  */
-export function ensureHostProgram(p: HostProgram, progress: (message: string) => void = QUIET): Promise<string> {
+export function ensureHostProgram(p: HostProgram, progress: (message: string) => void = QUIET, system: HostSystem = {}): Promise<string> {
   const found = p.locate ? p.locate() : findOnPath(p.program, process.env.PATH);
   if (found) return Promise.resolve(found);
   let pending = installs.get(p.debianPackage);
   if (!pending) {
-    pending = install(p, progress).finally(() => installs.delete(p.debianPackage));
+    pending = install(p, progress, system).finally(() => installs.delete(p.debianPackage));
     installs.set(p.debianPackage, pending);
   }
   return pending;
@@ -82,10 +87,10 @@ function toOperator(progress: (message: string) => void): (message: string) => v
 /** No progress callback: what installing says goes to stderr only. */
 const QUIET = (): void => {};
 
-async function install(p: HostProgram, report: (message: string) => void): Promise<string> {
+async function install(p: HostProgram, report: (message: string) => void, system: HostSystem): Promise<string> {
   const progress = toOperator(report);
   if (process.getuid?.() !== 0) throw new HostPackageMissingError(p, 'Slipway installs it itself only when it runs as root');
-  if (!isDebianLike()) throw new HostPackageMissingError(p, 'Slipway installs it itself only on Debian or Ubuntu');
+  if (!isDebianLike(system.osRelease)) throw new HostPackageMissingError(p, 'Slipway installs it itself only on Debian or Ubuntu');
   progress(`installing the Debian package ${packagesOf(p)} (${p.program}, needed ${p.purpose}) with apt-get…`);
   const args = ['-o', 'DPkg::Lock::Timeout=300', 'install', '-y', '--no-install-recommends', p.debianPackage, ...(p.extraPackages ?? [])];
   let r = await run('apt-get', args);

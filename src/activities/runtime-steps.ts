@@ -7,10 +7,11 @@
 import * as fs from 'node:fs';
 import type { DeploymentKey, DeploymentStep } from '../domain/deployment';
 import type { SlugManifest } from '../domain/project-files';
+import type { EnvironmentRef } from '../runtime/services';
 import { locationsForWebRoot } from '../domain/project-files/web-locations';
 import type { Layout } from '../home';
 import { activateApplication, edgeServing, hostPhpFpm, prepareWebConfig, pruneWebConfigs, runningRelease, runsPhpFpm, stopApplication, stopReleaseProcesses } from '../runtime/application';
-import { prepareApplicationFor, provisionServices, readWanted, releaseBinds, startApplicationFor, writeWanted } from '../runtime/environment-runtime';
+import { prepareApplicationFor, provisionServices, readWanted, releaseBinds, startApplicationFor, writeWanted, type WantedRuntime } from '../runtime/environment-runtime';
 import { withEnvironmentLock } from '../runtime/locks';
 import { hasApplicationTables, servicesStatus } from '../runtime/services';
 import { ensurePhpCli, phpVersionNote } from '../runtime/web-programs';
@@ -54,9 +55,10 @@ export async function startApplicationIn(
   const started = Date.now();
   let how: 'started' | 'adopted';
   try {
-    how = await withEnvironmentLock(ref, () =>
-      prepareApplicationFor(ref, { release, branch: input.branch, treeId: input.treeId, manifest: input.manifest }, (l) => log.line('start-application', l)),
-    );
+    how = await withEnvironmentLock(ref, () => {
+      wantRunningDuringDeployment(ref, input.manifest);
+      return prepareApplicationFor(ref, { release, branch: input.branch, treeId: input.treeId, manifest: input.manifest }, (l) => log.line('start-application', l));
+    });
   } catch (err) {
     throw stepFailure({ step: 'start-application', logTail: errorMessage(err), message: `the application did not start: ${errorMessage(err)}` });
   }
@@ -151,10 +153,29 @@ export async function webConfigIn(layout: Layout, input: DeploymentKey & { manif
   if (runsPhpFpm(input.manifest)) await hostPhpFpm((l) => log.line('stage-release', l));
 }
 
+/**
+ * What the host's supervisor keeps running, from the moment a deployment starts processes (under
+ * the environment's lock, before it starts them): the services the deployment declares, and, for
+ * a deployment that activates the environment, the state "running" with no release until its
+ * switch. Otherwise the supervisor, between this step and the switch, stopped what an
+ * activation had just started ("running while the environment is inactive") and started again a
+ * service the deployment had just stopped as no longer declared.
+ */
+function wantRunningDuringDeployment(ref: EnvironmentRef, manifest: SlugManifest): void {
+  const wanted = readWanted(ref);
+  if (!wanted) return;
+  const next: WantedRuntime = { ...wanted, state: 'running', manifest: { ...wanted.manifest, services: manifest.services }, since: new Date().toISOString() };
+  if (wanted.state === 'stopped') delete next.release;
+  writeWanted(ref, next);
+}
+
 /** Every declared service started or adopted (one no longer declared stopped, data kept); what the host cannot run is a warning. */
 export async function provisionServicesIn(layout: Layout, input: DeploymentKey & { manifest: SlugManifest }, log: StepLog): Promise<void> {
   const ref = envRef(layout, input);
-  const r = await withEnvironmentLock(ref, () => provisionServices(ref, input.manifest, (l) => log.line('provision-services', l))).catch((err: unknown) => {
+  const r = await withEnvironmentLock(ref, () => {
+    wantRunningDuringDeployment(ref, input.manifest);
+    return provisionServices(ref, input.manifest, (l) => log.line('provision-services', l));
+  }).catch((err: unknown) => {
     throw stepFailure({ step: 'provision-services', logTail: errorMessage(err), message: `the services could not be started: ${errorMessage(err)}` });
   });
   for (const w of r.warnings) log.line('provision-services', w);

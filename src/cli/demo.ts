@@ -89,11 +89,10 @@ export async function runDemo(options: { keep: boolean; out?: (line: string) => 
       out(`  ${target} products: ${productsOf(listed.body).join(', ') || '(none)'} (its own MariaDB; HTTP ${listed.status})`);
       if (r.masterUpdated) out(`  master (Global Master) updated to ${r.commit.slice(0, 12)}`);
     }
-    if (stack.uiUrl) {
-      out(`Temporal UI: ${stack.uiUrl}/namespaces/default/workflows?query=${encodeURIComponent(`SlipwayProject="${project}"`)}`);
-      out(`Web interface: ${stack.api.url}/ui/projects/${project} (sign in with slipway-dev-alice)`);
-      out(`Support console: ${stack.api.url}/ui/support (sign in with slipway-dev-sam)`);
-    }
+    if (stack.uiUrl) out(`Temporal UI: ${stack.uiUrl}/namespaces/default/workflows?query=${encodeURIComponent(`SlipwayProject="${project}"`)}`);
+    // Served by the API, which runs with or without a Temporal UI.
+    out(`Web interface: ${stack.api.url}/ui/projects/${project} (sign in with slipway-dev-alice)`);
+    out(`Support console: ${stack.api.url}/ui/support (sign in with slipway-dev-sam)`);
     if (options.keep) {
       out('Kept running (--keep). Press Ctrl-C to stop.');
       await untilStopped();

@@ -8,6 +8,7 @@
  * processes and data outlive `kill -9` of the worker that started them.
  */
 import { strict as assert } from 'node:assert';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
@@ -17,10 +18,13 @@ import { workflowIds } from '../../src/domain/names';
 import { fetchHistoryJson, replayHistoryJson } from '../../src/replay';
 import { readWanted, runtimeStatus, stopAllRuntimes } from '../../src/runtime/environment-runtime';
 import { appCgroupName } from '../../src/runtime/application';
+import { environmentNetns, serviceCgroupName, servicePaths } from '../../src/runtime/services/environment';
 import { freePort } from '../../src/temporal/dev-server';
 import { sandboxServicePids } from '../../src/sandbox/sandbox';
+import { sandboxIdentity } from '../../src/sandbox/identity';
 import { SandboxCgroup } from '../../src/sandbox/cgroup';
 import { fetchFromRouter } from '../../src/router/fetch';
+import { supervisePass } from '../../src/activities/supervision';
 import { spawnSlipway, type Spawned } from '../harness/processes';
 import { commitAndPush, deployedProject, getPage, getWorld, sampleVariant, tempDir, uniqueName } from '../harness/world';
 
@@ -61,6 +65,29 @@ async function waitUntil(predicate: () => boolean | Promise<boolean>, timeoutMs:
   while (!(await predicate())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
     await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/**
+ * Runs `fn` while this host's supervisor passes over its environments as often as it can (the
+ * worker's own passes every few seconds, the window of a race being narrow).
+ */
+async function whileSupervising<T>(layout: Layout, fn: () => Promise<T>): Promise<T> {
+  let supervising = true;
+  const supervisor = (async (): Promise<number> => {
+    let passes = 0;
+    while (supervising) {
+      await supervisePass({ layout }, 'local', new Map());
+      passes++;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    return passes;
+  })();
+  try {
+    return await fn();
+  } finally {
+    supervising = false;
+    assert.ok((await supervisor) > 0);
   }
 }
 
@@ -218,11 +245,104 @@ describe('environments that run: nginx, PHP-FPM, MariaDB and Redis per environme
     assert.equal(readWanted(featureRef)?.state, 'stopped');
     assert.ok(fs.existsSync(path.join(layout.environment(project, 'feature'), 'services', 'mysql', 'data')), 'its data is kept');
     const lastFeature = (await client.environmentStatus(project, 'feature')).deployments.at(-1)!.deployment;
-    await client.activate(project, 'feature');
-    const back = await client.waitForDeployment(project, 'feature', { after: lastFeature });
-    assert.equal(back.status, 'succeeded', back.error);
+    // The host's supervisor passing as often as it can while the activation deploys does not stop
+    // what the deployment starts (it did, between provision-services and the maintenance window,
+    // when the wanted state still said "stopped").
+    const back = await whileSupervising(layout, async () => {
+      await client.activate(project, 'feature');
+      return client.waitForDeployment(project, 'feature', { after: lastFeature });
+    });
+    assert.equal(back.status, 'succeeded', `${back.error}\n${client.deploymentLog(project, 'feature', back.deployment)}`);
+    const runtimeLog = path.join(layout.deployLogs(project, 'feature'), 'runtime.log');
+    assert.doesNotMatch(fs.existsSync(runtimeLog) ? fs.readFileSync(runtimeLog, 'utf8') : '', /while the environment is inactive/);
     assert.ok(skus((await getPage(project, 'feature', '/products')).body).includes('FE01'), 'the data is back with the environment');
     assert.match(client.deploymentLog(project, 'feature', back.deployment), /deploy mode: update/);
+
+    // Deleted: its processes, its network namespace, its data and its services' passwords go.
+    const featurePids = runtimePids(layout, project, 'feature');
+    assert.ok(featurePids.length >= 4, `nginx, PHP-FPM, MariaDB and Redis of feature: ${featurePids.join(' ')}`);
+    const featureNetns = environmentNetns(featureRef);
+    const netnsList = (): string => execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' });
+    assert.match(netnsList(), new RegExp(`^${featureNetns}\\b`, 'm'));
+    const featureData = layout.environment(project, 'feature');
+    const featureSecrets = path.join(layout.home, 'secrets', 'services', project, 'feature');
+    const passwordFiles = ['mysql', 'redis'].flatMap((s) => [servicePaths(featureRef, s).enginePasswordFile, servicePaths(featureRef, s).sandboxPasswordFile]);
+    for (const f of [path.join(featureData, 'services', 'mysql', 'data'), ...passwordFiles]) assert.ok(fs.existsSync(f), `${f} before the deletion`);
+    await client.deleteEnvironment(project, 'feature');
+    // None runs once the deletion returns (a zombie may wait a moment for its parent to reap it).
+    const left = (): string[] =>
+      featurePids.flatMap((pid) => {
+        try {
+          return [fs.readFileSync(`/proc/${pid}/stat`, 'utf8').trim()];
+        } catch {
+          return [];
+        }
+      });
+    assert.deepEqual(left().filter((stat) => !/^\d+ \(.*\) Z /.test(stat)), [], 'no process of the deleted environment runs');
+    assert.deepEqual(runtimePids(layout, project, 'feature'), []);
+    await waitUntil(() => left().length === 0, 10_000, `the deleted environment's processes are gone: ${left().join('; ')}`);
+    assert.doesNotMatch(netnsList(), new RegExp(`^${featureNetns}\\b`, 'm'), 'its network namespace is removed');
+    assert.ok(!fs.existsSync(featureData), `its data directory ${featureData} is removed`);
+    for (const f of passwordFiles) assert.ok(!fs.existsSync(f), `${f} is removed`);
+    assert.ok(!fs.existsSync(featureSecrets));
+    // Its parent is untouched.
+    assert.ok(skus((await getPage(project, 'integration', '/products')).body).includes('MJ02'));
+    assert.deepEqual(
+      runtimeStatus(ref).services.map((s) => `${s.name} ${s.state}`),
+      ['mysql running', 'redis running'],
+    );
+  });
+
+  it('starts a service added to services.yaml in the deployment, and stops one removed, its data kept', async function () {
+    // The deploy hook reaches the session store through its relationship, counts a visit in it, and says the count.
+    const sessionCheck =
+      'php -r \'$r = json_decode(base64_decode(getenv("MAGENTO_CLOUD_RELATIONSHIPS")), true)["session"][0]; $x = new Redis(); $x->connect($r["host"], $r["port"]); $x->auth($r["password"]); echo "session at ", $r["host"], ":", $r["port"], " counts ", $x->incr("deployments"), "\\n";\'';
+    const p = await deployedProject('svc', {}, { services: true });
+    const { client, layout, project } = p;
+    const ref = { layout, project, environment: 'integration' };
+    const services = fs.readFileSync(path.join(p.repo.dir, '.magento', 'services.yaml'), 'utf8');
+    const app = fs.readFileSync(path.join(p.repo.dir, '.magento.app.yaml'), 'utf8');
+    const withSession = {
+      '.magento/services.yaml': `${services}\nredis-session:\n  type: redis:7.2\n`,
+      '.magento.app.yaml': app.replace('  redis: "redis:redis"\n', '  redis: "redis:redis"\n  session: "redis-session:redis"\n').replace('  deploy: |\n', `  deploy: |\n    ${sessionCheck}\n`),
+    };
+    assert.match(withSession['.magento.app.yaml'], /session: "redis-session:redis"/);
+    const stateOf = async (): Promise<string[]> => ((await client.environmentStatus(project, 'integration')).runtime?.services ?? []).map((s) => `${s.name} ${s.state}`);
+    assert.deepEqual(await stateOf(), ['mysql running', 'redis running']);
+
+    // Added: started by the deployment, beside the two it adopts, on the next free port.
+    const c2 = await commitAndPush(p.repo, 'integration', withSession, 'a session store');
+    const d2 = await client.waitForDeployment(project, 'integration', { commit: c2, after: p.first.deployment });
+    assert.equal(d2.status, 'succeeded', d2.error);
+    const log2 = client.deploymentLog(project, 'integration', d2.deployment);
+    assert.match(log2, /\[provision-services\] mysql \(mysql:10\.6\) running, adopted/);
+    assert.match(log2, /\[provision-services\] redis \(redis:7\.2\) running, adopted/);
+    assert.match(log2, /\[provision-services\] redis-session \(redis:7\.2\) started in \d+ ms, listening on 127\.0\.0\.1:6380/);
+    assert.match(log2, /\[deploy-hook\] \| session at 127\.0\.0\.1:6380 counts 1$/m);
+    assert.deepEqual(await stateOf(), ['mysql running', 'redis running', 'redis-session running']);
+    const sessionPids = sandboxServicePids(serviceCgroupName(ref, 'redis-session'));
+    assert.ok(sessionPids.length > 0);
+
+    // Removed: stopped by the next deployment, its data kept (Redis saved it as it stopped). The
+    // supervisor does not start it again before the switch (the deployment's services are what it keeps).
+    const c3 = await commitAndPush(p.repo, 'integration', { '.magento/services.yaml': services, '.magento.app.yaml': app }, 'no session store');
+    const d3 = await whileSupervising(layout, () => client.waitForDeployment(project, 'integration', { commit: c3, after: d2.deployment }));
+    assert.equal(d3.status, 'succeeded', d3.error);
+    assert.match(client.deploymentLog(project, 'integration', d3.deployment), /\[provision-services\] no longer declared, stopped \(data kept\): redis-session$/m);
+    assert.deepEqual(await stateOf(), ['mysql running', 'redis running']);
+    assert.deepEqual(sandboxServicePids(serviceCgroupName(ref, 'redis-session')), []);
+    const runtimeLog = path.join(layout.deployLogs(project, 'integration'), 'runtime.log');
+    assert.doesNotMatch(fs.existsSync(runtimeLog) ? fs.readFileSync(runtimeLog, 'utf8') : '', /redis-session/, 'the supervisor left it stopped');
+    assert.deepEqual(sessionPids.filter((pid) => { try { return !/^\d+ \(.*\) Z /.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8')); } catch { return false; } }), [], 'its processes ended');
+    assert.ok(fs.existsSync(path.join(servicePaths(ref, 'redis-session').data, 'dump.rdb')), 'its data is kept');
+    assert.equal((await getPage(project, 'integration', '/products')).status, 200);
+
+    // Declared again: started with the data it had.
+    const c4 = await commitAndPush(p.repo, 'integration', withSession, 'the session store again');
+    const d4 = await client.waitForDeployment(project, 'integration', { commit: c4, after: d3.deployment });
+    assert.equal(d4.status, 'succeeded', d4.error);
+    assert.match(client.deploymentLog(project, 'integration', d4.deployment), /\[deploy-hook\] \| session at 127\.0\.0\.1:6380 counts 2$/m);
+    assert.deepEqual(await stateOf(), ['mysql running', 'redis running', 'redis-session running']);
   });
 
   it("keeps serving and keeps its data when the worker that started it is killed with -9; the next worker adopts it", async function () {
@@ -304,6 +424,92 @@ hooks:
     const ref = { layout: p.layout, project: p.project, environment: 'integration' };
     const start = SandboxCgroup.named(appCgroupName(ref, 'start', 'd000001'))!;
     assert.ok(start.pids().length > 0);
+    start.killAll();
+    await waitUntil(async () => (await getPage(p.project, 'integration', '/again')).status === 200, 20_000, 'the supervisor restarted the application');
+  });
+
+  it('runs a Python application with web.commands.start on $SOCKET (socket_family unix), with no TCP port anywhere', async function () {
+    const app = `
+name: mymagento
+type: python:3.11
+web:
+  commands:
+    start: "python3 server.py"
+  upstream:
+    socket_family: unix
+  locations:
+    "/":
+      root: "public"
+      passthru: true
+hooks:
+  build: |
+    mkdir -p public && echo '<title>static python page</title>' > public/page.html
+`;
+    // The standard library only: an HTTP server on the Unix socket Slipway names in $SOCKET.
+    const server = `import base64, json, os, socketserver, sys
+from http.server import BaseHTTPRequestHandler
+
+routes = json.loads(base64.b64decode(os.environ["MAGENTO_CLOUD_ROUTES"]))
+
+class Handler(BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = "python %s %s %s uid=%d socket=%s routes=%s\\n" % (
+            sys.version_info[0], os.environ["MAGENTO_CLOUD_ENVIRONMENT"], self.path, os.getuid(), os.environ["SOCKET"], ",".join(sorted(routes)))
+        data = body.encode()
+        self.send_response(200)
+        self.send_header("content-type", "text/plain")
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+class Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    daemon_threads = True
+
+Server(os.environ["SOCKET"], Handler).serve_forever()
+`;
+    const p = await deployedProject('py', { '.magento.app.yaml': app, 'server.py': server });
+    const ref = { layout: p.layout, project: p.project, environment: 'integration' };
+    const log = p.client.deploymentLog(p.project, 'integration', p.first.deployment);
+    assert.match(log, /\[start-application\] nginx and the application's own server \(web\.commands\.start, \$SOCKET\) started for d000001 in \d+ ms; it serves from the switch/);
+    const hello = await getPage(p.project, 'integration', '/api/hello?x=1');
+    assert.equal(hello.status, 200, hello.body);
+    const uid = sandboxIdentity(p.layout, p.project).uid;
+    const line = /^python 3 integration \/api\/hello\?x=1 uid=(\d+) socket=(\S+) routes=(\S+)$/m.exec(hello.body);
+    assert.ok(line, hello.body);
+    assert.equal(Number(line[1]), uid, "the application runs as the project's sandbox user");
+    assert.equal(line[2], '/run/app/app.sock');
+    assert.ok(line[3]!.split(',').some((r) => new URL(r).hostname === `integration.${p.project}.localhost`), `MAGENTO_CLOUD_ROUTES has the environment's route: ${line[3]}`);
+    assert.equal((await getPage(p.project, 'integration', '/page.html')).title, 'static python page');
+
+    // It listens on its Unix socket and on no TCP port: neither the host's nor its namespace's.
+    const start = SandboxCgroup.named(appCgroupName(ref, 'start', 'd000001'))!;
+    const pids = start.pids();
+    assert.ok(pids.length > 0);
+    const inodes = new Set<string>();
+    for (const pid of pids) {
+      for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
+        const m = /^socket:\[(\d+)\]$/.exec(fs.readlinkSync(`/proc/${pid}/fd/${fd}`, { encoding: 'utf8' }));
+        if (m) inodes.add(m[1]!);
+      }
+    }
+    const tcpListeners = (table: string): string[] =>
+      fs.readFileSync(table, 'utf8').split('\n').slice(1).map((l) => l.trim().split(/\s+/)).filter((f) => f[3] === '0A').map((f) => f[9]!);
+    for (const table of ['/proc/net/tcp', '/proc/net/tcp6', `/proc/${pids[0]}/net/tcp`, `/proc/${pids[0]}/net/tcp6`]) {
+      assert.deepEqual(tcpListeners(table).filter((i) => inodes.has(i)), [], `a TCP listener of the application in ${table}`);
+    }
+    assert.notEqual(fs.readlinkSync(`/proc/${pids[0]}/ns/net`), fs.readlinkSync('/proc/self/ns/net'), 'in its own network namespace');
+    const unixListeners = fs
+      .readFileSync(`/proc/${pids[0]}/net/unix`, 'utf8')
+      .split('\n')
+      .slice(1)
+      .map((l) => l.trim().split(/\s+/))
+      .filter((f) => f[3] === '00010000' && inodes.has(f[6]!))
+      .map((f) => f[7]);
+    assert.deepEqual(unixListeners, ['/run/app/app.sock']);
+    // Stopped with the environment's other processes, restarted if it dies.
     start.killAll();
     await waitUntil(async () => (await getPage(p.project, 'integration', '/again')).status === 200, 20_000, 'the supervisor restarted the application');
   });

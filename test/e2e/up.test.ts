@@ -14,6 +14,13 @@ import { fetchFromRouter } from '../../src/router/fetch';
 import { processGroupMembers, runSlipway, spawnSlipway, waitUntil } from '../harness/processes';
 import { tempDir } from '../harness/world';
 
+/** A page of the web interface answers: 200, or 303 to its sign-in page for a visitor. */
+async function assertUiAnswers(url: string): Promise<void> {
+  const res = await fetch(url, { redirect: 'manual' });
+  if (res.status === 303) assert.match(res.headers.get('location') ?? '', /^(http:\/\/127\.0\.0\.1:\d+)?\/ui\/sign-in/, url);
+  else assert.equal(res.status, 200, `${url}: HTTP ${res.status}`);
+}
+
 async function upArgs(): Promise<string[]> {
   return ['up', '--port', String(await freePort()), '--ui-port', String(await freePort()), '--api-port', String(await freePort()), '--ssh-port', String(await freePort()), '--router-port', String(await freePort())];
 }
@@ -106,6 +113,11 @@ describe('slipway up', function () {
       }
       assert.equal((await fetch(`http://127.0.0.1:${uiPort}/`)).status, 200, 'the Temporal UI');
       assert.equal((await fetch(`http://127.0.0.1:${apiPort}/openapi.json`)).status, 200, 'the API');
+      // The web interface's URL, served by the API: it answers (a visitor is sent to sign in).
+      const webUi = /^Web interface: (http:\/\/127\.0\.0\.1:(\d+)\/ui) \(sign in with an API token, e\.g\. slipway-dev-alice\)$/m.exec(out);
+      assert.ok(webUi, out);
+      assert.equal(Number(webUi[2]), apiPort);
+      await assertUiAnswers(webUi[1]!);
       assert.ok((await fetchFromRouter(routerPort, 'integration.nothing.localhost')).status > 0, 'the router answers');
       assert.equal(readRuntimeInfo(new Layout(freeHome))?.routerPort, routerPort);
     } finally {
@@ -150,6 +162,10 @@ describe('slipway up with TEMPORAL_ADDRESS', function () {
     try {
       await up.waitFor(/Slipway is up/);
       assert.match(up.output(), /using the server at 127\.0\.0\.1:\d+ \(TEMPORAL_ADDRESS\); no server started/);
+      // No Temporal UI of its own, and the web interface all the same.
+      const webUi = /^Web interface: (http:\/\/127\.0\.0\.1:\d+\/ui) \(sign in with an API token, e\.g\. slipway-dev-alice\)$/m.exec(up.output());
+      assert.ok(webUi, up.output());
+      await assertUiAnswers(webUi[1]!);
       // Besides slipway itself, only the edge (nginx on the router's port) runs in its process group.
       const others = processGroupMembers(up.child.pid!).filter((pid) => pid !== up.child.pid);
       const names = others.map((pid) => fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim());
@@ -168,7 +184,16 @@ describe('slipway demo', function () {
   it('creates the sample store, pushes, promotes through staging and production, and prints each step', async function () {
     const env: NodeJS.ProcessEnv = { ...process.env };
     delete env.TEMPORAL_ADDRESS;
-    const demo = await runSlipway(['demo'], env);
+    const run = spawnSlipway(['demo'], env);
+    // The web interface answers while the demo runs, at the URL the stack prints as it starts.
+    await run.waitFor(/^Web interface: http:\/\/127\.0\.0\.1:\d+\/ui \(sign in/m, 120_000);
+    const started = /^Web interface: (http:\/\/127\.0\.0\.1:\d+)\/ui \(sign in/m.exec(run.output())!;
+    const apiUrl = started[1]!;
+    await assertUiAnswers(`${apiUrl}/ui`);
+    await assertUiAnswers(`${apiUrl}/ui/projects/sample`);
+    await assertUiAnswers(`${apiUrl}/ui/support`);
+    const exit = await run.exited;
+    const demo = { code: exit.code, stdout: run.output(), stderr: '' };
     assert.equal(demo.code, 0, demo.stdout + demo.stderr);
     assert.match(demo.stdout, /Page title: {2}Luma Sample Store \(HTTP 200\)/);
     assert.match(demo.stdout, /Promote to staging: alice opened SUP-1\./);
@@ -179,5 +204,22 @@ describe('slipway demo', function () {
     assert.equal(slugs[0], slugs[1], 'staging and production run the same slug');
     assert.match(demo.stdout, /master \(Global Master\) updated to [0-9a-f]{12}/);
     assert.match(demo.stdout, /Temporal UI: http:\/\/127\.0\.0\.1:\d+\/namespaces\/default\/workflows\?query=/);
+    // The products each environment's PHP read from its own MariaDB: integration, staging, production.
+    const listed = (re: RegExp): string[] => {
+      const m = re.exec(demo.stdout);
+      assert.ok(m, `${re} in:\n${demo.stdout}`);
+      const products = m[1]!.split(', ');
+      for (const p of products) assert.match(p, /^\S.* \(\d+\.\d{2}\)$/, `a product "Name (price)" in ${m[0]}`);
+      return products;
+    };
+    const integration = listed(/^Products: {4}(.+) \(PHP, from the environment's MariaDB; HTTP 200, cache (?:hit|miss)\)$/m);
+    const staging = listed(/^ {2}staging products: (.+) \(its own MariaDB; HTTP 200\)$/m);
+    const production = listed(/^ {2}production products: (.+) \(its own MariaDB; HTTP 200\)$/m);
+    assert.ok(integration.length > 0);
+    assert.deepEqual(staging, integration, 'staging lists the sample store\'s products');
+    assert.deepEqual(production, integration, 'production lists the sample store\'s products');
+    // The project page and the support console, on the API that ran the demo.
+    assert.match(demo.stdout, new RegExp(`^Web interface: ${apiUrl.replace(/\./g, '\\.')}/ui/projects/sample \\(sign in with slipway-dev-alice\\)$`, 'm'));
+    assert.match(demo.stdout, new RegExp(`^Support console: ${apiUrl.replace(/\./g, '\\.')}/ui/support \\(sign in with slipway-dev-sam\\)$`, 'm'));
   });
 });
