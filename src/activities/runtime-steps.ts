@@ -164,6 +164,8 @@ export async function webConfigIn(layout: Layout, input: DeploymentKey & { manif
 function wantRunningDuringDeployment(ref: EnvironmentRef, manifest: SlugManifest): void {
   const wanted = readWanted(ref);
   if (!wanted) return;
+  // Already so (a running environment whose services did not change): nothing to write.
+  if (wanted.state === 'running' && JSON.stringify(wanted.manifest.services ?? {}) === JSON.stringify(manifest.services ?? {})) return;
   const next: WantedRuntime = { ...wanted, state: 'running', manifest: { ...wanted.manifest, services: manifest.services }, since: new Date().toISOString() };
   if (wanted.state === 'stopped') delete next.release;
   writeWanted(ref, next);
