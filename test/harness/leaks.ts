@@ -1,38 +1,53 @@
 /**
  * Looks for a secret where it must never be: in any file of a data directory (read as bytes, in
  * chunks, so a database's files are read too) and in workflow histories. A secret is found in
- * clear, as its base64 encoding, or inside any base64-looking run once decoded (at each of the
- * four alignments): MAGENTO_CLOUD_VARIABLES, for one, is base64 JSON that holds sensitive values.
+ * clear, or inside base64 text wherever it starts in the encoded bytes: MAGENTO_CLOUD_VARIABLES,
+ * for one, is base64 JSON that holds sensitive values. Base64 encodes 3 bytes as 4 characters, so
+ * a secret at any byte offset of an encoded text shows as one of three fixed strings (the secret
+ * encoded after 0, 1 or 2 other bytes, without the characters those bytes or the following ones
+ * share): looking for those three is the same as decoding every base64 run at every alignment,
+ * and is a plain substring search.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 
-const B64_RUN = /[A-Za-z0-9+/]{16,}={0,2}/g;
 const CHUNK = 16 * 1024 * 1024;
-/** How much of a chunk's end is read again with the next one (a base64 run cut by the chunk's end). */
-const CARRY_MAX = 1024 * 1024;
 
-/** The needles: each secret and its base64 encoding. */
-export function needlesOf(secrets: string[]): string[] {
-  return secrets.flatMap((s) => [s, Buffer.from(s).toString('base64')]);
+export interface Needle {
+  /** What is looked for, as latin1 text. */
+  text: string;
+  /** What finding it means. */
+  what: string;
 }
 
-/** Which needle `text` (bytes as latin1) holds, in clear or in a base64 run once decoded; undefined when none. */
-export function leakIn(text: string, needles: string[]): string | undefined {
-  for (const n of needles) if (text.includes(n)) return `${n} in clear`;
-  for (const m of text.matchAll(B64_RUN)) {
-    for (let shift = 0; shift < 4; shift++) {
-      const decoded = Buffer.from(m[0].slice(shift), 'base64').toString('latin1');
-      for (const n of needles) if (decoded.includes(n)) return `${n} in the base64 run ${m[0].slice(0, 24)}…`;
-    }
-  }
+/** The secret inside base64 text when it starts `offset` (0, 1 or 2) bytes into a group of three. */
+function base64Inside(secret: Buffer, offset: number): string {
+  const encoded = Buffer.concat([Buffer.alloc(offset), secret]).toString('base64').replace(/=+$/, '');
+  // The leading characters carry bits of the bytes before; the last group, of the bytes after.
+  const lead = [0, 2, 3][offset]!;
+  const tail = (offset + secret.length) % 3 === 0 ? 0 : ((offset + secret.length) % 3) + 1;
+  return encoded.slice(lead, encoded.length - tail);
+}
+
+/** The needles: each secret in clear, and inside base64 text at each of the three alignments. */
+export function needlesOf(secrets: string[]): Needle[] {
+  return secrets.flatMap((s) => {
+    if (Buffer.byteLength(s) < 12) throw new Error(`a secret to look for must have 12 bytes at least (base64 inside other text is matched by its middle): ${s.length}`);
+    const bytes = Buffer.from(s);
+    return [{ text: bytes.toString('latin1'), what: `${s.slice(0, 4)}… in clear` }, ...[0, 1, 2].map((o) => ({ text: base64Inside(bytes, o), what: `${s.slice(0, 4)}… in base64 (byte offset ${o})` }))];
+  });
+}
+
+/** Which needle `text` (bytes as latin1) holds, in clear or inside base64; undefined when none. */
+export function leakIn(text: string, needles: Needle[]): string | undefined {
+  for (const n of needles) if (text.includes(n.text)) return n.what;
   return undefined;
 }
 
 /** Which needle the file holds, if any. */
-export function leakInFile(file: string, needles: string[]): string | undefined {
+export function leakInFile(file: string, needles: Needle[]): string | undefined {
   let fd: number;
   try {
     fd = fs.openSync(file, 'r');
@@ -40,19 +55,18 @@ export function leakInFile(file: string, needles: string[]): string | undefined 
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined; // removed while scanning
     throw err;
   }
+  // Each chunk is read with the end of the one before it: a needle the chunk's end cut through.
+  const overlap = Math.max(...needles.map((n) => n.text.length));
   try {
     const buf = Buffer.alloc(CHUNK);
     let carry = '';
     for (;;) {
       const n = fs.readSync(fd, buf, 0, CHUNK, null);
-      if (n === 0) return carry ? leakIn(carry, needles) : undefined;
+      if (n === 0) return undefined;
       const text = carry + buf.subarray(0, n).toString('latin1');
       const found = leakIn(text, needles);
       if (found) return found;
-      // The tail is read again: a needle or a base64 run the chunk's end cut through.
-      let cut = text.length;
-      while (cut > 0 && text.length - cut < CARRY_MAX && /[A-Za-z0-9+/=]/.test(text[cut - 1]!)) cut--;
-      carry = text.slice(Math.max(0, Math.min(cut, text.length - 512)));
+      carry = text.slice(-overlap);
     }
   } finally {
     fs.closeSync(fd);
@@ -63,7 +77,7 @@ export function leakInFile(file: string, needles: string[]): string | undefined 
  * Every regular file under `dir` (symbolic links not followed), except under `skip` (absolute
  * paths): the files scanned, and the leaks found as "file: what".
  */
-export function scanTree(dir: string, needles: string[], skip: string[] = []): { scanned: string[]; leaks: string[] } {
+export function scanTree(dir: string, needles: Needle[], skip: string[] = []): { scanned: string[]; leaks: string[] } {
   const scanned: string[] = [];
   const leaks: string[] = [];
   const walk = (d: string): void => {
@@ -93,7 +107,7 @@ export function scanTree(dir: string, needles: string[], skip: string[] = []): {
  * Every workflow history of a project (its search attribute, or its name in the workflow's id),
  * and the hosts' supervisors' (they restart its processes): the ids scanned, and the leaks found.
  */
-export async function scanHistories(temporal: Client, project: string, needles: string[]): Promise<{ scanned: string[]; leaks: string[] }> {
+export async function scanHistories(temporal: Client, project: string, needles: Needle[]): Promise<{ scanned: string[]; leaks: string[] }> {
   const scanned: string[] = [];
   const leaks: string[] = [];
   const seen = new Set<string>();
