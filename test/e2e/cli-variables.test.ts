@@ -8,7 +8,7 @@
 import { strict as assert } from 'node:assert';
 import * as crypto from 'node:crypto';
 import type { SlipwayClient } from '../../src/client';
-import { needlesOf, scanHistories, scanTree } from '../harness/leaks';
+import { needlesOf, otherProjectsData, scanHistories, scanTree } from '../harness/leaks';
 import { runSlipway } from '../harness/processes';
 import { deployedProject, getPage } from '../harness/world';
 import * as path from 'node:path';
@@ -158,7 +158,7 @@ describe('slipway env var and project var', function () {
 
     // The sensitive values given on standard input: in no file of the data directory but the keys, and in no history.
     const needles = needlesOf([secret, token]);
-    assert.deepEqual(scanTree(p.layout.home, needles, [path.join(p.layout.home, 'secrets')]).leaks, []);
+    assert.deepEqual(scanTree(p.layout.home, needles, [path.join(p.layout.home, 'secrets'), ...otherProjectsData(p.layout.home, project)]).leaks, []);
     assert.deepEqual((await scanHistories(client.temporal, project, needles)).leaks, []);
   });
 

@@ -15,7 +15,7 @@ import { fetchHistoryJson, replayHistoryJson } from '../../src/replay';
 import { applicationPaths, appCgroupName } from '../../src/runtime/application';
 import { runtimeStatus } from '../../src/runtime/environment-runtime';
 import { SandboxCgroup } from '../../src/sandbox/cgroup';
-import { leakIn, needlesOf, scanHistories, scanTree } from '../harness/leaks';
+import { leakIn, needlesOf, otherProjectsData, scanHistories, scanTree } from '../harness/leaks';
 import { runSlipway, waitUntil } from '../harness/processes';
 import { deployedProject, getPage, getWorld } from '../harness/world';
 
@@ -147,13 +147,14 @@ describe('variables: project and environment, sensitive ones never seen again', 
     // Nowhere in plain text, base64 or inside a base64 run (MAGENTO_CLOUD_VARIABLES): no workflow
     // history of the project (nor the hosts' supervisors'), no file of the whole data directory
     // (logs, releases, the application's configuration, the dev server's temporal.log) but the
-    // keys in secrets/. The sealed store is scanned too: it holds ciphertext only.
+    // keys in secrets/ and other projects' environments and snapshots. The sealed store is
+    // scanned too: it holds ciphertext only.
     const needles = needlesOf([secret, token]);
     const histories = await scanHistories(client.temporal, project, needles);
     assert.deepEqual(histories.leaks, [], 'a sensitive value in a workflow history');
     assert.ok(histories.scanned.length >= 5, `${histories.scanned.length} histories scanned`);
     const store = path.join(layout.home, 'variables', `${project}.json`);
-    const files = scanTree(layout.home, needles, [path.join(layout.home, 'secrets')]);
+    const files = scanTree(layout.home, needles, [path.join(layout.home, 'secrets'), ...otherProjectsData(layout.home, project)]);
     assert.deepEqual(files.leaks, [], 'a sensitive value in a file of the data directory');
     const fpmConf = path.join(applicationPaths(ref).phpConf(release), 'php-fpm.conf');
     for (const f of [store, fpmConf, ...(fs.existsSync(path.join(layout.home, 'temporal.log')) ? [path.join(layout.home, 'temporal.log')] : [])]) {

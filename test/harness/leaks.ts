@@ -104,6 +104,25 @@ export function scanTree(dir: string, needles: Needle[], skip: string[] = []): {
 }
 
 /**
+ * The directories of other projects' environments and snapshots (their databases, releases and
+ * mounts), which a scan for one project's secret may skip: what could only hold it if one
+ * tenant's data reached another's, which the sandbox's tests cover. Engine-wide files (logs of
+ * every project, slugs, builds, remotes, the dev server's log) stay in the scan.
+ */
+export function otherProjectsData(home: string, project: string): string[] {
+  return ['envs', 'snapshots'].flatMap((top) => {
+    const dir = path.join(home, top);
+    let names: string[];
+    try {
+      names = fs.readdirSync(dir);
+    } catch {
+      return [];
+    }
+    return names.filter((n) => n !== project).map((n) => path.join(dir, n));
+  });
+}
+
+/**
  * Every workflow history of a project (its search attribute, or its name in the workflow's id),
  * and the hosts' supervisors' (they restart its processes): the ids scanned, and the leaks found.
  */
