@@ -87,8 +87,14 @@ export async function startEdge(options: EdgeOptions): Promise<RunningEdge> {
   };
   while (!(ours() && (await socketAccepts({ host: options.listenHost, port: options.port })))) {
     if (exited !== undefined || Date.now() > deadline) {
-      child.kill('SIGKILL');
       const why = errorTail(dir) || exited || 'no answer within 10 s';
+      // TERM first: nginx stops its workers then; a master killed outright would leave them behind.
+      if (exited === undefined) {
+        const gone = new Promise<void>((r) => child.once('exit', () => r()));
+        child.kill('SIGTERM');
+        await Promise.race([gone, sleep(2000)]);
+        if (exited === undefined) child.kill('SIGKILL');
+      }
       throw new Error(`the edge (nginx) could not serve ${options.listenHost}:${options.port}: ${why}`);
     }
     await sleep(20);

@@ -24,6 +24,16 @@ let api: RunningApi | undefined;
 let apiClient: SlipwayClient | undefined;
 
 export async function mochaGlobalSetup(): Promise<void> {
+  try {
+    await setUp();
+  } catch (err) {
+    // What did start (the dev server, the router's edge) is stopped: mocha runs no teardown then.
+    await mochaGlobalTeardown().catch(() => undefined);
+    throw err;
+  }
+}
+
+async function setUp(): Promise<void> {
   const t0 = Date.now();
   home = fs.mkdtempSync(path.join(os.tmpdir(), 'slipway-test-'));
   const layout = new Layout(home);
