@@ -11,8 +11,14 @@
  *   `GET /.slipway/health` (Host `slipway-health`, 1 s timeout). It answers with the
  *   environments it serves (a `current` release in its data directory) and which are in
  *   maintenance. So which hosts serve which environment comes from the hosts themselves: what
- *   the engine deployed there. A host that does not answer, or answers anything but that, is
- *   out until it answers again; a connection to it that fails takes it out at once.
+ *   the engine deployed there. A host that answers anything but that, or refuses or resets the
+ *   check's connection, is out until it answers again; one that is only slow (no answer within
+ *   the timeout) is out after `failAfter` (2) such checks in a row, so one busy second on a
+ *   loaded host does not take it out. A request's connection to it that fails takes it out at once.
+ * - **An environment no host is known to serve** (deployed since the last round, or all its
+ *   hosts out) is not refused at once: the request waits for one complete round of checks begun
+ *   after it arrived (started at once, so at most one check timeout plus the round in progress),
+ *   then is sent, or answered 502 naming the environment.
  * - **Choice**: round robin over the healthy hosts that serve the environment, those not in
  *   maintenance first (one host's maintenance window is not seen while another serves).
  * - **Retries**: a GET or HEAD whose connection to a host fails before any byte of the
@@ -89,6 +95,8 @@ export interface HostHealth {
   checkedAt: number;
   /** Why it is out, when it is. */
   reason?: string;
+  /** Checks in a row that got no answer within the timeout. */
+  slowChecks: number;
 }
 
 export interface FrontRouterOptions {
@@ -98,6 +106,8 @@ export interface FrontRouterOptions {
   host?: string;
   checkEveryMs?: number;
   checkTimeoutMs?: number;
+  /** Checks in a row without an answer in time that take a host out (2). */
+  failAfter?: number;
   log?: (line: string) => void;
 }
 
@@ -124,6 +134,7 @@ function page(res: http.ServerResponse, status: number, title: string, body: str
 export async function startFrontRouter(options: FrontRouterOptions): Promise<RunningFrontRouter> {
   const every = options.checkEveryMs ?? 500;
   const timeout = options.checkTimeoutMs ?? 1000;
+  const failAfter = options.failAfter ?? 2;
   const log = options.log ?? (() => undefined);
   const warned = new Set<string>();
   const warnOnce = (line: string): void => {
@@ -163,15 +174,22 @@ export async function startFrontRouter(options: FrontRouterOptions): Promise<Run
             h.serving = new Map(parsed.environments.map((e) => [key(e.project, e.environment), e.maintenance]));
             h.healthy = true;
             h.reason = undefined;
+            h.slowChecks = 0;
           }
           h.checkedAt = Date.now();
           resolve();
         });
         res.on('error', () => resolve());
       });
-      req.on('timeout', () => req.destroy(new Error(`no answer in ${timeout} ms`)));
+      let slow = false;
+      req.on('timeout', () => {
+        slow = true;
+        req.destroy(new Error(`no answer in ${timeout} ms`));
+      });
       req.on('error', (err) => {
-        markDown(h, `health check failed: ${err.message}`);
+        h.slowChecks = slow ? h.slowChecks + 1 : 0;
+        if (!slow || h.slowChecks >= failAfter) markDown(h, `health check failed: ${err.message}${slow ? ` (${h.slowChecks} checks in a row)` : ''}`);
+        else log(`host ${h.host} (${h.router}) is slow: its health check had no answer in ${timeout} ms (${h.slowChecks} of ${failAfter} in a row take it out)`);
         h.checkedAt = Date.now();
         resolve();
       });
@@ -179,12 +197,12 @@ export async function startFrontRouter(options: FrontRouterOptions): Promise<Run
 
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
-  const round = async (): Promise<void> => {
+  const runRound = async (): Promise<void> => {
     const ads = readRegistry(options.registry, warnOnce);
     for (const ad of ads) {
       const known = hosts.get(ad.host);
       if (!known || known.router !== ad.router) {
-        hosts.set(ad.host, { host: ad.host, router: ad.router, healthy: false, serving: new Map(), checkedAt: 0, reason: 'not checked yet' });
+        hosts.set(ad.host, { host: ad.host, router: ad.router, healthy: false, serving: new Map(), checkedAt: 0, reason: 'not checked yet', slowChecks: 0 });
       }
     }
     for (const name of [...hosts.keys()]) if (!ads.some((a) => a.host === name)) hosts.delete(name);
@@ -192,7 +210,29 @@ export async function startFrontRouter(options: FrontRouterOptions): Promise<Run
     const waiting = rounds;
     rounds = [];
     for (const w of waiting) w();
-    if (!stopped) timer = setTimeout(() => void round(), every);
+  };
+  /** The round in progress, and the one a request asked for, to begin when it ends. */
+  let current: Promise<void> | undefined;
+  let asked: Promise<void> | undefined;
+  const startRound = (): Promise<void> => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    if (stopped) return Promise.resolve();
+    current = runRound().finally(() => {
+      current = undefined;
+      if (!stopped && !asked) timer = setTimeout(() => void startRound(), every);
+    });
+    return current;
+  };
+  /** A complete round begun after this call (shared by the requests that wait at the same time). */
+  const freshRound = (): Promise<void> => {
+    if (asked) return asked;
+    if (!current) return startRound();
+    asked = current.then(() => {
+      asked = undefined;
+      return startRound();
+    });
+    return asked;
   };
 
   /** Healthy hosts serving the environment, those in maintenance last, rotated for round robin. */
@@ -204,8 +244,12 @@ export async function startFrontRouter(options: FrontRouterOptions): Promise<Run
     return [...rotated.filter((h) => h.serving.get(k) === false), ...rotated.filter((h) => h.serving.get(k) === true)];
   };
 
-  const forward = (req: http.IncomingMessage, res: http.ServerResponse, k: string, tried: Set<string>, staleRetried = false): void => {
+  const forward = (req: http.IncomingMessage, res: http.ServerResponse, k: string, tried: Set<string>, staleRetried = false, rechecked = false): void => {
     const target = candidates(k).find((h) => !tried.has(h.host));
+    if (!target && tried.size === 0 && !rechecked) {
+      void freshRound().then(() => forward(req, res, k, tried, staleRetried, true));
+      return;
+    }
     if (!target) {
       page(res, 502, 'No host available', `No healthy host serves ${k.replace(/[<>&"']/g, '')} now${tried.size > 0 ? ` (tried ${[...tried].join(', ')})` : ''}.`);
       return;
@@ -273,7 +317,7 @@ export async function startFrontRouter(options: FrontRouterOptions): Promise<Run
       resolve();
     });
   });
-  await round();
+  await startRound();
   const addr = server.address();
   return {
     port: typeof addr === 'object' && addr ? addr.port : options.port,

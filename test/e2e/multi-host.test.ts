@@ -37,12 +37,19 @@ async function replaysAndIsKept(workflowId: string, name: string): Promise<void>
 }
 
 /** One GET with a Host header; never rejects: a failure is a status of 0 with the error. */
-function get(port: number, host: string, timeoutMs = 10_000): Promise<{ status: number; release?: string; servedBy?: string; error?: string }> {
+function get(port: number, host: string, timeoutMs = 10_000): Promise<{ status: number; release?: string; servedBy?: string; error?: string; body?: string }> {
   return new Promise((resolve) => {
     const req = http.get({ host: '127.0.0.1', port, path: '/', headers: { host: `${host}:${port}` }, agent: false }, (res) => {
-      res.resume();
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
       res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, release: res.headers['x-slipway-release'] as string | undefined, servedBy: res.headers['x-slipway-host'] as string | undefined }),
+        resolve({
+          status: res.statusCode ?? 0,
+          release: res.headers['x-slipway-release'] as string | undefined,
+          servedBy: res.headers['x-slipway-host'] as string | undefined,
+          body: body.slice(0, 500),
+        }),
       );
       res.on('error', (err) => resolve({ status: 0, error: err.message }));
     });
@@ -169,13 +176,13 @@ describe('production and staging on dedicated hosts', function () {
     const seen = new Set<string>();
     for (let i = 0; i < 8; i++) {
       const r = await get(frontPort, `production.${project}.localhost`);
-      assert.equal(r.status, 200);
+      assert.equal(r.status, 200, `request ${i} through the front router: ${r.error ?? r.body}`);
       assert.equal(r.release, live.release);
       seen.add(r.servedBy ?? '?');
     }
     assert.deepEqual([...seen].sort(), ['web2', 'web3']);
     const integration = await get(frontPort, `integration.${project}.localhost`);
-    assert.equal(integration.status, 200);
+    assert.equal(integration.status, 200, integration.error ?? integration.body);
     assert.equal(integration.servedBy, 'web1');
   });
 

@@ -21,16 +21,27 @@ interface FakeHost {
   /** Requests for sites: answered, or their connection destroyed before any byte. */
   mode: 'answer' | 'die-before-answering';
   healthy: boolean;
+  /** The next this many health checks are answered late (400 ms: a busy host). */
+  slowChecksLeft: number;
   requests: number;
 }
 
 async function fakeHost(name: string): Promise<FakeHost> {
-  const h = { name, serving: [], mode: 'answer', healthy: true, requests: 0 } as unknown as FakeHost;
+  const h = { name, serving: [], mode: 'answer', healthy: true, slowChecksLeft: 0, requests: 0 } as unknown as FakeHost;
   h.server = http.createServer((req, res) => {
     if (req.headers.host === HEALTH_HOST && req.url === HEALTH_PATH) {
       if (!h.healthy) return void res.destroy();
-      res.writeHead(200, { 'content-type': 'application/json' });
-      return void res.end(JSON.stringify({ environments: h.serving }));
+      const report = JSON.stringify({ environments: h.serving });
+      const answer = (): void => {
+        if (res.destroyed) return;
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(report);
+      };
+      if (h.slowChecksLeft > 0) {
+        h.slowChecksLeft--;
+        return void setTimeout(answer, 400);
+      }
+      return answer();
     }
     h.requests++;
     if (h.mode === 'die-before-answering') return void req.socket.destroy();
@@ -119,6 +130,47 @@ describe('the front router', function () {
     hosts[1]!.healthy = false;
     await front.checked();
     assert.equal((await request(front.port, site)).servedBy, 'web2');
+  });
+
+  it('serves an environment deployed since the last round at once: the request waits for a fresh round, not the next scheduled one', async function () {
+    await front.close();
+    front = await startFrontRouter({ registry, port: 0, checkEveryMs: 60_000 });
+    hosts[0]!.serving.push({ ...prod, environment: 'staging' });
+    const started = Date.now();
+    const r = await request(front.port, 'staging.shop.localhost');
+    assert.equal(r.status, 200, r.body);
+    assert.equal(r.servedBy, 'web2');
+    assert.ok(Date.now() - started < 5_000, 'it did not wait for the scheduled round');
+    // Still 502 when no host serves it after that round, naming the environment.
+    const none = await request(front.port, 'review.shop.localhost');
+    assert.equal(none.status, 502);
+    assert.match(none.body, /No healthy host serves review\.shop now/);
+  });
+
+  it('keeps a host whose health check is slow once, and takes it out after two slow checks in a row', async function () {
+    await front.close();
+    const lines: string[] = [];
+    front = await startFrontRouter({ registry, port: 0, checkEveryMs: 50, checkTimeoutMs: 200, log: (l) => lines.push(l) });
+    const web3 = (): { healthy: boolean; slowChecks: number } => front.hosts().find((h) => h.host === 'web3')!;
+    const rounds = async (n: number): Promise<void> => {
+      for (let i = 0; i < n; i++) await front.checked();
+    };
+    const outs = (): string[] => lines.filter((l) => /host web3 .* is out/.test(l));
+    // One slow check between good ones: a warning, never out.
+    hosts[1]!.slowChecksLeft = 1;
+    await rounds(4);
+    assert.equal(hosts[1]!.slowChecksLeft, 0);
+    assert.match(lines.join('\n'), /host web3 .* is slow: its health check had no answer in 200 ms \(1 of 2 in a row take it out\)/);
+    assert.deepEqual(outs(), []);
+    assert.equal(web3().healthy, true);
+    for (let i = 0; i < 4; i++) assert.equal((await request(front.port, site)).status, 200);
+    // Two in a row: out, saying why; back in at its next good answer.
+    hosts[1]!.slowChecksLeft = 2;
+    await rounds(5);
+    assert.equal(outs().length, 1);
+    assert.match(outs()[0]!, /is out: health check failed: no answer in 200 ms \(2 checks in a row\)/);
+    assert.equal(web3().healthy, true);
+    assert.equal(web3().slowChecks, 0);
   });
 
   it('skips a registry entry that does not parse, saying why', function () {
