@@ -1,4 +1,5 @@
 /** The state an environment's entity workflow keeps, and what it reports. */
+import type { AnsweredUpdate } from './answered-updates';
 import type { DataSource, DeploymentOutcome, ReleaseRef } from './deployment';
 
 export interface PushEvent {
@@ -97,6 +98,8 @@ export interface EnvironmentState {
   restarts?: RuntimeRestart[];
   /** The newest SSH sessions' starts and ends (the SSH gateway signals them). */
   sshSessions?: SshSessionEvent[];
+  /** The last Updates answered, by Update ID: a repeat after continue-as-new gets the same answer. */
+  answeredUpdates?: AnsweredUpdate[];
 }
 
 /** A process of the environment's runtime (a service, the web server, PHP) found down and started again. */

@@ -1,4 +1,5 @@
 /** A project: its plan, its remote and its environment registry. */
+import type { AnsweredUpdate } from './answered-updates';
 import type { EnvironmentType } from './names';
 import type { Role } from './tickets';
 
@@ -54,6 +55,8 @@ export interface ProjectState {
   pendingDataRefreshes?: Record<string, DataRefreshRequest>;
   /** Variable-change tickets still open, by ticket number (no value: it waits in the variable store). */
   pendingVariables?: Record<string, VariableChangeRequest>;
+  /** The last Updates answered, by Update ID: a repeat after continue-as-new gets the same answer. */
+  answeredUpdates?: AnsweredUpdate[];
 }
 
 /** Staging's data refreshed from production, asked for through a ticket. */

@@ -4,6 +4,7 @@
  * arrive during a deployment are coalesced: the branch's newest commit deploys next. Redeploys
  * and rollbacks are Updates with validators: refused at once, with a reason, or queued.
  */
+import { setAnsweredOnceHandler } from './lib/answered-updates';
 import {
   ActivityFailure,
   ChildWorkflowFailure,
@@ -256,7 +257,7 @@ function registerHandlers(
     await condition(() => assigned.has(id));
     return { deployment: assigned.get(id)! };
   };
-  setHandler(rebuildUpdate, () => enqueue({ kind: 'rebuild' }), {
+  setAnsweredOnceHandler(state, rebuildUpdate, () => enqueue({ kind: 'rebuild' }), {
     validator: () => {
       if (state.active === false) throw new Error(`${state.environment} is inactive; activate it first`);
       if (!state.current) throw new Error(`${state.environment} has no release to build again`);
@@ -270,13 +271,14 @@ function registerHandlers(
     if (!isObject(change) || state.active === false || !state.current) return;
     state.requests.push({ kind: change.build ? 'rebuild' : 'redeploy', id: `v${workflowInfo().runId.slice(0, 8)}-${nextRequestId++}` });
   }, internal("the project workflow once a variable change is applied"));
-  setHandler(redeployUpdate, () => enqueue({ kind: 'redeploy' }), {
+  setAnsweredOnceHandler(state, redeployUpdate, () => enqueue({ kind: 'redeploy' }), {
     validator: () => {
       if (state.active === false) throw new Error(`${state.environment} is inactive; activate it first`);
       if (!state.current) throw new Error(`${state.environment} has no deployed release to redeploy`);
     },
   });
-  setHandler(
+  setAnsweredOnceHandler(
+    state,
     syncDataUpdate,
     (args) => enqueue({ kind: 'redeploy', data: 'from' in args ? { kind: 'environment', from: args.from } : { kind: 'snapshot', id: args.snapshot } }),
     {
@@ -290,7 +292,7 @@ function registerHandlers(
     },
     },
   );
-  setHandler(snapshotUpdate, async () => {
+  setAnsweredOnceHandler(state, snapshotUpdate, async () => {
     const id = `s${workflowInfo().runId.slice(0, 8)}-${nextRequestId++}`;
     state.requests.push({ kind: 'snapshot', id });
     await condition(() => snapshots.has(id));
@@ -303,7 +305,8 @@ function registerHandlers(
       if (state.active === false) throw new Error(`${state.environment} is inactive: its data is kept, but nothing runs to snapshot`);
     },
   });
-  setHandler(
+  setAnsweredOnceHandler(
+    state,
     rollbackUpdate,
     (args) =>
       enqueue({

@@ -144,6 +144,8 @@ describe('environments', function () {
     const results = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => client.branch(project, { name: `race-${i}` })));
     const created = results.filter((r) => r.status === 'fulfilled');
     const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    const other = refused.map((r) => String((r.reason as Error).message)).filter((m) => !/refused: plan pro allows 5 active/.test(m));
+    assert.deepEqual(other, [], 'every refusal is the plan limit');
     assert.equal(created.length, 4);
     assert.equal(refused.length, 16);
     for (const r of refused) assert.match(String((r.reason as Error).message), /refused: plan pro allows 5 active integration environments/);

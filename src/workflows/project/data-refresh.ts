@@ -3,7 +3,8 @@
  * production`): a ticket first; once approved, staging deploys its release again with
  * production's database and mounts (snapshotted first, all or nothing).
  */
-import { defineUpdate, getExternalWorkflowHandle, setHandler } from '@temporalio/workflow';
+import { setAnsweredOnceHandler } from '../lib/answered-updates';
+import { defineUpdate, getExternalWorkflowHandle } from '@temporalio/workflow';
 import { workflowIds } from '../../domain/names';
 import { dataRefreshRefusal, type DataRefreshTicketRequest } from '../../domain/project-rules';
 import type { TicketRecord } from '../../domain/tickets';
@@ -16,7 +17,8 @@ export const requestDataRefreshUpdate = defineUpdate<{ ticket: string }, [DataRe
 
 export function registerDataRefreshes(ctx: ProjectContext, decided: Array<{ ticket: number; approved: boolean }>): (t: TicketRecord) => void {
   const { state } = ctx;
-  setHandler(
+  setAnsweredOnceHandler(
+    ctx.state,
     requestDataRefreshUpdate,
     async (r) => {
       ctx.recheck(dataRefreshRefusal(state, r));

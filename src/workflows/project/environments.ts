@@ -3,7 +3,8 @@
  * an Update whose validator runs the domain's rule), what a push means, and how an
  * environment's own workflow is started and told of its lifecycle.
  */
-import { ParentClosePolicy, defineUpdate, getExternalWorkflowHandle, setHandler, startChild } from '@temporalio/workflow';
+import { setAnsweredOnceHandler } from '../lib/answered-updates';
+import { ParentClosePolicy, defineUpdate, getExternalWorkflowHandle, startChild } from '@temporalio/workflow';
 import { environmentNameProblem } from '../../domain/environment-names';
 import { ZERO_COMMIT } from '../../domain/git-refs';
 import { workflowIds } from '../../domain/names';
@@ -106,7 +107,8 @@ const merge = async (state: ProjectState, source: string, target: string, enviro
 
 export function registerEnvironments(ctx: ProjectContext): void {
   const { state } = ctx;
-  setHandler(
+  setAnsweredOnceHandler(
+    ctx.state,
     branchUpdate,
     async (r) => {
       ctx.recheck(branchRefusal(ctx.registry(), r));
@@ -133,7 +135,8 @@ export function registerEnvironments(ctx: ProjectContext): void {
     { validator: (r: BranchRequest) => ctx.validate(() => branchRefusal(ctx.registry(), r)) },
   );
 
-  setHandler(
+  setAnsweredOnceHandler(
+    ctx.state,
     activateUpdate,
     async (r) => {
       ctx.recheck(activateRefusal(ctx.registry(), r));
@@ -145,7 +148,8 @@ export function registerEnvironments(ctx: ProjectContext): void {
     { validator: (r: EnvironmentRequest) => ctx.validate(() => activateRefusal(ctx.registry(), r)) },
   );
 
-  setHandler(
+  setAnsweredOnceHandler(
+    ctx.state,
     deactivateUpdate,
     async (r) => {
       ctx.recheck(deactivateRefusal(ctx.registry(), r));
@@ -157,7 +161,8 @@ export function registerEnvironments(ctx: ProjectContext): void {
     { validator: (r: EnvironmentRequest) => ctx.validate(() => deactivateRefusal(ctx.registry(), r)) },
   );
 
-  setHandler(
+  setAnsweredOnceHandler(
+    ctx.state,
     deleteUpdate,
     async (r) => {
       ctx.recheck(deleteRefusal(ctx.registry(), r));
@@ -174,7 +179,8 @@ export function registerEnvironments(ctx: ProjectContext): void {
     [syncUpdate, 'synced'],
     [mergeUpdate, 'merged'],
   ] as const) {
-    setHandler(
+    setAnsweredOnceHandler(
+      ctx.state,
       update,
       async (r) => {
         ctx.recheck(syncRefusal(ctx.registry(), r, op));

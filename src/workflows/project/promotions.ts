@@ -2,6 +2,7 @@
  * Promotion gating: one open promotion per target (staging, production). A promotion takes a
  * ticket number here and frees its target when it closes, however it ended.
  */
+import { setAnsweredOnceHandler } from '../lib/answered-updates';
 import { ParentClosePolicy, defineUpdate, setHandler, startChild } from '@temporalio/workflow';
 import { isObject, promoteRefusal, type PromoteRequest } from '../../domain/project-rules';
 import { PROMOTION_SOURCE, promotionWorkflowId } from '../../domain/promotion';
@@ -23,7 +24,8 @@ export function registerPromotions(ctx: ProjectContext): void {
     const { target, ticket } = closed;
     if (state.openPromotions?.[target] === ticket) delete state.openPromotions[target];
   }, { description: 'Internal (sent by a promotion workflow when it ends: its target takes a new promotion). Not an operator action.' });
-  setHandler(
+  setAnsweredOnceHandler(
+    ctx.state,
     promoteUpdate,
     async (r) => {
       ctx.recheck(promoteRefusal(state, r));

@@ -2,7 +2,8 @@
  * SSH keys of staging and production: a request opens a ticket, and the key is recorded only
  * once the ticket is approved.
  */
-import { defineUpdate, setHandler } from '@temporalio/workflow';
+import { setAnsweredOnceHandler } from '../lib/answered-updates';
+import { defineUpdate } from '@temporalio/workflow';
 import { sshKeyRefusal, sshKeyRemovalRefusal, type SshKeyRemovalRequest, type SshKeyTicketRequest } from '../../domain/project-rules';
 import type { TicketRecord } from '../../domain/tickets';
 import type { ProjectContext } from './context';
@@ -16,7 +17,8 @@ export const requestSshKeyRemovalUpdate = defineUpdate<{ ticket: string }, [SshK
 
 export function registerSshKeys(ctx: ProjectContext): (t: TicketRecord) => void {
   const { state, outbox } = ctx;
-  setHandler(
+  setAnsweredOnceHandler(
+    ctx.state,
     requestSshKeyUpdate,
     async (r) => {
       ctx.recheck(sshKeyRefusal(state, r));
@@ -43,7 +45,8 @@ export function registerSshKeys(ctx: ProjectContext): (t: TicketRecord) => void 
     },
     { validator: (r: SshKeyTicketRequest) => ctx.validate(() => sshKeyRefusal(state, r)) },
   );
-  setHandler(
+  setAnsweredOnceHandler(
+    ctx.state,
     requestSshKeyRemovalUpdate,
     async (r) => {
       ctx.recheck(sshKeyRemovalRefusal(state, r));

@@ -2,7 +2,8 @@
  * Support tickets of a project: the one counter that numbers them (SUP-<n>), whoever opens
  * them (an SSH-key request, a promotion, the client), and how the project opens one.
  */
-import { ParentClosePolicy, defineUpdate, setHandler, startChild, type ChildWorkflowHandle } from '@temporalio/workflow';
+import { setAnsweredOnceHandler } from '../lib/answered-updates';
+import { ParentClosePolicy, defineUpdate, startChild, type ChildWorkflowHandle } from '@temporalio/workflow';
 import { workflowIds } from '../../domain/names';
 import type { ProjectState } from '../../domain/project';
 import { SlipwayEnvironment, SlipwayKind, SlipwayProject, SlipwayTicketStatus } from '../../domain/search-attributes';
@@ -37,5 +38,5 @@ export function openTicket(input: TicketInput, summary: string): Promise<ChildWo
 }
 
 export function registerTickets(ctx: ProjectContext): void {
-  setHandler(allocateTicketUpdate, () => ({ number: takeTicketNumber(ctx.state) }), { validator: () => ctx.validate(() => undefined) });
+  setAnsweredOnceHandler(ctx.state,allocateTicketUpdate, () => ({ number: takeTicketNumber(ctx.state) }), { validator: () => ctx.validate(() => undefined) });
 }

@@ -3,7 +3,8 @@
  * variable store (never in this history), and is applied only once the ticket is approved,
  * then the environment is deployed again (built again when the build sees the variable).
  */
-import { defineUpdate, getExternalWorkflowHandle, setHandler } from '@temporalio/workflow';
+import { setAnsweredOnceHandler } from '../lib/answered-updates';
+import { defineUpdate, getExternalWorkflowHandle } from '@temporalio/workflow';
 import { workflowIds } from '../../domain/names';
 import { variableChangeRefusal, type VariableTicketRequest } from '../../domain/project-rules';
 import type { TicketRecord } from '../../domain/tickets';
@@ -24,7 +25,8 @@ export interface VariableSettlement {
 
 export function registerVariables(ctx: ProjectContext, settlements: VariableSettlement[]): (t: TicketRecord) => void {
   const { state } = ctx;
-  setHandler(
+  setAnsweredOnceHandler(
+    ctx.state,
     requestVariableChangeUpdate,
     async (r) => {
       ctx.recheck(variableChangeRefusal(state, r));
