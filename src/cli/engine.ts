@@ -43,6 +43,8 @@ export interface Engine {
   rollback(project: string, environment: string, to?: number, withData?: boolean): Promise<{ deployment: number }>;
   /** The current release deployed again with the parent's database and mounts. */
   syncData(project: string, environment: string): Promise<{ deployment: number }>;
+  /** A ticket to refresh the environment's data from another (staging from production). */
+  requestDataRefresh(project: string, environment: string, from: string): Promise<{ ticket: string }>;
   cancelDeployment(project: string, environment: string): Promise<DeploymentRecord>;
   deploymentProgress(project: string, environment: string, n: number): Promise<DeploymentProgress>;
   deploymentLog(project: string, environment: string, n: number): Promise<string>;
@@ -103,6 +105,7 @@ export function onEngineHost(client: SlipwayClient, as: string | undefined): Eng
     redeploy: (p, e) => client.redeploy(p, e),
     rollback: (p, e, to, withData) => client.rollback(p, e, to, withData),
     syncData: (p, e) => client.syncData(p, e),
+    requestDataRefresh: (p, e, from) => client.requestDataRefresh(p, e, from, who('a data refresh ticket')),
     cancelDeployment: (p, e) => client.cancelDeployment(p, e),
     deploymentProgress: (p, e, n) => client.deploymentProgress(p, e, n),
     deploymentLog: (p, e, n) => Promise.resolve().then(() => client.deploymentLog(p, e, n)),

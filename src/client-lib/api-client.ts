@@ -121,6 +121,10 @@ export class ApiClient {
   syncData(project: string, environment: string): Promise<{ deployment: number }> {
     return this.call('POST', `${this.env(project, environment)}/sync-data`);
   }
+  /** A data-refresh ticket (staging's data from production), asked for by the token's user. */
+  requestDataRefresh(project: string, environment: string, from: string): Promise<{ ticket: string }> {
+    return this.call('POST', `${this.env(project, environment)}/data-refresh`, { from });
+  }
   cancelDeployment(project: string, environment: string): Promise<DeploymentRecord> {
     return this.call('POST', `${this.env(project, environment)}/cancel`);
   }

@@ -167,7 +167,23 @@ describe('data follows the hierarchy: branches, sync --data, snapshots, promote 
     // 5. Staging's data refreshed from production: through a ticket of kind data-refresh.
     await addProduct('production', 'PR01');
     const before = (await client.environmentStatus(project, 'staging')).deployments.at(-1)!.deployment;
-    const refresh = await client.requestDataRefresh(project, 'staging', 'production', 'alice');
+    // Asked for with the CLI's command on the engine host (as --as), then again through the API (as the token's user).
+    const cliEnv = { ...process.env, SLIPWAY_HOME: layout.home };
+    const refreshArgs = ['env', 'sync', project, 'staging', '--data', '--from', 'production'];
+    const noRequester = await runSlipway(refreshArgs, cliEnv);
+    assert.equal(noRequester.code, 2);
+    assert.match(noRequester.stderr, /--from \(a data refresh ticket\) needs --as <user>/);
+    const asked = await runSlipway([...refreshArgs, '--as', 'alice'], cliEnv);
+    assert.equal(asked.code, 0, asked.stderr);
+    const refresh = { ticket: asked.stdout.trim() };
+    assert.match(refresh.ticket, /^SUP-\d+$/);
+    assert.match(asked.stderr, new RegExp(`${refresh.ticket} opened: staging deploys again with production's database and mounts once a support engineer approves`));
+    const remoteEnv: NodeJS.ProcessEnv = { ...process.env, SLIPWAY_API_URL: process.env.SLIPWAY_TEST_API_URL, SLIPWAY_TOKEN: 'slipway-dev-alice' };
+    delete remoteEnv.SLIPWAY_HOME;
+    delete remoteEnv.TEMPORAL_ADDRESS;
+    const remote = await runSlipway(refreshArgs, remoteEnv);
+    assert.equal(remote.code, 1, remote.stdout);
+    assert.match(remote.stderr, new RegExp(`waits for ${refresh.ticket} already`));
     const rt = await client.ticket(project, refresh.ticket);
     assert.equal(rt.kind, 'data-refresh');
     assert.equal(rt.title, "Refresh staging's data from production: its database and mounts replace staging's (snapshotted first)");
@@ -181,7 +197,6 @@ describe('data follows the hierarchy: branches, sync --data, snapshots, promote 
     await assert.rejects(client.requestDataRefresh(project, 'production', 'staging', 'alice'), /only staging's data is refreshed through a ticket, from production/);
 
     // 6. The snapshot commands of the CLI, once each: create, list, restore, delete.
-    const cliEnv = { ...process.env, SLIPWAY_HOME: layout.home };
     const created = await runSlipway(['env', 'snapshot', 'create', project, 'staging'], cliEnv);
     assert.equal(created.code, 0, created.stderr);
     const cliSnap = created.stdout.trim();

@@ -134,18 +134,20 @@ export function registerEnvCommands({ program, withClient, withEngine }: Cli): v
       cmd
         .option('--code', "the parent's code (the default without --data)")
         .option('--data', "the parent's database and mounts")
-        .option('--from <environment>', 'staging only: refresh its data from production, through a support ticket (on the engine host, with --as)')
-        .option('--as <user>', 'who asks for the ticket (with --from)');
+        .option('--from <environment>', "staging only: refresh its data from production, through a support ticket (as --as on the engine host, as the token's user through the API)")
+        .option('--as <user>', 'on the engine host: who asks for the ticket (with --from)');
     }
     cmd.action(async (project: string, name: string, opts: { wait: boolean; code?: boolean; data?: boolean; from?: string; as?: string }) => {
       if (verb === 'sync' && opts.from !== undefined) {
         if (!opts.data || opts.code) throw new SlipwayError('--from refreshes data only: give --data, without --code', 2);
-        if (!opts.as) throw new SlipwayError('--from needs --as <user>: the ticket\'s requester', 2);
-        await withClient(async (client) => {
-          const { ticket } = await client.requestDataRefresh(project, name, opts.from!, opts.as!);
-          console.log(ticket);
-          console.error(`${ticket} opened: ${name} deploys again with ${opts.from}'s database and mounts once a support engineer approves`);
-        });
+        await withEngine(
+          async (engine) => {
+            const { ticket } = await engine.requestDataRefresh(project, name, opts.from!);
+            console.log(ticket);
+            console.error(`${ticket} opened: ${name} deploys again with ${opts.from}'s database and mounts once a support engineer approves`);
+          },
+          { as: opts.as, asNeeded: '--from (a data refresh ticket)' },
+        );
         return;
       }
         await withEngine(async (engine) => {
