@@ -4,7 +4,6 @@
  * arrive during a deployment are coalesced: the branch's newest commit deploys next. Redeploys
  * and rollbacks are Updates with validators: refused at once, with a reason, or queued.
  */
-import { setAnsweredOnceHandler } from './lib/answered-updates';
 import {
   ActivityFailure,
   ChildWorkflowFailure,
@@ -47,6 +46,7 @@ import { SlipwayCommit, SlipwayEnvironment, SlipwayKind, SlipwayPhase, SlipwayPr
 import { isCommitId } from '../domain/git-refs';
 import { environmentCrons, environmentGit as git, environmentGitLocal as gitLocal, environmentHost, environmentHostOnRequest } from './activity-proxies';
 import { deploymentWorkflow } from './deployment';
+import { setAnsweredOnceHandler } from './lib/answered-updates';
 
 /** A push to the environment's branch (sent by the project workflow). */
 export const environmentPushSignal = defineSignal<[PushEvent]>('push');

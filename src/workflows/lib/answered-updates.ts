@@ -38,12 +38,12 @@ export function setAnsweredOnceHandler<Ret, Args extends unknown[], Name extends
 ): void {
   const { validator } = options;
   const answeredOnce = async (...args: Args): Promise<Ret> => {
-      const id = currentUpdateInfo()?.id;
-      const known = answerTo(state);
-      if (known) return known.result as Ret;
-      const result = await handler(...args);
-      if (id !== undefined) state.answeredUpdates = [...(state.answeredUpdates ?? []), { id, result }].slice(-ANSWERED_UPDATES_KEPT);
-      return result;
+    const id = currentUpdateInfo()?.id;
+    const known = answerTo(state);
+    if (known) return known.result as Ret;
+    const result = await handler(...args);
+    if (id !== undefined) state.answeredUpdates = [...(state.answeredUpdates ?? []), { id, result }].slice(-ANSWERED_UPDATES_KEPT);
+    return result;
   };
   setHandler<Ret, Args, UpdateDefinition<Ret, Args, Name>>(
     definition,

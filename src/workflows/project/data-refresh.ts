@@ -3,7 +3,6 @@
  * production`): a ticket first; once approved, staging deploys its release again with
  * production's database and mounts (snapshotted first, all or nothing).
  */
-import { setAnsweredOnceHandler } from '../lib/answered-updates';
 import { defineUpdate, getExternalWorkflowHandle } from '@temporalio/workflow';
 import { workflowIds } from '../../domain/names';
 import { dataRefreshRefusal, type DataRefreshTicketRequest } from '../../domain/project-rules';
@@ -11,6 +10,7 @@ import type { TicketRecord } from '../../domain/tickets';
 import { refreshDataSignal } from '../environment';
 import type { ProjectContext } from './context';
 import { openTicket, takeTicketNumber } from './tickets';
+import { setAnsweredOnceHandler } from '../lib/answered-updates';
 
 export type { DataRefreshTicketRequest } from '../../domain/project-rules';
 export const requestDataRefreshUpdate = defineUpdate<{ ticket: string }, [DataRefreshTicketRequest]>('requestDataRefresh');

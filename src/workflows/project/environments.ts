@@ -3,7 +3,6 @@
  * an Update whose validator runs the domain's rule), what a push means, and how an
  * environment's own workflow is started and told of its lifecycle.
  */
-import { setAnsweredOnceHandler } from '../lib/answered-updates';
 import { ParentClosePolicy, defineUpdate, getExternalWorkflowHandle, startChild } from '@temporalio/workflow';
 import { environmentNameProblem } from '../../domain/environment-names';
 import { ZERO_COMMIT } from '../../domain/git-refs';
@@ -22,6 +21,7 @@ import { SlipwayEnvironment, SlipwayKind, SlipwayPhase, SlipwayProject } from '.
 import { projectGit as git } from '../activity-proxies';
 import { environmentLifecycleSignal, environmentPushSignal, environmentWorkflow } from '../environment';
 import type { ProjectContext } from './context';
+import { setAnsweredOnceHandler } from '../lib/answered-updates';
 
 export type { BranchRequest, EnvironmentRequest } from '../../domain/project-rules';
 export interface MergeResult {

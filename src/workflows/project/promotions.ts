@@ -2,7 +2,6 @@
  * Promotion gating: one open promotion per target (staging, production). A promotion takes a
  * ticket number here and frees its target when it closes, however it ended.
  */
-import { setAnsweredOnceHandler } from '../lib/answered-updates';
 import { ParentClosePolicy, defineUpdate, setHandler, startChild } from '@temporalio/workflow';
 import { isObject, promoteRefusal, type PromoteRequest } from '../../domain/project-rules';
 import { PROMOTION_SOURCE, promotionWorkflowId } from '../../domain/promotion';
@@ -12,6 +11,7 @@ import { promotionWorkflow } from '../promotion';
 import type { ProjectContext } from './context';
 import { startEnvironment } from './environments';
 import { takeTicketNumber } from './tickets';
+import { setAnsweredOnceHandler } from '../lib/answered-updates';
 
 export type { PromoteRequest } from '../../domain/project-rules';
 /** Starts a promotion to staging or production: one open at a time per target. */

@@ -2,12 +2,12 @@
  * SSH keys of staging and production: a request opens a ticket, and the key is recorded only
  * once the ticket is approved.
  */
-import { setAnsweredOnceHandler } from '../lib/answered-updates';
 import { defineUpdate } from '@temporalio/workflow';
 import { sshKeyRefusal, sshKeyRemovalRefusal, type SshKeyRemovalRequest, type SshKeyTicketRequest } from '../../domain/project-rules';
 import type { TicketRecord } from '../../domain/tickets';
 import type { ProjectContext } from './context';
 import { openTicket, takeTicketNumber } from './tickets';
+import { setAnsweredOnceHandler } from '../lib/answered-updates';
 
 export type { SshKeyTicketRequest } from '../../domain/project-rules';
 /** Opens a ticket to add an SSH public key to staging or production; recorded once approved. */

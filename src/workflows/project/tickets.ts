@@ -2,7 +2,6 @@
  * Support tickets of a project: the one counter that numbers them (SUP-<n>), whoever opens
  * them (an SSH-key request, a promotion, the client), and how the project opens one.
  */
-import { setAnsweredOnceHandler } from '../lib/answered-updates';
 import { ParentClosePolicy, defineUpdate, startChild, type ChildWorkflowHandle } from '@temporalio/workflow';
 import { workflowIds } from '../../domain/names';
 import type { ProjectState } from '../../domain/project';
@@ -10,6 +9,7 @@ import { SlipwayEnvironment, SlipwayKind, SlipwayProject, SlipwayTicketStatus } 
 import type { TicketInput } from '../../domain/tickets';
 import { ticketWorkflow } from '../ticket';
 import type { ProjectContext } from './context';
+import { setAnsweredOnceHandler } from '../lib/answered-updates';
 
 /** The next support ticket number of the project (SUP-<n>). */
 export const allocateTicketUpdate = defineUpdate<{ number: number }>('allocateTicket');

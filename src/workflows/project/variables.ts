@@ -3,7 +3,6 @@
  * variable store (never in this history), and is applied only once the ticket is approved,
  * then the environment is deployed again (built again when the build sees the variable).
  */
-import { setAnsweredOnceHandler } from '../lib/answered-updates';
 import { defineUpdate, getExternalWorkflowHandle } from '@temporalio/workflow';
 import { workflowIds } from '../../domain/names';
 import { variableChangeRefusal, type VariableTicketRequest } from '../../domain/project-rules';
@@ -12,6 +11,7 @@ import { projectGit as engine } from '../activity-proxies';
 import { variablesChangedSignal } from '../environment';
 import type { ProjectContext } from './context';
 import { openTicket, takeTicketNumber } from './tickets';
+import { setAnsweredOnceHandler } from '../lib/answered-updates';
 
 export type { VariableTicketRequest } from '../../domain/project-rules';
 /** Opens a ticket to set or unset a variable of staging or production; applied once approved. */
