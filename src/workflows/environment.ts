@@ -241,7 +241,8 @@ function registerHandlers(
     if (!LIFECYCLE_ACTIONS.includes(action) && patched(MALFORMED_SIGNALS_PATCH)) return;
     lifecycle.push(action);
   }, internal('the project workflow, which validated it; to activate or deactivate: the project workflow\'s Updates or slipway env'));
-  setHandler(environmentStatusQuery, () => ({ ...state, running: running() }));
+  // The kept answers to Updates are bookkeeping, not status.
+  setHandler(environmentStatusQuery, () => ({ ...state, answeredUpdates: undefined, running: running() }));
   setHandler(runtimeRestartedSignal, (restart) => {
     if (!isObject(restart) || typeof restart.process !== 'string') return;
     state.restarts = [...(state.restarts ?? []), restart].slice(-RUNTIME_RESTARTS_KEPT);
