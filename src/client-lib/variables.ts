@@ -13,7 +13,7 @@ import type { EnvironmentEntry } from '../domain/project';
 import { variableNameProblem, variableValueProblem, type VariableFlags, type VariableView } from '../domain/variables';
 import { InvalidInputError, NotFoundError, SlipwayError } from '../errors';
 import { projectRoster } from '../identities';
-import { listVariables, recordParents, setVariable, sealedVariable, stagePending, storedVariable, unsetVariable, valueChanges } from '../variables/store';
+import { checkVariableFits, listVariables, recordParents, setVariable, sealedVariable, stagePending, storedVariable, unsetVariable, valueChanges } from '../variables/store';
 import { rebuildUpdate, redeployUpdate } from '../workflows/environment';
 import { requestVariableChangeUpdate } from '../workflows/project';
 import { workflowIds } from '../domain/names';
@@ -111,6 +111,8 @@ export async function setEnvironmentVariable(ctx: ClientContext, project: string
   const before = storedVariable(ctx.layout, project, environment, r.name);
   const write = { project, level: environment, name: r.name, value: r.value, by: r.by, ...flags };
   if (TICKETED.has(environment)) {
+    // A change that could never be applied opens no ticket.
+    checkVariableFits(ctx.layout, write);
     return requestTicket(ctx, project, environment, { name: r.name, action: 'set', sensitive: flags.sensitive, valueChanged, variable: sealedVariable(ctx.layout, write) }, r.by);
   }
   await setVariable(ctx.layout, write);

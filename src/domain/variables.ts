@@ -111,6 +111,30 @@ export interface PhaseVariables {
   variables: Record<string, string>;
 }
 
+/** Linux's limit on one process variable: "NAME=value" and its NUL (MAX_ARG_STRLEN, 128 KiB). */
+export const PROCESS_VARIABLE_MAX_BYTES = 128 * 1024;
+
+/**
+ * Why what a phase sees cannot be handed to a process, or undefined: MAGENTO_CLOUD_VARIABLES
+ * (base64 JSON of every variable not named env:) is one process variable, so all of them
+ * together must fit Linux's limit on one (each value alone is at most 64 KiB).
+ */
+export function magentoCloudVariablesProblem(values: Array<{ name: string; value: string }>): string | undefined {
+  const { variables } = splitByKind(values);
+  const json = new TextEncoder().encode(JSON.stringify(variables)).length;
+  const bytes = 'MAGENTO_CLOUD_VARIABLES='.length + 4 * Math.ceil(json / 3) + 1;
+  if (bytes <= PROCESS_VARIABLE_MAX_BYTES) return undefined;
+  const largest = Object.entries(variables)
+    .map(([name, value]) => ({ name, size: new TextEncoder().encode(value).length }))
+    .sort((a, b) => b.size - a.size || a.name.localeCompare(b.name))
+    .slice(0, 3)
+    .map((v) => `${v.name} (${(v.size / 1024).toFixed(1)} KiB)`);
+  return (
+    `MAGENTO_CLOUD_VARIABLES would be ${(bytes / 1024).toFixed(1)} KiB, more than the ${PROCESS_VARIABLE_MAX_BYTES / 1024} KiB Linux allows one process variable ` +
+    `(the largest: ${largest.join(', ')}); make values smaller, or name large ones env:<NAME> (each its own process variable)`
+  );
+}
+
 export function splitByKind(values: Array<{ name: string; value: string }>): PhaseVariables {
   const env: Record<string, string> = {};
   const variables: Record<string, string> = {};

@@ -16,6 +16,7 @@ import * as path from 'node:path';
 import { z } from 'zod';
 import {
   effectiveVariables,
+  magentoCloudVariablesProblem,
   splitByKind,
   type PhaseVariables,
   type StoredVariable,
@@ -24,7 +25,7 @@ import {
   viewOf,
 } from '../domain/variables';
 import { MAIN_BRANCHES } from '../domain/names';
-import { SlipwayError } from '../errors';
+import { InvalidInputError, SlipwayError } from '../errors';
 import type { Layout } from '../home';
 
 const storedSchema = z.object({
@@ -184,9 +185,42 @@ export function valueChanges(layout: Layout, project: string, level: string, nam
 export async function setVariable(layout: Layout, w: VariableWrite): Promise<StoredVariable> {
   const v = sealedVariable(layout, w);
   await change(layout, w.project, (data) => {
+    // Checked again under the project's lock: nothing is written if it does not fit.
+    const problem = sizeProblem(layout, data, w.project, w.level, v);
+    if (problem) throw new InvalidInputError(problem);
     levelOf(data, w.level)[w.name] = v;
   });
   return v;
+}
+
+/**
+ * Why setting `v` at `level` would leave some environment with variables no process can be
+ * given (MAGENTO_CLOUD_VARIABLES over Linux's limit on one process variable), or undefined.
+ * Every environment the store knows is checked, in both phases: a project's or an ancestor's
+ * variable reaches the environments below it.
+ */
+function sizeProblem(layout: Layout, data: StoreFile, project: string, level: string, v: StoredVariable): string | undefined {
+  const tentative = structuredClone(data);
+  levelOf(tentative, level)[v.name] = v;
+  const environments = new Set<string>([...MAIN_BRANCHES, ...Object.keys(tentative.environments), ...Object.keys(tentative.parents)]);
+  // The environment being changed first, so that the refusal names it when it overflows itself.
+  const order = [...environments].sort((a, b) => Number(b === level) - Number(a === level) || a.localeCompare(b));
+  for (const environment of order) {
+    for (const phase of ['build', 'runtime'] as const) {
+      const values = effective(tentative, environment)
+        .filter(({ variable }) => variable[phase])
+        .map(({ variable, level: at }) => ({ name: variable.name, value: open(layout, project, at, variable) }));
+      const problem = magentoCloudVariablesProblem(values);
+      if (problem) return `${v.name} cannot be set: in ${environment}'s ${phase} ${problem}`;
+    }
+  }
+  return undefined;
+}
+
+/** Throws, naming the environment and the largest variables, when `w` would not fit (see sizeProblem); changes nothing. */
+export function checkVariableFits(layout: Layout, w: VariableWrite): void {
+  const problem = sizeProblem(layout, read(layout, w.project), w.project, w.level, sealedVariable(layout, w));
+  if (problem) throw new InvalidInputError(problem);
 }
 
 /** Whether there was one. */
