@@ -5,7 +5,13 @@ import * as path from 'node:path';
 import { advertiseUrl, defaultAdvertised } from '../../src/cli/commands/processes';
 
 const BIN = path.resolve(__dirname, '../../../bin/slipway.js');
-const help = (...args: string[]): string => execFileSync(process.execPath, [BIN, ...args, '--help'], { encoding: 'utf8' });
+/** Each command's --help, run once (discovering the commands reads them all already). */
+const helps = new Map<string, string>();
+const help = (...args: string[]): string => {
+  const key = args.join(' ');
+  if (!helps.has(key)) helps.set(key, execFileSync(process.execPath, [BIN, ...args, '--help'], { encoding: 'utf8' }));
+  return helps.get(key)!;
+};
 
 function commands(prefix: string[] = []): string[][] {
   const text = help(...prefix);
