@@ -18,7 +18,9 @@
  * - **An environment no host is known to serve** (deployed since the last round, or all its
  *   hosts out) is not refused at once: the request waits for one complete round of checks begun
  *   after it arrived (started at once, so at most one check timeout plus the round in progress),
- *   then is sent, or answered 502 naming the environment.
+ *   then is sent, or answered 502 naming the environment. Such rounds are shared by the requests
+ *   waiting together and start at least 100 ms apart, so made-up names cannot flood the hosts
+ *   with checks.
  * - **Choice**: round robin over the healthy hosts that serve the environment, those not in
  *   maintenance first (one host's maintenance window is not seen while another serves).
  * - **Retries**: a GET or HEAD whose connection to a host fails before any byte of the
@@ -121,6 +123,8 @@ export interface RunningFrontRouter {
 }
 
 const key = (project: string, environment: string): string => `${environment}.${project}`;
+/** The least time between the end of a round and one a request asks for. */
+const FRESH_GAP_MS = 100;
 /** Errors of a connection that failed before the host sent anything back. */
 const IDEMPOTENT = new Set(['GET', 'HEAD']);
 /** Hop-by-hop headers are not passed on (RFC 9110 7.6.1). */
@@ -214,24 +218,37 @@ export async function startFrontRouter(options: FrontRouterOptions): Promise<Run
   /** The round in progress, and the one a request asked for, to begin when it ends. */
   let current: Promise<void> | undefined;
   let asked: Promise<void> | undefined;
+  /** When the last round ended: rounds asked for by requests start no sooner than FRESH_GAP_MS after it. */
+  let lastEnded = 0;
   const startRound = (): Promise<void> => {
     if (timer) clearTimeout(timer);
     timer = undefined;
     if (stopped) return Promise.resolve();
+    // One round at a time: it is also the one a caller asked for.
+    if (current) return current;
     current = runRound().finally(() => {
       current = undefined;
+      lastEnded = Date.now();
       if (!stopped && !asked) timer = setTimeout(() => void startRound(), every);
     });
     return current;
   };
-  /** A complete round begun after this call (shared by the requests that wait at the same time). */
+  /**
+   * A complete round begun after this call, shared by the requests that wait at the same time.
+   * At most one round runs and one waits, FRESH_GAP_MS apart: requests for names no host serves
+   * (a flood of made-up ones) make the hosts' checks at most 1000 / FRESH_GAP_MS a second.
+   */
   const freshRound = (): Promise<void> => {
     if (asked) return asked;
-    if (!current) return startRound();
-    asked = current.then(() => {
+    asked = (async (): Promise<void> => {
+      // The round in progress began before the call: it does not count.
+      if (current) await current;
+      const gap = lastEnded + FRESH_GAP_MS - Date.now();
+      if (gap > 0) await new Promise((r) => setTimeout(r, gap));
       asked = undefined;
+      // One the schedule began meanwhile began after the call: startRound returns it.
       return startRound();
-    });
+    })();
     return asked;
   };
 
@@ -247,7 +264,8 @@ export async function startFrontRouter(options: FrontRouterOptions): Promise<Run
   const forward = (req: http.IncomingMessage, res: http.ServerResponse, k: string, tried: Set<string>, staleRetried = false, rechecked = false): void => {
     const target = candidates(k).find((h) => !tried.has(h.host));
     if (!target && tried.size === 0 && !rechecked) {
-      void freshRound().then(() => forward(req, res, k, tried, staleRetried, true));
+      const again = (): void => forward(req, res, k, tried, staleRetried, true);
+      void freshRound().then(again, again);
       return;
     }
     if (!target) {

@@ -24,13 +24,16 @@ interface FakeHost {
   /** The next this many health checks are answered late (400 ms: a busy host). */
   slowChecksLeft: number;
   requests: number;
+  /** Health checks answered. */
+  checks: number;
 }
 
 async function fakeHost(name: string): Promise<FakeHost> {
-  const h = { name, serving: [], mode: 'answer', healthy: true, slowChecksLeft: 0, requests: 0 } as unknown as FakeHost;
+  const h = { name, serving: [], mode: 'answer', healthy: true, slowChecksLeft: 0, requests: 0, checks: 0 } as unknown as FakeHost;
   h.server = http.createServer((req, res) => {
     if (req.headers.host === HEALTH_HOST && req.url === HEALTH_PATH) {
       if (!h.healthy) return void res.destroy();
+      h.checks++;
       const report = JSON.stringify({ environments: h.serving });
       const answer = (): void => {
         if (res.destroyed) return;
@@ -145,6 +148,22 @@ describe('the front router', function () {
     const none = await request(front.port, 'review.shop.localhost');
     assert.equal(none.status, 502);
     assert.match(none.body, /No healthy host serves review\.shop now/);
+  });
+
+  it('checks the hosts at most ten times a second for requests no host serves: a flood of made-up names is not multiplied', async function () {
+    await front.close();
+    front = await startFrontRouter({ registry, port: 0, checkEveryMs: 60_000 });
+    const before = hosts[0]!.checks;
+    const started = Date.now();
+    // 40 at once share one fresh round (or two: the one in progress does not count).
+    const burst = await Promise.all(Array.from({ length: 40 }, (_, i) => request(front.port, `made-up-${i}.shop.localhost`)));
+    assert.ok(burst.every((r) => r.status === 502));
+    assert.ok(hosts[0]!.checks - before <= 2, `${hosts[0]!.checks - before} rounds for a burst of 40`);
+    // One after another: each waits for a round begun after it, 100 ms after the last one.
+    for (let i = 0; i < 10; i++) assert.equal((await request(front.port, `made-up.shop.localhost`)).status, 502);
+    const rounds = hosts[0]!.checks - before;
+    assert.ok(rounds <= 12, `${rounds} rounds`);
+    assert.ok(Date.now() - started >= (rounds - 1) * 100, `${rounds} rounds in ${Date.now() - started} ms`);
   });
 
   it('keeps a host whose health check is slow once, and takes it out after two slow checks in a row', async function () {
