@@ -106,8 +106,11 @@ describe('production and staging on dedicated hosts', function () {
     const dir = new Layout(homes[host]).releases(project, environment);
     return fs.existsSync(dir) ? fs.readdirSync(dir).filter((d) => /^d\d+$/.test(d)).sort() : [];
   };
-  const servedOn = async (host: Host, environment: string): Promise<string | undefined> =>
-    (await fetchFromRouter(ports[host], `${environment}.${project}.localhost`)).headers['x-slipway-release'] as string | undefined;
+  /** The release a host's router serves, or what it answered instead of 200. */
+  const servedOn = async (host: Host, environment: string): Promise<string | undefined> => {
+    const r = await fetchFromRouter(ports[host], `${environment}.${project}.localhost`);
+    return r.status === 200 ? (r.headers['x-slipway-release'] as string | undefined) : `${r.status}: ${r.body.slice(0, 300)}`;
+  };
   const lastRecord = async (environment: string): Promise<DeploymentRecord> => {
     const { client } = await getWorld();
     return (await client.environmentStatus(project, environment)).deployments.at(-1)!;
