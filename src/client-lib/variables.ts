@@ -111,9 +111,10 @@ export async function setEnvironmentVariable(ctx: ClientContext, project: string
   const before = storedVariable(ctx.layout, project, environment, r.name);
   const write = { project, level: environment, name: r.name, value: r.value, by: r.by, ...flags };
   if (TICKETED.has(environment)) {
+    const variable = sealedVariable(ctx.layout, write);
     // A change that could never be applied opens no ticket.
-    checkVariableFits(ctx.layout, write);
-    return requestTicket(ctx, project, environment, { name: r.name, action: 'set', sensitive: flags.sensitive, valueChanged, variable: sealedVariable(ctx.layout, write) }, r.by);
+    checkVariableFits(ctx.layout, project, environment, variable);
+    return requestTicket(ctx, project, environment, { name: r.name, action: 'set', sensitive: flags.sensitive, valueChanged, variable }, r.by);
   }
   await setVariable(ctx.layout, write);
   const same = !valueChanged && before && before.sensitive === flags.sensitive && before.inherit === flags.inherit && before.build === flags.build && before.runtime === flags.runtime;

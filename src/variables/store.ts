@@ -202,14 +202,20 @@ export async function setVariable(layout: Layout, w: VariableWrite): Promise<Sto
 function sizeProblem(layout: Layout, data: StoreFile, project: string, level: string, v: StoredVariable): string | undefined {
   const tentative = structuredClone(data);
   levelOf(tentative, level)[v.name] = v;
+  // Each value opened once (a sensitive one is decrypted), however many environments it reaches.
+  const opened = new Map<string, string>();
+  const valueOf = (at: string, variable: StoredVariable): string => {
+    const k = `${at}\0${variable.name}`;
+    if (!opened.has(k)) opened.set(k, open(layout, project, at, variable));
+    return opened.get(k)!;
+  };
   const environments = new Set<string>([...MAIN_BRANCHES, ...Object.keys(tentative.environments), ...Object.keys(tentative.parents)]);
   // The environment being changed first, so that the refusal names it when it overflows itself.
   const order = [...environments].sort((a, b) => Number(b === level) - Number(a === level) || a.localeCompare(b));
   for (const environment of order) {
+    const reaching = effective(tentative, environment);
     for (const phase of ['build', 'runtime'] as const) {
-      const values = effective(tentative, environment)
-        .filter(({ variable }) => variable[phase])
-        .map(({ variable, level: at }) => ({ name: variable.name, value: open(layout, project, at, variable) }));
+      const values = reaching.filter(({ variable }) => variable[phase]).map(({ variable, level: at }) => ({ name: variable.name, value: valueOf(at, variable) }));
       const problem = magentoCloudVariablesProblem(values);
       if (problem) return `${v.name} cannot be set: in ${environment}'s ${phase} ${problem}`;
     }
@@ -217,9 +223,9 @@ function sizeProblem(layout: Layout, data: StoreFile, project: string, level: st
   return undefined;
 }
 
-/** Throws, naming the environment and the largest variables, when `w` would not fit (see sizeProblem); changes nothing. */
-export function checkVariableFits(layout: Layout, w: VariableWrite): void {
-  const problem = sizeProblem(layout, read(layout, w.project), w.project, w.level, sealedVariable(layout, w));
+/** Throws, naming the environment and the largest variables, when `v` set at `level` would not fit (see sizeProblem); changes nothing. */
+export function checkVariableFits(layout: Layout, project: string, level: string, v: StoredVariable): void {
+  const problem = sizeProblem(layout, read(layout, project), project, level, v);
   if (problem) throw new InvalidInputError(problem);
 }
 

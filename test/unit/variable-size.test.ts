@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { PROCESS_VARIABLE_MAX_BYTES, magentoCloudVariablesProblem } from '../../src/domain/variables';
 import { Layout } from '../../src/home';
-import { checkVariableFits, listVariables, recordParents, setVariable, type VariableWrite } from '../../src/variables/store';
+import { checkVariableFits, listVariables, recordParents, sealedVariable, setVariable, type VariableWrite } from '../../src/variables/store';
 
 const KiB = 1024;
 const text = (bytes: number, c = 'x'): string => c.repeat(bytes);
@@ -69,7 +69,7 @@ describe('the size of MAGENTO_CLOUD_VARIABLES', function () {
         /^InvalidInputError: pricing cannot be set: in integration's build MAGENTO_CLOUD_VARIABLES would be 160\.\d KiB, more than the 128 KiB .*\(the largest: catalog \(60\.0 KiB\), pricing \(60\.0 KiB\)\)/,
       );
       assert.equal(storeFile(), before);
-      assert.throws(() => checkVariableFits(layout, w('integration', 'pricing', text(60 * KiB))), /pricing cannot be set/);
+      assert.throws(() => checkVariableFits(layout, 'shop', 'integration', sealedVariable(layout, w('integration', 'pricing', text(60 * KiB)))), /pricing cannot be set/);
       // Seen at runtime only, it still does not fit the runtime; as env:PRICING it does.
       await assert.rejects(setVariable(layout, w('integration', 'pricing', text(60 * KiB), { build: false })), /in integration's runtime MAGENTO_CLOUD_VARIABLES/);
       await setVariable(layout, w('integration', 'env:PRICING', text(60 * KiB)));
