@@ -29,7 +29,18 @@ export interface DevServerOptions {
   searchAttributes?: boolean;
   /** Dynamic configuration values (`--dynamic-config-value KEY=JSON`), e.g. for tests. */
   dynamicConfig?: Record<string, unknown>;
+  /** How a free port is chosen when none is given (default freePort); tests give a busy one. */
+  choosePort?: () => Promise<number>;
 }
+
+/**
+ * Attempts at starting when a port Slipway chose was taken by another process between being
+ * chosen and being bound (the dev server cannot be given 0 and say which port it took).
+ */
+export const DEV_SERVER_START_ATTEMPTS = 3;
+
+/** The dev server stopped at start because one of its ports was in use. */
+class PortInUseAtStart extends Error {}
 
 export interface RunningDevServer {
   address: string;
@@ -97,13 +108,25 @@ export async function portTaken(port: number, host = '127.0.0.1'): Promise<boole
   });
 }
 
-async function waitUntilServing(address: string, child: ChildProcess, logFile: string | undefined): Promise<void> {
+/** What the dev server wrote to its log since `from` (its size before this start). */
+function logSince(logFile: string | undefined, from: number): string {
+  if (!logFile || !fs.existsSync(logFile)) return '';
+  return fs.readFileSync(logFile).subarray(from).toString('utf8');
+}
+
+async function waitUntilServing(address: string, child: ChildProcess, logFile: string | undefined, logFrom: number): Promise<void> {
   const deadline = Date.now() + 60_000;
   let lastError: unknown;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
-      const tail = logFile && fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8').split('\n').slice(-15).join('\n') : '';
-      throw new Error(`the Temporal dev server exited (${child.exitCode ?? child.signalCode}) while starting:\n${tail}`);
+      const log = logSince(logFile, logFrom).split('\n');
+      // Its errors first (a panic's stack follows them and would hide them), then the end.
+      const errors = log.filter((l) => /level=(ERROR|FATAL)|^Error: /.test(l)).slice(0, 5);
+      const tail = log.slice(-15).filter((l) => !errors.includes(l));
+      const text = [...errors, ...(errors.length && tail.some((l) => l.trim()) ? ['…'] : []), ...tail].join('\n').trim();
+      const message = `the Temporal dev server exited (${child.exitCode ?? child.signalCode}) while starting:\n${text}`;
+      // Its own check of a port it was given, or a bind that lost a race: either way, in use.
+      throw log.some((l) => /bind: address already in use/.test(l)) ? new PortInUseAtStart(message) : new Error(message);
     }
     try {
       const conn = await Connection.connect({ address, connectTimeout: 1000 });
@@ -123,10 +146,24 @@ async function waitUntilServing(address: string, child: ChildProcess, logFile: s
 
 export async function startDevServer(options: DevServerOptions = {}): Promise<RunningDevServer> {
   const exe = locateTemporal(options.locate);
-  // Absent or 0: a free port, chosen here (the dev server cannot be given 0 and say which it took).
-  const port = options.port || (await freePort());
   const ui = options.ui ?? true;
-  const uiPort = ui ? options.uiPort || (await freePort()) : undefined;
+  const choose = options.choosePort ?? (() => freePort());
+  for (let attempt = 1; ; attempt++) {
+    // Absent or 0: a free port, chosen here (the dev server cannot be given 0 and say which it took).
+    const port = options.port || (await choose());
+    const uiPort = ui ? options.uiPort || (await choose()) : undefined;
+    try {
+      return await startOn(exe, options, port, ui, uiPort);
+    } catch (err) {
+      // Taken meanwhile by another process: other ports, when Slipway chose them.
+      const chosen = !options.port || (ui && !options.uiPort);
+      if (err instanceof PortInUseAtStart && chosen && attempt < DEV_SERVER_START_ATTEMPTS) continue;
+      throw err;
+    }
+  }
+}
+
+async function startOn(exe: ReturnType<typeof locateTemporal>, options: DevServerOptions, port: number, ui: boolean, uiPort: number | undefined): Promise<RunningDevServer> {
   const address = `127.0.0.1:${port}`;
 
   if (exe.kind === 'sdk-download') {
@@ -171,6 +208,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<Ru
   args.push(...tuningArgs(options));
   // The dev server's HTTP API and metrics otherwise take random ports; they stay on loopback.
   const out = options.logFile ? fs.openSync(options.logFile, 'a') : 'ignore';
+  const logFrom = typeof out === 'number' ? fs.fstatSync(out).size : 0;
   // Its database (and the WAL beside it) readable by the engine's user only: no umask 022 files.
   const umask = process.umask(0o077);
   let child: ReturnType<typeof spawn>;
@@ -190,7 +228,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<Ru
     clearTimeout(timer);
   };
   try {
-    await waitUntilServing(address, child, options.logFile);
+    await waitUntilServing(address, child, options.logFile, logFrom);
   } catch (err) {
     await stop();
     throw err;
